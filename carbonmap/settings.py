@@ -1,0 +1,44 @@
+"""The one configuration class of carbonmap (environment prefix ``CARBONMAP_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All settings; read once from the environment or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="CARBONMAP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(REPO_ROOT / "data", description="shipped real input data")
+    cache_dir: Path = Field(REPO_ROOT / ".cache", description="download cache and derived inputs")
+    stores_dir: Path = Field(REPO_ROOT / "stores", description="where built cubes live")
+    stores: list[Path] = Field(default_factory=list, description="extra cube stores to serve")
+
+    dask_scheduler: str | None = Field(None, description="address of a Dask scheduler; None = LocalCluster")
+    dask_workers: int = Field(2, ge=1, description="LocalCluster worker processes")
+    dask_threads_per_worker: int = Field(1, ge=1)
+    dask_memory_limit: str = Field("6GB", description="per LocalCluster worker")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    max_query_days: int = Field(3660, description="longest period a query may ask for")
+    max_vertices: int = Field(20000, description="most vertices in a posted geometry")
+    max_cells_days: int = Field(2_000_000_000, description="most grid cells x days one query may touch")
+    max_body_bytes: int = Field(5_000_000, description="largest request body")
+    tile_cache_items: int = Field(4096, description="encoded tiles kept in memory")
+    chunk_cache_bytes: int = Field(512 * 2**20, description="decoded chunks kept in memory")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear this cache to change them)."""
+    return Settings()
