@@ -154,7 +154,7 @@ class Grid:
 
     @property
     def transform(self) -> tuple[float, float, float, float, float, float]:
-        """GDAL-order affine (c, a, b, f, d, e) is avoided; this is rasterio's Affine(a,b,c,d,e,f)."""
+        """Affine coefficients (a, b, c, d, e, f) as rasterio's ``Affine(*grid.transform)`` takes them."""
         r = self.resolution
         return (r, 0.0, self.west, 0.0, -r, self.north)
 
@@ -240,8 +240,8 @@ class Grid:
         res = round(res, 9)
         if lat.size > 1 and lat[1] > lat[0]:
             raise ContractError("latitudes must be descending (north-up)")
-        return cls(res, round(lon[0] - res / 2, 9), round(lat[-1] - res / 2, 9),
-                   round(lon[-1] + res / 2, 9), round(lat[0] + res / 2, 9))
+        return cls(res, round(float(lon[0]) - res / 2, 9), round(float(lat[-1]) - res / 2, 9),
+                   round(float(lon[-1]) + res / 2, 9), round(float(lat[0]) + res / 2, 9))
 
 
 def validate_sector(name: str, allow_total: bool = True) -> str:

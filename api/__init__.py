@@ -1,0 +1,1 @@
+"""carbonmap api stage."""

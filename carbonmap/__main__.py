@@ -1,0 +1,1 @@
+from carbonmap.cli import app; app()

@@ -1,0 +1,1 @@
+"""carbonmap ingest stage."""

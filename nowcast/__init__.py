@@ -1,0 +1,1 @@
+"""carbonmap nowcast stage."""
