@@ -1,12 +1,141 @@
-"""The ``carbonmap`` command line (placeholder until the stages land)."""
+"""The ``carbonmap`` command line: build, serve, demo, info, ingest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="carbonmap: daily gridded fossil CO2 emissions")
+from carbonmap import contract as cc
+
+app = typer.Typer(help="carbonmap: a daily, global, gridded map of fossil CO2 emissions by sector.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+DEMO_START = dt.date(2024, 1, 1)
+DEMO_END = dt.date(2024, 12, 31)
+DEMO_RESOLUTION = 0.25
+DEMO_ID = "carbonmap-demo-2024-0p25"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _parse_date(text: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--{name} {text!r} is not a date; use YYYY-MM-DD, e.g. 2024-03-01")
+        raise  # unreachable
+
+
+def _build(start: dt.date, end: dt.date, resolution: float, store: Path, dataset_id: str | None,
+           scheduler: str | None) -> Path:
+    from carbonmap.progress import progress_reporter
+    from pipelines.build import BuildError, BuildRequest, build
+
+    try:
+        request = BuildRequest(start, end, resolution, store, dataset_id, scheduler)
+    except cc.ContractError as exc:
+        _fail(str(exc))
+    try:
+        with progress_reporter() as progress:
+            return build(request, progress)
+    except (BuildError, FileNotFoundError, ValueError) as exc:
+        _fail(str(exc), code=1)
+    raise AssertionError("unreachable")
 
 
 @app.command()
-def version() -> None:
-    """Print the version."""
-    from carbonmap import __version__
+def build(
+    start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")] = "2024-01-01",
+    end: Annotated[str, typer.Option(help="last day (inclusive), YYYY-MM-DD")] = "2024-12-31",
+    resolution: Annotated[float, typer.Option(help="grid resolution in degrees (0.1 canonical)")] = 0.25,
+    store: Annotated[Path, typer.Option(help="output Zarr store path")] = Path("stores/carbonmap.zarr"),
+    dataset_id: Annotated[str | None, typer.Option("--id", help="dataset id (default from period+grid)")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default a LocalCluster")] = None,
+) -> None:
+    """Build a daily emissions cube from the shipped inputs."""
+    path = _build(_parse_date(start, "start"), _parse_date(end, "end"), resolution, store, dataset_id, scheduler)
+    typer.echo(f"built {path}")
 
-    typer.echo(__version__)
+
+@app.command()
+def info(store: Annotated[Path, typer.Option(help="cube store path")]) -> None:
+    """Describe a built cube: id, period, grid, sectors, totals and provenance."""
+    from pipelines.store import StoreError, open_cube
+
+    try:
+        ds = open_cube(store)
+    except StoreError as exc:
+        _fail(str(exc), code=1)
+    a = ds.attrs
+    total = float(ds[cc.NATIONAL_VAR].sum()) / 1e9
+    out = {
+        "id": a.get("carbonmap_dataset_id"), "title": a.get("title"),
+        "time": [a.get("time_coverage_start"), a.get("time_coverage_end")], "days": int(ds.sizes["time"]),
+        "resolution_deg": a.get("grid_resolution"), "shape": [int(ds.sizes["lat"]), int(ds.sizes["lon"])],
+        "sectors": [str(s) for s in ds["sector"].values], "total_Mt": round(total, 3),
+        "mass_balance_max_rel_gap": a.get("mass_balance_max_rel_gap"),
+        "inputs": [f"{i['path']} sha256:{i['sha256'][:12]} ({i['license']})" for i in a.get("provenance_inputs", [])],
+        "proxies": a.get("provenance_proxies", []), "methods": a.get("provenance_methods", {}),
+    }
+    typer.echo(json.dumps(out, indent=2))
+
+
+@app.command()
+def serve(
+    store: Annotated[list[Path], typer.Option(help="cube store(s) to serve, by their dataset id")],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve cubes: web map at /, API docs at /docs, tiles, region queries."""
+    from api.serve import run
+
+    run(store, host=host, port=port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    rebuild: Annotated[bool, typer.Option(help="rebuild even if the demo cube exists")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="build only")] = False,
+) -> None:
+    """Build the default dataset (2024, global, daily, 0.25 degree) if needed and serve it."""
+    from carbonmap.settings import get_settings
+    from pipelines.store import StoreError, open_cube
+
+    path = get_settings().stores_dir / f"{DEMO_ID}.zarr"
+    fresh = rebuild
+    if not fresh:
+        try:
+            open_cube(path)
+            typer.echo(f"using the existing demo cube {path} (--rebuild to rebuild)")
+        except StoreError:
+            fresh = True
+    if fresh:
+        typer.echo(f"building the demo cube: {DEMO_START} to {DEMO_END}, {DEMO_RESOLUTION} degree -> {path}")
+        _build(DEMO_START, DEMO_END, DEMO_RESOLUTION, path, DEMO_ID, None)
+    if no_serve:
+        return
+    base = f"http://{host}:{port}"
+    typer.echo("\ncarbonmap demo is up:")
+    typer.echo(f"  map          {base}/")
+    typer.echo(f"  API docs     {base}/docs")
+    typer.echo(f"  sample tile  {base}/tiles/{DEMO_ID}/WebMercatorQuad/2/2/1.png?date=2024-03-01&sector=total")
+    typer.echo(f"  region query {base}/regions/DEU/emissions?dataset={DEMO_ID}&start=2024-01-01&end=2024-12-31"
+               "&freq=month")
+    sys.stdout.flush()
+    from api.serve import run
+
+    run([path], host=host, port=port)
+
+
+if __name__ == "__main__":
+    app()

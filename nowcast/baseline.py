@@ -1,0 +1,96 @@
+"""Annual national sector totals: GCB national totals split by inventory sector shares.
+
+Pure functions over tables.  GCB's national fossil CO2 (territorial, bunkers excluded) is
+split into the 5 national sectors with per-country shares; GCB's International Aviation
+(XIA) and International Shipping (XIS) rows become the two international sectors.  Years
+past the last inventory year are carried forward by persistence here (the skeleton rule,
+named in metadata); issue 4's nowcast replaces that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from carbonmap.contract import INTERNATIONAL_SECTORS, KG_PER_MT, NATIONAL_SECTORS, SECTORS
+
+AGGREGATE_CODES = frozenset({"WLD"})
+PERSISTENCE_METHOD = "persistence: years after the last inventory year repeat the last year's totals"
+
+
+@dataclass(frozen=True)
+class AnnualTotals:
+    """Annual emissions by sector and region for one year, (sector, region), kg CO2 yr-1."""
+
+    year: int
+    regions: tuple[str, ...]
+    values: np.ndarray
+    inventory_year: int
+    """The inventory year the values come from (== year unless carried forward)."""
+
+    def total(self) -> float:
+        return float(self.values.sum())
+
+
+def regions_of(gcb: pd.DataFrame) -> tuple[str, ...]:
+    """All GCB entity codes that carry emissions: countries plus XIA and XIS (not WLD)."""
+    codes = sorted(c for c in gcb["iso3"].dropna().unique() if c not in AGGREGATE_CODES)
+    intl = [c for c in INTERNATIONAL_SECTORS.values() if c in codes]
+    return tuple([c for c in codes if c not in intl] + intl)
+
+
+def annual_sector_totals(gcb: pd.DataFrame, shares: pd.DataFrame, year: int,
+                         regions: tuple[str, ...] | None = None) -> AnnualTotals:
+    """Split GCB totals of ``year`` (or the last inventory year before it) into the 7 sectors.
+
+    gcb: rows (iso3, year, total) with ``total`` in Mt CO2 yr-1.
+    shares: index iso3, columns NATIONAL_SECTORS, rows summing to 1 (countries missing from
+    it must already have been given a fallback row by the caller).
+    """
+    regions = regions or regions_of(gcb)
+    last = int(gcb.loc[gcb["total"].notna(), "year"].max())
+    inv_year = min(year, last)
+    rows = gcb[gcb["year"] == inv_year].set_index("iso3")["total"]
+    values = np.zeros((len(SECTORS), len(regions)))
+    missing_shares = [r for r in regions if r not in INTERNATIONAL_SECTORS.values() and r not in shares.index]
+    if missing_shares:
+        raise ValueError(f"no sector shares for {', '.join(missing_shares[:10])}")
+    share_cols = shares.reindex(columns=list(NATIONAL_SECTORS))
+    if not np.allclose(share_cols.sum(axis=1).to_numpy(), 1.0, atol=1e-9):
+        raise ValueError("sector shares must sum to 1 per country")
+    intl_of = {code: sector for sector, code in INTERNATIONAL_SECTORS.items()}
+    for j, code in enumerate(regions):
+        total_mt = float(rows.get(code, np.nan))
+        if not np.isfinite(total_mt):
+            total_mt = 0.0
+        kg = total_mt * KG_PER_MT
+        if code in intl_of:
+            values[SECTORS.index(intl_of[code]), j] = kg
+        else:
+            for sector in NATIONAL_SECTORS:
+                values[SECTORS.index(sector), j] = kg * float(share_cols.at[code, sector])
+    return AnnualTotals(year=year, regions=regions, values=values, inventory_year=inv_year)
+
+
+NATIONAL_REL_SIGMA: dict[str, float] = {
+    "power": 0.05,
+    "industry": 0.10,
+    "ground_transport": 0.08,
+    "residential": 0.12,
+    "domestic_aviation": 0.10,
+    "international_aviation": 0.08,
+    "international_shipping": 0.10,
+}
+"""Relative 1-sigma of an inventory year's national sector totals (skeleton values in the range
+GCB and Carbon Monitor report: about 5% for national fossil totals, more for sector splits)."""
+
+PERSISTENCE_SIGMA_PER_YEAR = 0.02
+"""Extra relative 1-sigma per year of persistence past the last inventory year, added in quadrature."""
+
+
+def national_rel_sigma(sector: str, years_past_inventory: int) -> float:
+    """Relative 1-sigma of a national sector total ``years_past_inventory`` after the inventory."""
+    base = NATIONAL_REL_SIGMA[sector]
+    return float(np.hypot(base, PERSISTENCE_SIGMA_PER_YEAR * max(0, years_past_inventory)))

@@ -1,0 +1,159 @@
+"""Spatial proxy fields on a carbonmap grid (pure functions, arrays in and out).
+
+Every field returned here is flat over cells (``row * nlon + col``), non-negative, and only
+its ratios matter.  Which proxy serves which sector is listed in ``SECTOR_PROXIES`` and stated
+in the dataset metadata.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from carbonmap.contract import Grid
+
+SECTOR_PROXIES: dict[str, str] = {
+    "power": "fossil power plants (WRI GPPD, capacity x capacity factor x fuel emission factor, "
+             "or reported generation x factor); population where a country has no fossil plant",
+    "industry": "night-light-weighted population (NASA City Lights picture x GPW 2020)",
+    "ground_transport": "population (GPW 2020) refined within 1 degree by night lights",
+    "residential": "population (GPW 2020) refined within 1 degree by night lights",
+    "domestic_aviation": "airports (Natural Earth 10m, weighted by type); population where none",
+    "international_aviation": "airports worldwide (Natural Earth 10m, major and mid airports)",
+    "international_shipping": "ports (Natural Earth 10m) and sea cells decaying with distance to ports",
+}
+
+PROXY_REL_SIGMA: dict[str, float] = {
+    "power": 0.15,
+    "industry": 0.50,
+    "ground_transport": 0.40,
+    "residential": 0.40,
+    "domestic_aviation": 0.50,
+    "international_aviation": 0.80,
+    "international_shipping": 0.80,
+}
+"""Relative 1-sigma error of placing emissions in a cell, per sector's proxy (expert judgement,
+documented in docs/methods.md); combined with the national sigma in quadrature."""
+
+AIRPORT_TYPE_WEIGHT: dict[str, float] = {"major": 10.0, "mid": 3.0, "small": 1.0, "military major": 1.0,
+                                         "military mid": 0.5, "military small": 0.2, "spaceport": 0.0}
+
+FUEL_EMISSION_FACTOR_T_PER_MWH: dict[str, float] = {
+    "Coal": 0.95, "Petcoke": 1.0, "Oil": 0.75, "Gas": 0.42, "Cogeneration": 0.55,
+}
+"""Fossil fuels' CO2 per MWh of electricity (t CO2 MWh-1, typical fleet averages; IPCC 2006
+default fuel factors over typical plant efficiencies).  Other fuels emit no fossil CO2 here."""
+
+FUEL_CAPACITY_FACTOR: dict[str, float] = {
+    "Coal": 0.55, "Petcoke": 0.55, "Oil": 0.15, "Gas": 0.40, "Cogeneration": 0.50,
+}
+"""Capacity factors used when a plant reports no generation."""
+
+
+def block_sum(field: np.ndarray, factor: int) -> np.ndarray:
+    """Sum ``factor`` x ``factor`` blocks of a (lat, lon) array; shape must divide."""
+    ny, nx = field.shape
+    if ny % factor or nx % factor:
+        raise ValueError(f"cannot block-sum a {field.shape} array by {factor}")
+    return field.reshape(ny // factor, factor, nx // factor, factor).sum(axis=(1, 3))
+
+
+def picture_to_grid(picture: np.ndarray, grid: Grid) -> np.ndarray:
+    """Resample a global equirectangular picture (rows north->south) to ``grid``, dims (lat, lon).
+
+    Area-mean where grid cells are larger than pixels, nearest pixel where they are smaller.
+    """
+    h, w = picture.shape
+    pic = np.asarray(picture, dtype=np.float64)
+    pix = 360.0 / w
+    if grid.resolution <= pix * 1.5:
+        rows = np.clip(((90.0 - grid.lat) / 180.0 * h).astype(int), 0, h - 1)
+        cols = np.clip(((grid.lon + 180.0) / 360.0 * w).astype(int), 0, w - 1)
+        return pic[np.ix_(rows, cols)]
+    row_edges = np.clip(np.round((90.0 - (grid.lat + grid.resolution / 2)) / 180.0 * h).astype(int), 0, h - 1)
+    col_edges = np.clip(np.round((grid.lon - grid.resolution / 2 + 180.0) / 360.0 * w).astype(int), 0, w - 1)
+    sums = np.add.reduceat(np.add.reduceat(pic, row_edges, axis=0), col_edges, axis=1)
+    counts = np.add.reduceat(np.add.reduceat(np.ones_like(pic), row_edges, axis=0), col_edges, axis=1)
+    return sums / counts
+
+
+def population_on_grid(pop_1deg: np.ndarray, lights: np.ndarray, grid: Grid, floor: float = 2.0) -> np.ndarray:
+    """Population on ``grid`` from a global 1 degree count, dims (lat, lon), persons per cell.
+
+    Coarser grids: exact block sums.  Finer grids: each 1 degree count is shared among its
+    sub-cells in proportion to (night-light brightness + ``floor``), so totals per degree are kept.
+    lights: brightness already on ``grid`` (lat, lon).
+    """
+    if pop_1deg.shape != (180, 360):
+        raise ValueError(f"population must be a global 1 degree grid (180, 360), got {pop_1deg.shape}")
+    if not grid.is_global:
+        raise ValueError("population_on_grid needs a global grid")
+    pop = np.nan_to_num(np.asarray(pop_1deg, dtype=np.float64), nan=0.0).clip(min=0)
+    if grid.resolution >= 1.0:
+        return block_sum(pop, int(round(grid.resolution)))
+    f = int(round(1.0 / grid.resolution))
+    if abs(f * grid.resolution - 1.0) > 1e-9:
+        raise ValueError(f"resolution {grid.resolution} must divide 1 degree for population refinement")
+    share = np.asarray(lights, dtype=np.float64) + floor
+    block = block_sum(share, f)
+    share = share / np.repeat(np.repeat(block, f, axis=0), f, axis=1)
+    return np.repeat(np.repeat(pop, f, axis=0), f, axis=1) * share
+
+
+def points_to_cells(grid: Grid, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Flat cell index per point, -1 for points off the grid."""
+    row, col = grid.cell_index(lon, lat)
+    return np.where(row >= 0, row * grid.nlon + col, -1)
+
+
+def plant_weights(fuel: np.ndarray, capacity_mw: np.ndarray, generation_gwh: np.ndarray) -> np.ndarray:
+    """Expected annual CO2 of plants, t CO2 yr-1 (0 for non-fossil fuels).
+
+    Reported generation x fuel factor where generation is known, else capacity x capacity
+    factor x 8.76 GWh per MW-year x fuel factor.
+    """
+    fuel = np.asarray(fuel, dtype=object)
+    ef = np.array([FUEL_EMISSION_FACTOR_T_PER_MWH.get(str(f), 0.0) for f in fuel])
+    cf = np.array([FUEL_CAPACITY_FACTOR.get(str(f), 0.0) for f in fuel])
+    cap = np.nan_to_num(np.asarray(capacity_mw, dtype=np.float64), nan=0.0).clip(min=0)
+    gen = np.asarray(generation_gwh, dtype=np.float64)
+    est = cap * cf * 8.76  # GWh yr-1
+    gwh = np.where(np.isfinite(gen) & (gen > 0), gen, est)
+    return gwh * 1000.0 * ef
+
+
+def airport_weights(kind: np.ndarray) -> np.ndarray:
+    """Relative traffic weight of Natural Earth airport types (major 10, mid 3, small 1)."""
+    return np.array([AIRPORT_TYPE_WEIGHT.get(str(k).strip().lower(), 1.0) for k in kind])
+
+
+def shipping_field(grid: Grid, port_cells: np.ndarray, port_weight: np.ndarray, land_fraction: np.ndarray,
+                   port_share: float = 0.3, decay_deg: float = 8.0) -> np.ndarray:
+    """International shipping proxy, flat (cell,): ports plus sea cells near ports.
+
+    ``port_share`` of the weight sits in port cells (by port weight); the rest spreads over sea
+    cells (land fraction < 0.5, |lat| < 70) decaying as exp(-distance to nearest port / decay).
+    Both parts are normalised, so the field sums to 1.
+    """
+    n = grid.nlat * grid.nlon
+    ports = np.zeros(n)
+    ok = port_cells >= 0
+    np.add.at(ports, port_cells[ok], port_weight[ok])
+    if ports.sum() <= 0:
+        raise ValueError("no port on the grid")
+    is_port = (ports > 0).reshape(grid.shape)
+    dist_cells = ndimage.distance_transform_edt(~is_port)
+    dist_deg = dist_cells * grid.resolution
+    sea = (land_fraction.reshape(grid.shape) < 0.5) & (np.abs(grid.lat)[:, None] < 70)
+    sea_w = np.where(sea, np.exp(-dist_deg / decay_deg), 0.0).ravel()
+    if sea_w.sum() <= 0:
+        return ports / ports.sum()
+    return port_share * ports / ports.sum() + (1 - port_share) * sea_w / sea_w.sum()
+
+
+def points_field(grid: Grid, cells: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Sum point weights into a flat (cell,) field."""
+    out = np.zeros(grid.nlat * grid.nlon)
+    ok = cells >= 0
+    np.add.at(out, cells[ok], np.asarray(weight, dtype=np.float64)[ok])
+    return out
