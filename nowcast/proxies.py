@@ -35,8 +35,7 @@ PROXY_REL_SIGMA: dict[str, float] = {
 """Relative 1-sigma error of placing emissions in a cell, per sector's proxy (expert judgement,
 documented in docs/methods.md); combined with the national sigma in quadrature."""
 
-AIRPORT_TYPE_WEIGHT: dict[str, float] = {"major": 10.0, "mid": 3.0, "small": 1.0, "military major": 1.0,
-                                         "military mid": 0.5, "military small": 0.2, "spaceport": 0.0}
+AIRPORT_TYPE_WEIGHT: dict[str, float] = {"major": 10.0, "mid": 3.0, "small": 1.0, "spaceport": 0.0}
 
 FUEL_EMISSION_FACTOR_T_PER_MWH: dict[str, float] = {
     "Coal": 0.95, "Petcoke": 1.0, "Oil": 0.75, "Gas": 0.42, "Cogeneration": 0.55,
@@ -123,8 +122,19 @@ def plant_weights(fuel: np.ndarray, capacity_mw: np.ndarray, generation_gwh: np.
 
 
 def airport_weights(kind: np.ndarray) -> np.ndarray:
-    """Relative traffic weight of Natural Earth airport types (major 10, mid 3, small 1)."""
-    return np.array([AIRPORT_TYPE_WEIGHT.get(str(k).strip().lower(), 1.0) for k in kind])
+    """Relative traffic weight of Natural Earth airport types.
+
+    major 10, mid 3, small 1; mixed civil/military types ("major and military") count as their
+    civil class, purely military ones at a tenth, spaceports 0.
+    """
+    def one(k: object) -> float:
+        text = str(k).strip().lower()
+        if text in AIRPORT_TYPE_WEIGHT:
+            return AIRPORT_TYPE_WEIGHT[text]
+        base = 10.0 if "major" in text else 3.0 if "mid" in text else 1.0
+        return base * (0.1 if text.startswith("military") else 1.0)
+
+    return np.array([one(k) for k in kind], dtype=np.float64)
 
 
 def shipping_field(grid: Grid, port_cells: np.ndarray, port_weight: np.ndarray, land_fraction: np.ndarray,

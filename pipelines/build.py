@@ -120,6 +120,9 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
     nat: NationalDaily = national_daily(inputs, times)
     say(0, 1, f"downscaling weights on the {grid.resolution} degree grid")
     weights = build_weights(inputs, grid, nat.regions)
+    lost = weights.unplaced(nat.values)
+    if lost:
+        raise BuildError(f"emissions with nowhere to go on the grid: {lost[:10]}; add a fallback location")
     prov = cc.Provenance(
         inputs=inputs.files,
         code_version=__version__,
@@ -154,4 +157,4 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
         raise BuildError(f"mass balance broken: grid and national totals differ by {worst:.2e} (relative); "
                          f"the unfinished store stays at {tmp} for inspection")
     return store.seal(tmp, final, {"mass_balance_max_rel_gap": worst,
-                                   "fallback_regions": weights.fallback_summary})
+                                   "fallback_regions": weights.fallback_summary(nat.values)})

@@ -11,7 +11,7 @@ import pandas as pd
 
 from carbonmap import contract as cc
 from carbonmap.settings import get_settings
-from ingest import airports, boundaries, cait, edgar, gcb, gpw, night_lights, ports, power_plants
+from ingest import airports, boundaries, cait, edgar, fallback_locations, gcb, gpw, night_lights, ports, power_plants
 from ingest.sector_shares import national_sector_shares
 
 GCB_FILE = "statistical/GCB2025v15_MtCO2_flat.csv"
@@ -24,7 +24,6 @@ COUNTRIES_FILE = "boundaries/ne_50m_admin_0_countries.json"
 PLACES_FILE = "boundaries/ne_10m_populated_places_simple.json"
 AIRPORTS_FILE = "boundaries/ne_10m_airports.json"
 PORTS_FILE = "boundaries/ne_10m_ports.json"
-FALLBACK_FILE = "boundaries/fallback_locations.csv"
 
 FALLBACK_PLACES_PER_COUNTRY = 5
 
@@ -93,7 +92,7 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
                                                   "sub-degree pattern of population (simplified proxy)"))
     gppd_dir = path(GPPD_DIR)
     for f in sorted(gppd_dir.glob("*.csv")):
-        record(power_plants.INFO, f, "power plant locations, capacity, fuel")
+        record(power_plants.GPPD_INFO, f, "power plant locations, capacity, fuel")
     plants = power_plants.read_gppd_sources(gppd_dir)
     apt = airports.read_airports(record(airports.INFO, path(AIRPORTS_FILE), "aviation proxy"))
     prt = ports.read_ports(record(ports.INFO, path(PORTS_FILE), "shipping proxy"))
@@ -101,7 +100,8 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
     countries_path = record(boundaries.INFO, path(COUNTRIES_FILE), "country boundaries and coverage fractions")
     countries = boundaries.read_countries(countries_path)
     places = boundaries.read_places(record(boundaries.INFO, path(PLACES_FILE), "fallback locations"))
-    extra = pd.read_csv(record(boundaries.FALLBACK_INFO, path(FALLBACK_FILE), "fallback locations"))
+    extra = fallback_locations.read_fallback_locations(
+        record(fallback_locations.INFO, path(fallback_locations.FILE), "fallback locations"))
     pts = countries.geometry.representative_point()
     south = {str(i): bool(p.y < 0) for i, p in zip(countries["iso3"], pts, strict=True)}
 

@@ -43,5 +43,10 @@ def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDail
             daily = disaggregate_annual(annual.values[s], days, sector, south)
             values[rows, s, :] = daily[take]
             sigma[rows, s, :] = national_rel_sigma(sector, past)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        t, s, r = (int(x[0]) for x in np.nonzero(bad))
+        raise ValueError(f"national emissions must be finite and >= 0; {regions[r]} {cc.SECTORS[s]} on "
+                         f"{times[t]:%Y-%m-%d} is {values[t, s, r]!r}: check the inventory input")
     sigma = np.where(values > 0, sigma, 0.0)
     return NationalDaily(times, regions, values, sigma, methods)

@@ -14,6 +14,12 @@ from nowcast.downscale import FALLBACK_LEVELS, Coverage, Points, sector_weights
 from pipelines.inputs import BuildInputs
 
 
+FIRST_CHOICE: dict[str, str] = {"power": "points", "domestic_aviation": "points",
+                                "international_aviation": "points", "international_shipping": "points",
+                                "industry": "proxy", "ground_transport": "proxy", "residential": "proxy"}
+"""The rule each sector prefers (see nowcast.downscale); anything else is a recorded fallback."""
+
+
 @dataclass(frozen=True)
 class SectorWeights:
     """One (cell, region) column-normalised sparse matrix per sector, in cube sector order."""
@@ -34,19 +40,33 @@ class GridWeights:
         """The part Dask tasks need (CSR for fast mat-vec)."""
         return SectorWeights(tuple(sp.csr_matrix(self.matrices[s]) for s in cc.SECTORS))
 
-    @property
-    def fallback_summary(self) -> dict[str, dict[str, list[str]]]:
-        """Per sector, the regions placed by each rule other than the sector's first choice."""
+    def fallback_summary(self, national: np.ndarray) -> dict[str, dict[str, list[str]]]:
+        """Per sector, the emitting regions placed by a rule other than the sector's first choice.
+
+        national: (time, sector, region) kg CO2 day-1.
+        """
+        emitting = national.sum(axis=0) > 0
         out: dict[str, dict[str, list[str]]] = {}
-        for sector, lev in self.levels.items():
+        for s, sector in enumerate(cc.SECTORS):
+            first = FIRST_CHOICE[sector]
             groups: dict[str, list[str]] = {}
-            for region, k in zip(self.regions, lev, strict=True):
+            for j, (region, k) in enumerate(zip(self.regions, self.levels[sector], strict=True)):
                 name = FALLBACK_LEVELS[int(k)]
-                if name not in ("points", "proxy"):
+                if emitting[s, j] and name != first:
                     groups.setdefault(name, []).append(region)
             if groups:
                 out[sector] = groups
         return out
+
+    def unplaced(self, national: np.ndarray) -> list[tuple[str, str]]:
+        """(sector, region) pairs that emit but have no cell to go to: must be empty."""
+        emitting = national.sum(axis=0) > 0
+        bad = []
+        for s, sector in enumerate(cc.SECTORS):
+            col = np.asarray(self.matrices[sector].sum(axis=0)).ravel()
+            for j in np.flatnonzero(emitting[s] & (np.abs(col - 1.0) > 1e-9)):
+                bad.append((sector, self.regions[j]))
+        return bad
 
 
 def _region_points(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon: pd.Series, lat: pd.Series,
@@ -90,10 +110,8 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) 
     air_field = px.points_field(grid, air_cells, air_w)
     # domestic aviation: airports inside each country, by the country covering most of the cell
     owner = np.full(n_cells, -1, dtype=np.int64)
-    best = np.zeros(n_cells)
     order = np.argsort(coverage.fraction)
     owner[coverage.cell[order]] = coverage.region[order]
-    best[coverage.cell[order]] = coverage.fraction[order]
     air_cells_ok = air_cells[air_cells >= 0]
     air_w_ok = air_w[air_cells >= 0]
     air_owner = owner[air_cells_ok]

@@ -1,0 +1,59 @@
+"""The registry of ingest sources, for ``carbonmap ingest --list`` and ``carbonmap ingest SOURCE``.
+
+``SOURCES`` maps a source name to its :class:`~ingest.base.SourceInfo`; :func:`adapter` returns the
+adapter instance; :func:`list_sources` returns rows the CLI can print (name, title, kind, licence,
+whether real data ships in ``data/``, whether the shipped data is a simplified proxy).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+
+from ingest.base import BaseAdapter, IngestError, SourceInfo
+
+_ADAPTERS: dict[str, str] = {
+    "gcb": "ingest.gcb:GCBAdapter",
+    "edgar": "ingest.edgar:EDGARAdapter",
+    "cait": "ingest.cait:CAITAdapter",
+    "gpw": "ingest.gpw:GPWAdapter",
+    "gppd": "ingest.power_plants:GPPDAdapter",
+    "jrc_ppdb": "ingest.power_plants:JRCPPDBAdapter",
+    "natural_earth": "ingest.boundaries:NaturalEarthCountriesAdapter",
+    "airports": "ingest.airports:AirportsAdapter",
+    "ports": "ingest.ports:PortsAdapter",
+    "city_lights": "ingest.night_lights:CityLightsAdapter",
+}
+"""Source name -> ``module:AdapterClass`` (imported lazily, so listing is cheap)."""
+
+
+def adapter(name: str) -> BaseAdapter:
+    """The adapter of source ``name``; IngestError listing the known names otherwise."""
+    try:
+        target = _ADAPTERS[name]
+    except KeyError:
+        raise IngestError(f"unknown ingest source {name!r}; known sources: {', '.join(sorted(_ADAPTERS))}") from None
+    mod, cls = target.split(":")
+    return getattr(import_module(mod), cls)()
+
+
+def source_info(name: str) -> SourceInfo:
+    return adapter(name).info
+
+
+def sources() -> dict[str, SourceInfo]:
+    """All registered sources by name."""
+    return {n: source_info(n) for n in _ADAPTERS}
+
+
+def list_sources(data_dir: Path | None = None) -> list[dict[str, str | bool]]:
+    """One row per source: name, title, kind, licence, url, ships_in_data, real, note."""
+    from carbonmap.settings import get_settings
+
+    root = Path(data_dir) if data_dir is not None else get_settings().data_dir
+    rows = []
+    for name, info in sources().items():
+        ships = bool(info.shipped) and all((root / p).exists() for p in info.shipped)
+        rows.append({"name": name, "title": info.title, "kind": info.kind, "licence": info.licence, "url": info.url,
+                     "ships_in_data": ships, "real": info.real, "note": info.note})
+    return rows
