@@ -1,0 +1,69 @@
+"""A bounded, thread-safe LRU of encoded tiles, keyed by the tile's ETag."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EncodedTile:
+    """An encoded tile: bytes, media type and strong ETag (quoted)."""
+
+    content: bytes
+    media_type: str
+    etag: str
+
+
+def make_etag(*parts: object) -> str:
+    """A strong, quoted ETag from everything that determines a response's bytes."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
+    return f'"{digest}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """True if an ``If-None-Match`` header value names ``etag`` (or ``*``); weak prefixes ignored."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+class TileCache:
+    """LRU of at most ``max_items`` encoded tiles (0 disables caching)."""
+
+    def __init__(self, max_items: int) -> None:
+        if max_items < 0:
+            raise ValueError(f"max_items must be >= 0, got {max_items}")
+        self.max_items = max_items
+        self._items: OrderedDict[str, EncodedTile] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, etag: str) -> EncodedTile | None:
+        with self._lock:
+            tile = self._items.get(etag)
+            if tile is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(etag)
+            self.hits += 1
+            return tile
+
+    def put(self, tile: EncodedTile) -> None:
+        if self.max_items == 0:
+            return
+        with self._lock:
+            self._items[tile.etag] = tile
+            self._items.move_to_end(tile.etag)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, etag: str) -> bool:
+        return etag in self._items

@@ -1,0 +1,233 @@
+"""Colour scales for heavy-tailed emission fields, tile encoding and legends (pure functions).
+
+A value maps to a palette index: 0 is transparent (zero, negative, NaN or masked = no emissions
+or no data), 1..255 run along the colormap from ``vmin`` to ``vmax`` on a log10 (default for
+emissions) or linear scale; values outside the range are clipped to the end colours.  Colormaps
+are rio-tiler's registry (``rio_tiler.colormap.cmap``).  PNG tiles are paletted with a tRNS alpha
+chunk (decodes to RGBA; ~10x faster to encode than RGBA), WebP tiles are RGBA.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from rio_tiler.colormap import cmap as rio_cmaps
+from rio_tiler.errors import InvalidColorMapName
+
+from carbonmap import contract as cc
+from tiles.layer import BadTileRequest
+
+Scale = Literal["log", "linear"]
+SCALES: tuple[str, ...] = ("log", "linear")
+FORMATS: dict[str, str] = {"png": "image/png", "webp": "image/webp"}
+"""Tile formats and their media types."""
+
+N_COLOURS = 255
+"""Palette entries for data (index 0 is transparent)."""
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """Default look of a variable: scale, colormap and the fixed range (None = from the data)."""
+
+    scale: Scale
+    colormap_name: str
+    rescale: tuple[float, float] | None
+    units: str
+    long_units: str
+
+
+DEFAULT_STYLES: dict[str, LayerStyle] = {
+    cc.EMISSIONS_VAR: LayerStyle("log", "inferno", None, cc.EMISSIONS_UNITS, "kg CO2 per grid cell per day"),
+    cc.UNCERTAINTY_VAR: LayerStyle("linear", "viridis", (0.0, 1.0), cc.UNCERTAINTY_UNITS,
+                                   "relative 1-sigma uncertainty (fraction of the estimate)"),
+}
+
+
+@dataclass(frozen=True)
+class ColorScale:
+    """How values become colours: ``scale`` between ``vmin`` and ``vmax`` on a named colormap."""
+
+    scale: Scale
+    vmin: float
+    vmax: float
+    colormap_name: str
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES:
+            raise BadTileRequest(f"unknown scale {self.scale!r}; use scale=log or scale=linear")
+        if not (math.isfinite(self.vmin) and math.isfinite(self.vmax) and self.vmin < self.vmax):
+            raise BadTileRequest(f"rescale needs two finite numbers min < max, got {self.vmin},{self.vmax}; "
+                                 "e.g. rescale=1000,1000000")
+        if self.scale == "log" and self.vmin <= 0:
+            raise BadTileRequest(f"a log scale needs rescale min > 0, got {self.vmin}; e.g. rescale=1000,1000000 "
+                                 "or use scale=linear")
+        palette(self.colormap_name)  # validates the name
+
+    def _transform(self, v: np.ndarray | float) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        if self.scale == "log":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.log10(v)
+        return v
+
+    def position(self, values: np.ndarray | float) -> np.ndarray:
+        """Position 0..1 of values along the colour ramp (clipped)."""
+        lo, hi = self._transform(self.vmin), self._transform(self.vmax)
+        return np.clip((self._transform(values) - lo) / (hi - lo), 0.0, 1.0)
+
+    def value_at(self, position: np.ndarray | float) -> np.ndarray:
+        """Inverse of :meth:`position`: the value at a ramp position 0..1."""
+        p = np.asarray(position, dtype=np.float64)
+        if self.scale == "log":
+            lo, hi = math.log10(self.vmin), math.log10(self.vmax)
+            return 10 ** (lo + p * (hi - lo))
+        return self.vmin + p * (self.vmax - self.vmin)
+
+    def key(self) -> str:
+        return f"{self.scale}:{self.vmin!r}:{self.vmax!r}:{self.colormap_name}"
+
+
+def parse_rescale(text: str | None) -> tuple[float, float] | None:
+    """``"min,max"`` -> (min, max); None passes through."""
+    if text is None or not text.strip():
+        return None
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise BadTileRequest(f"rescale {text!r} is not two numbers 'min,max'; e.g. rescale=1000,1000000") from None
+    return lo, hi
+
+
+def nice_range(field: np.ndarray, scale: Scale) -> tuple[float, float]:
+    """A display range from a field's positive values: decades around the 1st..99.9th percentile
+    (log) or 0..the 99.9th percentile (linear).  Units are the field's."""
+    v = np.asarray(field, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return (1.0, 1.0e6) if scale == "log" else (0.0, 1.0)
+    lo, hi = np.percentile(v, [1.0, 99.9])
+    if scale == "log":
+        vmin = 10.0 ** math.floor(math.log10(lo))
+        vmax = 10.0 ** math.ceil(math.log10(hi))
+        if vmax <= vmin:
+            vmax = vmin * 10.0
+        return float(vmin), float(vmax)
+    vmax = float(hi) if hi > 0 else 1.0
+    return 0.0, vmax
+
+
+@lru_cache(maxsize=64)
+def palette(colormap_name: str) -> np.ndarray:
+    """(256, 4) uint8 RGBA palette: entry 0 transparent, 1..255 the colormap's ramp."""
+    try:
+        cm = rio_cmaps.get(colormap_name)
+    except InvalidColorMapName:
+        raise BadTileRequest(f"unknown colormap_name {colormap_name!r}; use a rio-tiler colormap such as "
+                             "inferno, viridis, magma, ylorrd or rdylgn_r (see /tiles/colormaps)") from None
+    if not isinstance(cm, dict) or not all(isinstance(k, int) for k in cm):
+        raise BadTileRequest(f"colormap {colormap_name!r} is not a 256-entry ramp; pick another colormap_name")
+    ramp = np.zeros((256, 4), np.uint8)
+    for k, rgba in cm.items():
+        if 0 <= k < 256:
+            ramp[k] = tuple(rgba)[:4] if len(rgba) == 4 else (*rgba[:3], 255)
+    out = np.zeros((256, 4), np.uint8)
+    src = np.round(np.arange(N_COLOURS) * 255 / (N_COLOURS - 1)).astype(int)
+    out[1:] = ramp[src]
+    out[1:, 3] = 255
+    out.flags.writeable = False
+    return out
+
+
+def colormap_names() -> list[str]:
+    return sorted(rio_cmaps.list())
+
+
+def to_indices(values: np.ndarray, scale: ColorScale, mask: np.ndarray | None = None) -> np.ndarray:
+    """Palette indices (uint8, same shape): 0 where value <= 0, NaN or masked; else 1..255."""
+    v = np.asarray(values, dtype=np.float64)
+    valid = np.isfinite(v) & (v > 0)
+    if mask is not None:
+        valid &= ~np.asarray(mask, dtype=bool)
+    idx = np.zeros(v.shape, np.uint8)
+    if valid.any():
+        pos = scale.position(np.where(valid, v, scale.vmax))
+        idx[valid] = (1 + np.rint(pos[valid] * (N_COLOURS - 1))).astype(np.uint8)
+    return idx
+
+
+def encode(indices: np.ndarray, colormap_name: str, fmt: str) -> bytes:
+    """Encode a (rows, cols) index image: paletted PNG with transparency, or RGBA WebP."""
+    pal = palette(colormap_name)
+    buf = io.BytesIO()
+    if fmt == "png":
+        im = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
+        im.putpalette(pal[:, :3].tobytes(), rawmode="RGB")
+        im.save(buf, format="PNG", compress_level=1, transparency=pal[:, 3].tobytes())
+    elif fmt == "webp":
+        Image.fromarray(pal[indices], mode="RGBA").save(buf, format="WEBP", quality=90, method=0)
+    else:
+        raise BadTileRequest(f"unknown tile format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    return buf.getvalue()
+
+
+def _fmt(v: float) -> str:
+    if v == 0:
+        return "0"
+    return f"{v:.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+def class_breaks(scale: ColorScale, n_classes: int = 6) -> list[float]:
+    """n_classes + 1 break values from vmin to vmax, equal steps on the scale (log: in log10)."""
+    if not 1 <= n_classes <= 64:
+        raise BadTileRequest(f"classes must be between 1 and 64, got {n_classes}")
+    return [float(v) for v in scale.value_at(np.linspace(0.0, 1.0, n_classes + 1))]
+
+
+def legend(scale: ColorScale, *, units: str, long_units: str, n_classes: int = 6) -> dict[str, Any]:
+    """Legend as JSON: breaks, one colour per class (at its middle), units and the scale."""
+    breaks = class_breaks(scale, n_classes)
+    pal = palette(scale.colormap_name)
+    classes = []
+    for lo, hi in itertools.pairwise(breaks):
+        mid = scale.value_at((scale.position(lo) + scale.position(hi)) / 2)
+        rgba = pal[to_indices(np.array([mid]), scale)[0]]
+        classes.append({"min": lo, "max": hi, "label": f"{_fmt(lo)} – {_fmt(hi)}",
+                        "color": "#{:02x}{:02x}{:02x}".format(*rgba[:3])})
+    return {"scale": scale.scale, "colormap_name": scale.colormap_name, "rescale": [scale.vmin, scale.vmax],
+            "units": units, "units_long": long_units, "breaks": breaks, "classes": classes,
+            "transparent": "zero emissions or no data", "clipped": "values outside rescale take the end colours"}
+
+
+def legend_png(scale: ColorScale, *, units: str, n_classes: int = 6, width: int = 320, height: int = 56) -> bytes:
+    """A colour bar with break labels and units, PNG (RGBA)."""
+    pal = palette(scale.colormap_name)
+    im = Image.new("RGBA", (width, height), (255, 255, 255, 230))
+    pad, bar_h = 10, 18
+    ramp = np.linspace(0.0, 1.0, width - 2 * pad)
+    cols = pal[1 + np.rint(ramp * (N_COLOURS - 1)).astype(int)]
+    bar = np.repeat(cols[None, :, :], bar_h, axis=0)
+    im.paste(Image.fromarray(bar, mode="RGBA"), (pad, 4))
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default()
+    breaks = class_breaks(scale, n_classes)
+    for b in breaks:
+        x = pad + float(scale.position(b)) * (width - 2 * pad - 1)
+        draw.line([(x, 4 + bar_h), (x, 8 + bar_h)], fill=(0, 0, 0, 255))
+        label = _fmt(b)
+        tw = draw.textlength(label, font=font)
+        draw.text((min(max(x - tw / 2, 0), width - tw), 10 + bar_h), label, fill=(0, 0, 0, 255), font=font)
+    draw.text((pad, 22 + bar_h), f"{units} ({scale.scale})", fill=(0, 0, 0, 255), font=font)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
