@@ -137,5 +137,54 @@ def demo(
     run([path], host=host, port=port)
 
 
+@app.command()
+def ingest(
+    source: Annotated[str | None, typer.Argument(help="source name (see --list)")] = None,
+    file: Annotated[list[Path] | None, typer.Option("--file", help="local file(s) of the source")] = None,
+    download: Annotated[bool, typer.Option("--download", help="fetch the period from the publisher")] = False,
+    start: Annotated[str | None, typer.Option(help="first day to download, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="last day to download, YYYY-MM-DD")] = None,
+    out: Annotated[Path | None, typer.Option(help="canonical output (.parquet or .zarr)")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="list the sources and exit")] = False,
+) -> None:
+    """Run one ingest adapter: read (or download), validate, write a canonical Parquet/Zarr input."""
+    from ingest.base import IngestError
+    from ingest.registry import adapter, list_sources
+
+    if list_:
+        rows = list_sources()
+        width = max(len(str(r["name"])) for r in rows)
+        for r in rows:
+            shipped = "ships in data/" if r.get("ships_in_data") else "download only"
+            real = "" if r.get("real", True) else " [simplified proxy]"
+            typer.echo(f"{str(r['name']):<{width}}  {r['kind']:<14} {r['licence']:<32} {shipped}{real}  {r['title']}")
+        return
+    if not source:
+        _fail("name a source (see `carbonmap ingest --list`)")
+    try:
+        ad = adapter(source)
+    except (KeyError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    try:
+        if download:
+            if not (start and end):
+                _fail("--download needs --start and --end")
+            paths = ad.download(_parse_date(start, "start"), _parse_date(end, "end"))
+        elif file:
+            missing = [str(p) for p in file if not p.exists()]
+            if missing:
+                _fail(f"no such file: {', '.join(missing)}")
+            paths = list(file)
+        else:
+            _fail("give --file PATH (repeatable) or --download --start --end")
+        data = ad.read(paths)
+        ad.validate(data)
+        target = out or Path(f"{source}.parquet" if not hasattr(data, "dims") else f"{source}.zarr")
+        written = ad.write(data, target, paths)
+    except IngestError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"wrote {written}")
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,323 @@
+"""Backtest of the annual national nowcast against later GCB data (pure tables in, dict out).
+
+Two tests (issue 4):
+
+- **Vintage test**: from the old vintage (e.g. GCB2024v17, data through 2023) plus the target year's
+  indicators, nowcast the next year for every country and score the predicted growth
+  (prediction / old-vintage last year - 1) against the realised growth in the new vintage
+  (new[Y] / new[Y-1] - 1), in percentage points.  Growth, not levels: levels get revised between
+  vintages.  Top 20 = the 20 largest emitters in the old vintage's last year (WLD, XIA, XIS excluded).
+- **Rolling-origin test** within the new vintage: for each year 2010-2023, nowcast from the years
+  before it; score level MAPE and growth error over that origin's top 20.
+
+Every score is reported for the model and the baselines (persistence, 5-year linear trend, and the
+Carbon Monitor ratio method where indicators exist), plus the published GCB2024 projection for 2024.
+
+Inputs are :func:`ingest.gcb.read_gcb` tables (``iso3, year, total`` in Mt CO2 yr-1).  Optional
+``indicators``: index (iso3, year), columns among ``hdd``, ``cdd`` (degC day yr-1) and
+``power_demand`` (MWh yr-1); optional ``shares``: index iso3, columns NATIONAL_SECTORS (sum 1).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nowcast.indicators import POWER_CDD_SENSITIVITY, POWER_HDD_SENSITIVITY, RESIDENTIAL_BASE_SHARE
+from nowcast.models import AnnualNowcast, carbon_monitor_ratio, linear_trend, nowcast_annual, persistence
+from nowcast.uncertainty import coverage
+
+PSEUDO = ("WLD", "XIA", "XIS")
+TOP_N = 20
+ROLLING_YEARS = tuple(range(2010, 2024))
+GCB2024_PROJECTION: dict[str, tuple[float, float]] = {
+    "WLD": (0.8, 1.3),
+    "CHN": (0.2, 1.0),
+    "USA": (-0.6, -0.3),
+    "IND": (4.6, 4.3),
+}
+"""GCB2024's published projection for 2024 and the realised growth as published (percent)."""
+GOALS = {
+    "top20_growth_mae_pp": 1.5,
+    "improvement_vs_persistence": 0.40,
+    "global_growth_error_pp": 0.5,
+    "rolling_top20_mape": 2.0,
+    "rolling_improvement_vs_persistence": 0.30,
+    "coverage90": (0.85, 0.95),
+}
+
+
+class BacktestError(ValueError):
+    """The GCB tables cannot be backtested (missing columns, no overlapping years)."""
+
+
+def wide_totals(gcb: pd.DataFrame) -> pd.DataFrame:
+    """GCB long table -> wide (iso3 x year) of ``total`` Mt CO2 yr-1."""
+    need = {"iso3", "year", "total"}
+    if not need <= set(gcb.columns):
+        raise BacktestError(f"GCB table lacks columns {sorted(need - set(gcb.columns))}")
+    return gcb.pivot_table(index="iso3", columns="year", values="total", aggfunc="first").sort_index()
+
+
+def top_emitters(wide: pd.DataFrame, year: int, n: int = TOP_N) -> list[str]:
+    """The ``n`` largest emitters in ``year`` (WLD, XIA, XIS excluded), largest first."""
+    if year not in wide.columns:
+        raise BacktestError(f"year {year} is not in the GCB table")
+    s = wide[year].drop(list(PSEUDO), errors="ignore").dropna()
+    return list(s.sort_values(ascending=False).head(n).index)
+
+
+def sector_activity(ind: pd.DataFrame) -> pd.DataFrame:
+    """Annual sector activity indices from annual indicators, index like ``ind``, dimensionless.
+
+    residential = base share + (1 - base share) * HDD / country-mean HDD; power = observed demand
+    when present, else the documented fallback 1 + k_h * HDD/365 + k_c * CDD/365 (mean-day degree
+    days).  Columns: ``power``, ``residential`` (NaN where the inputs are missing).
+    """
+    out = pd.DataFrame(index=ind.index)
+    if "hdd" in ind:
+        mean_hdd = ind["hdd"].groupby(level=0).transform("mean")
+        out["residential"] = np.where(mean_hdd > 0, RESIDENTIAL_BASE_SHARE
+                                      + (1 - RESIDENTIAL_BASE_SHARE) * ind["hdd"] / mean_hdd.where(mean_hdd > 0), 1.0)
+    fallback = None
+    if "hdd" in ind or "cdd" in ind:
+        h = ind.get("hdd", 0.0)
+        c = ind.get("cdd", 0.0)
+        fallback = 1.0 + POWER_HDD_SENSITIVITY * h / 365.0 + POWER_CDD_SENSITIVITY * c / 365.0
+    if "power_demand" in ind:
+        out["power"] = ind["power_demand"].where(ind["power_demand"].notna(), np.nan)
+        if fallback is not None:
+            # scale-free: only year-on-year ratios are used, per country one source throughout
+            has = ind["power_demand"].groupby(level=0).transform(lambda s: s.notna().any())
+            out["power"] = np.where(has, out["power"], fallback)
+    elif fallback is not None:
+        out["power"] = fallback
+    return out
+
+
+def _activity_index(activity: pd.DataFrame, shares: pd.Series | None) -> pd.Series:
+    """One country's emission-weighted activity index by year, sum_s share_s * a_s / mean(a_s)."""
+    cols = [c for c in activity.columns if activity[c].notna().any()]
+    if not cols:
+        return pd.Series(dtype="float64")
+    rel = activity[cols] / activity[cols].mean()
+    w = pd.Series({c: float(shares[c]) if shares is not None and c in shares else 0.2 for c in cols})
+    rest = max(0.0, 1.0 - float(w.sum()))
+    return rest + (rel * w).sum(axis=1, min_count=len(cols))
+
+
+def _cm_ratio(last: float, year: int, activity: pd.DataFrame | None, shares: pd.Series | None) -> float:
+    """Carbon Monitor ratio nowcast of ``year`` from ``year-1``: sector baseline x activity ratio."""
+    if activity is None or year not in activity.index or (year - 1) not in activity.index:
+        return float("nan")
+    cols = [c for c in activity.columns if np.isfinite(activity.loc[year, c]) and np.isfinite(activity.loc[year - 1, c])]
+    if not cols:
+        return float("nan")
+    sh = shares if shares is not None else pd.Series({c: 0.2 for c in cols})
+    base = np.array([last * float(sh.get(c, 0.0)) for c in cols])
+    est = carbon_monitor_ratio(base, activity.loc[year, cols].to_numpy(float), activity.loc[year - 1, cols].to_numpy(float))
+    return float(last - base.sum() + est.sum())
+
+
+def _country_inputs(iso: str, indicators: pd.DataFrame | None, shares: pd.DataFrame | None
+                    ) -> tuple[pd.DataFrame | None, pd.Series | None, pd.DataFrame | None]:
+    sh = shares.loc[iso] if shares is not None and iso in shares.index else None
+    if indicators is None or iso not in indicators.index.get_level_values(0):
+        return None, sh, None
+    act = sector_activity(indicators).loc[iso]
+    act.index = act.index.astype(int)
+    idx = _activity_index(act, sh)
+    exog = idx.to_frame("activity_index").dropna() if len(idx) else None
+    return act, sh, exog
+
+
+def nowcast_table(wide: pd.DataFrame, year: int, countries: list[str], indicators: pd.DataFrame | None = None,
+                  shares: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Nowcast ``year`` for each country from the years before it; one row per country.
+
+    Columns (Mt CO2 yr-1): ``last`` (year-1 value), ``model``, ``lower``, ``upper`` (90%),
+    ``persistence``, ``trend5``, ``cm_ratio`` (NaN without indicators), and ``method``.
+    """
+    rows = []
+    for iso in countries:
+        if iso not in wide.index:
+            continue
+        hist = wide.loc[iso, [c for c in wide.columns if c < year]].dropna()
+        hist = hist[hist > 0]
+        if hist.empty or hist.index.max() != year - 1:
+            continue
+        act, sh, exog = _country_inputs(iso, indicators, shares)
+        if exog is not None and not {year - 1, year} <= set(exog.index):
+            exog = None
+        nc: AnnualNowcast = nowcast_annual(hist, exog)
+        rows.append({"iso3": iso, "last": nc.last_value, "model": nc.mean, "lower": nc.lower, "upper": nc.upper,
+                     "persistence": persistence(hist), "trend5": linear_trend(hist, 5),
+                     "cm_ratio": _cm_ratio(nc.last_value, year, act, sh), "method": nc.method})
+    return pd.DataFrame(rows).set_index("iso3") if rows else pd.DataFrame(
+        columns=["last", "model", "lower", "upper", "persistence", "trend5", "cm_ratio", "method"])
+
+
+PREDICTORS = ("model", "persistence", "trend5", "cm_ratio")
+
+
+def _growth_pct(pred: pd.Series, last: pd.Series) -> pd.Series:
+    return (pred / last - 1.0) * 100.0
+
+
+def vintage_test(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, indicators: pd.DataFrame | None = None,
+                 shares: pd.DataFrame | None = None, quick: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Nowcast year Y = old vintage's last year + 1; score growth against the new vintage.
+
+    Returns (figures, per-country table with predicted and realised growth in percent).
+    """
+    old, new = wide_totals(gcb_old), wide_totals(gcb_new)
+    last_year = int(old.columns.max())
+    year = last_year + 1
+    if year not in new.columns or last_year not in new.columns:
+        raise BacktestError(f"the new vintage has no {last_year}->{year} growth to score against")
+    top = top_emitters(old, last_year)
+    if quick:
+        top = top[:5]
+        countries = [*top, "XIA", "XIS", "WLD"]
+    else:
+        countries = [c for c in old.index if c != "WLD"] + ["WLD"]
+    tab = nowcast_table(old, year, countries, indicators, shares)
+    realised = (new[year] / new[last_year] - 1.0) * 100.0
+    out = pd.DataFrame({"realised_growth_pct": realised.reindex(tab.index)})
+    for p in PREDICTORS:
+        out[f"{p}_growth_pct"] = _growth_pct(tab[p], tab["last"])
+    out["lower_growth_pct"] = _growth_pct(tab["lower"], tab["last"])
+    out["upper_growth_pct"] = _growth_pct(tab["upper"], tab["last"])
+    out["method"] = tab["method"]
+
+    nat = out.drop(index=list(PSEUDO), errors="ignore").dropna(subset=["realised_growth_pct"])
+    t20 = nat.loc[[c for c in top if c in nat.index]]
+    figs: dict[str, Any] = {"vintage_year": year, "n_countries": len(nat), "top20": list(t20.index)}
+    for p in PREDICTORS:
+        err = (t20[f"{p}_growth_pct"] - t20["realised_growth_pct"]).abs()
+        key = "top20_growth_mae_pp" if p == "model" else f"{p}_top20_growth_mae_pp"
+        figs[key] = float(err.mean()) if err.notna().any() else None
+        figs[f"{p}_top20_n"] = int(err.notna().sum())
+
+    # global: bottom-up (sum of all nowcast parts, as growth applied to the old WLD) and direct (WLD series)
+    parts = tab.drop(index=["WLD"], errors="ignore")
+    realised_global = float(realised.get("WLD", np.nan))
+    figs["global_realised_growth_pct"] = realised_global
+    for p in ("model", "persistence", "trend5"):
+        g = float((parts[p].sum() / parts["last"].sum() - 1.0) * 100.0)
+        figs[f"global_{p}_growth_pct"] = g
+        err = g - realised_global
+        figs["global_growth_error_pp" if p == "model" else f"{p}_global_growth_error_pp"] = float(err)
+    if "WLD" in out.index:
+        figs["global_direct_growth_pct"] = float(out.loc["WLD", "model_growth_pct"])
+        figs["global_direct_growth_error_pp"] = float(out.loc["WLD", "model_growth_pct"] - realised_global)
+
+    cov = out.dropna(subset=["realised_growth_pct"])
+    inside = (cov["realised_growth_pct"] >= cov["lower_growth_pct"]) & (cov["realised_growth_pct"] <= cov["upper_growth_pct"])
+    figs["vintage_coverage90"] = float(inside.mean()) if len(cov) else None
+    figs["vintage_coverage90_n"] = len(cov)
+
+    # the published anchor, scored the same way against the realised growth in the new vintage
+    anchor = {}
+    for iso, (proj, published_realised) in GCB2024_PROJECTION.items():
+        r = float(realised.get(iso, np.nan))
+        ours = float(out.loc[iso, "model_growth_pct"]) if iso in out.index else float("nan")
+        if iso == "WLD":
+            ours = figs["global_model_growth_pct"]
+        anchor[iso] = {"projection_pct": proj, "published_realised_pct": published_realised, "realised_pct": r,
+                       "projection_error_pp": proj - r, "model_growth_pct": ours, "model_error_pp": ours - r}
+    figs["gcb2024_projection"] = anchor
+    ctry = [k for k in anchor if k != "WLD"]
+    figs["gcb2024_projection_country_mae_pp"] = float(np.mean([abs(anchor[k]["projection_error_pp"]) for k in ctry]))
+    figs["model_same_countries_mae_pp"] = float(np.nanmean([abs(anchor[k]["model_error_pp"]) for k in ctry]))
+    return figs, out
+
+
+def rolling_test(gcb: pd.DataFrame, years: tuple[int, ...] = ROLLING_YEARS, indicators: pd.DataFrame | None = None,
+                 shares: pd.DataFrame | None = None, top_n: int = TOP_N) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Rolling-origin test within one vintage: nowcast each year from the years before it.
+
+    Returns (figures, long table: year, iso3, actual, last, each predictor, lower, upper).
+    """
+    wide = wide_totals(gcb)
+    frames = []
+    for y in years:
+        if y not in wide.columns or y - 1 not in wide.columns:
+            raise BacktestError(f"rolling year {y} (or {y - 1}) is not in the GCB table")
+        top = top_emitters(wide, y - 1, top_n)
+        tab = nowcast_table(wide, y, top, indicators, shares)
+        tab["actual"] = wide.loc[tab.index, y]
+        tab["year"] = y
+        frames.append(tab.reset_index())
+    long = pd.concat(frames, ignore_index=True)
+    figs: dict[str, Any] = {"rolling_years": [int(min(years)), int(max(years))], "rolling_n": len(long)}
+    for p in PREDICTORS:
+        ape = ((long[p] / long["actual"] - 1.0).abs() * 100.0)
+        gerr = ((long[p] / long["last"]) - (long["actual"] / long["last"])).abs() * 100.0
+        key = "rolling_top20_mape" if p == "model" else f"rolling_{p}_top20_mape"
+        figs[key] = float(ape.mean()) if ape.notna().any() else None
+        figs[f"rolling_{p}_growth_mae_pp"] = float(gerr.mean()) if gerr.notna().any() else None
+        figs[f"rolling_{p}_n"] = int(ape.notna().sum())
+    figs["rolling_coverage90"] = coverage(long["actual"], long["lower"], long["upper"])
+    by_year = long.assign(ape=(long["model"] / long["actual"] - 1).abs() * 100,
+                          ape_p=(long["persistence"] / long["actual"] - 1).abs() * 100)
+    figs["rolling_mape_by_year"] = {int(k): float(v) for k, v in by_year.groupby("year")["ape"].mean().items()}
+    figs["rolling_persistence_mape_by_year"] = {int(k): float(v)
+                                                for k, v in by_year.groupby("year")["ape_p"].mean().items()}
+    ex2020 = by_year[by_year["year"] != 2020]
+    figs["rolling_top20_mape_excl_2020"] = float(ex2020["ape"].mean()) if len(ex2020) else None
+    figs["rolling_persistence_top20_mape_excl_2020"] = float(ex2020["ape_p"].mean()) if len(ex2020) else None
+    return figs, long
+
+
+def _goals(f: dict[str, Any]) -> dict[str, Any]:
+    def ratio(a: Any, b: Any) -> float | None:
+        return None if a is None or b in (None, 0) else 1.0 - a / b
+    imp = ratio(f.get("top20_growth_mae_pp"), f.get("persistence_top20_growth_mae_pp"))
+    rimp = ratio(f.get("rolling_top20_mape"), f.get("rolling_persistence_top20_mape"))
+    cov = f.get("coverage90")
+    lo, hi = GOALS["coverage90"]
+    return {
+        "improvement_vs_persistence": imp,
+        "rolling_improvement_vs_persistence": rimp,
+        "vintage_top20_mae_met": bool(f["top20_growth_mae_pp"] <= GOALS["top20_growth_mae_pp"]),
+        "vintage_vs_persistence_met": bool(imp is not None and imp >= GOALS["improvement_vs_persistence"]),
+        "global_growth_met": bool(abs(f["global_growth_error_pp"]) <= GOALS["global_growth_error_pp"]),
+        "rolling_mape_met": bool(f["rolling_top20_mape"] <= GOALS["rolling_top20_mape"]),
+        "rolling_vs_persistence_met": bool(rimp is not None and rimp >= GOALS["rolling_improvement_vs_persistence"]),
+        "coverage_met": bool(cov is not None and lo <= cov <= hi),
+    }
+
+
+def run_backtest(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, out_dir: Path, *,
+                 indicators: pd.DataFrame | None = None, shares: pd.DataFrame | None = None,
+                 quick: bool = False) -> dict[str, Any]:
+    """Run both tests and write ``out_dir/backtest.md``, ``out_dir/backtest.json`` and PNG plots.
+
+    ``quick`` (for tests) scores the top 5 only and rolls over 2021-2023.  Returns every figure
+    (the JSON's content).  Files are written atomically.
+    """
+    from nowcast.report import write_report
+
+    t0 = time.perf_counter()
+    vfigs, vtab = vintage_test(gcb_old, gcb_new, indicators, shares, quick=quick)
+    years = (2021, 2022, 2023) if quick else ROLLING_YEARS
+    rfigs, rtab = rolling_test(gcb_new, years, indicators, shares, top_n=5 if quick else TOP_N)
+    figs: dict[str, Any] = {**vfigs, **rfigs}
+    pooled_in = []
+    v = vtab.dropna(subset=["realised_growth_pct"])
+    pooled_in += list((v["realised_growth_pct"] >= v["lower_growth_pct"]) & (v["realised_growth_pct"] <= v["upper_growth_pct"]))
+    pooled_in += list((rtab["actual"] >= rtab["lower"]) & (rtab["actual"] <= rtab["upper"]))
+    figs["coverage90"] = float(np.mean(pooled_in))
+    figs["coverage90_n"] = len(pooled_in)
+    figs["goals"] = _goals(figs)
+    figs["quick"] = quick
+    figs["vintages"] = {"old": gcb_old.attrs.get("vintage"), "new": gcb_new.attrs.get("vintage")}
+    figs["indicators"] = sorted(indicators.columns) if indicators is not None else []
+    figs["seconds"] = time.perf_counter() - t0
+    write_report(figs, vtab, rtab, Path(out_dir))
+    return figs
