@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/carbonmap demo
 
 test: $(STAMP)
+	@bash scripts/system-deps.sh
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -95,9 +95,17 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """Serve cubes: web map at /, API docs at /docs, tiles, region queries."""
-    from api.serve import run
+    _serve(store, host, port)
 
-    run(store, host=host, port=port)
+
+def _serve(stores: list[Path], host: str, port: int) -> None:
+    from api.serve import NothingToServe, run
+    from pipelines.store import StoreError
+
+    try:
+        run(stores, host=host, port=port)
+    except (NothingToServe, StoreError) as exc:
+        _fail(str(exc), code=1)
 
 
 @app.command()
@@ -132,9 +140,7 @@ def demo(
     typer.echo(f"  region query {base}/regions/DEU/emissions?dataset={DEMO_ID}&start=2024-01-01&end=2024-12-31"
                "&freq=month")
     sys.stdout.flush()
-    from api.serve import run
-
-    run([path], host=host, port=port)
+    _serve([path], host, port)
 
 
 @app.command()
@@ -184,6 +190,52 @@ def ingest(
     except IngestError as exc:
         _fail(str(exc), code=1)
     typer.echo(f"wrote {written}")
+
+
+@app.command()
+def backtest(
+    quick: Annotated[bool, typer.Option("--quick", help="top 5 only, rolling 2021-2023 (seconds)")] = False,
+    out: Annotated[Path, typer.Option(help="report directory")] = Path("reports"),
+) -> None:
+    """Backtest the nowcast (GCB2024v17 -> GCB2025v15 vintage test, rolling origins 2010-2023)."""
+    import time
+
+    from carbonmap.settings import get_settings
+    from ingest.gcb import read_gcb
+    from nowcast.backtest import run_backtest
+    from pipelines.indicators import annual_indicator_table, load_daily_indicators
+    from pipelines.inputs import load_inputs
+
+    data = get_settings().data_dir
+    t0 = time.perf_counter()
+    try:
+        old = read_gcb(data / "statistical" / "GCB2024v17_MtCO2_flat.csv")
+        new = read_gcb(data / "statistical" / "GCB2025v15_MtCO2_flat.csv")
+        typer.echo(f"GCB vintages {old.attrs.get('vintage')} and {new.attrs.get('vintage')} read")
+        ind = annual_indicator_table(load_daily_indicators(data))
+        typer.echo(f"indicators: {len(ind)} country-years ({', '.join(ind.columns)}), "
+                   f"{int(ind['power_demand'].notna().sum())} with observed power demand")
+        shares = load_inputs().shares
+        typer.echo("running the vintage and rolling-origin tests" + (" (quick)" if quick else ""))
+        out.mkdir(parents=True, exist_ok=True)
+        figs = run_backtest(old, new, out, indicators=ind, shares=shares, quick=quick)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc), code=1)
+        raise  # unreachable
+
+    def f(key: str) -> str:
+        v = figs.get(key)
+        return "n/a" if v is None else f"{v:.2f}"
+
+    typer.echo(f"vintage {figs['vintage_year']}: top-20 growth MAE {f('top20_growth_mae_pp')} pp "
+               f"(persistence {f('persistence_top20_growth_mae_pp')}, trend5 {f('trend5_top20_growth_mae_pp')}, "
+               f"Carbon Monitor ratio {f('cm_ratio_top20_growth_mae_pp')}); "
+               f"global growth error {f('global_growth_error_pp')} pp")
+    typer.echo(f"rolling: top-20 MAPE {f('rolling_top20_mape')}% (persistence "
+               f"{f('rolling_persistence_top20_mape')}%, Carbon Monitor ratio {f('rolling_cm_ratio_top20_mape')}%); "
+               f"90% interval coverage {f('coverage90')}")
+    typer.echo(json.dumps({"goals": figs.get("goals"), "seconds": round(time.perf_counter() - t0, 1)}))
+    typer.echo(f"wrote {out / 'backtest.md'} and {out / 'backtest.json'}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     (["build", "--start", "2024-13-01", "--store", "/tmp/never.zarr"], "not a date"),
     (["build", "--resolution", "0.7", "--store", "/tmp/never.zarr"], "does not divide"),
     (["info", "--store", "/nonexistent/cube.zarr"], "no carbonmap cube"),
+    (["serve", "--store", "/nonexistent/cube.zarr"], "no carbonmap cube"),
     (["ingest", "no-such-source"], "unknown ingest source"),
     (["ingest", "gcb"], "--file"),
     (["ingest", "gcb", "--file", "/nonexistent.csv"], "no such file"),

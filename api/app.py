@@ -1,0 +1,60 @@
+"""The FastAPI application: ``create_app(registry, settings)`` wires routers, middleware and errors.
+
+The registry (which datasets are served, from trusted paths read at start-up) is injected: it is
+stored on ``app.state`` and handed to routers through ``api.deps.get_registry``; no route reads a
+global or a client-given path.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api import openapi
+from api.deps import get_registry
+from api.limits import BodySizeLimitMiddleware
+from api.problems import install_problem_handlers
+from api.routes.datasets import DatasetsFactory
+from api.routes.health import HealthFactory
+from api.routes.map_page import STATIC_DIR, MapPageFactory
+from api.routes.regions import RegionsFactory
+from carbonmap import __version__
+from carbonmap.registry import Registry
+from carbonmap.settings import Settings
+from carbonmap.settings import get_settings as load_settings
+from tiles.factory import CarbonTilerFactory
+
+TITLE = "carbonmap"
+
+OPENAPI_TAGS = [
+    {"name": "health", "description": "Liveness and what is served."},
+    {"name": "datasets", "description": "The served cubes: coverage, units, grid, provenance, licence, citation."},
+    {"name": "regions", "description": "Emissions of countries and the world per period and sector."},
+    {"name": "Tiles", "description": "Map tiles (PNG/WebP), TileJSON and legends."},
+    {"name": "map", "description": "The web map."},
+]
+
+
+def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
+    """Build the app that serves ``registry``'s datasets with ``settings`` (default: the process settings)."""
+    settings = settings or load_settings()
+    app = FastAPI(title=TITLE, version=__version__, description=openapi.description(registry),
+                  openapi_tags=OPENAPI_TAGS, license_info={"name": "Apache-2.0 (code); data: see each dataset"})
+    app.state.registry = registry
+    app.state.settings = settings
+
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                       allow_headers=["*"], expose_headers=["Content-Disposition"])
+
+    app.include_router(HealthFactory().router)
+    app.include_router(DatasetsFactory().router)
+    app.include_router(RegionsFactory().router)
+    app.include_router(CarbonTilerFactory(registry_dependency=get_registry).router)  # /tiles/...
+    app.include_router(MapPageFactory().router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    openapi.install_openapi(app)
+    return app

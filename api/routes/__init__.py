@@ -1,0 +1,1 @@
+"""HTTP routers of the API, each built by a small titiler-style factory with injected dependencies."""

@@ -1,0 +1,72 @@
+"""Run the API server: ``run(store_paths, host, port)`` (what ``carbonmap serve`` calls).
+
+Also ``python -m api.serve --store PATH [--store PATH ...] --host H --port P`` for scripts and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from carbonmap.registry import Registry
+from carbonmap.settings import Settings, get_settings
+
+
+class NothingToServe(ValueError):
+    """No cube store was given or found."""
+
+
+def store_paths_from(settings: Settings) -> list[Path]:
+    """``settings.stores``, else every sealed ``*.zarr`` directory in ``settings.stores_dir``."""
+    if settings.stores:
+        return list(settings.stores)
+    if settings.stores_dir.is_dir():
+        return sorted(p for p in settings.stores_dir.glob("*.zarr") if (p / "zarr.json").is_file())
+    return []
+
+
+def build_registry(store_paths: Sequence[Path]) -> Registry:
+    """Open each sealed store (``pipelines.store.StoreError`` if one is missing or unfinished)."""
+    registry = Registry()
+    for path in store_paths:
+        registry.add(Path(path))
+    return registry
+
+
+def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port: int | None = None,
+        settings: Settings | None = None, log_level: str = "info") -> None:
+    """Serve the given stores (default: from settings) on host:port (default: settings.host/port); blocks.
+
+    Raises ``NothingToServe`` if there is no store, ``StoreError`` if a store is not a sealed cube.
+    """
+    settings = settings or get_settings()
+    paths = list(store_paths) if store_paths else store_paths_from(settings)
+    if not paths:
+        raise NothingToServe(f"no dataset to serve: pass --store PATH or build one into {settings.stores_dir} "
+                             "with `carbonmap build`")
+    app = create_app(build_registry(paths), settings)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level=log_level,
+                workers=1, proxy_headers=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api.serve", description="serve carbonmap cubes over HTTP")
+    parser.add_argument("--store", action="append", type=Path, default=[], help="a sealed cube store (repeatable)")
+    parser.add_argument("--host", default=None)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper())
+    try:
+        run(args.store, args.host, args.port, log_level=args.log_level)
+    except (ValueError, RuntimeError) as exc:  # NothingToServe, StoreError: a clear message, non-zero exit
+        parser.exit(2, f"error: {exc}\n")
+
+
+if __name__ == "__main__":
+    main()
