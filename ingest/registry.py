@@ -23,6 +23,13 @@ _ADAPTERS: dict[str, str] = {
     "airports": "ingest.airports:AirportsAdapter",
     "ports": "ingest.ports:PortsAdapter",
     "city_lights": "ingest.night_lights:CityLightsAdapter",
+    "era5": "ingest.era5:ERA5Adapter",
+    "era5_country_monthly": "ingest.era5:ERA5MonthlyCountryAdapter",
+    "era5_country_daily": "ingest.era5:ERA5DailyNationalAdapter",
+    "temperature_stations": "ingest.era5:StationTemperatureAdapter",
+    "eia930": "ingest.eia930:EIA930Adapter",
+    "eia930_demand": "ingest.eia930:EIA930DemandAdapter",
+    "tropomi": "ingest.tropomi:TropomiAdapter",
 }
 """Source name -> ``module:AdapterClass`` (imported lazily, so listing is cheap)."""
 
