@@ -83,6 +83,16 @@ def _global_points(region_index: int, field: np.ndarray) -> Points:
     return Points(np.full(cells.size, region_index, dtype=np.int64), cells, field[cells])
 
 
+def land_share(cell: np.ndarray, fraction: np.ndarray, land: np.ndarray) -> np.ndarray:
+    """Each country's share of a cell's land: fraction / (sum of all countries' fractions in the cell).
+
+    Proxies such as population are counts per cell, so a coastal cell's count belongs wholly to its
+    one country (share 1, however much sea it holds) and a border cell's count is split by land area.
+    land: (cell,) sum of coverage fractions over countries.
+    """
+    return np.minimum(fraction / np.where(land[cell] > 0, land[cell], 1.0), 1.0)
+
+
 def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) -> GridWeights:
     """Column-normalised weights (cell, region) for each of the 7 sectors on ``grid``."""
     n_cells, n_regions = grid.nlat * grid.nlon, len(regions)
@@ -90,10 +100,11 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) 
     index = {r: i for i, r in enumerate(regions)}
     remap = np.array([index.get(i, -1) for i in cov_src.ids], dtype=np.int64)
     reg = remap[cov_src.region]
-    keep = reg >= 0
-    coverage = Coverage(reg[keep], cov_src.cell[keep].astype(np.int64), cov_src.fraction[keep])
     land = np.zeros(n_cells)
     np.add.at(land, cov_src.cell, cov_src.fraction)
+    keep = reg >= 0
+    coverage = Coverage(reg[keep], cov_src.cell[keep].astype(np.int64),
+                        land_share(cov_src.cell[keep], cov_src.fraction[keep], land))
 
     lights = px.picture_to_grid(inputs.lights, grid)
     population = px.population_on_grid(inputs.population, lights, grid).ravel()

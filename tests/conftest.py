@@ -45,3 +45,12 @@ def write_synthetic_cube(path: Path, *, resolution: float = 5.0, start: str = "2
 @pytest.fixture(scope="session")
 def synthetic_cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_synthetic_cube(tmp_path_factory.mktemp("cubes") / "synthetic-test.zarr")
+
+
+@pytest.fixture(scope="session")
+def real_cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cube built by the real pipeline from the shipped inputs: 5 degrees, 2024-03-01..10."""
+    from pipelines.build import BuildRequest, build
+
+    path = tmp_path_factory.mktemp("real") / "real-5deg.zarr"
+    return build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 10), 5.0, path, "real-5deg"))
