@@ -94,3 +94,36 @@ def national_rel_sigma(sector: str, years_past_inventory: int) -> float:
     """Relative 1-sigma of a national sector total ``years_past_inventory`` after the inventory."""
     base = NATIONAL_REL_SIGMA[sector]
     return float(np.hypot(base, PERSISTENCE_SIGMA_PER_YEAR * max(0, years_past_inventory)))
+
+
+def annual_sector_table(gcb: pd.DataFrame, shares: pd.DataFrame, years: list[int],
+                        regions: tuple[str, ...]) -> np.ndarray:
+    """Inventory years' sector totals, dims (year, sector, region), kg CO2 yr-1 (vectorised
+    :func:`annual_sector_totals`; NaN GCB values become 0).  ``years`` must not pass the last
+    inventory year."""
+    last = int(gcb.loc[gcb["total"].notna(), "year"].max())
+    if years and max(years) > last:
+        raise ValueError(f"year {max(years)} is past the last inventory year {last}; nowcast it instead")
+    wide = gcb.pivot_table(index="year", columns="iso3", values="total", aggfunc="first")
+    tot = wide.reindex(index=years, columns=list(regions)).fillna(0.0).to_numpy(np.float64) * KG_PER_MT
+    return split_by_shares(tot, shares, regions)
+
+
+def split_by_shares(totals: np.ndarray, shares: pd.DataFrame, regions: tuple[str, ...]) -> np.ndarray:
+    """Region totals (year, region) -> (year, sector, region) with inventory shares; XIA/XIS to their sector."""
+    intl_of = {code: sector for sector, code in INTERNATIONAL_SECTORS.items()}
+    national = [r for r in regions if r not in intl_of]
+    missing = [r for r in national if r not in shares.index]
+    if missing:
+        raise ValueError(f"no sector shares for {', '.join(missing[:10])}")
+    sh = np.zeros((len(SECTORS), len(regions)))
+    cols = shares.reindex(index=national, columns=list(NATIONAL_SECTORS)).to_numpy(np.float64)
+    if not np.allclose(cols.sum(axis=1), 1.0, atol=1e-9):
+        raise ValueError("sector shares must sum to 1 per country")
+    pos = {r: j for j, r in enumerate(regions)}
+    for i, sector in enumerate(NATIONAL_SECTORS):
+        sh[SECTORS.index(sector), [pos[r] for r in national]] = cols[:, i]
+    for code, sector in intl_of.items():
+        if code in pos:
+            sh[SECTORS.index(sector), pos[code]] = 1.0
+    return np.asarray(totals, dtype=np.float64)[:, None, :] * sh[None, :, :]

@@ -13,6 +13,7 @@ from carbonmap import contract as cc
 from carbonmap.settings import get_settings
 from ingest import airports, boundaries, cait, edgar, fallback_locations, gcb, gpw, night_lights, ports, power_plants
 from ingest.sector_shares import national_sector_shares
+from pipelines.indicators import DailyIndicators, load_daily_indicators
 
 GCB_FILE = "statistical/GCB2025v15_MtCO2_flat.csv"
 EDGAR_FILE = "statistical/edgar-v5.0-ft2018-co2-by-sector.csv"
@@ -54,6 +55,8 @@ class BuildInputs:
     """grid -> exact country cell-coverage fractions (cached)."""
     files: tuple[cc.InputFile, ...]
     proxies: tuple[str, ...]
+    indicators: DailyIndicators | None = None
+    """Daily activity indicators per country (degree days, US demand); None = documented fallbacks only."""
 
 
 def _fallback_points(places: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +105,7 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
     places = boundaries.read_places(record(boundaries.INFO, path(PLACES_FILE), "fallback locations"))
     extra = fallback_locations.read_fallback_locations(
         record(fallback_locations.INFO, path(fallback_locations.FILE), "fallback locations"))
+    indicators = load_daily_indicators(root, record)
     pts = countries.geometry.representative_point()
     south = {str(i): bool(p.y < 0) for i, p in zip(countries["iso3"], pts, strict=True)}
 
@@ -112,5 +116,5 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
         gcb=g, shares=shares, south=south, population=np.asarray(pop.values, dtype=np.float64),
         lights=np.asarray(lights.values, dtype=np.float64), plants=plants, airports=apt, ports=prt,
         fallback_points=_fallback_points(places, extra), coverage=coverage, files=tuple(files),
-        proxies=(),
+        proxies=(), indicators=indicators,
     )

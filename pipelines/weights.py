@@ -70,12 +70,39 @@ class GridWeights:
 
 
 def _region_points(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon: pd.Series, lat: pd.Series,
-                   weight: np.ndarray) -> Points:
+                   weight: np.ndarray, coverage: Coverage | None = None) -> Points:
     index = {r: i for i, r in enumerate(regions)}
     reg = np.array([index.get(str(c), -1) for c in iso3], dtype=np.int64)
     cells = px.points_to_cells(grid, lon.to_numpy(), lat.to_numpy())
     ok = (reg >= 0) & (cells >= 0) & (weight > 0)
-    return Points(reg[ok], cells[ok], np.asarray(weight, dtype=np.float64)[ok])
+    reg, cells = reg[ok], cells[ok]
+    if coverage is not None:
+        cells = snap_into_region(grid, reg, cells, coverage)
+    return Points(reg, cells, np.asarray(weight, dtype=np.float64)[ok])
+
+
+def snap_into_region(grid: cc.Grid, region: np.ndarray, cells: np.ndarray, coverage: Coverage) -> np.ndarray:
+    """Move points that fall in a cell their own country does not cover to the nearest cell it does.
+
+    Plants and airports on a coast or border can land, at a coarse grid or with 1:50m coastlines,
+    in a cell that belongs only to the sea or to a neighbour; their emissions still belong to their
+    country, so they go to the country's nearest covered cell (distance in grid cells).  Points of
+    countries with no covered cell stay where they are.
+    """
+    from scipy.spatial import cKDTree
+
+    cells = cells.copy()
+    inside = set(zip(coverage.region.tolist(), coverage.cell.tolist(), strict=True))
+    bad = np.array([(int(r), int(c)) not in inside for r, c in zip(region, cells, strict=True)], dtype=bool)
+    for r in np.unique(region[bad]):
+        own = coverage.cell[coverage.region == r]
+        if own.size == 0:
+            continue
+        tree = cKDTree(np.column_stack([own // grid.nlon, own % grid.nlon]))
+        pick = np.flatnonzero(bad & (region == r))
+        _, nearest = tree.query(np.column_stack([cells[pick] // grid.nlon, cells[pick] % grid.nlon]))
+        cells[pick] = own[nearest]
+    return cells
 
 
 def _global_points(region_index: int, field: np.ndarray) -> Points:
@@ -113,7 +140,7 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) 
     plants = inputs.plants
     plant_w = px.plant_weights(plants["primary_fuel"].to_numpy(), plants["capacity_mw"].to_numpy(),
                                plants["generation_gwh"].to_numpy())
-    plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"], plant_w)
+    plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"], plant_w, coverage)
 
     airports = inputs.airports
     air_w = px.airport_weights(airports["type"].to_numpy())
