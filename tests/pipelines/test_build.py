@@ -37,9 +37,9 @@ def year_cube(tmp_path_factory: pytest.TempPathFactory, inputs) -> Path:
 
 @pytest.fixture(scope="module")
 def fine_cube(tmp_path_factory: pytest.TempPathFactory, inputs) -> Path:
-    """Three days at 0.5 degree, for geometric checks."""
+    """One day at the canonical 0.1 degree, for geometric checks."""
     path = tmp_path_factory.mktemp("build") / "fine.zarr"
-    return build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 3), 0.5, path, "test-fine"), inputs=inputs)
+    return build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 1), 0.1, path, "test-fine"), inputs=inputs)
 
 
 def test_year_cube_follows_the_contract(year_cube: Path) -> None:
@@ -97,7 +97,7 @@ def test_geometric_country_sum_close_to_national(fine_cube: Path, iso3: str) -> 
     """Summing grid cells by the country's share of each cell's land recovers the national total
     within 0.5%; the gap comes only from cells shared with neighbours."""
     ds = store.open_cube(fine_cube)
-    grid = cc.Grid(0.5)
+    grid = cc.Grid(0.1)
     cov = cached_country_coverage(grid)
     land = np.bincount(cov.cell, weights=cov.fraction, minlength=grid.nlat * grid.nlon)
     cells, frac = cov.of(iso3)
