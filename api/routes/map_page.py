@@ -1,4 +1,9 @@
-"""``GET /``: the minimal map page, and ``/static`` for its script and style (no CDN, works offline)."""
+"""``GET /``: the web map, and ``/static`` for its assets (no CDN: the page loads nothing from the internet).
+
+The page is MapLibre GL JS (``/static/vendor``, copied from npm) driven by ``/static/map.js``, which
+``web/build.mjs`` bundles from ``web/src``; ``/static/basemap`` holds country outlines and places
+derived from Natural Earth by ``web/basemap.py``.  All built files are committed.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,10 @@ class MapPageFactory:
 
     def __post_init__(self) -> None:
         @self.router.get("/", response_class=HTMLResponse, summary="The web map",
-                         description="A dependency-free map of the default dataset's tiles with date and "
-                                     "sector pickers; state lives in the URL hash (`#date=&sector=&z=&lat=&lon=`).",
+                         description="A MapLibre map of a dataset's tiles with a time slider (play/pause), a "
+                                     "sector picker, legend, country/city search, per-country and drawn-area "
+                                     "charts, and the dataset's provenance and licence. State lives in the URL "
+                                     "hash (`#dataset=&date=&sector=&z=&lat=&lon=&region=`).",
                          responses={200: {"content": {"text/html": {"example": "<!doctype html>..."}}}})
         def index() -> HTMLResponse:
             return HTMLResponse((self.static_dir / "index.html").read_text(encoding="utf-8"),

@@ -1,0 +1,80 @@
+"""Write the web map's static base layers from the shipped Natural Earth files (public domain).
+
+``python web/basemap.py`` writes, atomically:
+
+- ``api/static/basemap/countries.geojson``: country outlines (EPSG:4326, lon/lat degrees), simplified
+  and rounded, with properties ``iso3`` (the same code rule as the pipeline, ``ingest.boundaries``)
+  and ``name``; the page draws them and finds the country under a click with them;
+- ``api/static/basemap/places.json``: populated places with at least ``MIN_POPULATION`` people,
+  ``[[name, iso3, lon, lat, pop_max], ...]`` (degrees, persons), for the search box.
+
+Run it when data/boundaries changes; the outputs are committed so a fresh clone needs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import shapely
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from carbonmap.settings import get_settings
+from ingest.boundaries import read_countries, read_places
+
+OUT_DIR = REPO / "api" / "static" / "basemap"
+COUNTRIES_FILE = "ne_50m_admin_0_countries.json"
+PLACES_FILE = "ne_10m_populated_places_simple.json"
+SIMPLIFY_DEG = 0.08
+"""Douglas-Peucker tolerance, degrees (about 8 km): outlines stay recognisable at city zooms."""
+DECIMALS = 2
+MIN_POPULATION = 300_000
+
+
+def _round(geom: shapely.Geometry) -> dict:
+    return json.loads(shapely.to_geojson(shapely.set_precision(geom, 10.0 ** -DECIMALS)))
+
+
+def countries_geojson(data_dir: Path) -> dict:
+    """FeatureCollection of simplified country outlines with ``iso3`` and ``name``."""
+    g = read_countries(data_dir / "boundaries" / COUNTRIES_FILE)
+    features = []
+    for iso3, name, geom in zip(g["iso3"], g["name"], g.geometry, strict=True):
+        simple = shapely.simplify(geom, SIMPLIFY_DEG, preserve_topology=True)
+        if simple.is_empty:
+            continue
+        features.append({"type": "Feature", "properties": {"iso3": str(iso3), "name": str(name)},
+                         "geometry": _round(simple)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def places_list(data_dir: Path) -> list[list]:
+    """``[name, iso3, lon, lat, pop_max]`` of places with at least MIN_POPULATION people, largest first."""
+    p = read_places(data_dir / "boundaries" / PLACES_FILE)
+    p = p[p["pop_max"] >= MIN_POPULATION].sort_values("pop_max", ascending=False)
+    return [[str(r.name), str(r.iso3), round(float(r.lon), 3), round(float(r.lat), 3), int(r.pop_max)]
+            for r in p.itertuples(index=False)]
+
+
+def write_json(path: Path, obj: object) -> int:
+    """Write compact JSON atomically; returns its size in bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path.stat().st_size
+
+
+def main() -> None:
+    data_dir = get_settings().data_dir
+    n1 = write_json(OUT_DIR / "countries.geojson", countries_geojson(data_dir))
+    n2 = write_json(OUT_DIR / "places.json", places_list(data_dir))
+    print(f"countries.geojson {n1 / 1024:.0f} KiB, places.json {n2 / 1024:.0f} KiB -> {OUT_DIR}")
+
+
+if __name__ == "__main__":
+    main()
