@@ -30,6 +30,15 @@ _ADAPTERS: dict[str, str] = {
     "eia930": "ingest.eia930:EIA930Adapter",
     "eia930_demand": "ingest.eia930:EIA930DemandAdapter",
     "tropomi": "ingest.tropomi:TropomiAdapter",
+    "entsoe": "ingest.entsoe:ENTSOEAdapter",
+    "ember": "ingest.ember:EmberAdapter",
+    "noaa_gml_daily": "ingest.noaa_gml:NOAAGMLDailyAdapter",
+    "noaa_gml_monthly": "ingest.noaa_gml:NOAAGMLMonthlyAdapter",
+    "firms": "ingest.firms:FIRMSAdapter",
+    "omi": "ingest.omi:OMIAdapter",
+    "viirs": "ingest.viirs:VIIRSAdapter",
+    "cdiac": "ingest.cdiac:CDIACAdapter",
+    "edgar_grid": "ingest.edgar_grid:EDGARGridAdapter",
 }
 """Source name -> ``module:AdapterClass`` (imported lazily, so listing is cheap)."""
 
@@ -54,7 +63,11 @@ def sources() -> dict[str, SourceInfo]:
 
 
 def list_sources(data_dir: Path | None = None) -> list[dict[str, str | bool]]:
-    """One row per source: name, title, kind, licence, url, ships_in_data, real, note."""
+    """One row per source: name, title, kind, licence, url, ships_in_data, real, note.
+
+    ``ships_in_data`` is False for fixture-only sources (no real file in ``data/``; their readers are
+    tested on format-exact synthetic fixtures, and their ``note`` says so).
+    """
     from carbonmap.settings import get_settings
 
     root = Path(data_dir) if data_dir is not None else get_settings().data_dir

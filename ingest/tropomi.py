@@ -44,6 +44,7 @@ import xarray as xr
 
 from carbonmap.contract import Grid
 from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.binning import bin_mean_fast, cell_index
 
 NO2_VAR = "nitrogendioxide_tropospheric_column"
 NO2_UNITS = "mol m-2"
@@ -208,30 +209,11 @@ def _cell_block(lat: np.ndarray, lon: np.ndarray, late: np.ndarray, lone: np.nda
 
 
 def cell_of(lat: np.ndarray, lon: np.ndarray, grid: Grid, n_threads: int = 1) -> np.ndarray:
-    """Flat cell index ``row * nlon + col`` (row 0 = north) of each point; -1 off the grid.
+    """Flat cell index ``row * nlon + col`` (row 0 = north) of each point; -1 off the grid or NaN.
 
-    Computed in cache-sized blocks; ``n_threads > 1`` spreads the blocks over threads (numpy's
-    arithmetic releases the GIL).
+    Delegates to :func:`ingest.binning.cell_index` (blocked, optionally threaded).
     """
-    lat = np.asarray(lat, dtype=np.float64)
-    lon = np.asarray(lon, dtype=np.float64)
-    late, lone = grid_edges(grid)
-    out = np.empty(lat.size, dtype=np.int64)
-    starts = range(0, lat.size, CHUNK)
-
-    def block(i: int) -> None:
-        j = min(i + CHUNK, lat.size)
-        _cell_block(lat[i:j], lon[i:j], late, lone, grid.nlat, grid.nlon, out[i:j])
-
-    if n_threads > 1 and lat.size > CHUNK:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(n_threads) as ex:
-            list(ex.map(block, starts))
-    else:
-        for i in starts:
-            block(i)
-    return out
+    return cell_index(lat, lon, grid, n_threads)
 
 
 def bin_sum_count(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, grid: Grid,
@@ -258,13 +240,13 @@ def mean_from(sum_: np.ndarray, count: np.ndarray, *, inplace: bool = False) -> 
 
 def bin_mean(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, grid: Grid) -> np.ndarray:
     """Mean of the values per cell, NaN where no pixel, dims (lat, lon) north-up."""
-    return mean_from(*bin_sum_count(lat, lon, values, grid), inplace=True)
+    return bin_mean_fast(lat, lon, values, grid)
 
 
 def bin_mean_threads(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, grid: Grid,
                      n_threads: int = 2) -> np.ndarray:
-    """:func:`bin_mean` with the cell indices computed on ``n_threads`` threads (np.bincount holds the GIL)."""
-    return mean_from(*bin_sum_count(lat, lon, values, grid, n_threads=n_threads), inplace=True)
+    """:func:`bin_mean` with the cell indices computed on ``n_threads`` threads (the sums hold the GIL)."""
+    return bin_mean_fast(lat, lon, values, grid, n_threads=n_threads)
 
 
 @dataclass(frozen=True)

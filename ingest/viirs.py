@@ -1,0 +1,224 @@
+"""VIIRS night lights as GeoTIFF (NASA Black Marble VNP46A2 tiles, EOG annual VNL composites) -> radiance grids.
+
+Layouts read (single-band GeoTIFF, EPSG:4326, north-up, 15 arc-second pixels = 1/240 degree):
+
+- **Black Marble VNP46A2** (daily, a GeoTIFF export of the HDF-EOS5 band
+  ``Gap_Filled_DNB_BRDF-Corrected_NTL`` of one 10 x 10 degree tile ``hXXvYY``, 2400 x 2400 pixels,
+  upper-left corner at lon -180 + 10 h, lat 90 - 10 v): **uint16**, ``nodata = 65535`` (fill),
+  **scale factor 0.1**, offset 0, units nW cm-2 sr-1.  The scale is taken from the band's GDAL scale
+  (``src.scales``), else from a ``scale_factor`` tag, else the product's documented 0.1.
+- **EOG annual VNL v2 composites** (``VNL_v2*_npp_<year>_global_vcmslcfg_*.average_masked.dat.tif``):
+  **float32** radiance in nW cm-2 sr-1, scale 1, extent lon -180..180, lat -65..75; a declared
+  nodata value (if any) and negative values are treated as missing.
+
+:func:`read_night_lights` validates the CRS (EPSG:4326 only), the geotransform (north-up, no
+rotation, 1/240 degree pixels), dtype/nodata/scale, and returns ``radiance(lat, lon)`` float32 in
+nW cm-2 sr-1 with NaN for fill.  :func:`to_grid` averages it onto a carbonmap
+:class:`~carbonmap.contract.Grid` (mean radiance of the valid pixels whose centres fall in a cell).
+
+No VIIRS GeoTIFF ships in ``data/`` (only the NASA city-lights *picture*, read by
+:mod:`ingest.night_lights` as a labelled proxy); :func:`make_vnp46a2_fixture` writes a tile in the
+exact VNP46A2 layout with SYNTHETIC radiances (tag ``carbonmap_synthetic=true``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from carbonmap.contract import Grid
+from ingest.base import BaseAdapter, IngestError, SourceInfo
+
+PIXEL_DEG = 1.0 / 240.0
+"""15 arc-seconds, the VIIRS DNB L3 grid spacing."""
+VNP46A2_BAND = "Gap_Filled_DNB_BRDF-Corrected_NTL"
+VNP46A2_FILL = 65535
+VNP46A2_SCALE = 0.1
+RADIANCE_UNITS = "nW cm-2 sr-1"
+MAX_RADIANCE = 1.0e5
+"""nW cm-2 sr-1; larger values mean an unscaled or wrong band (gas flares peak near 1e4)."""
+LAADS_URL = ("https://ladsweb.modaps.eosdis.nasa.gov/archive/allData/5000/VNP46A2/{year}/{doy:03d}/"
+             "VNP46A2.A{year}{doy:03d}.h{h:02d}v{v:02d}.001.<production time>.h5")
+
+INFO = SourceInfo(
+    name="viirs",
+    title="VIIRS DNB night lights GeoTIFF (NASA Black Marble VNP46A2 tiles / EOG annual VNL v2)",
+    kind="satellite",
+    licence="NASA Black Marble: public (LAADS DAAC); EOG VNL: CC-BY-4.0 (Elvidge et al. 2021)",
+    url="https://blackmarble.gsfc.nasa.gov/",
+    shipped=(),
+    real=False,
+    note="no GeoTIFF ships; reader tested on a format-exact SYNTHETIC VNP46A2 tile (ingest.viirs.make_vnp46a2_fixture)",
+)
+
+_TILE_RE = re.compile(r"\.h(\d{2})v(\d{2})\.")
+
+
+def tile_origin(h: int, v: int) -> tuple[float, float]:
+    """(west, north) of Black Marble tile hXXvYY, degrees."""
+    if not (0 <= h < 36 and 0 <= v < 18):
+        raise IngestError(f"Black Marble tile h{h:02d}v{v:02d} does not exist (h 0..35, v 0..17)")
+    return -180.0 + 10.0 * h, 90.0 - 10.0 * v
+
+
+def _scale_of(src, tags: dict[str, str]) -> float:
+    s = float(src.scales[0]) if src.scales else 1.0
+    if s != 1.0:
+        return s
+    for k, v in tags.items():
+        if k.lower().endswith("scale_factor"):
+            try:
+                return float(v)
+            except ValueError:
+                raise IngestError(f"scale_factor tag {v!r} is not a number") from None
+    return VNP46A2_SCALE if src.dtypes[0] == "uint16" else 1.0
+
+
+def read_night_lights(path: Path) -> xr.DataArray:
+    """``radiance(lat, lon)`` float32, nW cm-2 sr-1, NaN = fill; lat descending (north-up)."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"night-lights file not found: {path}")
+    try:
+        src = rasterio.open(path)
+    except RasterioIOError as e:
+        raise IngestError(f"{path.name} is not a readable GeoTIFF: {e}") from e
+    with src:
+        if src.count != 1:
+            raise IngestError(f"{path.name}: expected one band (radiance), found {src.count}")
+        if src.crs is None or src.crs.to_epsg() != 4326:
+            raise IngestError(f"{path.name}: CRS is {src.crs.to_string() if src.crs else None!r}; VIIRS DNB grids are "
+                              f"EPSG:4326 (reproject first)")
+        t = src.transform
+        if t.b != 0 or t.d != 0 or t.e >= 0:
+            raise IngestError(f"{path.name}: the geotransform must be north-up without rotation")
+        if not (np.isclose(t.a, PIXEL_DEG, rtol=1e-6) and np.isclose(-t.e, PIXEL_DEG, rtol=1e-6)):
+            raise IngestError(f"{path.name}: pixels are {t.a:.6g} x {-t.e:.6g} degrees; VIIRS DNB L3 pixels are 15 "
+                              f"arc-seconds ({PIXEL_DEG:.9f} degrees)")
+        dtype = src.dtypes[0]
+        if dtype not in ("uint16", "float32", "float64"):
+            raise IngestError(f"{path.name}: dtype {dtype}; VNP46A2 is uint16, VNL composites float32")
+        tags = {**src.tags(), **src.tags(1)}
+        scale = _scale_of(src, tags)
+        offset = float(src.offsets[0]) if src.offsets else 0.0
+        nodata = src.nodata
+        if dtype == "uint16" and nodata is None:
+            nodata = VNP46A2_FILL
+        raw = src.read(1)
+        desc = (src.descriptions[0] if src.descriptions else None) or tags.get("long_name", "")
+        west, north = t.c, t.f
+        h, w = src.height, src.width
+        synthetic = tags.get("carbonmap_synthetic", "false") == "true"
+    fill = np.zeros(raw.shape, dtype=bool) if nodata is None else (raw == nodata)
+    if np.issubdtype(raw.dtype, np.floating):
+        fill |= ~np.isfinite(raw)
+    rad = raw.astype(np.float32) * np.float32(scale) + np.float32(offset)
+    rad[fill] = np.nan
+    if dtype != "uint16":
+        rad[rad < 0] = np.nan
+    valid = rad[np.isfinite(rad)]
+    if valid.size and valid.max() > MAX_RADIANCE:
+        raise IngestError(f"{path.name}: radiance up to {valid.max():.3g} {RADIANCE_UNITS}; wrong scale factor "
+                          f"({scale}) or not a radiance band")
+    lat = north - (np.arange(h) + 0.5) * PIXEL_DEG
+    lon = west + (np.arange(w) + 0.5) * PIXEL_DEG
+    if lat.min() < -90 or lat.max() > 90 or lon.min() < -180 or lon.max() > 180:
+        raise IngestError(f"{path.name}: extent falls outside lon -180..180 / lat -90..90")
+    return xr.DataArray(
+        rad, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="radiance",
+        attrs={"units": RADIANCE_UNITS, "long_name": "VIIRS DNB night-time radiance", "source_band": desc,
+               "scale_factor_applied": scale, "nodata": -1 if nodata is None else nodata,
+               "source_file": path.name, "synthetic": str(synthetic).lower()})
+
+
+def to_grid(radiance: xr.DataArray, grid: Grid) -> xr.DataArray:
+    """Mean radiance of the valid pixels per cell of ``grid`` (NaN where none), float32, dims (lat, lon)."""
+    lat2, lon2 = np.meshgrid(radiance["lat"].values, radiance["lon"].values, indexing="ij")
+    v = radiance.values.ravel()
+    row, col = grid.cell_index(lon2.ravel(), lat2.ravel())
+    ok = (row >= 0) & np.isfinite(v)
+    flat = row[ok] * grid.nlon + col[ok]
+    n = grid.nlat * grid.nlon
+    s = np.bincount(flat, weights=v[ok].astype(np.float64), minlength=n)
+    c = np.bincount(flat, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (s / c).astype(np.float32).reshape(grid.shape)
+    return xr.DataArray(mean, dims=("lat", "lon"), coords={"lat": grid.lat, "lon": grid.lon}, name="radiance",
+                        attrs={**radiance.attrs, "cell_methods": "area: mean (valid pixels)", **grid.to_attrs()})
+
+
+def make_vnp46a2_fixture(out_dir: Path, *, year: int = 2022, doy: int = 97, h: int = 18, v: int = 4,
+                         size: int = 2400, seed: int = 0) -> Path:
+    """Write a VNP46A2 tile GeoTIFF in the real layout with SYNTHETIC radiances; returns its path.
+
+    uint16, nodata 65535, scale 0.1 (GDAL band scale and ``scale_factor`` tag), EPSG:4326, 15 arc-second
+    pixels from the tile's upper-left corner; a few bright "cities" on a dark background, a fill stripe.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    west, north = tile_origin(h, v)
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size]
+    rad = rng.gamma(1.0, 0.3, size=(size, size))  # background, nW cm-2 sr-1
+    for cy, cx, peak in ((0.3, 0.4, 250.0), (0.7, 0.6, 120.0), (0.5, 0.15, 60.0)):
+        r2 = (y - cy * size) ** 2 + (x - cx * size) ** 2
+        rad += peak * np.exp(-r2 / (2 * (0.02 * size) ** 2))
+    dn = np.round(rad / VNP46A2_SCALE).astype(np.uint16)
+    dn[: max(1, size // 100), :] = VNP46A2_FILL  # a fill stripe along the tile's north edge
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"VNP46A2.A{year}{doy:03d}.h{h:02d}v{v:02d}.001.synthetic.tif"
+    profile = {"driver": "GTiff", "height": size, "width": size, "count": 1, "dtype": "uint16", "crs": "EPSG:4326",
+               "transform": from_origin(west, north, PIXEL_DEG, PIXEL_DEG), "nodata": VNP46A2_FILL,
+               "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(dn, 1)
+        dst.scales = (VNP46A2_SCALE,)
+        dst.offsets = (0.0,)
+        dst.set_band_description(1, VNP46A2_BAND)
+        dst.update_tags(carbonmap_synthetic="true", comment="SYNTHETIC radiances in the VNP46A2 GeoTIFF layout",
+                        ShortName="VNP46A2", HorizontalTileNumber=str(h), VerticalTileNumber=str(v))
+        dst.update_tags(1, units=RADIANCE_UNITS, scale_factor=str(VNP46A2_SCALE), add_offset="0.0",
+                        _FillValue=str(VNP46A2_FILL), long_name=VNP46A2_BAND)
+    return path
+
+
+class VIIRSAdapter(BaseAdapter):
+    """VIIRS GeoTIFF tile(s) -> mean radiance on a 0.1 degree grid over their extent (Zarr)."""
+
+    info = INFO
+    resolution = 0.1
+
+    def download(self, start: date, end: date) -> list[Path]:
+        raise IngestError("VNP46A2 tiles come from NASA LAADS DAAC and need an Earthdata login token (URL pattern "
+                          f"{LAADS_URL}); convert the {VNP46A2_BAND} band to GeoTIFF (e.g. with blackmarblepy or "
+                          "gdal_translate) or use EOG's annual VNL GeoTIFFs (free registration), and pass them with --file")
+
+    def read(self, paths: Sequence[Path]) -> xr.Dataset:
+        if not paths:
+            raise IngestError("no VIIRS GeoTIFF files given")
+        grids = []
+        for p in paths:
+            rad = read_night_lights(p)
+            r = self.resolution
+            w, e = float(rad.lon.min()) - PIXEL_DEG / 2, float(rad.lon.max()) + PIXEL_DEG / 2
+            s, n = float(rad.lat.min()) - PIXEL_DEG / 2, float(rad.lat.max()) + PIXEL_DEG / 2
+            grids.append(to_grid(rad, Grid(r).subset(w, s, e, n)))
+        ds = xr.combine_by_coords([g.to_dataset() for g in grids], combine_attrs="drop_conflicts")
+        assert isinstance(ds, xr.Dataset)
+        ds = ds.sortby("lat", ascending=False)
+        ds.attrs["synthetic"] = str(any(g.attrs.get("synthetic") == "true" for g in grids)).lower()
+        return ds
+
+    def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
+        if "radiance" not in data or data["radiance"].attrs.get("units") != RADIANCE_UNITS:
+            raise IngestError(f"VIIRS dataset must hold radiance in {RADIANCE_UNITS}")
