@@ -1,14 +1,25 @@
 """Tile benchmark: carbonmap's tile endpoint vs stock titiler.xarray on the same Zarr, over real HTTP.
 
-    python bench/tiles.py --quick                 # synthetic 1 deg cube, z0-z4, ~1 minute
-    python bench/tiles.py --store stores/demo.zarr --zooms 0-8 --n 400
+    python bench/tiles.py --quick          # 0.25 deg x 8 days, z0-z8, < 1 minute once cached
+    python bench/tiles.py                  # 0.1 deg x 90 days x 7 sectors, z0-z8 (recorded in RESULTS.md)
+    python bench/tiles.py --store stores/demo.zarr
 
-Both servers run under uvicorn in subprocesses on 127.0.0.1.  For each server and concurrency
-(1 and 8) the same list of distinct tiles (one day, one sector) is fetched once ("render": no
-encoded tile cached; carbonmap's decoded-field cache is warmed by one request first), then
-fetched again ("repeat": carbonmap answers from its encoded-tile LRU).  The last line is JSON with
-p50_ms, p99_ms and tiles_per_s (carbonmap, render, concurrency 8 for tiles/s, 1 for latency) and
-titiler_p50_ms.
+The cube (a synthetic heavy-tailed field shaped like ours: blurred "cities" over land-like areas,
+point-source "plants" in power, shipping lanes, weekday/seasonal factors per sector; benchmark data,
+not a proxy of anything) and its pyramid are built once under ``--cache-dir`` and reused.  Both
+servers run under uvicorn in subprocesses on 127.0.0.1 (one process each).  The same list of
+distinct tiles spread over z0-z8 (one day, one sector) is fetched in passes:
+
+- ``cold``:    first request of each tile (chunks not decoded yet), concurrency 1;
+- ``warm``:    the same tiles with another colormap, so no encoded tile is reused but the decoded
+               chunks are cached (the steady state of a map being browsed), concurrency 1 and 8;
+- ``repeat``:  the same URLs again (answered from the encoded-tile LRU), concurrency 1 and 8;
+- titiler:     stock ``titiler.xarray`` ``TilerFactory`` (``url=`` the same store, ``sel=time=..``,
+               ``sel=sector=..``), a first pass and a second (warm) pass, concurrency 1 and 8.
+
+The last stdout line is JSON: p50_ms / p99_ms (carbonmap warm, concurrency 1, all zooms),
+tiles_per_s (warm, concurrency 8), titiler_p50_ms (titiler second pass, concurrency 1), per-zoom
+numbers, the other passes and the load average before and after.
 """
 
 from __future__ import annotations
@@ -17,11 +28,11 @@ import argparse
 import concurrent.futures as cf
 import datetime as dt
 import json
+import os
 import random
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,31 +43,92 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def synthetic_store(path: Path, resolution: float, days: int) -> Path:
-    """A sealed cube with a heavy-tailed synthetic field (benchmark data, not a proxy of anything)."""
+# ---- the benchmark cube ---------------------------------------------------------------------
+
+def synthetic_fields(resolution: float, seed: int = 0) -> np.ndarray:
+    """(sector, lat, lon) float32 kg CO2 day-1 cell-1: a heavy-tailed, spatially structured field."""
+    from scipy.ndimage import gaussian_filter
+
+    from carbonmap import contract as cc
+
+    grid = cc.Grid(resolution)
+    rng = np.random.default_rng(seed)
+    ny, nx = grid.shape
+    # land-like mask: smooth noise thresholded, away from the poles
+    coarse = gaussian_filter(rng.standard_normal((ny // 10 + 1, nx // 10 + 1)), 3, mode="wrap")
+    land = np.kron(coarse > 0.05, np.ones((10, 10), bool))[:ny, :nx] & (np.abs(grid.lat) < 72)[:, None]
+    # population-like: point "cities" with lognormal sizes, blurred, times lognormal noise
+    pop = np.zeros(grid.shape)
+    n_cities = 20000
+    rows, cols = rng.integers(0, ny, n_cities), rng.integers(0, nx, n_cities)
+    np.add.at(pop, (rows, cols), rng.lognormal(0, 1.5, n_cities))
+    pop = gaussian_filter(pop, max(1.0, 0.3 / resolution), mode="wrap") * rng.lognormal(0, 0.5, grid.shape)
+    pop = np.where(land, pop, 0.0)
+    pop /= pop.sum()
+    plants = np.zeros(grid.shape)
+    n_plants = 8000
+    prow, pcol = rng.integers(0, ny, n_plants), rng.integers(0, nx, n_plants)
+    ok = land[prow, pcol]
+    np.add.at(plants, (prow[ok], pcol[ok]), rng.lognormal(0, 1.2, ok.sum()))
+    plants /= plants.sum()
+    lanes = np.zeros(grid.shape)
+    for _ in range(60):  # great-circle-ish shipping lanes as sinusoids over the ocean
+        lon = np.linspace(-180, 180, nx * 2)
+        lat = rng.uniform(-50, 55) + rng.uniform(5, 20) * np.sin(np.radians(lon) * rng.integers(1, 3) + rng.uniform(0, 6))
+        r, c = grid.cell_index(lon, lat)
+        good = r >= 0
+        lanes[r[good], c[good]] += 1.0
+    lanes = np.where(land, 0.0, gaussian_filter(lanes, 1.0, mode="wrap"))
+    lanes /= lanes.sum()
+    # global daily totals per sector, kg day-1 (~ 38 Gt yr-1 split roughly like the real sectors)
+    totals = np.array([14.0, 9.5, 7.5, 4.0, 0.3, 0.6, 0.7]) * 1e12 / 365
+    spread = [plants, pop, pop, pop, pop, pop, lanes]
+    return np.stack([(t * f).astype(np.float32) for t, f in zip(totals, spread, strict=True)])
+
+
+def bench_cube(path: Path, resolution: float, days: int, progress: bool = True) -> Path:
+    """A sealed benchmark cube at ``path`` (reused when it exists), with its pyramid."""
     import pandas as pd
 
     from carbonmap import contract as cc
     from pipelines import store
+    from pipelines.pyramid import build_pyramid, pyramid_path
 
-    if path.exists():
-        return path
-    grid = cc.Grid(resolution)
-    times = pd.date_range("2024-01-01", periods=days, freq="D")
-    prov = cc.Provenance(inputs=(), code_version="bench", build_time=dt.datetime.now(dt.UTC).isoformat(),
-                         proxies=("synthetic benchmark field",))
-    attrs = cc.global_attrs(dataset_id="bench", title="tile benchmark cube", grid=grid, start=str(times[0].date()),
-                            end=str(times[-1].date()), provenance=prov, summary="synthetic benchmark field")
-    tmp = store.building_path(path)
-    store.create(tmp, grid, times, ["AAA"], attrs)
-    rng = np.random.default_rng(0)
-    land = (np.abs(grid.lat) < 70)[:, None] & (rng.random(grid.shape) < 0.4)
-    base = np.where(land, rng.lognormal(8, 2.5, grid.shape), 0).astype(np.float32)
-    for t in range(days):
-        field = np.stack([base * (s + 1) * (1 + 0.01 * t) for s in range(len(cc.SECTORS))])
-        store.write_day(tmp, t, field, np.where(field > 0, 0.2, 0).astype(np.float32))
-    store.write_national(tmp, np.zeros((days, len(cc.SECTORS), 1)), np.zeros((days, len(cc.SECTORS), 1)))
-    return store.seal(tmp, path)
+    if not path.exists():
+        grid = cc.Grid(resolution)
+        times = pd.date_range("2024-01-01", periods=days, freq="D")
+        prov = cc.Provenance(inputs=(), code_version="bench", build_time=dt.datetime.now(dt.UTC).isoformat(),
+                             proxies=("synthetic benchmark field",))
+        attrs = cc.global_attrs(dataset_id="bench", title="tile benchmark cube", grid=grid,
+                                start=str(times[0].date()), end=str(times[-1].date()), provenance=prov,
+                                summary="synthetic benchmark field")
+        tmp = store.building_path(path)
+        store.create(tmp, grid, times, ["AAA"], attrs)
+        base = synthetic_fields(resolution)
+        unc = np.where(base > 0, 0.2, 0.0).astype(np.float32)
+        t0 = time.perf_counter()
+        for t, day in enumerate(times):
+            weekday = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.85, 0.8])[day.dayofweek]
+            season = 1 + 0.2 * np.cos(2 * np.pi * (day.dayofyear - 15) / 365)
+            factors = np.array([weekday * season, weekday, weekday, season ** 2, 1.0, 1.0, 1.0], np.float32)
+            store.write_day(tmp, t, base * factors[:, None, None], unc)
+            if progress and (t % 10 == 0 or t == days - 1):
+                print(f"  cube day {t + 1}/{days} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+        store.write_national(tmp, np.zeros((days, len(cc.SECTORS), 1)), np.zeros((days, len(cc.SECTORS), 1)))
+        store.seal(tmp, path)
+    if not (pyramid_path(path) / "zarr.json").exists():
+        t0 = time.perf_counter()
+
+        def say(done: int, total: int, msg: str) -> None:
+            if progress:
+                print(f"  {msg}: {done}/{total} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+
+        from pipelines.cluster import dask_client
+
+        with dask_client() as client:
+            build_pyramid(path, say, client)
+        print(f"  pyramid built in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return path
 
 
 # ---- servers (run as subprocesses of this script) ---------------------------------------------
@@ -92,7 +164,7 @@ def start(kind: str, store_path: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--store", str(store_path),
                              "--port", str(port)], cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             httpx.get(url + "/openapi.json", timeout=2)
@@ -105,25 +177,26 @@ def start(kind: str, store_path: Path) -> tuple[subprocess.Popen, str]:
 
 # ---- load -----------------------------------------------------------------------------------
 
-def tile_list(zooms: range, n: int, seed: int = 1) -> list[tuple[int, int, int]]:
-    """Distinct tiles spread over zooms, rows limited to 70S..70N (where the field is)."""
+def tile_list(zooms: range, per_zoom: int, seed: int = 1) -> list[tuple[int, int, int]]:
+    """Distinct tiles per zoom, rows limited to ~70S..70N (where the field is), sorted by zoom."""
     rng = random.Random(seed)
-    out: set[tuple[int, int, int]] = set()
-    per = max(1, n // len(zooms))
+    out: list[tuple[int, int, int]] = []
     for z in zooms:
         size = 2**z
-        lo, hi = int(size * 0.30), max(int(size * 0.70), int(size * 0.30) + 1)
+        lo, hi = int(size * 0.25), max(int(size * 0.75), int(size * 0.25) + 1)
         candidates = [(z, x, y) for x in range(size) for y in range(lo, hi)] if size <= 64 else None
         if candidates is not None:
-            out.update(rng.sample(candidates, min(per, len(candidates))))
+            out += rng.sample(candidates, min(per_zoom, len(candidates)))
         else:
-            while sum(1 for t in out if t[0] == z) < per:
-                out.add((z, rng.randrange(size), rng.randrange(lo, hi)))
-    return sorted(out)
+            chosen: set[tuple[int, int, int]] = set()
+            while len(chosen) < per_zoom:
+                chosen.add((z, rng.randrange(size), rng.randrange(lo, hi)))
+            out += sorted(chosen)
+    return out
 
 
 def fetch_all(urls: list[str], concurrency: int) -> tuple[np.ndarray, float]:
-    """Latencies (ms) of GETs at the given concurrency, and wall seconds."""
+    """Latencies (ms) of GETs at the given concurrency (each request is a fresh tile), and wall seconds."""
     def one(client: httpx.Client, url: str) -> float:
         t = time.perf_counter()
         r = client.get(url)
@@ -132,7 +205,7 @@ def fetch_all(urls: list[str], concurrency: int) -> tuple[np.ndarray, float]:
         return (time.perf_counter() - t) * 1000
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    with httpx.Client(timeout=120, limits=limits) as client:
+    with httpx.Client(timeout=300, limits=limits) as client:
         t0 = time.perf_counter()
         with cf.ThreadPoolExecutor(concurrency) as pool:
             lat = list(pool.map(lambda u: one(client, u), urls))
@@ -145,14 +218,26 @@ def stats(lat: np.ndarray, wall: float) -> dict[str, float]:
             "tiles_per_s": round(len(lat) / wall, 1), "n": len(lat)}
 
 
+def per_zoom(tiles: list[tuple[int, int, int]], lat: np.ndarray) -> dict[str, dict[str, float]]:
+    zs = np.array([t[0] for t in tiles])
+    return {f"z{z}": {"p50_ms": round(float(np.percentile(lat[zs == z], 50)), 2),
+                      "p99_ms": round(float(np.percentile(lat[zs == z], 99)), 2)} for z in sorted(set(zs.tolist()))}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small synthetic cube, z0-4, fewer tiles")
-    ap.add_argument("--store", type=Path, help="a sealed carbonmap cube (default: a synthetic one)")
-    ap.add_argument("--zooms", default=None, help="zoom range, e.g. 0-8")
-    ap.add_argument("--n", type=int, default=None, help="distinct tiles per run")
-    ap.add_argument("--date", default=None, help="day to render (default: the cube's first day)")
-    ap.add_argument("--sector", default="power")
+    ap.add_argument("--quick", action="store_true", help="0.25 deg x 8 days, fewer tiles (< 1 minute once cached)")
+    ap.add_argument("--store", type=Path, help="a sealed carbonmap cube (default: the synthetic benchmark cube)")
+    ap.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "carbonmap-bench",
+                    help="where the benchmark cube and its pyramid are kept between runs")
+    ap.add_argument("--days", type=int, default=None, help="days in the synthetic cube (default 90; quick 8)")
+    ap.add_argument("--zooms", default="0-8", help="zoom range, e.g. 0-8")
+    ap.add_argument("--per-zoom", type=int, default=None, help="distinct tiles per zoom (default 40; quick 12)")
+    ap.add_argument("--titiler-per-zoom", type=int, default=None, help="tiles per zoom for titiler (default 8; quick 3)")
+    ap.add_argument("--date", default=None, help="day to render (default: the cube's middle day)")
+    ap.add_argument("--sector", default="total")
+    ap.add_argument("--titiler-sector", default="power", help="titiler has no 'total'; a sector of the same cube")
+    ap.add_argument("--no-titiler", action="store_true")
     ap.add_argument("--serve", choices=["carbonmap", "titiler"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -160,53 +245,93 @@ def main() -> None:
         serve(args.serve, args.store, args.port)
         return
 
-    zooms = args.zooms or ("0-4" if args.quick else "0-8")
-    z0, z1 = (int(v) for v in zooms.split("-"))
-    n = args.n or (60 if args.quick else 400)
-    store_path = args.store or synthetic_store(Path(tempfile.gettempdir()) / f"carbonmap-bench-{'q' if args.quick else 'f'}.zarr",
-                                               1.0 if args.quick else 0.1, 10 if args.quick else 90)
-    store_path = store_path.resolve()
+    load_before = os.getloadavg()
+    resolution, days = (0.25, args.days or 8) if args.quick else (0.1, args.days or 90)
+    per = args.per_zoom or (12 if args.quick else 40)
+    tper = args.titiler_per_zoom or (3 if args.quick else 8)
+    z0, z1 = (int(v) for v in args.zooms.split("-"))
+    if args.store:
+        store_path = args.store.resolve()
+    else:
+        args.cache_dir.mkdir(parents=True, exist_ok=True)
+        store_path = bench_cube(args.cache_dir / f"bench-{resolution:g}deg-{days}d.zarr", resolution, days)
     import xarray as xr
 
     ds = xr.open_zarr(store_path, chunks=None, consolidated=True)
     dataset_id = ds.attrs["carbonmap_dataset_id"]
-    date = args.date or str(np.datetime_as_string(ds["time"].values[0], unit="D"))
-    # a fixed range so both servers do the same colour work
-    rescale = "1000,100000000"
-    tiles = tile_list(range(z0, z1 + 1), n)
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for kind in ("carbonmap", "titiler"):
-        proc, base = start(kind, store_path)
+    times = ds["time"].values
+    date = args.date or str(np.datetime_as_string(times[len(times) // 2], unit="D"))
+    grid_shape = (ds.sizes["lat"], ds.sizes["lon"])
+    rescale = "1,1000000"  # kg km-2 day-1 (carbonmap density)
+    tiles = tile_list(range(z0, z1 + 1), per)
+    ttiles = tile_list(range(z0, z1 + 1), tper, seed=2)
+    results: dict[str, dict] = {}
+
+    proc, base = start("carbonmap", store_path)
+    try:
+        def urls(cmap: str) -> list[str]:
+            return [f"{base}/tiles/{dataset_id}/WebMercatorQuad/{z}/{x}/{y}.png?date={date}&sector={args.sector}"
+                    f"&rescale={rescale}&colormap_name={cmap}" for z, x, y in tiles]
+
+        probe = httpx.get(urls("inferno")[0], timeout=120)
+        renderer = probe.headers.get("x-tile-renderer")
+        # the probe decoded a few chunks; use other tiles' first visits for the cold pass
+        cold, wall = fetch_all(urls("magma")[1:], 1)
+        results["cold_c1"] = stats(cold, wall)
+        warm, wall = fetch_all(urls("viridis"), 1)
+        results["warm_c1"] = stats(warm, wall)
+        results["warm_c1_by_zoom"] = per_zoom(tiles, warm)
+        warm8, wall = fetch_all(urls("plasma"), 8)
+        results["warm_c8"] = stats(warm8, wall)
+        rep, wall = fetch_all(urls("viridis"), 1)
+        results["repeat_c1"] = stats(rep, wall)
+        rep8, wall = fetch_all(urls("viridis"), 8)
+        results["repeat_c8"] = stats(rep8, wall)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    if not args.no_titiler:
+        proc, base = start("titiler", store_path)
         try:
-            if kind == "carbonmap":
-                urls = [f"{base}/tiles/{dataset_id}/WebMercatorQuad/{z}/{x}/{y}.png?date={date}&sector={args.sector}"
-                        f"&rescale={rescale}" for z, x, y in tiles]
-                httpx.get(urls[0].replace(f"/{tiles[0][0]}/{tiles[0][1]}/{tiles[0][2]}.png", "/0/0/0.png") +
-                          "&colormap_name=viridis", timeout=120)  # warm the decoded-field cache
-            else:
-                urls = [f"{base}/md/tiles/WebMercatorQuad/{z}/{x}/{y}.png?url={store_path}&variable=emissions"
-                        f"&sel=time={date}&sel=sector={args.sector}&rescale={rescale}&colormap_name=inferno"
-                        for z, x, y in tiles]
-                httpx.get(urls[-1], timeout=120)  # warm imports/opened dataset
-            half = len(urls) // 2
-            for conc, part in ((1, urls[:half]), (8, urls[half:])):
-                lat, wall = fetch_all(part, conc)
-                results.setdefault(kind, {})[f"render_c{conc}"] = stats(lat, wall)
-                if kind == "carbonmap":
-                    lat, wall = fetch_all(part, conc)
-                    results[kind][f"repeat_c{conc}"] = stats(lat, wall)
+            turls = [f"{base}/md/tiles/WebMercatorQuad/{z}/{x}/{y}.png?url={store_path}&variable=emissions"
+                     f"&sel=time={date}&sel=sector={args.titiler_sector}&rescale=1000,100000000"
+                     f"&colormap_name=inferno" for z, x, y in ttiles]
+            first, wall = fetch_all(turls, 1)
+            results["titiler_first_c1"] = stats(first, wall)
+            second, wall = fetch_all(turls, 1)
+            results["titiler_c1"] = stats(second, wall)
+            results["titiler_c1_by_zoom"] = per_zoom(ttiles, second)
+            eight, wall = fetch_all(turls, 8)
+            results["titiler_c8"] = stats(eight, wall)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-        for name, s in results[kind].items():
-            print(f"{kind:10s} {name:10s} p50 {s['p50_ms']:8.2f} ms  p99 {s['p99_ms']:8.2f} ms  "
-                  f"{s['tiles_per_s']:7.1f} tiles/s  (n={s['n']})")
-    cm = results["carbonmap"]
-    print(json.dumps({"p50_ms": cm["render_c1"]["p50_ms"], "p99_ms": cm["render_c1"]["p99_ms"],
-                      "tiles_per_s": cm["render_c8"]["tiles_per_s"],
-                      "titiler_p50_ms": results["titiler"]["render_c1"]["p50_ms"],
-                      "repeat_p50_ms": cm["repeat_c1"]["p50_ms"], "repeat_tiles_per_s": cm["repeat_c8"]["tiles_per_s"],
-                      "zooms": zooms, "store": str(store_path), "detail": results}))
+
+    for name, s in results.items():
+        if "by_zoom" in name:
+            print(f"{name:22s} " + "  ".join(f"{z}: {v['p50_ms']:.1f}/{v['p99_ms']:.1f}" for z, v in s.items()))
+        else:
+            print(f"{name:22s} p50 {s['p50_ms']:8.2f} ms  p99 {s['p99_ms']:8.2f} ms  {s['tiles_per_s']:7.1f} tiles/s "
+                  f"(n={s['n']})")
+    by_zoom = results["warm_c1_by_zoom"]
+    summary = {
+        "p50_ms": results["warm_c1"]["p50_ms"], "p99_ms": results["warm_c1"]["p99_ms"],
+        "tiles_per_s": results["warm_c8"]["tiles_per_s"],
+        "titiler_p50_ms": results.get("titiler_c1", {}).get("p50_ms"),
+        "speedup_p50": (round(results["titiler_c1"]["p50_ms"] / results["warm_c1"]["p50_ms"], 1)
+                        if "titiler_c1" in results else None),
+        "worst_zoom_p50_ms": max(v["p50_ms"] for v in by_zoom.values()),
+        "worst_zoom_p99_ms": max(v["p99_ms"] for v in by_zoom.values()),
+        "cold_p50_ms": results["cold_c1"]["p50_ms"], "cold_p99_ms": results["cold_c1"]["p99_ms"],
+        "repeat_p50_ms": results["repeat_c1"]["p50_ms"], "repeat_tiles_per_s": results["repeat_c8"]["tiles_per_s"],
+        "renderer": renderer, "zooms": args.zooms, "tiles": len(tiles), "titiler_tiles": len(ttiles),
+        "date": date, "sector": args.sector, "grid": list(grid_shape), "days": len(times),
+        "store": str(store_path), "cpus": os.cpu_count(),
+        "loadavg_before": [round(v, 2) for v in load_before], "loadavg_after": [round(v, 2) for v in os.getloadavg()],
+        "detail": results,
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 A value maps to a palette index: 0 is transparent (zero, negative, NaN or masked = no emissions
 or no data), 1..255 run along the colormap from ``vmin`` to ``vmax`` on a log10 (default for
-emissions) or linear scale; values outside the range are clipped to the end colours.  Colormaps
+emissions), linear or quantile scale (piecewise linear between the data's percentiles, which the
+pyramid stores, so each colour covers an equal share of the emitting cells); values outside the
+range are clipped to the end colours.  Emissions are shown as density, kg CO2 km-2 day-1, so
+colours do not change with zoom.  Colormaps
 are rio-tiler's registry (``rio_tiler.colormap.cmap``).  PNG tiles are paletted with a tRNS alpha
 chunk (decodes to RGBA; ~10x faster to encode than RGBA), WebP tiles are RGBA.
 """
@@ -24,8 +27,10 @@ from rio_tiler.errors import InvalidColorMapName
 from carbonmap import contract as cc
 from tiles.layer import BadTileRequest
 
-Scale = Literal["log", "linear"]
-SCALES: tuple[str, ...] = ("log", "linear")
+Scale = Literal["log", "linear", "quantile"]
+SCALES: tuple[str, ...] = ("log", "linear", "quantile")
+DENSITY_UNITS = "kg km-2 day-1"
+"""Units of emission tiles and legends: kg CO2 per square kilometre per day."""
 FORMATS: dict[str, str] = {"png": "image/png", "webp": "image/webp"}
 """Tile formats and their media types."""
 
@@ -45,7 +50,7 @@ class LayerStyle:
 
 
 DEFAULT_STYLES: dict[str, LayerStyle] = {
-    cc.EMISSIONS_VAR: LayerStyle("log", "inferno", None, cc.EMISSIONS_UNITS, "kg CO2 per grid cell per day"),
+    cc.EMISSIONS_VAR: LayerStyle("log", "inferno", None, DENSITY_UNITS, "kg CO2 per square kilometre per day"),
     cc.UNCERTAINTY_VAR: LayerStyle("linear", "viridis", (0.0, 1.0), cc.UNCERTAINTY_UNITS,
                                    "relative 1-sigma uncertainty (fraction of the estimate)"),
 }
@@ -53,16 +58,25 @@ DEFAULT_STYLES: dict[str, LayerStyle] = {
 
 @dataclass(frozen=True)
 class ColorScale:
-    """How values become colours: ``scale`` between ``vmin`` and ``vmax`` on a named colormap."""
+    """How values become colours: ``scale`` between ``vmin`` and ``vmax`` on a named colormap.
+
+    A ``quantile`` scale also carries ``breaks``: increasing values placed at equal steps along
+    the ramp (the data's percentiles); ``vmin``/``vmax`` are its first and last break.
+    """
 
     scale: Scale
     vmin: float
     vmax: float
     colormap_name: str
+    breaks: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
-            raise BadTileRequest(f"unknown scale {self.scale!r}; use scale=log or scale=linear")
+            raise BadTileRequest(f"unknown scale {self.scale!r}; use scale=log, scale=linear or scale=quantile")
+        if self.scale == "quantile":
+            b = np.asarray(self.breaks, dtype=np.float64)
+            if b.size < 2 or not np.all(np.isfinite(b)) or np.any(np.diff(b) <= 0):
+                raise BadTileRequest("a quantile scale needs at least two increasing finite breaks")
         if not (math.isfinite(self.vmin) and math.isfinite(self.vmax) and self.vmin < self.vmax):
             raise BadTileRequest(f"rescale needs two finite numbers min < max, got {self.vmin},{self.vmax}; "
                                  "e.g. rescale=1000,1000000")
@@ -70,6 +84,14 @@ class ColorScale:
             raise BadTileRequest(f"a log scale needs rescale min > 0, got {self.vmin}; e.g. rescale=1000,1000000 "
                                  "or use scale=linear")
         palette(self.colormap_name)  # validates the name
+
+    @classmethod
+    def quantile(cls, pcts: list[float] | tuple[float, ...], colormap_name: str) -> ColorScale:
+        """A quantile scale from percentiles 0..100 of the data (ties merged; no data -> 1..10)."""
+        b = np.unique(np.asarray([v for v in pcts if math.isfinite(v) and v > 0], dtype=np.float64))
+        if b.size < 2:
+            b = np.array([b[0], b[0] * 10.0]) if b.size == 1 else np.array([1.0, 10.0])
+        return cls("quantile", float(b[0]), float(b[-1]), colormap_name, tuple(float(v) for v in b))
 
     def _transform(self, v: np.ndarray | float) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
@@ -80,19 +102,26 @@ class ColorScale:
 
     def position(self, values: np.ndarray | float) -> np.ndarray:
         """Position 0..1 of values along the colour ramp (clipped)."""
+        if self.scale == "quantile":
+            b = np.asarray(self.breaks)
+            return np.interp(np.asarray(values, dtype=np.float64), b, np.linspace(0.0, 1.0, b.size))
         lo, hi = self._transform(self.vmin), self._transform(self.vmax)
         return np.clip((self._transform(values) - lo) / (hi - lo), 0.0, 1.0)
 
     def value_at(self, position: np.ndarray | float) -> np.ndarray:
         """Inverse of :meth:`position`: the value at a ramp position 0..1."""
         p = np.asarray(position, dtype=np.float64)
+        if self.scale == "quantile":
+            b = np.asarray(self.breaks)
+            return np.interp(p, np.linspace(0.0, 1.0, b.size), b)
         if self.scale == "log":
             lo, hi = math.log10(self.vmin), math.log10(self.vmax)
             return 10 ** (lo + p * (hi - lo))
         return self.vmin + p * (self.vmax - self.vmin)
 
     def key(self) -> str:
-        return f"{self.scale}:{self.vmin!r}:{self.vmax!r}:{self.colormap_name}"
+        extra = ":" + ",".join(f"{b:.6g}" for b in self.breaks) if self.breaks else ""
+        return f"{self.scale}:{self.vmin!r}:{self.vmax!r}:{self.colormap_name}{extra}"
 
 
 def parse_rescale(text: str | None) -> tuple[float, float] | None:
@@ -188,7 +217,8 @@ def _fmt(v: float) -> str:
 
 
 def class_breaks(scale: ColorScale, n_classes: int = 6) -> list[float]:
-    """n_classes + 1 break values from vmin to vmax, equal steps on the scale (log: in log10)."""
+    """n_classes + 1 break values from vmin to vmax, equal steps on the scale (log: in log10;
+    quantile: the data's quantiles at i / n_classes)."""
     if not 1 <= n_classes <= 64:
         raise BadTileRequest(f"classes must be between 1 and 64, got {n_classes}")
     return [float(v) for v in scale.value_at(np.linspace(0.0, 1.0, n_classes + 1))]

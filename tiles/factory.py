@@ -4,7 +4,20 @@ Routes (the router carries the ``/tiles`` prefix; include it without another pre
 
 - ``GET /tiles/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}.{format}`` a PNG/WebP map tile
 - ``GET /tiles/{dataset}/{tileMatrixSetId}/tilejson.json``         TileJSON 3.0.0
+- ``GET /tiles/{dataset}/WMTSCapabilities.xml``                     OGC WMTS 1.0.0 with a Time dimension
 - ``GET /tiles/{dataset}/legend``                                   legend as JSON or PNG
+
+Tiles come from the cube's pyramid (:mod:`pipelines.pyramid`, rendered by :mod:`tiles.render`:
+index gathers from cached decoded chunks, ~1-3 ms) when it has one, else from the rio-tiler reader
+(:mod:`tiles.reader`, ~100 ms).  Both show emissions as density, kg CO2 km-2 day-1.  ``date`` is a
+day (``YYYY-MM-DD``), a month (``YYYY-MM``, monthly mean) or a year (``YYYY``, annual mean).
+
+HTTP caching: strong ETags and conditional GET everywhere.  ``Cache-Control`` is
+``public, max-age=31536000, immutable`` when the tile can never change under its URL, i.e. when
+(a) the request carries ``v`` equal to the dataset version token (TileJSON and WMTS templates add
+it; a rebuilt cube gets a new token and so new URLs), or (b) the cube declares the attribute
+``carbonmap_final_until`` (ISO date, the last day that later builds will not revise) and the whole
+time step ends on or before it.  Otherwise ``public, max-age=<max_age>``.
 
 Datasets are looked up by id in the registry the ``registry_dependency`` returns; there is no
 path or URL parameter.  Errors are raised as LookupError (404: unknown dataset, date outside the
@@ -14,12 +27,16 @@ sector, variable, scale, rescale, colormap, format); the app turns them into pro
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
+import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import numpy as np
 from attrs import define, field
 from fastapi import APIRouter, Depends, Path, Query
 from morecantile import TileMatrixSet
@@ -33,16 +50,49 @@ from titiler.core.models.mapbox import TileJSON
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import get_settings
+from pipelines.pyramid import cube_version_of, open_pyramid, percentiles, pyramid_path
 from tiles import colormap as cm
+from tiles import wmts as wmts_xml
 from tiles.cache import EncodedTile, TileCache, etag_matches, make_etag
+from tiles.chunks import ChunkCache
 from tiles.fields import FieldCache
-from tiles.layer import LAYER_SECTORS, VARIABLES, BadTileRequest, Layer, TileNotFound, cube_version, parse_date
-from tiles.reader import CubeLayerReader
+from tiles.layer import (
+    LAYER_SECTORS,
+    VARIABLES,
+    BadTileRequest,
+    Layer,
+    TileNotFound,
+    TimeStep,
+    cube_version,
+    parse_time,
+)
+from tiles.reader import CubeLayerReader, density
+from tiles.render import PyramidRenderer, Sample, supports
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 SUPPORTED_TMS: tuple[str, ...] = ("WebMercatorQuad", "WorldCRS84Quad")
 EARTH_M_PER_DEGREE = 2 * math.pi * 6378137.0 / 360.0
 """Metres per degree of longitude at the equator on the Web Mercator sphere."""
+IMMUTABLE = "public, max-age=31536000, immutable"
+PYRAMID_RECHECK_S = 2.0
+"""How often (seconds) the server looks again whether a cube's pyramid appeared or changed."""
+FINAL_UNTIL_ATTR = "carbonmap_final_until"
+"""Cube attribute (ISO date): days up to it will never be revised, so their tiles are immutable."""
+
+
+@lru_cache(maxsize=16)
+def _crs_uri(tms_id: str) -> str | None:
+    return CRS_to_uri(morecantile_tms.get(tms_id).rasterio_crs)
+
+
+def crs_uri(tms: TileMatrixSet) -> str | None:
+    """OGC URI of a tile matrix set's CRS (for the ``Content-Crs`` header), memoised."""
+    return _crs_uri(tms.id)
+
+
+def version_token(cube: Cube) -> str:
+    """Short token of the served cube version, for cache-busting ``v=`` URL parameters."""
+    return make_etag("version", cube.id, cube_version(cube)).strip('"')[:16]
 
 
 def registry_from_app_state(request: Request) -> Registry:
@@ -83,17 +133,26 @@ TmsPath = Annotated[str, Path(description="Tile matrix set: `WebMercatorQuad` (w
                               examples=["WebMercatorQuad"], json_schema_extra={"enum": list(SUPPORTED_TMS)})]
 SectorQuery = Annotated[str, Query(description="One of the 7 sectors, or `total` (their sum).",
                                    examples=["total"], json_schema_extra={"enum": list(LAYER_SECTORS)})]
-VariableQuery = Annotated[str, Query(description="`emissions` (kg CO2 day-1 cell-1) or `uncertainty` "
+VariableQuery = Annotated[str, Query(description="`emissions` (shown as kg CO2 km-2 day-1) or `uncertainty` "
                                                  "(relative 1-sigma; needs a sector, not `total`).",
                                      examples=["emissions"], json_schema_extra={"enum": list(VARIABLES)})]
-ScaleQuery = Annotated[str | None, Query(description="Colour scale: `log` (default for emissions) or `linear` "
-                                                     "(default for uncertainty).",
+ScaleQuery = Annotated[str | None, Query(description="Colour scale: `log` (default for emissions), `linear` "
+                                                     "(default for uncertainty) or `quantile` (equal shares of "
+                                                     "the data's cells per colour; class breaks from its "
+                                                     "percentiles).",
                                          examples=["log"], json_schema_extra={"enum": list(cm.SCALES)})]
 RescaleQuery = Annotated[str | None, Query(description="Value range `min,max` mapped onto the colormap, in the "
-                                                       "variable's units; default: decades around the 1st-99.9th "
-                                                       "percentile of the dataset's middle day (emissions), "
-                                                       "0,1 (uncertainty).",
-                                           examples=["1000,10000000"])]
+                                                       "variable's units (emissions: kg CO2 km-2 day-1); default: "
+                                                       "decades around the 1st-99.9th percentile of the dataset's "
+                                                       "middle day (emissions), 0,1 (uncertainty). Not with "
+                                                       "`scale=quantile`.",
+                                           examples=["1,100000"])]
+TimeQuery = Annotated[str, Query(description="Time step: a UTC day `YYYY-MM-DD`, a month `YYYY-MM` (monthly "
+                                             "mean) or a year `YYYY` (annual mean), inside the dataset's range.",
+                                 examples=["2024-03-01"])]
+VersionQuery = Annotated[str | None, Query(description="Dataset version token (TileJSON and WMTS add it). With the "
+                                                       "current token the tile is cached as immutable.",
+                                           examples=["3f2a9c0d1e4b5a67"])]
 ColormapQuery = Annotated[str | None, Query(description="A rio-tiler colormap name, e.g. `inferno`, `viridis`, "
                                                         "`magma`, `ylorrd`. Default: inferno (emissions), viridis "
                                                         "(uncertainty).",
@@ -106,9 +165,12 @@ class CarbonTilerFactory(BaseFactory):
 
     Attributes:
         registry_dependency: FastAPI dependency returning the :class:`Registry` (default: app.state.registry).
-        reader: rio-tiler reader class built as ``reader(cube=, layer=, fields=, tms=)`` (swap in a pyramid).
+        reader: fallback rio-tiler reader class built as ``reader(cube=, layer=, fields=, tms=)``.
         tile_cache: encoded-tile LRU (default sized by ``Settings.tile_cache_items``).
-        fields: decoded-field cache (default sized by ``Settings.chunk_cache_bytes``).
+        chunks: decoded pyramid-chunk LRU (default sized by ``Settings.chunk_cache_bytes``).
+        fields: decoded whole-field cache of the fallback reader (default ``Settings.chunk_cache_bytes``;
+            only used for cubes without a pyramid).
+        use_pyramid: False forces the fallback reader (benchmarks, comparisons).
         max_age: seconds for ``Cache-Control: public, max-age=...``.
         tilesize: tile edge in pixels.
     """
@@ -118,6 +180,8 @@ class CarbonTilerFactory(BaseFactory):
     reader: type[CubeLayerReader] = CubeLayerReader
     tile_cache: TileCache = field(factory=lambda: TileCache(get_settings().tile_cache_items))
     fields: FieldCache = field(factory=lambda: FieldCache(get_settings().chunk_cache_bytes))
+    chunks: ChunkCache = field(factory=lambda: ChunkCache(get_settings().chunk_cache_bytes))
+    use_pyramid: bool = True
     supported_tms: tuple[str, ...] = SUPPORTED_TMS
     max_age: int = 3600
     tilesize: int = 256
@@ -125,6 +189,9 @@ class CarbonTilerFactory(BaseFactory):
                         "downscaled with spatial proxies; CC-BY-4.0")
     _ranges: dict[tuple[str, str, str, str], tuple[float, float]] = field(init=False, factory=dict)
     _ranges_lock: threading.Lock = field(init=False, factory=threading.Lock)
+    _quantiles: dict[tuple[str, str, str, str], list[float]] = field(init=False, factory=dict)
+    _pyramids: dict[str, tuple[tuple[str, int | None], PyramidRenderer | None, float]] = field(init=False,
+                                                                                             factory=dict)
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -143,27 +210,81 @@ class CarbonTilerFactory(BaseFactory):
             raise TileNotFound(f"tile {z}/{x}/{y} is outside {tms.id}: at zoom {z} x must be 0 to "
                                f"{matrix.matrixWidth - 1} and y 0 to {matrix.matrixHeight - 1}")
 
+    def pyramid_for(self, cube: Cube) -> PyramidRenderer | None:
+        """The renderer of the cube's pyramid, or None (no pyramid, stale, or being updated)."""
+        if not self.use_pyramid:
+            return None
+        hit = self._pyramids.get(cube.id)
+        now = time.monotonic()
+        if hit is not None and hit[0][0] == cube_version(cube) and now - hit[2] < PYRAMID_RECHECK_S:
+            return hit[1]
+        try:
+            mtime: int | None = (pyramid_path(cube.path) / "zarr.json").stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        state = (cube_version(cube), mtime)
+        if hit is not None and hit[0] == state:
+            self._pyramids[cube.id] = (state, hit[1], now)
+            return hit[1]
+        pyr = open_pyramid(cube.path, cube_version_of(cube.attrs)) if mtime is not None else None
+        renderer = PyramidRenderer(pyr, self.chunks) if pyr is not None else None
+        self._pyramids[cube.id] = (state, renderer, now)
+        return renderer
+
+    def _middle_field(self, cube: Cube, sector: str, variable: str) -> np.ndarray:
+        """The dataset's middle day in display units (fallback statistics when there is no pyramid)."""
+        mid = cube.times[len(cube.times) // 2].date()
+        f = self.fields.get(cube, Layer(cube.id, mid, sector, variable))
+        return density(f, cube.grid) if variable == cc.EMISSIONS_VAR else f
+
     def default_range(self, cube: Cube, sector: str, variable: str) -> tuple[float, float]:
-        """Display range of a layer from the dataset's middle day (memoised per store build)."""
+        """Display range of a layer: the pyramid's stored range, else from the middle day (memoised)."""
         style = cm.DEFAULT_STYLES[variable]
         if style.rescale is not None:
             return style.rescale
+        renderer = self.pyramid_for(cube)
+        if renderer is not None:
+            stored = renderer.pyramid.meta.ranges.get(variable, {}).get(sector)
+            if stored:
+                return float(stored[0]), float(stored[1])
         key = (cube.id, cube_version(cube), sector, variable)
         with self._ranges_lock:
             if key in self._ranges:
                 return self._ranges[key]
-        mid = cube.times[len(cube.times) // 2].date()
-        rng = cm.nice_range(self.fields.get(cube, Layer(cube.id, mid, sector, variable)), style.scale)
+        rng = cm.nice_range(self._middle_field(cube, sector, variable), style.scale)
         with self._ranges_lock:
             self._ranges[key] = rng
         return rng
+
+    def quantiles(self, cube: Cube, sector: str, variable: str) -> list[float]:
+        """Percentiles 0..100 of the layer's positive values (the pyramid's, else the middle day's)."""
+        renderer = self.pyramid_for(cube)
+        if renderer is not None:
+            stored = renderer.pyramid.meta.quantiles.get(variable, {}).get(sector)
+            if stored is not None:
+                return list(stored)
+        key = (cube.id, cube_version(cube), sector, variable)
+        with self._ranges_lock:
+            if key in self._quantiles:
+                return self._quantiles[key]
+        q = percentiles(self._middle_field(cube, sector, variable))
+        with self._ranges_lock:
+            self._quantiles[key] = q
+        return q
 
     def color_scale(self, cube: Cube, sector: str, variable: str, scale: str | None, rescale: str | None,
                     colormap_name: str | None) -> cm.ColorScale:
         style = cm.DEFAULT_STYLES[variable]
         chosen_scale = scale or style.scale
         if chosen_scale not in cm.SCALES:
-            raise BadTileRequest(f"unknown scale {chosen_scale!r}; use scale=log or scale=linear")
+            raise BadTileRequest(f"unknown scale {chosen_scale!r}; use scale=log, scale=linear or scale=quantile")
+        if chosen_scale == "quantile":
+            if rescale is not None and rescale.strip():
+                raise BadTileRequest("rescale does not apply to scale=quantile (its breaks are the data's "
+                                     "percentiles); drop rescale or use scale=log")
+            cm.palette(colormap_name or style.colormap_name)
+            return cm.ColorScale.quantile(self.quantiles(cube, sector, variable),
+                                          colormap_name or style.colormap_name)
         rng = cm.parse_rescale(rescale)
         if rng is None:
             rng = self.default_range(cube, sector, variable)
@@ -171,20 +292,47 @@ class CarbonTilerFactory(BaseFactory):
                 rng = (max(rng[1] / 1e3, 1e-6), rng[1])
         return cm.ColorScale(chosen_scale, rng[0], rng[1], colormap_name or style.colormap_name)  # type: ignore[arg-type]
 
+    def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int) -> Sample:
+        """One tile's values in display units, as a :class:`~tiles.render.Sample`: pyramid if possible."""
+        renderer = self.pyramid_for(cube) if supports(tms) else None
+        if renderer is not None:
+            return renderer.sample(layer, tms, z, x, y, self.tilesize)
+        with self.reader(cube=cube, layer=layer, fields=self.fields, tms=tms) as src:
+            image = src.tile(x, y, z, tilesize=self.tilesize)
+        band = image.array[0]
+        mask = np.ma.getmaskarray(band) if np.ma.is_masked(band) else None
+        return Sample.of_pixels(np.asarray(band.data), mask)
+
+    def renderer_id(self, cube: Cube, tms: TileMatrixSet) -> str:
+        renderer = self.pyramid_for(cube) if supports(tms) else None
+        return "pyramid" if renderer is not None else self.reader.__qualname__
+
+    @staticmethod
+    def is_final(cube: Cube, step: TimeStep) -> bool:
+        """True if the cube declares every day of ``step`` final (attribute ``carbonmap_final_until``)."""
+        final = cube.attrs.get(FINAL_UNTIL_ATTR)
+        if not final:
+            return False
+        try:
+            return step.end <= dt.date.fromisoformat(str(final)[:10])
+        except ValueError:
+            return False
+
     def maxzoom_for(self, cube: Cube, tms: TileMatrixSet) -> int:
         """Zoom where a grid cell spans ~4 pixels (tiles deeper than this add no detail)."""
         res = cube.grid.resolution
         res_crs = res * EARTH_M_PER_DEGREE if tms.crs.to_epsg() == 3857 else res
         return min(tms.maxzoom, tms.zoom_for_res(res_crs, zoom_level_strategy="upper") + 2)
 
-    def cache_headers(self, etag: str) -> dict[str, str]:
-        return {"ETag": etag, "Cache-Control": f"public, max-age={self.max_age}"}
+    def cache_headers(self, etag: str, immutable: bool = False) -> dict[str, str]:
+        return {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else f"public, max-age={self.max_age}"}
 
     # ---- routes -------------------------------------------------------------------------------
 
     def register_routes(self) -> None:
         self.tile()
         self.tilejson()
+        self.wmts()
         self.legend()
 
     def tile(self) -> None:
@@ -219,38 +367,39 @@ class CarbonTilerFactory(BaseFactory):
             y: Annotated[int, Path(description="Tile row (0 .. matrixHeight-1).", examples=[1])],
             format: Annotated[str, Path(description="Image format: `png` or `webp`.", examples=["png"],
                                         json_schema_extra={"enum": list(cm.FORMATS)})],
-            date: Annotated[str, Query(description="UTC day, `YYYY-MM-DD`, inside the dataset's time range.",
-                                       examples=["2024-03-01"], json_schema_extra={"format": "date"})],
+            date: TimeQuery,
             sector: SectorQuery = cc.TOTAL,
             variable: VariableQuery = cc.EMISSIONS_VAR,
             scale: ScaleQuery = None,
             rescale: RescaleQuery = None,
             colormap_name: ColormapQuery = None,
+            v: VersionQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
         ) -> Response:
             cube = registry.get(dataset)
             tms = self.get_tms(tileMatrixSetId)
             if format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile format {format!r}; use .png or .webp")
-            layer = Layer.of(cube, parse_date(date), sector, variable)
+            layer = Layer.of(cube, parse_time(date), sector, variable)
             self.check_tile_index(tms, z, x, y)
             style = self.color_scale(cube, sector, variable, scale, rescale, colormap_name)
-            etag = make_etag("tile", cube.id, cube_version(cube), layer.day, sector, variable, tms.id, z, x, y,
-                             format, style.key(), self.tilesize, self.reader.__qualname__)
+            renderer_id = self.renderer_id(cube, tms)
+            etag = make_etag("tile", cube.id, cube_version(cube), layer.step.label, sector, variable, tms.id, z, x,
+                             y, format, style.key(), self.tilesize, renderer_id)
+            immutable = (v is not None and v == version_token(cube)) or self.is_final(cube, layer.step)
             if etag_matches(request.headers.get("if-none-match"), etag):
-                return Response(status_code=304, headers=self.cache_headers(etag))
+                return Response(status_code=304, headers=self.cache_headers(etag, immutable))
             encoded = self.tile_cache.get(etag)
             state = "hit"
             if encoded is None:
                 state = "miss"
-                with self.reader(cube=cube, layer=layer, fields=self.fields, tms=tms) as src:
-                    image = src.tile(x, y, z, tilesize=self.tilesize)
-                band = image.array[0]
-                indices = cm.to_indices(band.data, style, mask=band.mask if band.mask is not False else None)
+                sample = self.render(cube, layer, tms, z, x, y)
+                indices = sample.expand(cm.to_indices(sample.values, style, mask=sample.mask))
                 encoded = EncodedTile(cm.encode(indices, style.colormap_name, format), cm.FORMATS[format], etag)
                 self.tile_cache.put(encoded)
-            headers = {**self.cache_headers(etag), "X-Tile-Cache": state}
-            if uri := CRS_to_uri(tms.rasterio_crs):
+            headers = {**self.cache_headers(etag, immutable), "X-Tile-Cache": state,
+                       "X-Tile-Renderer": renderer_id}
+            if uri := crs_uri(tms):
                 headers["Content-Crs"] = f"<{uri}>"
             return Response(encoded.content, media_type=encoded.media_type, headers=headers)
 
@@ -274,8 +423,9 @@ class CarbonTilerFactory(BaseFactory):
             request: Request,
             dataset: DatasetPath,
             tileMatrixSetId: TmsPath,
-            date: Annotated[str | None, Query(description="UTC day `YYYY-MM-DD`; default: the last day.",
-                                              examples=["2024-03-01"], json_schema_extra={"format": "date"})] = None,
+            date: Annotated[str | None, Query(description="UTC day `YYYY-MM-DD`, month `YYYY-MM` or year `YYYY`; "
+                                                          "default: the last day.",
+                                              examples=["2024-03-01"])] = None,
             sector: SectorQuery = cc.TOTAL,
             variable: VariableQuery = cc.EMISSIONS_VAR,
             scale: ScaleQuery = None,
@@ -289,13 +439,14 @@ class CarbonTilerFactory(BaseFactory):
             tms = self.get_tms(tileMatrixSetId)
             if tile_format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile_format {tile_format!r}; use png or webp")
-            day = parse_date(date) if date is not None else cube.end
-            Layer.of(cube, day, sector, variable)
+            step = parse_time(date) if date is not None else TimeStep("day", cube.end)
+            Layer.of(cube, step, sector, variable)
             style = self.color_scale(cube, sector, variable, scale, rescale, colormap_name)
-            query: dict[str, str] = {"date": day.isoformat(), "sector": sector, "variable": variable}
+            query: dict[str, str] = {"date": step.label, "sector": sector, "variable": variable}
             for key, value in (("scale", scale), ("rescale", rescale), ("colormap_name", colormap_name)):
                 if value is not None:
                     query[key] = value
+            query["v"] = version_token(cube)
             tiles_url = self.url_for(request, "tile", dataset=dataset, tileMatrixSetId=tms.id, z="{z}", x="{x}",
                                      y="{y}", format=tile_format)
             legend_url = self.url_for(request, "legend", dataset=dataset)
@@ -303,12 +454,12 @@ class CarbonTilerFactory(BaseFactory):
             if tms.crs.to_epsg() == 3857:
                 s, n = max(s, -85.0511287798066), min(n, 85.0511287798066)
             minzoom = tms.minzoom
-            legend_query = {k: v for k, v in query.items() if k != "date"}
+            legend_query = {k: val for k, val in query.items() if k not in ("date", "v")}
             return {
                 "tilejson": "3.0.0",
-                "name": f"{cube.id} {sector} {variable} {day.isoformat()}",
-                "description": f"{cube.attrs.get('title', cube.id)}: daily fossil CO2 {variable}, sector {sector}, "
-                               f"{day.isoformat()} ({cm.DEFAULT_STYLES[variable].long_units})",
+                "name": f"{cube.id} {sector} {variable} {step.label}",
+                "description": f"{cube.attrs.get('title', cube.id)}: fossil CO2 {variable}, sector {sector}, "
+                               f"{step.label} ({cm.DEFAULT_STYLES[variable].long_units})",
                 "version": "1.0.0",
                 "attribution": self.attribution,
                 "scheme": "xyz",
@@ -318,11 +469,76 @@ class CarbonTilerFactory(BaseFactory):
                 "bounds": [w, s, e, n],
                 "center": ((w + e) / 2, (s + n) / 2, minzoom),
                 "legend_url": f"{legend_url}?{urlencode(legend_query)}",
-                "carbonmap": {"dataset": cube.id, "date": day.isoformat(), "sector": sector, "variable": variable,
+                "carbonmap": {"dataset": cube.id, "date": step.label, "sector": sector, "variable": variable,
                               "scale": style.scale, "rescale": [style.vmin, style.vmax],
                               "colormap_name": style.colormap_name, "units": cm.DEFAULT_STYLES[variable].units,
                               "time_range": [cube.start.isoformat(), cube.end.isoformat()]},
             }
+
+    def wmts(self) -> None:
+        """Register the OGC WMTS GetCapabilities endpoint."""
+
+        @self.router.get(
+            "/{dataset}/WMTSCapabilities.xml",
+            operation_id=f"{self.operation_prefix}getWMTSCapabilities",
+            summary="OGC WMTS 1.0.0 capabilities with a Time dimension",
+            description=(
+                "A RESTful WMTS GetCapabilities document: one layer per emission layer (`total` and each sector) "
+                "and per sector's uncertainty (`<sector>_uncertainty`), the `WebMercatorQuad` tile matrix set "
+                "and a `Time` dimension listing every day, month (monthly mean) and year (annual mean). Open it "
+                "in QGIS or GDAL (`gdalinfo WMTS:<url>,layer=total`).\n\n"
+                "Example: `/tiles/demo-2024/WMTSCapabilities.xml?scale=log`"),
+            response_class=Response,
+            responses={200: {"description": "WMTS capabilities XML",
+                             "content": {"application/xml": {"schema": {"type": "string"}}}},
+                       404: _E404_DATASET, 422: _E422},
+        )
+        def wmts(
+            request: Request,
+            dataset: DatasetPath,
+            scale: ScaleQuery = None,
+            rescale: RescaleQuery = None,
+            colormap_name: ColormapQuery = None,
+            tile_format: Annotated[str, Query(description="Tile format of the layers: `png` or `webp`.",
+                                              examples=["png"], json_schema_extra={"enum": list(cm.FORMATS)})] = "png",
+            registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
+        ) -> Response:
+            cube = registry.get(dataset)
+            tms = self.get_tms("WebMercatorQuad")
+            if tile_format not in cm.FORMATS:
+                raise BadTileRequest(f"unknown tile_format {tile_format!r}; use png or webp")
+            self.color_scale(cube, cc.TOTAL, cc.EMISSIONS_VAR, scale, rescale, colormap_name)  # validates
+            style_query = {k: val for k, val in (("scale", scale), ("rescale", rescale),
+                                                  ("colormap_name", colormap_name)) if val is not None}
+            tiles_url = self.url_for(request, "tile", dataset=dataset, tileMatrixSetId=tms.id, z="{TileMatrix}",
+                                     x="{TileCol}", y="{TileRow}", format=tile_format)
+            token = version_token(cube)
+            layers = []
+            for variable, sectors in ((cc.EMISSIONS_VAR, LAYER_SECTORS), (cc.UNCERTAINTY_VAR, cc.SECTORS)):
+                for sector in sectors:
+                    query = {"sector": sector, "variable": variable, "v": token,
+                             **(style_query if variable == cc.EMISSIONS_VAR else {})}
+                    ident = sector if variable == cc.EMISSIONS_VAR else f"{sector}_uncertainty"
+                    units = cm.DEFAULT_STYLES[variable].long_units
+                    layers.append(wmts_xml.WmtsLayer(
+                        ident, f"{cube.id}: {sector} {variable}",
+                        f"Fossil CO2 {variable} ({units}), sector {sector}; legend: "
+                        f"{self.url_for(request, 'legend', dataset=dataset)}?sector={sector}&variable={variable}",
+                        f"{tiles_url}?{urlencode(query)}&date={{Time}}"))
+            days = [t.strftime("%Y-%m-%d") for t in cube.times]
+            months = list(dict.fromkeys(t.strftime("%Y-%m") for t in cube.times))
+            years = list(dict.fromkeys(t.strftime("%Y") for t in cube.times))
+            w, s, e, n = cube.grid.bounds
+            body = wmts_xml.capabilities_xml(
+                title=f"carbonmap {cube.id}", abstract=str(cube.attrs.get("title", cube.id)),
+                capabilities_url=str(request.url), layers=layers, tms=tms,
+                maxzoom=max(tms.minzoom, self.maxzoom_for(cube, tms)),
+                bounds=(w, max(s, -85.0511287798066), e, min(n, 85.0511287798066)),
+                times=days + months + years, default_time=days[-1], media_type=cm.FORMATS[tile_format])
+            etag = make_etag("wmts", cube.id, cube_version(cube), str(request.url))
+            if etag_matches(request.headers.get("if-none-match"), etag):
+                return Response(status_code=304, headers=self.cache_headers(etag))
+            return Response(body, media_type="application/xml", headers=self.cache_headers(etag))
 
     def legend(self) -> None:
         """Register the legend endpoint."""

@@ -1,7 +1,9 @@
-"""A bounded in-memory cache of decoded day fields, so tiles of one layer decode the cube once.
+"""A bounded in-memory cache of decoded cube fields, the tile fallback for cubes without a pyramid.
 
-Each entry is one (dataset, day, sector, variable) field, dims (lat, lon), float32, in the
-variable's units (``emissions``: kg CO2 day-1 cell-1; ``uncertainty``: relative 1-sigma).
+Each entry is one (dataset, time step, sector, variable) field, dims (lat, lon), float32, in the
+cube's units (``emissions``: kg CO2 day-1 cell-1; ``uncertainty``: relative 1-sigma).  Monthly and
+annual steps are means over the cube's days in the period (uncertainty: emission-weighted, as in
+the pyramid).
 Reads go through :meth:`carbonmap.registry.Cube.read_day` (a Dask-free Zarr read).  Concurrent
 requests for the same missing field wait for one read instead of decoding it twice.
 """
@@ -15,10 +17,26 @@ from typing import Any
 
 import numpy as np
 
+from carbonmap import contract as cc
 from carbonmap.registry import Cube
 from tiles.layer import Layer, cube_version
 
 FieldKey = tuple[str, str, str, str, str]
+
+
+def read_step(cube: Cube, layer: Layer) -> np.ndarray:
+    """The layer's field from the cube, dims (lat, lon): a day, or the mean over the step's days."""
+    days = layer.step.days_in(cube)
+    if layer.step.freq == "day":
+        return cube.read_day(layer.day, layer.sector, layer.variable)
+    if layer.variable == cc.EMISSIONS_VAR:
+        return sum(np.asarray(cube.read_day(d, layer.sector), dtype=np.float64) for d in days) / len(days)
+    em = [np.asarray(cube.read_day(d, layer.sector), dtype=np.float64) for d in days]
+    sig = sum(np.asarray(cube.read_day(d, layer.sector, layer.variable), dtype=np.float64) * e
+              for d, e in zip(days, em, strict=True))
+    mass = sum(em)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mass > 0, sig / np.where(mass > 0, mass, 1.0), 0.0)
 
 
 class FieldCache:
@@ -38,7 +56,7 @@ class FieldCache:
 
     @staticmethod
     def key(cube: Cube, layer: Layer) -> FieldKey:
-        return (cube.id, cube_version(cube), layer.day.isoformat(), layer.sector, layer.variable)
+        return (cube.id, cube_version(cube), layer.step.label, layer.sector, layer.variable)
 
     def get(self, cube: Cube, layer: Layer) -> np.ndarray:
         """The layer's field, dims (lat, lon), float32 (read-only view)."""
@@ -51,7 +69,7 @@ class FieldCache:
             with self._lock:
                 if (hit := self._lookup(key)) is not None:
                     return hit
-            field = np.ascontiguousarray(cube.read_day(layer.day, layer.sector, layer.variable), dtype=np.float32)
+            field = np.ascontiguousarray(read_step(cube, layer), dtype=np.float32)
             field.setflags(write=False)
             with self._lock:
                 self.misses += 1

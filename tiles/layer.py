@@ -1,4 +1,7 @@
-"""What one map layer is: (dataset, day, sector, variable), and the parsing of its request values.
+"""What one map layer is: (dataset, time step, sector, variable), and the parsing of its request values.
+
+A time step is a UTC day (``2024-03-01``), a monthly mean (``2024-03``) or an annual mean
+(``2024``) over the cube's days in that period.
 
 Errors are the contract's: ``BadTileRequest`` (a ``ContractError``, so a ValueError -> 422) for
 malformed input, ``TileNotFound`` (a LookupError -> 404) for a tile outside the tile matrix set or
@@ -12,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from carbonmap import contract as cc
-from carbonmap.registry import Cube
+from carbonmap.registry import Cube, DateOutOfRange
 
 VARIABLES: tuple[str, ...] = (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR)
 """Gridded variables a layer can show."""
@@ -21,6 +24,9 @@ LAYER_SECTORS: tuple[str, ...] = (cc.TOTAL, *cc.SECTORS)
 """Sector values a layer accepts (``total`` = the sum of the 7)."""
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR_RE = re.compile(r"^(\d{4})$")
+FREQS: tuple[str, ...] = ("day", "month", "year")
 
 
 class BadTileRequest(cc.ContractError):
@@ -41,6 +47,73 @@ def parse_date(text: str) -> dt.date:
         raise BadTileRequest(f"date {text!r} is not a calendar date; use YYYY-MM-DD, e.g. date=2024-03-01") from None
 
 
+@dataclass(frozen=True)
+class TimeStep:
+    """A day, or the mean over a calendar month or year, identified by its first day."""
+
+    freq: str
+    start: dt.date
+
+    @property
+    def label(self) -> str:
+        """``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (as in requests and the pyramid)."""
+        return {"day": self.start.isoformat(), "month": self.start.strftime("%Y-%m"),
+                "year": f"{self.start.year:04d}"}[self.freq]
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the step (inclusive)."""
+        if self.freq == "day":
+            return self.start
+        if self.freq == "month":
+            nxt = dt.date(self.start.year + (self.start.month == 12), self.start.month % 12 + 1, 1)
+            return nxt - dt.timedelta(days=1)
+        return dt.date(self.start.year, 12, 31)
+
+    def days_in(self, cube: Cube) -> list[dt.date]:
+        """The cube's days inside the step (DateOutOfRange if there are none)."""
+        all_days = cube_days(cube)
+        if self.freq == "day":
+            if self.start not in all_days:
+                cube.day_index(self.start)  # raises DateOutOfRange with the covered range
+            return [self.start]
+        days = [d for d in all_days if self.start <= d <= self.end]
+        if not days:
+            kind = "month" if self.freq == "month" else "year"
+            raise DateOutOfRange(f"{kind} {self.label} has no days in dataset {cube.id!r}, which covers "
+                                 f"{cube.start.isoformat()} to {cube.end.isoformat()}")
+        return days
+
+
+_CUBE_DAYS: dict[tuple[str, str], dict[dt.date, int]] = {}
+
+
+def cube_days(cube: Cube) -> dict[dt.date, int]:
+    """The cube's days -> time index (memoised per cube version; a dict lookup per request instead
+    of a pandas index search)."""
+    key = (cube.id, cube_version(cube))
+    days = _CUBE_DAYS.get(key)
+    if days is None:
+        days = _CUBE_DAYS[key] = {t.date(): i for i, t in enumerate(cube.times)}
+    return days
+
+
+def parse_time(text: str) -> TimeStep:
+    """Parse ``YYYY-MM-DD`` (a day), ``YYYY-MM`` (monthly mean) or ``YYYY`` (annual mean)."""
+    text = text.strip()
+    try:
+        if _DATE_RE.match(text):
+            return TimeStep("day", dt.date.fromisoformat(text))
+        if m := _MONTH_RE.match(text):
+            return TimeStep("month", dt.date(int(m[1]), int(m[2]), 1))
+        if m := _YEAR_RE.match(text):
+            return TimeStep("year", dt.date(int(m[1]), 1, 1))
+    except ValueError:
+        pass
+    raise BadTileRequest(f"date {text!r} is not a calendar date, month or year; use YYYY-MM-DD (a day), "
+                         "YYYY-MM (monthly mean) or YYYY (annual mean), e.g. date=2024-03-01")
+
+
 def validate_variable(name: str) -> str:
     if name not in VARIABLES:
         raise BadTileRequest(f"unknown variable {name!r}; use one of: {', '.join(VARIABLES)}")
@@ -55,20 +128,31 @@ def cube_version(cube: Cube) -> str:
 
 @dataclass(frozen=True)
 class Layer:
-    """One renderable field: dataset id, UTC day, sector (or ``total``) and variable."""
+    """One renderable field: dataset id, time step (a day given as a date is a daily step),
+    sector (or ``total``) and variable."""
 
     dataset: str
-    day: dt.date
+    step: TimeStep
     sector: str = cc.TOTAL
     variable: str = cc.EMISSIONS_VAR
 
+    def __post_init__(self) -> None:
+        if isinstance(self.step, dt.date):
+            object.__setattr__(self, "step", TimeStep("day", self.step))
+
+    @property
+    def day(self) -> dt.date:
+        """First day of the step (the day itself for daily layers)."""
+        return self.step.start
+
     @classmethod
-    def of(cls, cube: Cube, day: dt.date, sector: str, variable: str) -> Layer:
+    def of(cls, cube: Cube, when: dt.date | TimeStep, sector: str, variable: str) -> Layer:
         """Validate against the cube: DateOutOfRange (404), ContractError/BadTileRequest (422)."""
         cc.validate_sector(sector)
         validate_variable(variable)
         if sector == cc.TOTAL and variable != cc.EMISSIONS_VAR:
             raise BadTileRequest("sector=total is defined for emissions only; pick one of the 7 sectors "
                                  "to map uncertainty")
-        cube.day_index(day)
-        return cls(cube.id, day, sector, variable)
+        step = when if isinstance(when, TimeStep) else TimeStep("day", when)
+        step.days_in(cube)
+        return cls(cube.id, step, sector, variable)

@@ -1,8 +1,9 @@
-"""A rio-tiler reader for one map layer of a served cube.
+"""A rio-tiler reader for one map layer of a served cube: the fallback when a cube has no pyramid.
 
 ``CubeLayerReader`` is rio-tiler's :class:`~rio_tiler.io.xarray.XarrayReader` over an in-memory
 ``xr.DataArray`` (dims ``(y, x)`` = (lat, lon), EPSG:4326, the cube's grid transform) holding one
-day's field from a :class:`tiles.fields.FieldCache`.  It is built from a ``Cube`` the registry
+step's field from a :class:`tiles.fields.FieldCache`, emissions converted to density
+(kg CO2 km-2 day-1, the pyramid's units, so colours match).  It is built from a ``Cube`` the registry
 returned (by dataset id), never from a client path.  Tiles are reprojected by rio-tiler's
 ``tile()``; the factory only sees the reader class, so a pyramid reader with the same constructor
 ``(cube=, layer=, fields=, tms=)`` can replace it.
@@ -25,11 +26,17 @@ from rio_tiler.models import ImageData
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
+from pipelines.pyramid import DENSITY_UNITS, area_km2
 from tiles.fields import FieldCache
 from tiles.layer import Layer, TileNotFound
 
 AVERAGE_BELOW_CELLS_PER_PIXEL = 2.0
 """Tiles whose pixels span more grid cells than this are averaged (no point source vanishes)."""
+
+
+def density(field: np.ndarray, grid: cc.Grid) -> np.ndarray:
+    """kg CO2 day-1 cell-1 (lat, lon) -> kg CO2 km-2 day-1 (lat, lon), float32."""
+    return (np.asarray(field, dtype=np.float64) / area_km2(grid)[:, None]).astype(np.float32)
 
 
 def layer_dataarray(field: np.ndarray, grid: cc.Grid, name: str, attrs: dict[str, Any]) -> xr.DataArray:
@@ -70,6 +77,9 @@ class CubeLayerReader(XarrayReader):
 
     def _wrap(self, field: np.ndarray) -> xr.DataArray:
         attrs = dict(self.cube.ds[self.layer.variable].attrs)
+        if self.layer.variable == cc.EMISSIONS_VAR:
+            field = density(field, self.cube.grid)
+            attrs["units"] = DENSITY_UNITS
         return layer_dataarray(field, self.cube.grid, self.layer.variable, attrs)
 
     @property

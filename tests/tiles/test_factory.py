@@ -86,7 +86,7 @@ def test_default_caches_are_sized_by_settings(monkeypatch: pytest.MonkeyPatch) -
 
 def test_legend_json_matches_tile_colours(client: TestClient) -> None:
     leg = client.get("/tiles/synthetic-test/legend?sector=power&rescale=1000,1000000&classes=3").json()
-    assert leg["units"] == "kg day-1" and leg["scale"] == "log"
+    assert leg["units"] == "kg km-2 day-1" and leg["scale"] == "log"
     assert leg["breaks"] == pytest.approx([1e3, 1e4, 1e5, 1e6])
     png = client.get("/tiles/synthetic-test/legend?sector=power&format=png")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"

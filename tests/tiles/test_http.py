@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 
 import httpx
+import morecantile
 import numpy as np
 import pytest
 from PIL import Image
 from titiler.core.models.mapbox import TileJSON
 
+from carbonmap import contract as cc
+from pipelines.pyramid import area_km2
 from tiles import colormap as cm
+from tiles.render import pixel_lonlat
 
 pytestmark = pytest.mark.e2e
 T = "/tiles/synthetic-test/WebMercatorQuad"
@@ -45,13 +49,18 @@ def test_webp_tile(http: httpx.Client) -> None:
 
 
 def test_colours_follow_sector_and_date(http: httpx.Client) -> None:
-    # synthetic field = (sector + 1) * (day + 1) * 1000; pixel (row 150, col 128) of z0 is at ~-30 lat
+    # synthetic field = (sector + 1) * (day + 1) * 1000 kg per cell; tiles show it per km2 of the cell.
+    # Pixel (row 150, col 128) of z0 lies at ~-30 lat.
     def colour(sector: str, date: str) -> np.ndarray:
-        px = rgba(http.get(f"{T}/0/0/0.png", params={"date": date, "sector": sector, "rescale": "1000,1000000"}))
+        px = rgba(http.get(f"{T}/0/0/0.png", params={"date": date, "sector": sector, "rescale": "0.001,10"}))
         return px[150, 128]
 
-    scale = cm.ColorScale("log", 1e3, 1e6, "inferno")
-    expect = {(s, d): cm.palette("inferno")[cm.to_indices(np.array([v]), scale)[0]]
+    grid = cc.Grid(5.0)
+    _, lat = pixel_lonlat(morecantile.tms.get("WebMercatorQuad"), 0, 0, 0, 256)
+    row = grid.cell_index(np.array([0.0]), lat[150:151])[0][0]
+    area = area_km2(grid)[row]
+    scale = cm.ColorScale("log", 1e-3, 10.0, "inferno")
+    expect = {(s, d): cm.palette("inferno")[cm.to_indices(np.array([v / area]), scale)[0]]
               for (s, d, v) in [("power", "2024-01-01", 1000.0), ("industry", "2024-01-01", 2000.0),
                                 ("power", "2024-01-10", 10000.0), ("total", "2024-01-10", 280000.0)]}
     got = {k: colour(*k) for k in expect}

@@ -1,0 +1,156 @@
+"""pipelines/pyramid.py: levels conserve mass, month/year steps are means, updates, sealing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+from carbonmap import contract as cc
+from pipelines import pyramid as P
+from pipelines import store
+from tests.tiles.conftest import write_random_cube
+
+
+@pytest.fixture(scope="module")
+def cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1 degree random cube over 2023-12-30 .. 2024-01-02: two months and two years, with its pyramid."""
+    path = write_random_cube(tmp_path_factory.mktemp("pyr") / "cube.zarr", start="2023-12-30", days=4,
+                             dataset_id="pyr-test", seed=3)
+    P.build_pyramid(path)
+    return path
+
+
+def cube_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    g = zarr.open_group(path, mode="r")
+    return np.asarray(g[cc.EMISSIONS_VAR][:], np.float64), np.asarray(g[cc.UNCERTAINTY_VAR][:], np.float64)
+
+
+def opened(path: Path) -> P.Pyramid:
+    attrs = dict(zarr.open_group(path, mode="r").attrs)
+    pyr = P.open_pyramid(path, P.cube_version_of(attrs))
+    assert pyr is not None
+    return pyr
+
+
+def read_all(pyr: P.Pyramid, freq: str, level: int, variable: str) -> np.ndarray:
+    return np.asarray(pyr.array(freq, level, variable)[:], np.float64)
+
+
+def test_level_grids_halve_while_they_can() -> None:
+    assert [g.resolution for g in P.level_grids(cc.Grid(0.1))] == pytest.approx([0.1, 0.2, 0.4, 0.8])
+    assert [g.resolution for g in P.level_grids(cc.Grid(0.25))] == pytest.approx([0.25, 0.5, 1.0, 2.0])
+    assert [g.resolution for g in P.level_grids(cc.Grid(5.0))] == [5.0]
+
+
+def test_block_sum_and_masses() -> None:
+    a = np.arange(16.0).reshape(1, 4, 4)
+    np.testing.assert_array_equal(P.block_sum(a, 2)[0], [[10, 18], [42, 50]])
+    em = np.random.default_rng(0).random((7, 4, 6))
+    m = P.layer_masses(em)
+    assert m.shape == (8, 4, 6)
+    np.testing.assert_allclose(m[0], em.sum(axis=0))
+
+
+def test_every_level_conserves_the_daily_totals(cube: Path) -> None:
+    em, _ = cube_arrays(cube)
+    pyr = opened(cube)
+    assert len(pyr.grids) == 2       # 1 and 2 degrees
+    daily = em.sum(axis=(2, 3))      # (time, sector) kg day-1
+    for k, g in enumerate(pyr.grids):
+        dens = read_all(pyr, "day", k, cc.EMISSIONS_VAR)        # (time, layer, lat, lon) kg km-2 day-1
+        mass = (dens * P.area_km2(g)[None, None, :, None]).sum(axis=(2, 3))
+        np.testing.assert_allclose(mass[:, 1:], daily, rtol=2e-6)
+        np.testing.assert_allclose(mass[:, 0], daily.sum(axis=1), rtol=2e-6)
+
+
+def test_level0_is_the_cube_as_density(cube: Path) -> None:
+    em, unc = cube_arrays(cube)
+    pyr = opened(cube)
+    g = pyr.grids[0]
+    dens = read_all(pyr, "day", 0, cc.EMISSIONS_VAR)
+    np.testing.assert_allclose(dens[:, 1:] * P.area_km2(g)[None, None, :, None], em, rtol=1e-6)
+    np.testing.assert_allclose(read_all(pyr, "day", 0, cc.UNCERTAINTY_VAR), unc, rtol=1e-6, atol=1e-7)
+
+
+def test_coarse_uncertainty_is_the_emission_weighted_sigma(cube: Path) -> None:
+    em, unc = cube_arrays(cube)
+    pyr = opened(cube)
+    got = read_all(pyr, "day", 1, cc.UNCERTAINTY_VAR)
+    sig = P.block_sum(em * unc, 2)
+    mass = P.block_sum(em, 2)
+    want = np.where(mass > 0, sig / np.where(mass > 0, mass, 1), 0)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_month_and_year_steps_are_means_of_the_days(cube: Path) -> None:
+    pyr = opened(cube)
+    meta = pyr.meta
+    assert meta.steps["month"] == ["2023-12", "2024-01"] and meta.steps["year"] == ["2023", "2024"]
+    assert meta.n_days["month"] == [2, 2] and meta.n_days["year"] == [2, 2]
+    for k in range(len(pyr.grids)):
+        days = read_all(pyr, "day", k, cc.EMISSIONS_VAR)
+        months = read_all(pyr, "month", k, cc.EMISSIONS_VAR)
+        years = read_all(pyr, "year", k, cc.EMISSIONS_VAR)
+        np.testing.assert_allclose(months[0], days[:2].mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(months[1], days[2:].mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(years, months, rtol=1e-5)   # one month per year here
+    em, unc = cube_arrays(cube)
+    want = (em[:2] * unc[:2]).sum(axis=0) / np.where(em[:2].sum(axis=0) > 0, em[:2].sum(axis=0), 1)
+    np.testing.assert_allclose(read_all(pyr, "month", 0, cc.UNCERTAINTY_VAR)[0], want, rtol=1e-5, atol=1e-7)
+
+
+def test_metadata_has_quantiles_and_ranges(cube: Path) -> None:
+    meta = opened(cube).meta
+    q = meta.quantiles[cc.EMISSIONS_VAR]["total"]
+    assert len(q) == 101 and all(a <= b for a, b in itertools.pairwise(q)) and q[0] > 0
+    lo, hi = meta.ranges[cc.EMISSIONS_VAR]["power"]
+    assert lo < hi and np.log10(lo) == int(np.log10(lo))
+    assert meta.ranges[cc.UNCERTAINTY_VAR]["power"] == [0.0, 1.0]
+
+
+def test_update_rewrites_changed_days_and_their_means(tmp_path: Path) -> None:
+    path = write_random_cube(tmp_path / "u.zarr", start="2024-01-30", days=4, dataset_id="upd", seed=5)
+    P.build_pyramid(path)
+    em, unc = cube_arrays(path)
+    em[3] *= 2.0                                   # 2024-02-02 doubles
+    store.write_day(path, 3, em[3], unc[3])
+    stale = read_all(opened(path), "day", 1, cc.EMISSIONS_VAR)[3]
+    P.update_pyramid(path, [dt.date(2024, 2, 2)])
+    pyr = opened(path)
+    days = read_all(pyr, "day", 1, cc.EMISSIONS_VAR)
+    np.testing.assert_allclose(days[3], 2 * stale, rtol=1e-5)
+    np.testing.assert_allclose(read_all(pyr, "month", 1, cc.EMISSIONS_VAR)[1], days[2:].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(read_all(pyr, "year", 1, cc.EMISSIONS_VAR)[0], days.mean(axis=0), rtol=1e-5)
+    with pytest.raises(P.PyramidError, match="not in the cube"):
+        P.update_pyramid(path, ["2025-01-01"])
+
+
+def test_pyramid_is_tied_to_the_cube_version_and_never_half_written(cube: Path, tmp_path: Path) -> None:
+    assert P.open_pyramid(cube, "some other build") is None
+    assert not (cube / "pyramid.building").exists() and (cube / "pyramid" / "zarr.json").exists()
+    meta = json.loads((cube / "pyramid" / "zarr.json").read_text())["attributes"][P.META_ATTR]
+    assert meta["status"] == cc.STATUS_COMPLETE and meta["units"] == "kg km-2 day-1"
+    with pytest.raises(P.PyramidError, match="no carbonmap cube"):
+        P.build_pyramid(tmp_path / "missing.zarr")
+
+
+def test_update_grows_the_steps_when_days_are_appended(tmp_path: Path) -> None:
+    old = write_random_cube(tmp_path / "a.zarr", start="2024-01-30", days=3, dataset_id="app", seed=7)
+    P.build_pyramid(old)
+    new = write_random_cube(tmp_path / "b.zarr", start="2024-01-30", days=5, dataset_id="app", seed=7)
+    shutil.copytree(P.pyramid_path(old), P.pyramid_path(new))      # the parent release's pyramid
+    P.update_pyramid(new, [])                                       # no revised days; 2 appended
+    pyr = opened(new)
+    assert pyr.meta.steps["day"][-1] == "2024-02-03" and pyr.meta.n_days["month"] == [2, 3]
+    em, _ = cube_arrays(new)
+    dens = read_all(pyr, "day", 0, cc.EMISSIONS_VAR)
+    assert dens.shape[0] == 5
+    np.testing.assert_allclose(dens[3:, 1:] * P.area_km2(pyr.grids[0])[None, None, :, None], em[3:], rtol=1e-6)
+    np.testing.assert_allclose(read_all(pyr, "month", 0, cc.EMISSIONS_VAR)[1], dens[2:].mean(axis=0), rtol=1e-5)
