@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     max_vertices: int = Field(20000, description="most vertices in a posted geometry")
     max_cells_days: int = Field(2_000_000_000, description="most grid cells x days one query may touch")
     max_body_bytes: int = Field(5_000_000, description="largest request body")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint for s3:// stores (None = AWS)")
+    s3_region: str | None = Field(None, description="S3 region for s3:// stores")
+    s3_access_key_id: str | None = Field(None, description="S3 key id (None = standard AWS credential chain)")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
+    releases_keep: int = Field(0, ge=0, description="releases kept by `carbonmap update --prune` (0 = all)")
+    registry_cached_releases: int = Field(4, ge=1, description="pinned past releases kept open per server")
+    cds_api_key: SecretStr | None = Field(None, description="Copernicus Climate Data Store personal access token (ERA5)")
+    cds_url: str = Field("https://cds.climate.copernicus.eu/api", description="CDS API root")
+    cdse_token: SecretStr | None = Field(None, description="Copernicus Data Space Ecosystem OAuth access token (TROPOMI)")
+    cdse_catalogue_url: str = Field("https://catalogue.dataspace.copernicus.eu/odata/v1", description="CDSE OData catalogue")
+    cdse_download_url: str = Field("https://download.dataspace.copernicus.eu/odata/v1", description="CDSE OData download")
+    entsoe_token: SecretStr | None = Field(None, description="ENTSO-E Transparency Platform RESTful API security token")
+    entsoe_url: str = Field("https://web-api.tp.entsoe.eu/api", description="ENTSO-E RESTful API endpoint")
     tile_cache_items: int = Field(4096, description="encoded tiles kept in memory")
     chunk_cache_bytes: int = Field(512 * 2**20, description="decoded chunks kept in memory")
 

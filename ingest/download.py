@@ -7,11 +7,13 @@ download records it in a ``<file>.sha256`` sidecar and later uses are checked ag
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from carbonmap.contract import sha256_file
@@ -39,11 +41,16 @@ def _check(path: Path, sha256: str | None) -> bool:
 
 
 def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | None = None,
-          retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 60.0) -> Path:
+          retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 60.0,
+          headers: Mapping[str, str] | None = None, digest: tuple[str, str] | None = None) -> Path:
     """Download ``url`` into the cache (or reuse the cached copy) and return its path.
 
+    ``headers`` are sent with the request (e.g. an ``Authorization`` header; never part of the cache
+    name).  ``digest`` is a publisher checksum other than sha256, ``(hashlib algorithm, hex)``, e.g.
+    ``("md5", "...")``; it is checked on the temporary file before it enters the cache.
+
     Raises IngestError when the server cannot be reached after ``retries`` attempts (offline), when it
-    answers with an HTTP error, or when the bytes do not match ``sha256``.
+    answers with an HTTP error, or when the bytes do not match ``sha256`` / ``digest``.
     """
     dest = cache_path(source, url, filename)
     if _check(dest, sha256):
@@ -53,7 +60,7 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
     for attempt in range(1, max(1, retries) + 1):
         tmp = dest.with_name(f".{dest.name}.part-{uuid.uuid4().hex[:8]}")
         try:
-            req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+            req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
             with urllib.request.urlopen(req, timeout=timeout_s) as resp, open(tmp, "wb") as out:
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
@@ -61,6 +68,15 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
             if sha256 is not None and got != sha256.lower():
                 raise IngestError(f"download of {url} has sha256 {got}, expected {sha256}; "
                                   f"the published file changed or the transfer was corrupted")
+            if digest is not None:
+                algo, want = digest
+                h = hashlib.new(algo)
+                with open(tmp, "rb") as f:
+                    while block := f.read(1 << 20):
+                        h.update(block)
+                if h.hexdigest() != want.lower():
+                    raise IngestError(f"download of {url} has {algo} {h.hexdigest()}, expected {want.lower()} "
+                                      f"(publisher checksum); the transfer was corrupted")
             os.replace(tmp, dest)
             dest.with_name(dest.name + ".sha256").write_text(got + "\n")
             return dest

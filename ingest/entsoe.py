@@ -265,7 +265,7 @@ def read_crea_daily(path: Path) -> pd.DataFrame:
 
 
 def read_entsoe(path: Path) -> pd.DataFrame:
-    """Any of the three layouts, told apart by their header line."""
+    """Any of the four layouts (three CSVs, the API's A75 XML), told apart by their header line."""
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"ENTSO-E file not found: {path}")
@@ -277,6 +277,10 @@ def read_entsoe(path: Path) -> pd.DataFrame:
         return read_agpt_export(path)
     if "value_mwh" in head:
         return read_crea_daily(path)
+    if head.lstrip().startswith("<"):
+        from ingest.entsoe_api import read_agpt_xml
+
+        return read_agpt_xml(path)
     raise IngestError(f"{path.name}: not an ENTSO-E generation layout (TP CSV export, FMS export or CREA daily); "
                       f"header {head.strip()[:120]!r}")
 
@@ -305,11 +309,11 @@ class ENTSOEAdapter(BaseAdapter):
     info = INFO
 
     def download(self, start: date, end: date) -> list[Path]:
-        raise IngestError(
-            "ENTSO-E data needs a free Transparency Platform account: either export 'Actual Generation per "
-            "Production Type' as CSV from the web page, fetch the monthly AggregatedGenerationPerType_16.1.B_C "
-            "files over SFTP (File Management System), or ask for a RESTful API security token (XML, URL "
-            f"pattern {API_URL}); then pass the files with --file")
+        """A75 XML per country (:data:`ingest.entsoe_api.AREAS`) and month via the RESTful API; needs the
+        ``entsoe_token`` setting (a free Transparency Platform account's security token)."""
+        from ingest.entsoe_api import download_entsoe
+
+        return download_entsoe(start, end)
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if not paths:

@@ -337,9 +337,10 @@ class ERA5Adapter(BaseAdapter):
     info = GRID_INFO
 
     def download(self, start: date, end: date) -> list[Path]:
-        raise IngestError("ERA5 comes from the Copernicus Climate Data Store, which needs a CDS account and "
-                          "the cdsapi key; request reanalysis-era5-single-levels / 2m_temperature as NetCDF at "
-                          f"{self.info.url} for {start}..{end} and pass the files with --file")
+        """Hourly 2 m temperature NetCDF per month from the CDS API; needs the ``cds_api_key`` setting."""
+        from ingest.era5_cds import download_era5
+
+        return download_era5(start, end)
 
     def read(self, paths: Sequence[Path]) -> xr.DataArray:
         if not paths:

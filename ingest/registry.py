@@ -15,6 +15,7 @@ from ingest.base import BaseAdapter, IngestError, SourceInfo
 _ADAPTERS: dict[str, str] = {
     "gcb": "ingest.gcb:GCBAdapter",
     "edgar": "ingest.edgar:EDGARAdapter",
+    "edgar_2024": "ingest.edgar_current:EDGARCurrentAdapter",
     "cait": "ingest.cait:CAITAdapter",
     "gpw": "ingest.gpw:GPWAdapter",
     "gppd": "ingest.power_plants:GPPDAdapter",

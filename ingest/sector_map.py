@@ -64,6 +64,20 @@ SECTOR_MAP: tuple[SectorMapRow, ...] = (
     SectorMapRow("cait", "Energy", None, 1.0, "aggregate of the energy rows above"),
     SectorMapRow("cait", "Total excluding LUCF", None, 1.0, "aggregate"),
     SectorMapRow("cait", "Total including LUCF", None, 1.0, "aggregate"),
+    # EDGAR 2024 GHG booklet (8 sectors, sheet GHG_by_sector_and_country), Substance CO2 only
+    SectorMapRow("edgar_2024", "Power Industry", "power", 1.0, "1A1a public electricity and heat"),
+    SectorMapRow("edgar_2024", "Industrial Combustion", "industry", 1.0, "1A2 manufacturing and construction"),
+    SectorMapRow("edgar_2024", "Processes", "industry", 1.0, "2 industrial processes (cement, chemicals, metals)"),
+    SectorMapRow("edgar_2024", "Fuel Exploitation", "industry", 1.0,
+                 "1A1b/c refineries and fuel production, 1B flaring and venting"),
+    SectorMapRow("edgar_2024", "Buildings", "residential", 1.0,
+                 "1A4 residential, commercial/institutional, agriculture/fishing fuel use"),
+    SectorMapRow("edgar_2024", "Transport", "ground_transport", 1.0 - _DA, "1A3 domestic transport"),
+    SectorMapRow("edgar_2024", "Transport", "domestic_aviation", _DA, _DA_NOTE),
+    SectorMapRow("edgar_2024", "Agriculture", None, 1.0, "liming and urea CO2: not fossil fuel, not in GCB fossil"),
+    SectorMapRow("edgar_2024", "Waste", None, 1.0, "waste incineration CO2: not in GCB fossil"),
+    SectorMapRow("edgar_2024", "AIR (pseudo-country)", None, 1.0, "international aviation: taken from GCB XIA"),
+    SectorMapRow("edgar_2024", "SEA (pseudo-country)", None, 1.0, "international shipping: taken from GCB XIS"),
 )
 
 
@@ -111,7 +125,9 @@ def render_markdown() -> str:
         "",
         "## How national shares are formed (`ingest.sector_shares.national_sector_shares`)",
         "",
-        ("1. **EDGAR first.** For each country, the latest year (EDGAR v5: up to 2018) whose mapped total is "
+        ("1. **EDGAR first** (`inventory='edgar_v5'` by default, or `'edgar_2024'` for the current booklet table "
+         "read by `ingest.edgar_current`). For each country, the latest year (EDGAR v5: up to 2018; EDGAR 2024: "
+         "up to 2023) whose mapped total is "
          "positive gives the shares of the 5 national sectors. EDGAR's grouped codes (`FRA_MCO`, `ITA_SMR_VAT`, "
          "`ISR_PSE`, `ESP_AND`, `SDN_SSD`, `CHE_LIE`, `CSXX` = Serbia, Montenegro, Kosovo) pass their shares to "
          "each member country."),

@@ -16,7 +16,7 @@ import pandas as pd
 from carbonmap.contract import NATIONAL_SECTORS
 from ingest.base import IngestError
 from ingest.edgar import BUNKER_CODES, EDGAR_GROUPS
-from ingest.sector_map import mapping_for
+from ingest.sector_map import SECTOR_MAP, mapping_for
 
 
 def _to_national(long: pd.DataFrame, inventory: str, code_col: str) -> pd.DataFrame:
@@ -46,20 +46,31 @@ def _latest_shares(wide: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def national_sector_shares(edgar: pd.DataFrame, cait: pd.DataFrame | None = None,
-                           countries: Iterable[str] | None = None) -> pd.DataFrame:
+                           countries: Iterable[str] | None = None, inventory: str = "edgar_v5") -> pd.DataFrame:
     """Sector shares per country: index ``iso3``, columns NATIONAL_SECTORS, rows sum to 1 (dimensionless).
 
-    ``edgar`` is :func:`ingest.edgar.read_edgar_v5`'s table, ``cait`` :func:`ingest.cait.read_cait`'s.
+    ``edgar`` is :func:`ingest.edgar.read_edgar_v5`'s table (``inventory="edgar_v5"``, the default) or
+    :func:`ingest.edgar_current.read_edgar_current`'s (``inventory="edgar_2024"``); ``inventory`` names its
+    rows in :data:`ingest.sector_map.SECTOR_MAP`.  ``cait`` is :func:`ingest.cait.read_cait`'s table.
     ``countries`` (e.g. GCB's iso3 codes without WLD/XIA/XIS) adds rows for countries in neither
     inventory, filled with the global mean and listed in ``attrs['fallback_iso3']``.
-    attrs also hold ``source`` (iso3 -> 'edgar_v5' | 'cait' | 'global_mean'), ``year`` (iso3 -> year
+    attrs also hold ``source`` (iso3 -> ``inventory`` | 'cait' | 'global_mean'), ``year`` (iso3 -> year
     the shares come from) and ``global_mean`` (sector -> share).
     """
     need = {"code", "sector", "year", "emissions"}
     if not need <= set(edgar.columns):
         raise IngestError(f"EDGAR table lacks {sorted(need - set(edgar.columns))}")
+    if not inventory.startswith("edgar"):
+        raise IngestError(f"inventory must name an EDGAR table of the sector map (e.g. 'edgar_v5'), got {inventory!r}")
+    try:
+        mapping_for(inventory)
+    except KeyError:
+        raise IngestError(f"no sector map for inventory {inventory!r}") from None
     e = edgar[~edgar["code"].isin(BUNKER_CODES)]
-    ewide = _to_national(e, "edgar_v5", "code")
+    unmapped = sorted(set(e["sector"]) - {r.inventory_sector for r in SECTOR_MAP if r.inventory == inventory})
+    if unmapped:
+        raise IngestError(f"EDGAR sector(s) {unmapped} are not in the {inventory!r} sector map; wrong inventory?")
+    ewide = _to_national(e, inventory, "code")
     eshares, eyears = _latest_shares(ewide)
 
     # global mean: emission-weighted over all EDGAR codes in their latest year
@@ -75,7 +86,7 @@ def national_sector_shares(edgar: pd.DataFrame, cait: pd.DataFrame | None = None
         for iso in EDGAR_GROUPS.get(str(code), (str(code),)):
             if iso not in rows or str(code) == iso:  # a country's own row beats a group row
                 rows[iso] = sh
-                source[iso] = "edgar_v5"
+                source[iso] = inventory
                 year[iso] = int(eyears[code])
     if cait is not None:
         if not {"iso3", "sector", "year", "emissions"} <= set(cait.columns):
@@ -103,7 +114,8 @@ def national_sector_shares(edgar: pd.DataFrame, cait: pd.DataFrame | None = None
         "source": {k: source[k] for k in out.index},
         "year": {k: year[k] for k in out.index if k in year},
         "global_mean": {k: float(v) for k, v in global_mean.items()},
-        "rule": "latest year with a positive total per country, carried forward unchanged; EDGAR v5 first, "
+        "inventory": inventory,
+        "rule": f"latest year with a positive total per country, carried forward unchanged; {'EDGAR v5' if inventory == 'edgar_v5' else inventory} first, "
                 "CAIT where EDGAR lacks the country, emission-weighted global mean otherwise",
         "units": "1",
     })

@@ -411,9 +411,10 @@ class TropomiAdapter(BaseAdapter):
     grid = Grid(0.1)
 
     def download(self, start: date, end: date) -> list[Path]:
-        raise IngestError("TROPOMI L2 files come from the Copernicus Data Space Ecosystem (OData API, needs a free "
-                          "account token) or NASA GES DISC (S5P_L2__NO2____HiR, needs Earthdata login); fetch "
-                          f"the L2__NO2___ orbits for {start}..{end} and pass them with --file")
+        """The OFFL L2 NO2 orbits of the period from the CDSE OData API; needs the ``cdse_token`` setting."""
+        from ingest.tropomi_cdse import download_tropomi
+
+        return download_tropomi(start, end)
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         part = daily_sum_count_dask(list(paths), self.grid)

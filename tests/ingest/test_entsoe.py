@@ -98,7 +98,7 @@ def test_adapter_write_and_overlap(data_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="the files overlap"):
         a.read([src, src])
     import datetime as dt
-    with pytest.raises(IngestError, match="needs a free Transparency Platform account"):
+    with pytest.raises(IngestError, match="set the setting 'entsoe_token'"):
         a.download(dt.date(2023, 1, 1), dt.date(2023, 1, 2))
 
 
