@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     cdse_download_url: str = Field("https://download.dataspace.copernicus.eu/odata/v1", description="CDSE OData download")
     entsoe_token: SecretStr | None = Field(None, description="ENTSO-E Transparency Platform RESTful API security token")
     entsoe_url: str = Field("https://web-api.tp.entsoe.eu/api", description="ENTSO-E RESTful API endpoint")
+    earthdata_token: SecretStr | None = Field(None, description="NASA Earthdata Login user token (bearer; OMI OMNO2d, VIIRS VNP46A2)")
+    cmr_url: str = Field("https://cmr.earthdata.nasa.gov/search", description="NASA CMR search API root")
+    firms_map_key: SecretStr | None = Field(None, description="NASA FIRMS MAP_KEY (area API)")
+    firms_url: str = Field("https://firms.modaps.eosdis.nasa.gov/api/area/csv", description="FIRMS area API (CSV) root")
+    cdiac_url: str = Field("https://raw.githubusercontent.com/beefoo/coloring-book/615950cd32f0161930d026e3e0be1d956ba022cd/co2/gridcar",
+                           description="folder holding uncompressed CDIAC NDP-058 v2016 gridcar.<yyyy> + SUMMARY.MASS.DAT")
     tile_cache_items: int = Field(4096, description="encoded tiles kept in memory")
     chunk_cache_bytes: int = Field(512 * 2**20, description="decoded chunks kept in memory")
 

@@ -37,6 +37,16 @@ KG_CO2_PER_TG_C = KG_PER_TG * CO2_PER_C
 GRID = Grid(1.0)
 YEARS_SHIPPED = (2009, 2010, 2011, 2012, 2013)
 URL = "https://data.ess-dive.lbl.gov/view/doi:10.3334/CDIAC/FFE.NDP058.2016"
+YEARS_PUBLISHED = (1751, 2013)
+SHA256 = {
+    "gridcar.2009": "a50c3cd85bfc512bdbbca19246ba471c77303dc119d16c0db3a45e00c20f7b54",
+    "gridcar.2010": "75cafefe8766cc03b1b5da32c46be19cfe85a489690b1a70f75e75fcdd698924",
+    "gridcar.2011": "724176847a0a6f8dfdb3e517ab87a06dfa288d1490fa28b92beb6e0e6e75691f",
+    "gridcar.2012": "f611b0639b80c25ad228c2032e916131aedb8e78159403b27999af8ce957cc41",
+    "gridcar.2013": "4c0b2eb0ca414ca524e72e228d038c7743a32c46fd8322d21d4e862744a25479",
+    "SUMMARY.MASS.DAT": "a51cc322c574f39a6538d8cc72499dd50457467a1852a3f1366f6d3c4cb68d7b",
+}
+"""sha256 of the shipped (uncompressed) files; other years get a sidecar on first download."""
 
 INFO = SourceInfo(
     name="cdiac",
@@ -145,9 +155,20 @@ class CDIACAdapter(BaseAdapter):
     info = INFO
 
     def download(self, start: date, end: date) -> list[Path]:
-        raise IngestError("CDIAC closed in 2017; NDP-058 v2016 is archived at ESS-DIVE "
-                          f"({URL}) as gridcar.tar, which needs a browser session to download; extract the "
-                          "gridcar.<yyyy>.Z files, uncompress them and pass them with --file")
+        """``gridcar.<yyyy>`` of every year touched by ``start..end`` (1751-2013) + ``SUMMARY.MASS.DAT``, fetched
+        uncompressed from ``Settings.cdiac_url`` (see :data:`SHA256` for the checked files), cached."""
+        from carbonmap.settings import get_settings
+        from ingest.download import fetch
+
+        if end < start:
+            raise IngestError(f"period end {end} is before its start {start}")
+        y0, y1 = max(start.year, YEARS_PUBLISHED[0]), min(end.year, YEARS_PUBLISHED[1])
+        if y0 > y1:
+            raise IngestError(f"CDIAC NDP-058 v2016 covers {YEARS_PUBLISHED[0]}-{YEARS_PUBLISHED[1]}; "
+                              f"{start}..{end} lies outside")
+        root = get_settings().cdiac_url.rstrip("/")
+        names = [f"gridcar.{y}" for y in range(y0, y1 + 1)] + ["SUMMARY.MASS.DAT"]
+        return [fetch(f"{root}/{n}", source=self.info.name, filename=n, sha256=SHA256.get(n)) for n in names]
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         paths = [Path(p) for p in paths]

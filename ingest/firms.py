@@ -134,13 +134,15 @@ class FIRMSAdapter(BaseAdapter):
     grid = Grid(0.1)
 
     def download(self, start: date, end: date) -> list[Path]:
-        """The public rolling 24h/48h/7d file covering ``start..end`` if recent; else the area API needs a key."""
+        """The public rolling 24h/48h/7d file if ``start`` is within a week and no MAP_KEY is set; else the
+        area API (:func:`ingest.firms_api.download_firms`, <= 10-day calls, needs ``Settings.firms_map_key``)."""
+        from carbonmap.settings import get_settings
         from ingest.download import fetch
+        from ingest.firms_api import download_firms
 
         age = (date.today() - start).days
-        if age > 7:
-            raise IngestError("FIRMS days older than a week come from the area API, which needs a free MAP_KEY "
-                              f"(https://firms.modaps.eosdis.nasa.gov/api/map_key/); URL pattern {AREA_API}")
+        if age > 7 or get_settings().firms_map_key is not None:
+            return download_firms(start, end)
         window = "24h" if age <= 1 else "48h" if age <= 2 else "7d"
         name = f"MODIS_C6_1_Global_{window}_{date.today().isoformat()}.csv"
         return [fetch(NRT_URL.format(window=window), source=self.info.name, filename=name)]

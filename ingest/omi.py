@@ -227,8 +227,11 @@ class OMIAdapter(BaseAdapter):
     info = INFO
 
     def download(self, start: date, end: date) -> list[Path]:
-        raise IngestError("OMNO2d comes from NASA GES DISC and needs an Earthdata login (free); daily files follow "
-                          f"{GES_DISC_URL}; fetch them with your ~/.netrc credentials and pass them with --file")
+        """Daily OMNO2d granules (HDF-EOS5 ``.he5``, named like GES_DISC_URL) found in NASA CMR, fetched from
+        GES DISC with ``Settings.earthdata_token``, MD5-checked, cached."""
+        from ingest.earthdata import OMNO2D, download_collection
+
+        return download_collection(OMNO2D, start, end, source=self.info.name)
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         clim_paths = [Path(p) for p in paths if _is_climatology(p)]

@@ -198,10 +198,16 @@ class VIIRSAdapter(BaseAdapter):
     info = INFO
     resolution = 0.1
 
+    bounding_box: tuple[float, float, float, float] | None = None
+    """(west, south, east, north) of the tiles to download; None = every tile (about 300 per day)."""
+
     def download(self, start: date, end: date) -> list[Path]:
-        raise IngestError("VNP46A2 tiles come from NASA LAADS DAAC and need an Earthdata login token (URL pattern "
-                          f"{LAADS_URL}); convert the {VNP46A2_BAND} band to GeoTIFF (e.g. with blackmarblepy or "
-                          "gdal_translate) or use EOG's annual VNL GeoTIFFs (free registration), and pass them with --file")
+        """VNP46A2 tiles (HDF5 ``.h5``, named like LAADS_URL) found in NASA CMR, fetched from LAADS DAAC with
+        ``Settings.earthdata_token``, checksum-checked, cached.  :meth:`read` takes GeoTIFF: convert the
+        VNP46A2_BAND band first (e.g. gdal_translate)."""
+        from ingest.earthdata import VNP46A2, download_collection
+
+        return download_collection(VNP46A2, start, end, source=self.info.name, bounding_box=self.bounding_box)
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         if not paths:
