@@ -77,10 +77,10 @@ def test_gdal_wmts_driver_opens_the_service_and_reads_a_tile(live: str, tmp_path
     if _gdal_available() is None:
         pytest.skip("GDAL's command-line tools are missing and apt-get is unavailable to install gdal-bin")
     src = f"WMTS:{live}{CAP}"
-    info = subprocess.run(["gdalinfo", src], capture_output=True, text=True, timeout=120, check=False)
+    info = subprocess.run(["gdalinfo", src], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert info.returncode == 0, info.stderr
     assert "SUBDATASET_1_NAME=" in info.stdout and "layer=total" in info.stdout
-    one = subprocess.run(["gdalinfo", f"{src},layer=power"], capture_output=True, text=True, timeout=120, check=False)
+    one = subprocess.run(["gdalinfo", f"{src},layer=power"], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert one.returncode == 0, one.stderr
     assert "EPSG\",3857" in one.stdout and "Band 4" in one.stdout
     out = tmp_path / "tile.png"
