@@ -85,7 +85,7 @@ def test_gdal_wmts_driver_opens_the_service_and_reads_a_tile(live: str, tmp_path
     assert "EPSG\",3857" in one.stdout and "Band 4" in one.stdout
     out = tmp_path / "tile.png"
     tr = subprocess.run(["gdal_translate", "-of", "PNG", "-srcwin", "0", "0", "256", "256",
-                         f"{src},layer=total,zoom_level=1", str(out)], capture_output=True, text=True, timeout=120, check=False)
+                         f"{src},layer=total,zoom_level=1", str(out)], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert tr.returncode == 0, tr.stderr
     px = np.asarray(Image.open(out).convert("RGBA"))
     assert px.shape == (256, 256, 4)
