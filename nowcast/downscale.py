@@ -134,6 +134,21 @@ def downscale(weights: sp.spmatrix, national: np.ndarray) -> np.ndarray:
     return np.asarray(weights @ national)
 
 
+def downscale_with_uncertainty(weights: sp.spmatrix, national: np.ndarray, national_rel_sigma: np.ndarray,
+                               proxy_rel_sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`downscale` and :func:`cell_uncertainty` in one sparse pass (two right-hand sides).
+
+    national, national_rel_sigma: (region,) kg CO2 day-1 and dimensionless.  Returns (cell,)
+    kg CO2 day-1 cell-1 and (cell,) relative 1-sigma, equal to the two separate functions'.
+    """
+    nat = np.asarray(national, dtype=np.float64)
+    combined = np.sqrt(np.asarray(national_rel_sigma, dtype=np.float64) ** 2 + proxy_rel_sigma**2)
+    both = np.asarray(weights @ np.column_stack([nat, nat * combined]))
+    em = np.ascontiguousarray(both[:, 0])
+    unc = np.divide(both[:, 1], em, out=np.zeros_like(em), where=em > 0)
+    return em, unc
+
+
 def cell_uncertainty(weights: sp.spmatrix, national: np.ndarray, national_rel_sigma: np.ndarray,
                      proxy_rel_sigma: float) -> np.ndarray:
     """Relative 1-sigma per cell.
@@ -147,3 +162,75 @@ def cell_uncertainty(weights: sp.spmatrix, national: np.ndarray, national_rel_si
     num = np.asarray(weights @ (national * combined))
     den = np.asarray(weights @ national)
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+POWER_RULES: tuple[str, ...] = ("plants_then_residual", "plants_scaled_down", "plants_only", "no_plants")
+"""How :func:`plants_first_weights` placed a country's power emissions (index = ``Weights.level``-like code):
+
+- ``plants_then_residual``: the national total exceeds its plants' estimated emissions; every plant gets
+  its estimate, the residual goes over the residual proxy (population);
+- ``plants_scaled_down``: the total is at most the plants' sum; plants are scaled down pro rata;
+- ``plants_only``: the total exceeds the plants' sum but the residual proxy is empty for the country, so
+  plants are scaled up (nowhere else to go);
+- ``no_plants``: no located plant; the residual column (its own fallback order) is used as is.
+"""
+
+
+@dataclass(frozen=True)
+class PowerWeights:
+    """Column-normalised power weights (cell, region) and the rule each region used (POWER_RULES index)."""
+
+    matrix: sp.csc_matrix
+    rule: np.ndarray
+    """(region,) int8 index into POWER_RULES."""
+    plant_share: np.ndarray
+    """(region,) fraction of the national total placed on plants (0..1)."""
+
+
+def plants_first_weights(plants: Points, national_annual: np.ndarray, residual: sp.spmatrix) -> PowerWeights:
+    """Power weights: plants up to their estimated emissions first, the residual over a proxy.
+
+    plants: points whose weight is a plant's estimated emissions, kg CO2 yr-1 (same unit as
+    ``national_annual``); national_annual: (region,) the country's power total, kg CO2 yr-1 (the
+    inventory year the plant estimates refer to); residual: (cell, region) column-normalised
+    weights (e.g. :func:`sector_weights` without points, so its own fallback order applies).
+
+    For region c with plants summing to P and total T:  T > P -> column = plants / T + (1 - P/T) x
+    residual column;  T <= P -> column = plants / P (scaled down).  Every returned column with any
+    weight sums to 1, so the daily grid conserves the national total whatever the day's value; the
+    split is fixed by the annual totals.  Returns (cell, region) CSC float64.
+    """
+    residual = sp.csc_matrix(residual, dtype=np.float64)
+    n_cells, n_regions = residual.shape
+    total = np.asarray(national_annual, dtype=np.float64)
+    if total.shape != (n_regions,):
+        raise ValueError(f"national_annual must have one value per region ({n_regions}), got shape {total.shape}")
+    if np.any(~np.isfinite(total)) or np.any(total < 0):
+        raise ValueError("national_annual power totals must be finite and >= 0 (kg CO2 yr-1)")
+    if len(plants.cell) and (plants.cell.max() >= n_cells or plants.region.max() >= n_regions
+                             or plants.cell.min() < 0 or plants.region.min() < 0):
+        raise ValueError("plant cell or region index outside the weight matrix")
+    pmat = _columns(plants.region, plants.cell, np.asarray(plants.weight, dtype=np.float64), n_cells, n_regions)
+    psum = np.asarray(pmat.sum(axis=0)).ravel()
+    rsum = np.asarray(residual.sum(axis=0)).ravel()
+    has_plants = psum > MIN_COLUMN_WEIGHT
+    has_resid = rsum > MIN_COLUMN_WEIGHT
+    split = has_plants & has_resid & (total > psum)
+    rule = np.full(n_regions, POWER_RULES.index("no_plants"), dtype=np.int8)
+    rule[has_plants] = POWER_RULES.index("plants_scaled_down")
+    rule[has_plants & ~has_resid & (total > psum)] = POWER_RULES.index("plants_only")
+    rule[split] = POWER_RULES.index("plants_then_residual")
+    share = np.where(has_plants, 1.0, 0.0)
+    np.divide(psum, total, out=share, where=split)
+    inv_p = np.zeros(n_regions)
+    inv_p[has_plants] = share[has_plants] / psum[has_plants]
+    inv_r = np.zeros(n_regions)
+    use_r = ~has_plants | split
+    use_r &= has_resid
+    inv_r[use_r] = np.where(has_plants[use_r], 1.0 - share[use_r], 1.0) / rsum[use_r]
+    matrix = sp.csc_matrix(pmat @ sp.diags(inv_p) + residual @ sp.diags(inv_r))
+    matrix.eliminate_zeros()
+    col = np.asarray(matrix.sum(axis=0)).ravel()
+    inv = np.zeros(n_regions)
+    inv[col > 0] = 1.0 / col[col > 0]
+    return PowerWeights(sp.csc_matrix(matrix @ sp.diags(inv)), rule, share)

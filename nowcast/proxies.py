@@ -8,13 +8,17 @@ in the dataset metadata.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from carbonmap.contract import Grid
 
 SECTOR_PROXIES: dict[str, str] = {
-    "power": "fossil power plants (WRI GPPD, capacity x capacity factor x fuel emission factor, "
-             "or reported generation x factor); population where a country has no fossil plant",
+    "power": "fossil power plants first, up to their estimated emissions (JRC-PPDB-OPEN reported CO2 where a "
+             "unit is located, else WRI GPPD reported generation x fuel factor, else capacity x capacity factor "
+             "x fuel factor); the residual national total over population; plants scaled down where the "
+             "national total is smaller; population where a country has no fossil plant",
     "industry": "night-light-weighted population (NASA City Lights picture x GPW 2020)",
     "ground_transport": "population (GPW 2020) refined within 1 degree by night lights",
     "residential": "population (GPW 2020) refined within 1 degree by night lights",
@@ -166,4 +170,46 @@ def points_field(grid: Grid, cells: np.ndarray, weight: np.ndarray) -> np.ndarra
     out = np.zeros(grid.nlat * grid.nlon)
     ok = cells >= 0
     np.add.at(out, cells[ok], np.asarray(weight, dtype=np.float64)[ok])
+    return out
+
+
+PLANT_MATCH_DEG = 0.05
+"""A GPPD plant within this distance (degrees, max of |dlon|, |dlat|) of a JRC plant of the same country
+is taken to be that plant (its reported CO2 replaces the GPPD estimate)."""
+
+PLANT_EMISSION_COLUMNS = ("iso3", "lon", "lat", "co2_kg_per_yr", "basis")
+
+
+def plant_emissions(gppd: pd.DataFrame, jrc: pd.DataFrame | None = None,
+                    match_deg: float = PLANT_MATCH_DEG) -> pd.DataFrame:
+    """Located fossil plants with their annual CO2, kg CO2 yr-1 (columns PLANT_EMISSION_COLUMNS).
+
+    gppd: ingest.power_plants.read_gppd_sources table (estimates from :func:`plant_weights`,
+    basis ``estimated``).  jrc: ingest.power_plants.read_jrc_ppdb units or None; units with
+    coordinates and a reported ``co2_kg_per_yr`` > 0 are summed per plant (``eic_p``, mean unit
+    position) and used with basis ``reported``; GPPD plants of the same country within
+    ``match_deg`` of such a plant are dropped as duplicates of it.
+    """
+    est = plant_weights(gppd["primary_fuel"].to_numpy(), gppd["capacity_mw"].to_numpy(),
+                        gppd["generation_gwh"].to_numpy()) * 1000.0
+    g = pd.DataFrame({"iso3": gppd["iso3"].astype(str).to_numpy(), "lon": gppd["lon"].to_numpy(float),
+                      "lat": gppd["lat"].to_numpy(float), "co2_kg_per_yr": est, "basis": "estimated"})
+    g = g[(g["co2_kg_per_yr"] > 0) & np.isfinite(g["lon"]) & np.isfinite(g["lat"])]
+    if jrc is None or jrc.empty:
+        return g.reset_index(drop=True)
+    j = jrc[jrc["lat"].notna() & jrc["lon"].notna() & (jrc["co2_kg_per_yr"] > 0) & jrc["iso3"].notna()]
+    j = (j.groupby("eic_p").agg(iso3=("iso3", "first"), lon=("lon", "mean"), lat=("lat", "mean"),
+                                co2_kg_per_yr=("co2_kg_per_yr", "sum")).reset_index(drop=True))
+    j = j.assign(basis="reported")
+    drop = np.zeros(len(g), dtype=bool)
+    g_iso = g["iso3"].to_numpy()
+    g_xy = g[["lon", "lat"]].to_numpy()
+    for iso, jj in j.groupby("iso3"):
+        idx = np.flatnonzero(g_iso == iso)
+        if idx.size == 0:
+            continue
+        dist, _ = cKDTree(jj[["lon", "lat"]].to_numpy()).query(g_xy[idx], p=np.inf)
+        drop[idx[dist <= match_deg]] = True
+    out = pd.concat([g[~drop], j[list(PLANT_EMISSION_COLUMNS)]], ignore_index=True)
+    out.attrs["gppd_replaced_by_jrc"] = int(drop.sum())
     return out

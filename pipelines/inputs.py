@@ -21,6 +21,7 @@ CAIT_FILE = "statistical/cait-co2-by-sector-2021.csv"
 GPW_FILE = "population/gpw_v4_population_count_rev11_2020_1_deg.asc"
 LIGHTS_FILE = "satellite/nasa-city-lights/night.jpg"
 GPPD_DIR = "point_sources/wri-gppd-v1.3.0/source_databases_csv"
+JRC_DIR = "point_sources/jrc-ppdb-open-v1.0"
 COUNTRIES_FILE = "boundaries/ne_50m_admin_0_countries.json"
 PLACES_FILE = "boundaries/ne_10m_populated_places_simple.json"
 AIRPORTS_FILE = "boundaries/ne_10m_airports.json"
@@ -57,6 +58,8 @@ class BuildInputs:
     proxies: tuple[str, ...]
     indicators: DailyIndicators | None = None
     """Daily activity indicators per country (degree days, US demand); None = documented fallbacks only."""
+    jrc_plants: pd.DataFrame | None = None
+    """JRC-PPDB-OPEN units with reported annual CO2 (ingest.power_plants.read_jrc_ppdb); None = GPPD only."""
 
 
 def _fallback_points(places: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
@@ -97,6 +100,10 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
     for f in sorted(gppd_dir.glob("*.csv")):
         record(power_plants.GPPD_INFO, f, "power plant locations, capacity, fuel")
     plants = power_plants.read_gppd_sources(gppd_dir)
+    jrc_dir = path(JRC_DIR)
+    for t in power_plants.JRC_TABLES:
+        record(power_plants.JRC_INFO, jrc_dir / t, "reported CO2 of European power units")
+    jrc_plants = power_plants.read_jrc_ppdb(jrc_dir)
     apt = airports.read_airports(record(airports.INFO, path(AIRPORTS_FILE), "aviation proxy"))
     prt = ports.read_ports(record(ports.INFO, path(PORTS_FILE), "shipping proxy"))
 
@@ -116,5 +123,5 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
         gcb=g, shares=shares, south=south, population=np.asarray(pop.values, dtype=np.float64),
         lights=np.asarray(lights.values, dtype=np.float64), plants=plants, airports=apt, ports=prt,
         fallback_points=_fallback_points(places, extra), coverage=coverage, files=tuple(files),
-        proxies=(), indicators=indicators,
+        proxies=(), indicators=indicators, jrc_plants=jrc_plants,
     )

@@ -10,8 +10,13 @@ import scipy.sparse as sp
 
 from carbonmap import contract as cc
 from nowcast import proxies as px
-from nowcast.downscale import FALLBACK_LEVELS, Coverage, Points, sector_weights
+from nowcast.baseline import annual_sector_table
+from nowcast.downscale import FALLBACK_LEVELS, POWER_RULES, Coverage, Points, plants_first_weights, sector_weights
+from nowcast.reweight import NO2_METHOD, no2_reweight
 from pipelines.inputs import BuildInputs
+
+NO2_SECTORS: tuple[str, ...] = ("power", "industry", "ground_transport", "residential")
+"""Sectors the optional NO2 reweighting applies to (land combustion sources)."""
 
 
 FIRST_CHOICE: dict[str, str] = {"power": "points", "domestic_aviation": "points",
@@ -35,6 +40,8 @@ class GridWeights:
     proxy_sigma: dict[str, float]
     methods: dict[str, str]
     proxies: tuple[str, ...]
+    power_rules: dict[str, str] | None = None
+    """Region -> the power placement rule it used (nowcast.downscale.POWER_RULES)."""
 
     def for_tasks(self) -> SectorWeights:
         """The part Dask tasks need (CSR for fast mat-vec)."""
@@ -120,8 +127,23 @@ def land_share(cell: np.ndarray, fraction: np.ndarray, land: np.ndarray) -> np.n
     return np.minimum(fraction / np.where(land[cell] > 0, land[cell], 1.0), 1.0)
 
 
-def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) -> GridWeights:
-    """Column-normalised weights (cell, region) for each of the 7 sectors on ``grid``."""
+def power_annual_totals(inputs: BuildInputs, regions: tuple[str, ...]) -> np.ndarray:
+    """(region,) power-sector total of the last inventory year, kg CO2 yr-1 (the plants-first split)."""
+    last = int(inputs.gcb.loc[inputs.gcb["total"].notna(), "year"].max())
+    table = annual_sector_table(inputs.gcb, inputs.shares, [last], regions)  # (year, sector, region)
+    return table[0, cc.SECTORS.index("power")]
+
+
+def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
+                  power_annual: np.ndarray | None = None, no2_ratio: np.ndarray | None = None,
+                  no2_alpha: float = 0.5) -> GridWeights:
+    """Column-normalised weights (cell, region) for each of the 7 sectors on ``grid``.
+
+    power_annual: (region,) kg CO2 yr-1 that decides the plants-first split (default: the last
+    inventory year, :func:`power_annual_totals`).  no2_ratio: optional (cell,) NO2 column ratio on
+    ``grid``; when given, the land sectors (NO2_SECTORS) are reweighted by r^no2_alpha keeping every
+    national total (off by default: no NO2 grid in data/ covers the world).
+    """
     n_cells, n_regions = grid.nlat * grid.nlon, len(regions)
     cov_src = inputs.coverage(grid)
     index = {r: i for i, r in enumerate(regions)}
@@ -137,10 +159,9 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) 
     population = px.population_on_grid(inputs.population, lights, grid).ravel()
     lit_population = (population * (lights.ravel() + 1.0))
 
-    plants = inputs.plants
-    plant_w = px.plant_weights(plants["primary_fuel"].to_numpy(), plants["capacity_mw"].to_numpy(),
-                               plants["generation_gwh"].to_numpy())
-    plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"], plant_w, coverage)
+    plants = px.plant_emissions(inputs.plants, inputs.jrc_plants)
+    plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"],
+                               plants["co2_kg_per_yr"].to_numpy(float), coverage)
 
     airports = inputs.airports
     air_w = px.airport_weights(airports["type"].to_numpy())
@@ -166,8 +187,14 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) 
     empty = Points.empty()
     matrices: dict[str, sp.csc_matrix] = {}
     levels: dict[str, np.ndarray] = {}
+    resid = sector_weights(n_cells, n_regions, coverage, population, population, empty, fb_pts)
+    total = power_annual_totals(inputs, regions) if power_annual is None else np.asarray(power_annual, float)
+    pw = plants_first_weights(plant_pts, total, resid.matrix)
+    matrices["power"] = pw.matrix
+    has_pts = pw.rule != POWER_RULES.index("no_plants")
+    levels["power"] = np.where(has_pts, FALLBACK_LEVELS.index("points"), resid.level).astype(np.int8)
+    power_rules = {r: POWER_RULES[int(k)] for r, k in zip(regions, pw.rule, strict=True)}
     spec: dict[str, tuple[np.ndarray | None, Points]] = {
-        "power": (population, plant_pts),
         "industry": (lit_population, empty),
         "ground_transport": (population, empty),
         "residential": (population, empty),
@@ -182,13 +209,24 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...]) 
         pts = _global_points(index[code], field) if code in index else empty
         w = sector_weights(n_cells, n_regions, no_cov, None, np.zeros(n_cells), pts)
         matrices[sector], levels[sector] = w.matrix, w.level
+    if no2_ratio is not None:
+        for sector in NO2_SECTORS:
+            matrices[sector] = no2_reweight(matrices[sector], no2_ratio, no2_alpha)
 
+    counts = {k: sum(v == k for v in power_rules.values()) for k in POWER_RULES}
     methods = {"spatial": "mass-conserving downscaling: national totals x column-normalised proxy weights "
                           "on exact country cell-coverage fractions (nowcast/downscale.py)"}
     methods.update({f"proxy_{s}": d for s, d in px.SECTOR_PROXIES.items()})
+    methods["power_placement"] = ("plants first up to their estimated emissions, residual over population "
+                                  "(nowcast.downscale.plants_first_weights); regions per rule: "
+                                  + ", ".join(f"{k} {v}" for k, v in counts.items())
+                                  + f"; {plants.attrs.get('gppd_replaced_by_jrc', 0)} GPPD plants replaced by "
+                                    "JRC-PPDB reported CO2")
+    methods["no2_reweighting"] = (f"{NO2_METHOD}, alpha {no2_alpha}, sectors {', '.join(NO2_SECTORS)}"
+                                  if no2_ratio is not None else "off (no global NO2 ratio grid in the inputs)")
     proxies = ("Population is GPW v4 2020 at 1 degree, refined within each degree by the NASA City Lights "
                "picture (an 8-bit image, not radiance): a simplified proxy.",
                "Power-plant emissions are estimated from capacity and typical capacity factors and fuel "
                "emission factors where a plant reports no generation.",
                "Shipping lanes are approximated by sea cells decaying with distance to ports.")
-    return GridWeights(matrices, levels, regions, dict(px.PROXY_REL_SIGMA), methods, proxies)
+    return GridWeights(matrices, levels, regions, dict(px.PROXY_REL_SIGMA), methods, proxies, power_rules)

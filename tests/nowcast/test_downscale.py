@@ -7,7 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nowcast.downscale import FALLBACK_LEVELS, Coverage, Points, cell_uncertainty, downscale, sector_weights
+from nowcast.downscale import (
+    FALLBACK_LEVELS,
+    MIN_COLUMN_WEIGHT,
+    POWER_RULES,
+    Coverage,
+    Points,
+    cell_uncertainty,
+    downscale,
+    downscale_with_uncertainty,
+    plants_first_weights,
+    sector_weights,
+)
 
 
 @st.composite
@@ -72,3 +83,57 @@ def test_cell_uncertainty_mixes_regions_by_emissions() -> None:
     u = cell_uncertainty(w.matrix, np.array([100.0, 300.0]), np.array([0.1, 0.2]), 0.0)
     assert u[0] == pytest.approx(0.25 * 0.1 + 0.75 * 0.2, rel=1e-12)
     assert u[1] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems(), st.data())
+def test_plants_first_conserves_every_national_total(p: tuple, data: st.DataObject) -> None:
+    n_cells, n_regions, cov, proxy, pop, pts, fb, national = p
+    resid = sector_weights(n_cells, n_regions, cov, proxy, pop, None, fb)
+    annual = np.array(data.draw(st.lists(st.floats(0, 1e6), min_size=n_regions, max_size=n_regions)))
+    w = plants_first_weights(pts, annual, resid.matrix)
+    np.testing.assert_allclose(np.asarray(w.matrix.sum(axis=0)).ravel(), 1.0, rtol=1e-12)
+    grid = downscale(w.matrix, national)
+    assert abs(grid.sum() - national.sum()) <= 1e-9 * max(national.sum(), 1.0)
+    assert np.all(grid >= 0)
+    psum = np.bincount(pts.region, weights=pts.weight, minlength=n_regions)
+    for r in range(n_regions):
+        rule = POWER_RULES[int(w.rule[r])]
+        assert rule == ("no_plants" if psum[r] <= MIN_COLUMN_WEIGHT else
+                        "plants_then_residual" if annual[r] > psum[r] else "plants_scaled_down")
+
+
+def test_plants_get_their_estimate_and_the_residual_goes_over_the_proxy() -> None:
+    # region 0: plants 30 + 10 in cells 0 and 1, total 100 -> residual 60 over population (cells 2, 3 as 1:2)
+    # region 1: plant 50 in cell 4, total 20 -> scaled down, all on the plant
+    # region 2: no plant -> population
+    cov = Coverage(np.array([0, 0, 1, 2]), np.array([2, 3, 4, 5]), np.ones(4))
+    pop = np.array([0.0, 0.0, 1.0, 2.0, 1.0, 1.0])
+    resid = sector_weights(6, 3, cov, pop, pop)
+    pts = Points(np.array([0, 0, 1]), np.array([0, 1, 4]), np.array([30.0, 10.0, 50.0]))
+    w = plants_first_weights(pts, np.array([100.0, 20.0, 5.0]), resid.matrix)
+    grid = downscale(w.matrix, np.array([100.0, 20.0, 5.0]))
+    np.testing.assert_allclose(grid, [30.0, 10.0, 20.0, 40.0, 20.0, 5.0], rtol=1e-12)
+    assert [POWER_RULES[k] for k in w.rule] == ["plants_then_residual", "plants_scaled_down", "no_plants"]
+    np.testing.assert_allclose(w.plant_share, [0.4, 1.0, 0.0])
+    # a day at half the annual rate keeps the same split and the total
+    np.testing.assert_allclose(downscale(w.matrix, np.array([50.0, 0.0, 0.0])), [15.0, 5.0, 10.0, 20.0, 0, 0])
+
+
+def test_plants_first_rejects_bad_totals() -> None:
+    resid = sector_weights(2, 1, Coverage(np.array([0]), np.array([0]), np.ones(1)), np.ones(2), np.ones(2))
+    with pytest.raises(ValueError, match="one value per region"):
+        plants_first_weights(Points.empty(), np.array([1.0, 2.0]), resid.matrix)
+    with pytest.raises(ValueError, match=">= 0"):
+        plants_first_weights(Points.empty(), np.array([-1.0]), resid.matrix)
+
+
+def test_fused_downscale_with_uncertainty_equals_the_two_functions() -> None:
+    rng = np.random.default_rng(3)
+    cov = Coverage(rng.integers(0, 4, 30), rng.integers(0, 20, 30), rng.random(30))
+    w = sector_weights(20, 4, cov, rng.random(20), rng.random(20))
+    nat, sig = rng.random(4) * 1e9, rng.random(4) * 0.2
+    em, unc = downscale_with_uncertainty(w.matrix, nat, sig, 0.3)
+    np.testing.assert_allclose(em, downscale(w.matrix, nat), rtol=1e-14)
+    np.testing.assert_allclose(unc, cell_uncertainty(w.matrix, nat, sig, 0.3), rtol=1e-14)
+    assert np.all(unc[em == 0] == 0) and np.all(unc[em > 0] >= 0.3)

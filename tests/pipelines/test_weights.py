@@ -1,0 +1,90 @@
+"""Per-sector weights from the real shipped inputs: plants first, JRC reported CO2, optional NO2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from carbonmap import contract as cc
+from nowcast.baseline import regions_of
+from nowcast.downscale import POWER_RULES
+from nowcast.proxies import plant_emissions
+from pipelines.inputs import BuildInputs, load_inputs
+from pipelines.weights import GridWeights, build_weights, power_annual_totals
+
+GRID = cc.Grid(2.0, -180.0, -90.0, 180.0, 90.0)
+
+
+@pytest.fixture(scope="module")
+def inputs() -> BuildInputs:
+    return load_inputs()
+
+
+@pytest.fixture(scope="module")
+def weights(inputs: BuildInputs) -> GridWeights:
+    return build_weights(inputs, GRID, regions_of(inputs.gcb))
+
+
+def test_every_emitting_power_column_sums_to_one_and_rules_are_recorded(inputs: BuildInputs,
+                                                                       weights: GridWeights) -> None:
+    total = power_annual_totals(inputs, weights.regions)
+    col = np.asarray(weights.matrices["power"].sum(axis=0)).ravel()
+    np.testing.assert_allclose(col[total > 0], 1.0, rtol=1e-12)
+    assert set(weights.power_rules) == set(weights.regions)
+    assert set(weights.power_rules.values()) <= set(POWER_RULES)
+    # big fossil fleets exist in these countries; a country without a plant falls back to population
+    for iso in ("USA", "CHN", "IND", "DEU", "POL"):
+        assert weights.power_rules[iso] in ("plants_then_residual", "plants_scaled_down")
+    assert "plants_then_residual" in weights.methods["power_placement"]
+
+
+def test_plants_receive_their_estimate_and_the_residual_is_the_rest(inputs: BuildInputs,
+                                                                    weights: GridWeights) -> None:
+    total = power_annual_totals(inputs, weights.regions)
+    j = weights.regions.index("USA")
+    assert weights.power_rules["USA"] == "plants_then_residual"
+    plants = plant_emissions(inputs.plants, inputs.jrc_plants)
+    us = plants[plants["iso3"] == "USA"]["co2_kg_per_yr"].sum()
+    assert 0 < us < total[j]
+    column = weights.matrices["power"][:, j].toarray().ravel()
+    assert (column * total[j]).sum() == pytest.approx(total[j], rel=1e-12)
+    # the residual (1 - P/T) goes over population: the plants-only rule would put it all on plants
+    resid_only = build_weights(inputs, GRID, weights.regions, power_annual=np.where(total > 0, 1.0, 0.0))
+    assert resid_only.power_rules["USA"] == "plants_scaled_down"
+    plants_only = resid_only.matrices["power"][:, j].toarray().ravel()
+    residual = column - plants_only * (us / total[j])  # = (1 - P/T) x population column
+    assert residual.min() >= -1e-12
+    assert residual.sum() == pytest.approx(1.0 - us / total[j], rel=1e-9)
+
+
+def test_jrc_reported_co2_replaces_gppd_estimates_in_europe(inputs: BuildInputs) -> None:
+    merged = plant_emissions(inputs.plants, inputs.jrc_plants)
+    only_gppd = plant_emissions(inputs.plants, None)
+    assert merged.attrs["gppd_replaced_by_jrc"] > 0
+    de = merged[merged["iso3"] == "DEU"]
+    assert (de["basis"] == "reported").sum() > 10
+    reported = inputs.jrc_plants
+    expect = reported[(reported["iso3"] == "DEU") & reported["lat"].notna() & (reported["co2_kg_per_yr"] > 0)]
+    assert de.loc[de["basis"] == "reported", "co2_kg_per_yr"].sum() == pytest.approx(expect["co2_kg_per_yr"].sum())
+    # outside Europe nothing changes
+    assert merged[merged["iso3"] == "USA"]["co2_kg_per_yr"].sum() == pytest.approx(
+        only_gppd[only_gppd["iso3"] == "USA"]["co2_kg_per_yr"].sum())
+
+
+def test_optional_no2_reweighting_keeps_totals_and_moves_weight(inputs: BuildInputs, weights: GridWeights) -> None:
+    # a synthetic ratio field: NO2 doubled over the northern half of the grid
+    ratio = np.ones(GRID.nlat * GRID.nlon)
+    ratio[: GRID.nlat // 2 * GRID.nlon] = 2.0
+    rw = build_weights(inputs, GRID, weights.regions, no2_ratio=ratio, no2_alpha=1.0)
+    assert weights.methods["no2_reweighting"].startswith("off")
+    assert "alpha 1.0" in rw.methods["no2_reweighting"]
+    for sector in ("power", "industry", "ground_transport", "residential"):
+        before = np.asarray(weights.matrices[sector].sum(axis=0)).ravel()
+        after = np.asarray(rw.matrices[sector].sum(axis=0)).ravel()
+        np.testing.assert_allclose(after[before > 0], 1.0, rtol=1e-12)
+    # untouched sectors are identical
+    assert (rw.matrices["international_shipping"] != weights.matrices["international_shipping"]).nnz == 0
+    # a country straddling the equator (Brazil) moves residential weight north
+    j = weights.regions.index("BRA")
+    north = slice(0, GRID.nlat // 2 * GRID.nlon)
+    assert rw.matrices["residential"][north, j].sum() > weights.matrices["residential"][north, j].sum()
