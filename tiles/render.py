@@ -8,6 +8,11 @@ computed once per (level, z, y) / (level, z, x) and cached; the tile is then
 (nearest neighbour on the level whose cells are just finer than a tile pixel, so the level's block
 means stand in for averaging).  Values come out in the pyramid's units (emissions: kg CO2 km-2
 day-1; uncertainty: relative 1-sigma).
+
+Daily level 0 is not stored in the pyramid: :meth:`Pyramid.read` reads it from the cube's own
+emissions (45 degree chunks, kg per cell -> density per row) and the ``total`` layer as the sum of
+the 7 sectors' chunks; the resulting density chunks are cached here like any other chunk, so a
+``total`` tile costs the 7-sector read once per chunk.
 """
 
 from __future__ import annotations
@@ -198,7 +203,7 @@ class PyramidRenderer:
         if step is None:
             raise TileNotFound(f"the pyramid of dataset {layer.dataset!r} has no {freq} step {label}")
         li = pyr.layer_index(layer.variable, layer.sector)
-        chunk = pyr.chunk_shape(level)
+        chunk = pyr.chunk_shape(freq, level)
         base = (*self._token, freq, level, layer.variable, step, li)
         wanted = needed_chunks(rows, cols, chunk)
         keys: list[ChunkKey] = [(*base, i, j) for i, j in wanted]

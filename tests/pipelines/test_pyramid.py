@@ -40,7 +40,9 @@ def opened(path: Path) -> P.Pyramid:
 
 
 def read_all(pyr: P.Pyramid, freq: str, level: int, variable: str) -> np.ndarray:
-    return np.asarray(pyr.array(freq, level, variable)[:], np.float64)
+    """(step, layer, lat, lon) float64 as the tile server reads it (daily level 0 from the cube)."""
+    n = len(pyr.meta.steps[freq])
+    return np.stack([pyr.field(freq, level, variable, t) for t in range(n)]).astype(np.float64)
 
 
 def test_level_grids_halve_while_they_can() -> None:
@@ -52,10 +54,30 @@ def test_level_grids_halve_while_they_can() -> None:
 def test_block_sum_and_masses() -> None:
     a = np.arange(16.0).reshape(1, 4, 4)
     np.testing.assert_array_equal(P.block_sum(a, 2)[0], [[10, 18], [42, 50]])
+    f32 = np.full((2, 4, 4), 1.0e8 + 1, np.float32)
+    assert P.block_sum(f32, 2, np.float64).dtype == np.float64
     em = np.random.default_rng(0).random((7, 4, 6))
     m = P.layer_masses(em)
     assert m.shape == (8, 4, 6)
     np.testing.assert_allclose(m[0], em.sum(axis=0))
+
+
+def test_level_fields_are_density_and_relative_sigma_of_block_sums() -> None:
+    grids = P.level_grids(cc.Grid(0.5))                            # 0.5, 1, 2 degrees
+    rng = np.random.default_rng(1)
+    mass = rng.lognormal(5, 2, (7, *grids[0].shape)).astype(np.float32)
+    mass[:, :40] = 0.0
+    sigma = (mass * rng.uniform(0.1, 0.5, mass.shape)).astype(np.float32)
+    fields = P.level_fields(mass, sigma, grids, first=1)
+    assert len(fields) == 2
+    for (dens, rel), g, f in zip(fields, grids[1:], (2, 4), strict=True):
+        m = P.block_sum(mass.astype(np.float64), f)
+        assert dens.dtype == rel.dtype == np.float32 and dens.shape == (8, *g.shape)
+        np.testing.assert_allclose(dens[1:], m / P.area_km2(g)[:, None], rtol=1e-6)
+        np.testing.assert_allclose(dens[0], m.sum(axis=0) / P.area_km2(g)[:, None], rtol=1e-6)
+        want = np.where(m > 0, P.block_sum(sigma.astype(np.float64), f) / np.where(m > 0, m, 1), 0)
+        np.testing.assert_allclose(rel, want, rtol=1e-5)
+        assert (rel[:, : 40 // f] == 0).all()
 
 
 def test_every_level_conserves_the_daily_totals(cube: Path) -> None:
@@ -70,10 +92,16 @@ def test_every_level_conserves_the_daily_totals(cube: Path) -> None:
         np.testing.assert_allclose(mass[:, 0], daily.sum(axis=1), rtol=2e-6)
 
 
-def test_level0_is_the_cube_as_density(cube: Path) -> None:
+def test_daily_level0_is_read_from_the_cube_as_density_not_stored(cube: Path) -> None:
     em, unc = cube_arrays(cube)
     pyr = opened(cube)
     g = pyr.grids[0]
+    assert not (cube / "pyramid" / "day" / "0").exists() and (cube / "pyramid" / "day" / "1").is_dir()
+    assert (cube / "pyramid" / "month" / "0" / "emissions").is_dir()    # months and years keep level 0
+    assert pyr.chunk_shape("day", 0) == zarr.open_group(cube, mode="r")[cc.EMISSIONS_VAR].chunks[2:]
+    window = pyr.read("day", 0, cc.EMISSIONS_VAR, 1, 0, slice(10, 50), slice(100, 180))
+    np.testing.assert_allclose(window, em[1, :, 10:50, 100:180].sum(axis=0) / P.area_km2(g)[10:50, None],
+                               rtol=1e-6)
     dens = read_all(pyr, "day", 0, cc.EMISSIONS_VAR)
     np.testing.assert_allclose(dens[:, 1:] * P.area_km2(g)[None, None, :, None], em, rtol=1e-6)
     np.testing.assert_allclose(read_all(pyr, "day", 0, cc.UNCERTAINTY_VAR), unc, rtol=1e-6, atol=1e-7)
@@ -154,3 +182,31 @@ def test_update_grows_the_steps_when_days_are_appended(tmp_path: Path) -> None:
     assert dens.shape[0] == 5
     np.testing.assert_allclose(dens[3:, 1:] * P.area_km2(pyr.grids[0])[None, None, :, None], em[3:], rtol=1e-6)
     np.testing.assert_allclose(read_all(pyr, "month", 0, cc.EMISSIONS_VAR)[1], dens[2:].mean(axis=0), rtol=1e-5)
+
+
+def test_dask_build_runs_one_task_per_month_with_progress_and_matches_in_process(cube: Path,
+                                                                                tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    path = write_random_cube(tmp_path / "d.zarr", start="2023-12-30", days=4, dataset_id="pyr-test", seed=3)
+    calls: list[tuple[int, int, str]] = []
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        P.build_pyramid(path, progress=lambda d, n, m: calls.append((d, n, m)), client=client)
+        day_calls = [c for c in calls if c[2] == "pyramid: days"]
+        assert day_calls[0][:2] == (0, 4) and day_calls[-1][:2] == (4, 4) and len(day_calls) == 3   # 2 months
+        ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+        assert ran == ["mean_task", "month_task"]     # dask drops the leading underscore
+        # days appended to a copy of the pyramid: the grown arrays are written by workers too
+        longer = write_random_cube(tmp_path / "e.zarr", start="2023-12-30", days=6, dataset_id="pyr-test", seed=3)
+        shutil.copytree(P.pyramid_path(path), P.pyramid_path(longer))
+        P.update_pyramid(longer, [], client=client)
+    got, want = opened(path), opened(cube)                                  # same seed: same field
+    for freq, k, var in itertools.product(P.FREQS, range(2), (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR)):
+        np.testing.assert_array_equal(read_all(got, freq, k, var), read_all(want, freq, k, var))
+    grown = opened(longer)
+    assert grown.meta.n_days["month"] == [2, 4]
+    em6, _ = cube_arrays(longer)
+    dens = read_all(grown, "day", 1, cc.EMISSIONS_VAR)
+    mass = (dens * P.area_km2(grown.grids[1])[None, None, :, None]).sum(axis=(2, 3))
+    np.testing.assert_allclose(mass[:, 1:], em6.sum(axis=(2, 3)), rtol=2e-6)
