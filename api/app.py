@@ -16,9 +16,16 @@ from api.deps import get_registry
 from api.limits import BodySizeLimitMiddleware
 from api.problems import install_problem_handlers
 from api.routes.datasets import DatasetsFactory
+from api.routes.docs import DocsFactory
 from api.routes.health import HealthFactory
 from api.routes.map_page import STATIC_DIR, MapPageFactory
 from api.routes.regions import RegionsFactory
+from api.routes.query import QueryFactory
+from api.routes.region_catalogue import RegionCatalogueFactory
+from api.routes.zarr_http import ZarrHttpFactory
+from api.routes.download import DownloadFactory
+from api.routes.stac import StacFactory
+from api.routes.analysis import AnalysisFactory
 from carbonmap import __version__
 from carbonmap.registry import Registry
 from carbonmap.settings import Settings
@@ -51,10 +58,17 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
 
     app.include_router(HealthFactory().router)
     app.include_router(DatasetsFactory().router)
+    app.include_router(RegionCatalogueFactory().router)  # before RegionsFactory: non-ISO3 /regions/{id}/emissions
+    app.include_router(AnalysisFactory().router)
     app.include_router(RegionsFactory().router)
+    app.include_router(QueryFactory().router)
+    app.include_router(DownloadFactory().router)
+    app.include_router(ZarrHttpFactory().router)
+    app.include_router(StacFactory().router)
     app.include_router(CarbonTilerFactory(registry_dependency=get_registry).router)  # /tiles/...
     app.include_router(MapPageFactory().router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    DocsFactory().install(app)  # /docs from local files (no CDN)
 
     openapi.install_openapi(app)
     return app

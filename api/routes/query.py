@@ -1,0 +1,472 @@
+"""``POST /emissions/query``: emissions inside any GeoJSON polygon per period and sector, with a 90% interval.
+
+The region service (:func:`query_geometry`) is shared with the region-catalogue and analysis routes:
+weights come from :mod:`api.regions_query` (exact coverage, cached by geometry hash), data from the
+cube's time-series layout (:mod:`pipelines.timeseries`): whole years from the annual sums, whole
+months from the monthly sums, the remaining days from 32-day blocks.  Without a layout it falls back
+to the map-chunked cube (slower, same numbers).  No Dask in the request path.
+"""
+
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import orjson
+import pandas as pd
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry.base import BaseGeometry
+
+from api import national_series
+from api import regions_query as rq
+from api.deps import get_registry, get_settings
+from api.models import IntervalInfo, PeriodEmissions
+from api.problems import QueryTooLarge, problem, problem_responses
+from api.routes.regions import wants_csv
+from carbonmap import contract as cc
+from carbonmap.registry import Cube, DateOutOfRange, Registry
+from carbonmap.settings import Settings
+from pipelines import timeseries as pts
+from tiles.chunks import ChunkCache
+
+WEIGHTS = rq.WeightCache(256)
+CHUNKS = ChunkCache(256 * 2**20)
+"""Decoded chunks of time-series layouts (256 MB), shared by all queries of the process."""
+DEFAULT_MAX_CELL_STEPS = 60_000_000
+"""Cells x time steps one query may read when the lead has not added ``max_query_cell_steps``."""
+
+CSV_COLUMNS = ("dataset", "region", "period", "start", "end", "days", "sector", "emissions_t", "lower_t", "upper_t")
+
+
+# ----------------------------------------------------------------------------------------------- sources
+class _Source:
+    """Where a cube's numbers are read: the time-series layout, or the cube itself as a fallback."""
+
+    def __init__(self, cube: Cube) -> None:
+        self.cube = cube
+        self.ts: pts.TimeseriesStore | None = None
+        path = pts.timeseries_path(cube.path)
+        try:
+            ts = pts.TimeseriesStore(path)
+            same = (ts.attrs.get("source_build_time") == cube.attrs.get("provenance_build_time")
+                    and ts.times.equals(pd.DatetimeIndex(cube.times)) and ts.grid == cube.grid)
+            self.ts = ts if same else None
+        except pts.TimeseriesError:
+            self.ts = None
+        self._cube_group = None
+        self._arrays: dict[str, Any] = {}
+
+    def _read(self, variable: str, i0: int, i1: int, rows: slice, cols: slice) -> np.ndarray:
+        """Block (time, sector, lat, lon) of a layout variable, assembled from cached decoded chunks."""
+        assert self.ts is not None
+        if variable not in self._arrays:  # opening an array reads its metadata: once per source
+            self._arrays[variable] = self.ts.group[variable]
+        arr = self._arrays[variable]
+        ct, _, cy, cx = arr.chunks
+        nt, ns, ny, nx = arr.shape
+        tis = range(i0 // ct, (i1 - 1) // ct + 1)
+        yis = range(rows.start // cy, (rows.stop - 1) // cy + 1)
+        xis = range(cols.start // cx, (cols.stop - 1) // cx + 1)
+        keys = [(str(self.ts.path), variable, a, b, c) for a in tis for b in yis for c in xis]
+
+        def load(missing: list) -> dict:
+            return {k: np.asarray(arr[k[2] * ct:min(nt, (k[2] + 1) * ct), :, k[3] * cy:min(ny, (k[3] + 1) * cy),
+                                      k[4] * cx:min(nx, (k[4] + 1) * cx)]) for k in missing}
+
+        chunks = CHUNKS.get_many(sorted(keys), load)
+        out = np.empty((i1 - i0, ns, rows.stop - rows.start, cols.stop - cols.start), dtype=arr.dtype)
+        for k in keys:
+            c = chunks[k]
+            t_lo, y_lo, x_lo = k[2] * ct, k[3] * cy, k[4] * cx
+            ta, tb = max(i0, t_lo), min(i1, t_lo + c.shape[0])
+            ya, yb = max(rows.start, y_lo), min(rows.stop, y_lo + c.shape[2])
+            xa, xb = max(cols.start, x_lo), min(cols.stop, x_lo + c.shape[3])
+            out[ta - i0:tb - i0, :, ya - rows.start:yb - rows.start, xa - cols.start:xb - cols.start] = \
+                c[ta - t_lo:tb - t_lo, :, ya - y_lo:yb - y_lo, xa - x_lo:xb - x_lo]
+        return out
+
+    @property
+    def name(self) -> str:
+        return "timeseries layout (32-day blocks, monthly and annual sums)" if self.ts else "map-chunked cube"
+
+    def daily(self, i0: int, i1: int, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        """(emissions, sigma) for days [i0, i1), all sectors, dims (time, sector, lat, lon), kg day-1 cell-1."""
+        if self.ts is not None:
+            return (self._read(cc.EMISSIONS_VAR, i0, i1, rows, cols), self._read(pts.SIGMA_VAR, i0, i1, rows, cols))
+        import zarr
+
+        if self._cube_group is None:
+            self._cube_group = zarr.open_group(self.cube.path, mode="r")
+        sel = (slice(i0, i1), slice(None), rows, cols)
+        em = np.asarray(self._cube_group[cc.EMISSIONS_VAR][sel])
+        unc = np.asarray(self._cube_group[cc.UNCERTAINTY_VAR][sel])
+        return em, (em.astype(np.float64) * np.abs(unc)).astype(np.float32)
+
+    def aggregate(self, kind: str, i0: int, i1: int, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        return (self._read(f"{cc.EMISSIONS_VAR}_{kind}", i0, i1, rows, cols),
+                self._read(f"{pts.SIGMA_VAR}_{kind}", i0, i1, rows, cols))
+
+
+_SOURCES: dict[tuple[str, str], _Source] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
+def source_of(cube: Cube) -> _Source:
+    key = (str(cube.path), str(cube.attrs.get("provenance_build_time")))
+    with _SOURCES_LOCK:
+        if key not in _SOURCES:
+            _SOURCES[key] = _Source(cube)
+        return _SOURCES[key]
+
+
+@lru_cache(maxsize=4)
+def country_map(grid: cc.Grid) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Per cell (lat, lon), the index of the country covering most of it (-1: none), and the codes."""
+    from ingest.boundaries import cached_country_coverage
+
+    cov = cached_country_coverage(grid)
+    out = np.full(grid.nlat * grid.nlon, -1, dtype=np.int32)
+    if cov.cell.size:
+        order = np.lexsort((-cov.fraction, cov.cell))  # by cell, largest fraction first
+        cells = cov.cell[order]
+        first = np.r_[True, cells[1:] != cells[:-1]]
+        out[cells[first]] = cov.region[order][first]
+    return out.reshape(grid.shape), cov.ids
+
+
+_GROUPS: dict[tuple, tuple] = {}
+_GROUPS_LOCK = threading.Lock()
+
+
+def _groups(key: str, grid: cc.Grid, weights: rq.CellWeights) -> tuple[np.ndarray, int, Any]:
+    """Country group of each of the geometry's cells and the sparse group matrix, cached like the weights."""
+    k = (key, grid)
+    with _GROUPS_LOCK:
+        if k in _GROUPS:
+            return _GROUPS[k]
+    cmap, _ = country_map(grid)
+    groups, codes = rq.dominant_groups(weights.rows, weights.cols, cmap)
+    value = (groups, len(codes), weights.group_matrix(groups, len(codes)))
+    with _GROUPS_LOCK:
+        if len(_GROUPS) > 256:
+            _GROUPS.pop(next(iter(_GROUPS)))
+        _GROUPS[k] = value
+    return value
+
+
+# ----------------------------------------------------------------------------------------------- planning
+@dataclass(frozen=True)
+class Piece:
+    """One read: ``kind`` (daily, monthly, annual), index range on that axis, and the period it adds to."""
+
+    kind: str
+    i0: int
+    i1: int
+    periods: np.ndarray  # (i1 - i0,) period index per step
+
+
+def plan(source: _Source, cube: Cube, start: dt.date, end: dt.date, freq: national_series.Freq
+         ) -> tuple[list[Piece], tuple[str, ...], list[tuple[dt.date, dt.date, int]]]:
+    """Split [start, end] into reads: whole years from annual sums, whole months from monthly, days otherwise."""
+    days = pd.date_range(start, end, freq="D")
+    if freq == "day":  # vectorised labels: one period per day
+        codes = np.arange(len(days))
+        labels = tuple(np.datetime_as_string(days.values.astype("datetime64[D]"), unit="D").tolist())
+    else:
+        codes, labels = national_series.period_codes(days, freq)
+    first = np.searchsorted(codes, np.arange(len(labels)), side="left")
+    last = np.searchsorted(codes, np.arange(len(labels)), side="right") - 1
+    day_list = [d.date() for d in days] if freq == "day" else None
+    bounds = [((day_list[a], day_list[b], int(b - a + 1)) if day_list else
+               (days[a].date(), days[b].date(), int(b - a + 1))) for a, b in zip(first, last, strict=True)]
+    day0 = cube.day_index(start)
+    daily_idx: list[tuple[int, int]] = []
+    monthly: list[tuple[int, int]] = []
+    annual: list[tuple[int, int]] = []
+    ts = source.ts
+    for p, (a, b, _) in enumerate(bounds):
+        cursor = a
+        if ts is not None and freq == "year" and a == dt.date(a.year, 1, 1) and b == dt.date(a.year, 12, 31):
+            annual.append((int(np.searchsorted(ts.years, a.year)), p))
+            continue
+        if ts is not None and freq in ("month", "year"):
+            m = pd.Timestamp(a).to_period("M")
+            while m.start_time.date() <= b:
+                m0, m1 = m.start_time.date(), m.end_time.date()
+                if m0 >= a and m1 <= b:
+                    if cursor < m0:
+                        daily_idx += [(day0 + (cursor - start).days + k, p) for k in range((m0 - cursor).days)]
+                    monthly.append((int(ts.months.get_loc(pd.Timestamp(m0))), p))
+                    cursor = m1 + dt.timedelta(days=1)
+                m += 1
+        if cursor <= b:
+            daily_idx += [(day0 + (cursor - start).days + k, p) for k in range((b - cursor).days + 1)]
+    pieces: list[Piece] = []
+    for kind, items, step in (("annual", annual, 1), ("monthly", monthly, 12),
+                              ("daily", daily_idx, cc.TIMESERIES_CHUNK_DAYS)):
+        items.sort()
+        run: list[tuple[int, int]] = []
+        for it in items + [(-10, -1)]:
+            if run and (it[0] != run[-1][0] + 1 or len(run) >= step):
+                pieces.append(Piece(kind, run[0][0], run[-1][0] + 1, np.array([q for _, q in run])))
+                run = []
+            if it[1] >= 0:
+                run.append(it)
+    return pieces, labels, bounds
+
+
+# ----------------------------------------------------------------------------------------------- service
+class QueryRegion(BaseModel):
+    id: str = Field(description="region id, or 'geometry:<sha256 prefix>' for a posted polygon")
+    type: str = Field(description="geometry, country, admin1, urban_area or place")
+    definition: str
+    cells: int = Field(description="grid cells the region touches")
+    area_km2: float = Field(description="area of the region on the grid (sum of coverage x cell area)")
+
+
+class QueryEmissions(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "dataset": "demo-2024", "region": {"id": "geometry:3f9a1c2b", "type": "geometry",
+                                           "definition": "the posted polygon, exact fractional cell coverage",
+                                           "cells": 287, "area_km2": 2150.4},
+        "start": "2024-01-01", "end": "2024-12-31", "freq": "year", "sectors": ["power"], "units": "t CO2",
+        "interval": {"level": 0.9, "rule": rq.INTERVAL_RULE},
+        "source": "timeseries layout (32-day blocks, monthly and annual sums)",
+        "periods": [{"period": "2024", "start": "2024-01-01", "end": "2024-12-31", "days": 366,
+                     "sectors": {"power": {"emissions": 1.2e7, "lower": 1.0e7, "upper": 1.4e7}},
+                     "total": {"emissions": 1.2e7, "lower": 1.0e7, "upper": 1.4e7}}]}]})
+
+    dataset: str
+    region: QueryRegion
+    start: dt.date
+    end: dt.date
+    freq: Literal["day", "month", "year"]
+    sectors: list[str]
+    units: str = "t CO2"
+    interval: IntervalInfo
+    source: str = Field(description="which layout answered")
+    periods: list[PeriodEmissions]
+
+
+def _dates(cube: Cube, start: dt.date | None, end: dt.date | None, max_days: int) -> tuple[dt.date, dt.date]:
+    start = start or cube.start
+    end = end or cube.end
+    if end < start:
+        raise cc.ContractError(f"end {end.isoformat()} is before start {start.isoformat()}; swap them")
+    for name, day in (("start", start), ("end", end)):
+        if not cube.start <= day <= cube.end:
+            raise DateOutOfRange(f"{name} {day.isoformat()} is outside dataset {cube.id!r}, which covers "
+                                 f"{cube.start.isoformat()} to {cube.end.isoformat()}; pick dates in that range")
+    n = (end - start).days + 1
+    if n > max_days:
+        raise QueryTooLarge(f"the period {start} to {end} spans {n} days, more than this server's limit of "
+                            f"{max_days}; split the query into shorter periods")
+    return start, end
+
+
+def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: dt.date | None,
+                   freq: national_series.Freq, sectors: tuple[str, ...], settings: Settings,
+                   region: dict[str, str] | None = None, key: str | None = None) -> "QueryResult":
+    """Sum the cube inside ``geom`` per period and sector (t CO2) with the 90% interval of :data:`rq.INTERVAL_RULE`."""
+    start, end = _dates(cube, start, end, settings.max_query_days)
+    key = key or rq.geometry_key(geom)
+    weights = WEIGHTS.get(geom, cube.grid, key)
+    source = source_of(cube)
+    pieces, labels, bounds = plan(source, cube, start, end, freq)
+    steps = sum(p.i1 - p.i0 for p in pieces)
+    limit = int(getattr(settings, "max_query_cell_steps", min(settings.max_cells_days, DEFAULT_MAX_CELL_STEPS)))
+    cell_steps = weights.block_shape[0] * weights.block_shape[1] * steps
+    if cell_steps > limit:
+        raise QueryTooLarge(
+            f"this query reads {weights.block_shape[0] * weights.block_shape[1]} grid cells x {steps} time steps "
+            f"= {cell_steps:,} cell-steps, more than this server's limit of {limit:,}; ask for a coarser freq "
+            "(month or year read precomputed sums), a shorter period or a smaller region")
+    groups, n_groups, matrix = _groups(key, cube.grid, weights)
+    s_idx = cube.sector_indices(sectors)
+    intl = np.array([s in cc.INTERNATIONAL_SECTORS for s in sectors])
+    est = np.zeros((len(labels), len(sectors)))
+    sig = np.zeros((len(labels), len(sectors), n_groups))
+    for piece in pieces:
+        if piece.kind == "daily":
+            em, sg = source.daily(piece.i0, piece.i1, weights.row_slice, weights.col_slice)
+        else:
+            em, sg = source.aggregate(piece.kind, piece.i0, piece.i1, weights.row_slice, weights.col_slice)
+        e = rq.weighted_sum(em[:, s_idx], weights)
+        g = rq.grouped_sum(sg[:, s_idx], weights, groups, n_groups, matrix)
+        np.add.at(est, piece.periods, e)
+        np.add.at(sig, piece.periods, g)
+    res = rq.period_intervals(est, sig, intl)
+    area = float((weights.fraction * cube.grid.cell_area_m2()[weights.rows]).sum() / 1e6)
+    region = region or {"id": f"geometry:{key[:16]}", "type": "geometry",
+                        "definition": "the posted polygon; each cell weighted by the exact fraction of its area "
+                                      "inside it (exactextract coverage fractions)"}
+    return QueryResult(dataset=cube.id, region=QueryRegion(**region, cells=weights.n_cells, area_km2=area),
+                       start=start, end=end, freq=freq, sectors=tuple(sectors), source=source.name, labels=labels,
+                       bounds=bounds, arrays=res)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's answer as arrays (t CO2): ``arrays`` from :func:`api.regions_query.period_intervals`,
+    ``sector_*`` dims (period, sector), ``total_*`` dims (period,).  ``to_json`` is the HTTP body
+    (the :class:`QueryEmissions` schema), built without a pydantic object per number."""
+
+    dataset: str
+    region: QueryRegion
+    start: dt.date
+    end: dt.date
+    freq: str
+    sectors: tuple[str, ...]
+    source: str
+    labels: tuple[str, ...]
+    bounds: list[tuple[dt.date, dt.date, int]]
+    arrays: dict[str, np.ndarray]
+
+    def period_dicts(self) -> list[dict[str, Any]]:
+        a = self.arrays
+        per = np.stack([a["sector_estimate"], a["sector_lower"], a["sector_upper"]], axis=-1).tolist()
+        tot = np.stack([a["total_estimate"], a["total_lower"], a["total_upper"]], axis=-1).tolist()
+        names = self.sectors
+        out = []
+        for p, label in enumerate(self.labels):
+            first, last, days = self.bounds[p]
+            out.append({"period": label, "start": first.isoformat(), "end": last.isoformat(), "days": days,
+                        "sectors": {s: {"emissions": v[0], "lower": v[1], "upper": v[2]}
+                                    for s, v in zip(names, per[p], strict=True)},
+                        "total": {"emissions": tot[p][0], "lower": tot[p][1], "upper": tot[p][2]}})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "region": self.region.model_dump(), "start": self.start.isoformat(),
+                "end": self.end.isoformat(), "freq": self.freq, "sectors": list(self.sectors), "units": "t CO2",
+                "interval": {"level": 0.9, "rule": rq.INTERVAL_RULE}, "source": self.source,
+                "periods": self.period_dicts()}
+
+    def to_json(self) -> bytes:
+        """The JSON body; orjson writes the numbers (shortest round-trip repr, like json)."""
+        return orjson.dumps(self.to_dict())
+
+    def model(self) -> QueryEmissions:
+        """The validated pydantic model (slower; for callers that want objects)."""
+        return QueryEmissions.model_validate(self.to_dict())
+
+
+def to_csv(result: QueryResult) -> str:
+    """Tidy CSV: one row per period and sector (``total`` rows included), t CO2."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for p in result.period_dicts():
+        for name, est in [*p["sectors"].items(), (cc.TOTAL, p["total"])]:
+            w.writerow([result.dataset, result.region.id, p["period"], p["start"], p["end"], p["days"], name,
+                        repr(est["emissions"]), repr(est["lower"]), repr(est["upper"])])
+    return buf.getvalue()
+
+
+def respond(result: QueryResult, fmt: str | None, request: Request) -> Response:
+    """CSV if asked for, else JSON serialised directly (the model was built from checked arrays)."""
+    if wants_csv(fmt, request.headers.get("accept")):
+        name = f"{result.dataset}_{result.region.id.replace(':', '-')}_{result.start}_{result.end}_{result.freq}.csv"
+        return Response(to_csv(result), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(result.to_json(), media_type="application/json")
+
+
+def parse_sector_list(value: list[str] | str | None) -> tuple[str, ...]:
+    if value is None:
+        return cc.SECTORS
+    if isinstance(value, list):
+        value = ",".join(value)
+    return cc.parse_sectors(value)
+
+
+# ----------------------------------------------------------------------------------------------- route
+class QueryBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "geometry": {"type": "Polygon", "coordinates": [[[139.5, 35.5], [140.0, 35.5], [140.0, 35.9],
+                                                         [139.5, 35.9], [139.5, 35.5]]]},
+        "start": "2024-01-01", "end": "2024-12-31", "freq": "month", "sectors": ["power", "ground_transport"],
+        "dataset": "demo-2024"}]})
+
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon (or a Feature holding one), "
+                                                 "lon/lat degrees (EPSG:4326); may cross the antimeridian; holes "
+                                                 "are respected")
+    start: dt.date | None = Field(None, description="first day, inclusive; default the dataset's first day")
+    end: dt.date | None = Field(None, description="last day, inclusive; default the dataset's last day")
+    freq: Literal["day", "month", "year"] = Field("month", description="period to sum over")
+    sectors: list[str] | str | None = Field(None, description="sectors (list or comma-separated); default all 7")
+    dataset: str | None = Field(None, description="dataset id; default the server's default dataset",
+                                pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+DESCRIPTION = f"""
+Emissions inside any polygon, per period (`freq`) and sector, in **t CO2 per period**, with a 90% interval.
+
+**Weights.** Each grid cell counts with the exact fraction of its area inside the polygon (exactextract's
+coverage fractions, computed once per geometry and cached by its hash). Polygons may cross the
+antimeridian (longitudes past 180, or a ring jumping from 179 to -179); holes are respected.
+
+**Interval.** {rq.INTERVAL_RULE}
+
+**Guardrails.** More than `max_vertices` vertices -> 413; more cells x time steps than the server allows
+-> 422 saying to ask for `freq=month`/`year` (precomputed sums), a shorter period or a smaller region.
+`format=csv` or `Accept: text/csv` returns a tidy CSV.
+"""
+
+
+@dataclass
+class QueryFactory:
+    registry_dependency: Callable[..., Registry] = get_registry
+    settings_dependency: Callable[..., Settings] = get_settings
+    router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
+
+    def __post_init__(self) -> None:
+        @self.router.post(
+            "/emissions/query", response_model=QueryEmissions, description=DESCRIPTION,
+            summary="Emissions inside a GeoJSON polygon per period and sector, with a 90% interval",
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}, "example":
+                             "dataset,region,period,start,end,days,sector,emissions_t,lower_t,upper_t\n"
+                             "demo-2024,geometry:3f9a,2024-01,2024-01-01,2024-01-31,31,power,1.0e6,8.1e5,1.2e6\n"}}},
+                       **problem_responses(
+                           e404=("date-out-of-range", "start 2023-12-31 is outside dataset 'demo-2024', which "
+                                                      "covers 2024-01-01 to 2024-12-31; pick dates in that range"),
+                           e413=("too-many-vertices", "the geometry has 50000 vertices, more than this server's "
+                                                      "limit of 20000; simplify it or split it into smaller queries"),
+                           e422=("invalid-geometry", "the geometry is not valid (Self-intersection[10 5]); fix it, "
+                                                     "e.g. with shapely.make_valid"))},
+        )
+        def post_query(
+            request: Request,
+            registry: Annotated[Registry, Depends(self.registry_dependency)],
+            settings: Annotated[Settings, Depends(self.settings_dependency)],
+            body: Annotated[QueryBody, Body()],
+            format: Annotated[Literal["json", "csv"] | None, Query(
+                description="response format; default JSON unless `Accept` prefers text/csv",
+                openapi_examples={"csv": {"summary": "tidy CSV", "value": "csv"}})] = None,
+        ) -> Any:
+            cube = registry.get(body.dataset or registry.default_id or "")
+            try:
+                geom = rq.parse_geometry(body.geometry, settings.max_vertices)
+            except rq.TooManyVertices as exc:
+                return problem(413, str(exc), "too-many-vertices")
+            except rq.GeometryError as exc:
+                return problem(422, str(exc), "invalid-geometry")
+            result = query_geometry(cube, geom, body.start, body.end, body.freq, parse_sector_list(body.sectors),
+                                    settings)
+            return respond(result, format, request)
+
+
+def router() -> APIRouter:
+    return QueryFactory().router
+
+
+__all__ = ["WEIGHTS", "QueryEmissions", "QueryFactory", "plan", "query_geometry", "source_of"]

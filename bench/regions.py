@@ -1,0 +1,207 @@
+"""Benchmark of region queries: carbonmap's endpoint over real HTTP vs exactextract vs xarray with a mask.
+
+Cube: 0.1 degree, 60E..150E x 10N..60N (covers China and Tokyo), 7 sectors, a smooth synthetic field
+(benchmark data, not emissions) written with ``pipelines.store`` and sealed, plus its time-series
+layout; cached in ``--cache`` between runs.  Full run: 366 days (2024); ``--quick``: 40 days.
+
+Measured, in one run:
+
+1. ``city_ms``: ``POST /emissions/query`` for the Tokyo urban-area polygon, all days x 7 sectors,
+   ``freq=day``, over HTTP to a uvicorn subprocess; the median of warm calls (weights cached, chunks in
+   the OS page cache); the first (cold) call is reported too;
+2. ``exactextract_ms``: exactextract 0.3 on the same arrays in memory (the polygon's window of every day
+   loaded first), looping over days, op ``sum`` (coverage-weighted) on 7 bands;
+3. ``xarray_mask_ms``: xarray reading the map-chunked cube (one shard per day) over the polygon's window
+   and summing with the coverage-fraction mask;
+4. ``country_year_ms``: ``POST /emissions/query`` for China (Natural Earth polygon), ``freq=year`` over the
+   whole cube period (annual sums in the full run), warm median;
+``max_rel_err``: the largest relative difference between the endpoint's and exactextract's per-day,
+per-sector sums (t CO2) for the city.  The last stdout line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from carbonmap import contract as cc
+from pipelines import store
+from pipelines.timeseries import build_timeseries, timeseries_path
+
+BOUNDS = (60.0, 10.0, 150.0, 60.0)
+
+
+def field(grid: cc.Grid, t: int) -> np.ndarray:
+    """Benchmark field (sector, lat, lon), kg day-1 cell-1: smooth, positive, varying by day and sector."""
+    lat, lon = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+    base = (1.0 + 0.5 * np.sin(np.radians(lat) * 7.0) * np.cos(np.radians(lon) * 11.0)) * 1000.0
+    season = 1.0 + 0.2 * np.sin(2 * np.pi * t / 365.0)
+    return np.stack([base * (s + 1) * season * (1 + 0.01 * ((t * (s + 3)) % 7)) for s in range(len(cc.SECTORS))]
+                    ).astype(np.float32)
+
+
+def ensure_cube(cache: Path, days: int) -> Path:
+    path = cache / f"bench-regions-{days}d.zarr"
+    if (path / "zarr.json").exists() and timeseries_path(path.resolve()).exists():
+        return path
+    grid = cc.Grid(0.1, *BOUNDS)
+    times = pd.date_range("2024-01-01", periods=days, freq="D")
+    prov = cc.Provenance(inputs=(), code_version="bench", build_time=dt.datetime.now(dt.UTC).isoformat(),
+                         methods={"all": "synthetic benchmark field"}, proxies=("synthetic benchmark field",))
+    attrs = cc.global_attrs(dataset_id=path.stem, title="region benchmark cube (synthetic)", grid=grid,
+                            start=str(times[0].date()), end=str(times[-1].date()), provenance=prov,
+                            summary="synthetic field for bench/regions.py")
+    tmp = store.building_path(path)
+    store.create(tmp, grid, times, ["AAA"], attrs)
+    nat = np.zeros((days, len(cc.SECTORS), 1))
+    t0 = time.perf_counter()
+    for t in range(days):
+        f = field(grid, t)
+        store.write_day(tmp, t, f, np.full_like(f, 0.1))
+        nat[t, :, 0] = f.reshape(len(cc.SECTORS), -1).sum(axis=1)
+        if t % 30 == 0:
+            print(f"writing day {t}/{days} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+    store.write_national(tmp, nat, np.full_like(nat, 0.05))
+    store.seal(tmp, path)
+    t0 = time.perf_counter()
+    build_timeseries(path)
+    print(f"time-series layout built in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return path
+
+
+def median_ms(fn, n: int) -> float:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return statistics.median(out)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="40 days instead of 366 (under a minute once cached)")
+    ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "bench")
+    ap.add_argument("--repeat", type=int, default=20)
+    args = ap.parse_args(argv)
+    days = 40 if args.quick else 366
+    args.cache.mkdir(parents=True, exist_ok=True)
+    t_setup = time.perf_counter()
+    cube = ensure_cube(args.cache, days)
+
+    import geopandas as gpd
+    import httpx
+    import shapely
+    import xarray as xr
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    from api import regions_query as rq
+    from carbonmap.settings import get_settings
+    from ingest.region_catalogue import load_catalogue
+    from tests.api.routes.live_server import live_server
+
+    settings = get_settings()
+    cat = load_catalogue(settings.data_dir, settings.cache_dir)
+    city = cat.get("UA2132").geometry  # Tokyo urban area
+    china = cat.get("CHN").geometry
+    city_json = shapely.geometry.mapping(city)
+    china_json = shapely.geometry.mapping(china)
+    ds = xr.open_zarr(cube, chunks=None)
+    grid = cc.Grid.from_coords(ds["lat"].values, ds["lon"].values)
+    start, end = str(ds.time.values[0])[:10], str(ds.time.values[-1])[:10]
+    # warm the country map of this grid once (cached on disk for the server too)
+    from api.routes.query import country_map
+
+    country_map(grid)
+    setup_s = time.perf_counter() - t_setup
+
+    result: dict = {"days": days, "sectors": len(cc.SECTORS), "resolution": 0.1, "setup_s": round(setup_s, 1)}
+    log = args.cache / "server.log"
+    with live_server([cube], log) as base, httpx.Client(base_url=base, timeout=300) as http:
+        body_city = {"geometry": city_json, "start": start, "end": end, "freq": "day", "dataset": cube.stem}
+        t = time.perf_counter()
+        r = http.post("/emissions/query", json=body_city)
+        r.raise_for_status()
+        result["city_cold_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        result["city_ms"] = round(median_ms(lambda: http.post("/emissions/query", json=body_city).raise_for_status(),
+                                            args.repeat), 1)
+        api_city = np.array([[p["sectors"][s]["emissions"] for s in cc.SECTORS] for p in r.json()["periods"]])
+        body_china = {"geometry": china_json, "start": start, "end": end, "freq": "year", "dataset": cube.stem}
+        t = time.perf_counter()
+        r = http.post("/emissions/query", json=body_china)
+        r.raise_for_status()
+        result["country_year_cold_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        result["country_year_ms"] = round(median_ms(
+            lambda: http.post("/emissions/query", json=body_china).raise_for_status(), max(5, args.repeat // 4)), 1)
+        result["china_cells"] = r.json()["region"]["cells"]
+        result["country_year_source"] = r.json()["source"]
+        api_china = r.json()["periods"][0]["total"]["emissions"]
+
+    # 2. exactextract in memory, looping over days, on the polygon's window
+    w = rq.coverage_weights(city, grid)
+    sub = ds["emissions"].isel(lat=w.row_slice, lon=w.col_slice)
+    arrays = np.asarray(sub.values)  # (time, sector, lat, lon) in memory
+    sw, ss = float(sub.lon.values[0]) - 0.05, float(sub.lat.values[-1]) - 0.05
+    se, sn = float(sub.lon.values[-1]) + 0.05, float(sub.lat.values[0]) + 0.05
+    gdf = gpd.GeoDataFrame(geometry=[city], crs=4326)
+
+    def ee_all() -> np.ndarray:
+        out = np.zeros((days, len(cc.SECTORS)))
+        for t in range(days):
+            rasters = [NumPyRasterSource(arrays[t, s].astype(np.float64), xmin=sw, ymin=ss, xmax=se, ymax=sn,
+                                         name=f"b{s}") for s in range(len(cc.SECTORS))]
+            res = exact_extract(rasters, gdf, "sum", output="pandas")
+            out[t] = res.iloc[0].to_numpy(dtype=np.float64)
+        return out
+
+    t = time.perf_counter()
+    ee = ee_all()
+    result["exactextract_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    ref_t = ee / 1000.0
+    result["max_rel_err"] = float(np.max(np.abs(api_city - ref_t) / np.maximum(np.abs(ref_t), 1e-30)))
+
+    # 3. xarray on the map-chunked cube with a coverage mask
+    mask = xr.DataArray(np.zeros(w.block_shape), dims=("lat", "lon"), coords={"lat": sub.lat, "lon": sub.lon})
+    mask.values[w.rows - w.row_slice.start, w.cols - w.col_slice.start] = w.fraction
+
+    def xr_mask() -> np.ndarray:
+        d = xr.open_zarr(cube, chunks=None)
+        return (d["emissions"].isel(lat=w.row_slice, lon=w.col_slice).astype(np.float64) * mask).sum(
+            ("lat", "lon")).values
+
+    t = time.perf_counter()
+    xr_vals = xr_mask()
+    result["xarray_mask_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    result["xarray_max_rel_err"] = float(np.max(np.abs(xr_vals / 1000.0 - ref_t) / np.maximum(ref_t, 1e-30)))
+
+    # China: exactextract's sum of the whole period's field (one call) vs the endpoint
+    wc = rq.coverage_weights(china, grid)
+    ann = ds["emissions"].isel(lat=wc.row_slice, lon=wc.col_slice).astype(np.float64).sum(("time", "sector")).values
+    cl = ds.lat.values[wc.row_slice]
+    co = ds.lon.values[wc.col_slice]
+    rs = NumPyRasterSource(ann, xmin=co[0] - 0.05, ymin=cl[-1] - 0.05, xmax=co[-1] + 0.05, ymax=cl[0] + 0.05)
+    china_ee = float(exact_extract(rs, gpd.GeoDataFrame(geometry=[china], crs=4326), "sum", output="pandas")
+                     .iloc[0, 0]) / 1000.0
+    result["country_rel_err"] = abs(api_china - china_ee) / china_ee
+    result["speedup_vs_exactextract"] = round(result["exactextract_ms"] / result["city_ms"], 1)
+    result["goals"] = {"city_le_15ms": result["city_ms"] <= 15, "city_8x_exactextract": result["speedup_vs_exactextract"] >= 8,
+                       "country_year_le_300ms": result["country_year_ms"] <= 300,
+                       "rel_err_le_1e-6": max(result["max_rel_err"], result["country_rel_err"]) <= 1e-6}
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

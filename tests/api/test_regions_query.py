@@ -1,0 +1,131 @@
+"""api/regions_query.py: geometry checks, exact coverage (vs exactextract), einsum sums, the interval rule."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from api import regions_query as rq
+from api.national_series import Z90
+from carbonmap.contract import Grid
+from ingest.boundaries import read_urban_areas
+from tests.conftest import DATA
+
+
+def _poly(coords, holes=()):
+    return {"type": "Polygon", "coordinates": [coords, *holes]}
+
+
+SQUARE = [[10.03, 40.02], [11.57, 40.02], [11.57, 41.33], [10.03, 41.33], [10.03, 40.02]]
+HOLE = [[10.5, 40.5], [11.0, 40.5], [11.0, 41.0], [10.5, 41.0], [10.5, 40.5]]
+
+
+def _exactextract_dense(geom, grid: Grid) -> np.ndarray:
+    """exactextract's coverage fractions on the whole grid, dims (lat, lon) (the reference)."""
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    raster = NumPyRasterSource(np.zeros(grid.shape, np.uint8), xmin=grid.west, ymin=grid.south, xmax=grid.east,
+                               ymax=grid.north)
+    res = exact_extract(raster, gpd.GeoDataFrame(geometry=[geom], crs=4326), ["cell_id", "coverage"], output="pandas")
+    dense = np.zeros(grid.nlat * grid.nlon)
+    for cid, cov in zip(res["cell_id"], res["coverage"], strict=True):
+        np.add.at(dense, np.asarray(cid, dtype=np.int64), np.asarray(cov, dtype=np.float64))
+    return dense.reshape(grid.shape)
+
+
+def _dense(w: rq.CellWeights, grid: Grid) -> np.ndarray:
+    d = np.zeros(grid.shape)
+    d[w.rows, w.cols] = w.fraction
+    return d
+
+
+def test_weights_equal_exactextract_for_a_city_with_holes():
+    grid = Grid(0.1)
+    ua = read_urban_areas(DATA / "boundaries" / "ne_50m_urban_areas.json")
+    holed = [g for g in ua.geometry if isinstance(g, shapely.Polygon) and len(g.interiors) > 0]
+    geom = max(holed, key=lambda g: g.area) if holed else ua.geometry.iloc[0]
+    w = rq.coverage_weights(geom, grid)
+    np.testing.assert_allclose(_dense(w, grid), _exactextract_dense(geom, grid), atol=1e-6, rtol=0)
+    assert w.fraction.min() > 0 and w.fraction.max() <= 1
+
+
+def test_hole_is_respected_and_area_matches_shapely():
+    grid = Grid(0.1)
+    geom = rq.parse_geometry(_poly(SQUARE, [HOLE]), 1000)
+    w = rq.coverage_weights(geom, grid)
+    cell_deg2 = 0.1 * 0.1
+    assert w.fraction.sum() * cell_deg2 == pytest.approx(geom.area, rel=1e-9)
+    inside_hole = (np.abs(grid.lat[w.rows] - 40.75) < 0.2) & (np.abs(grid.lon[w.cols] - 10.75) < 0.2)
+    assert not inside_hole.any()
+
+
+@pytest.mark.parametrize("ring", [
+    [[170, -20], [190, -20], [190, -10], [170, -10], [170, -20]],          # runs past 180
+    [[170, -20], [-170, -20], [-170, -10], [170, -10], [170, -20]],        # jumps across +-180
+])
+def test_antimeridian_polygons_are_cut_and_summed_on_both_sides(ring):
+    grid = Grid(1.0)
+    geom = rq.parse_geometry(_poly(ring), 1000)
+    assert isinstance(geom, shapely.MultiPolygon) and geom.area == pytest.approx(200.0)
+    w = rq.coverage_weights(geom, grid)
+    lons = grid.lon[w.cols]
+    assert (lons > 169).any() and (lons < -169).any() and not ((lons > -170) & (lons < 170)).any()
+    assert w.fraction.sum() == pytest.approx(200.0)
+
+
+def test_bad_geometries_say_what_to_fix():
+    with pytest.raises(rq.TooManyVertices, match="limit of 4"):
+        rq.parse_geometry(_poly(SQUARE), 4)
+    bowtie = [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]
+    with pytest.raises(rq.GeometryError, match="not valid.*Self-intersection"):
+        rq.parse_geometry(_poly(bowtie), 100)
+    with pytest.raises(rq.GeometryError, match="Polygon or MultiPolygon"):
+        rq.parse_geometry({"type": "Point", "coordinates": [0, 0]}, 100)
+    with pytest.raises(rq.GeometryError, match="between -90 and 90"):
+        rq.parse_geometry(_poly([[0, 0], [1, 0], [1, 95], [0, 0]]), 100)
+    with pytest.raises(rq.GeometryError, match="closed"):
+        rq.parse_geometry(_poly([[0, 0], [1, 0], [1, 1], [0, 1]]), 100)
+
+
+def test_weight_cache_hits_on_the_same_geometry_in_another_vertex_order():
+    cache = rq.WeightCache(2)
+    grid = Grid(0.5)
+    a = rq.parse_geometry(_poly(SQUARE), 100)
+    b = rq.parse_geometry(_poly(SQUARE[::-1]), 100)
+    assert rq.geometry_key(a) == rq.geometry_key(b)
+    w1 = cache.get(a, grid)
+    w2 = cache.get(b, grid)
+    assert w1 is w2 and (cache.hits, cache.misses) == (1, 1)
+
+
+def test_weighted_and_grouped_sums_match_a_loop():
+    grid = Grid(0.5)
+    geom = rq.parse_geometry(_poly(SQUARE), 100)
+    w = rq.coverage_weights(geom, grid)
+    rng = np.random.default_rng(1)
+    block = rng.uniform(0, 10, size=(5, 3, *w.block_shape)).astype(np.float32)
+    expected = np.zeros((5, 3))
+    for r, c, f in zip(w.rows - w.row_slice.start, w.cols - w.col_slice.start, w.fraction, strict=True):
+        expected += block[:, :, r, c] * f
+    np.testing.assert_allclose(rq.weighted_sum(block, w), expected, rtol=1e-12)
+    groups = np.arange(w.n_cells) % 2
+    g = rq.grouped_sum(block, w, groups, 2)
+    np.testing.assert_allclose(g.sum(axis=2), expected, rtol=1e-12)
+
+
+def test_interval_rule_correlated_within_independent_between_countries():
+    est = np.array([[100.0, 50.0]])                   # (period, sector) kg
+    sig = np.array([[[3.0, 4.0], [6.0, 8.0]]])        # (period, sector, group) kg, summed linearly
+    out = rq.period_intervals(est, sig, np.array([False, False]))
+    # per sector: groups in quadrature
+    assert out["sector_upper"][0, 0] == pytest.approx((100 + Z90 * 5.0) / 1000)
+    # total: sectors add linearly within a group, then groups in quadrature
+    total_sigma = np.hypot(3 + 6, 4 + 8)
+    assert out["total_upper"][0] == pytest.approx((150 + Z90 * total_sigma) / 1000)
+    # an international sector is one group whatever the cells' countries
+    out = rq.period_intervals(est, sig, np.array([False, True]))
+    assert out["sector_upper"][0, 1] == pytest.approx((50 + Z90 * 14.0) / 1000)
+    assert out["total_upper"][0] == pytest.approx((150 + Z90 * np.sqrt(5.0**2 + 14.0**2)) / 1000)
