@@ -17,8 +17,6 @@ polygon clipping, not sampling.
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,20 +180,14 @@ def _cache_file(grid: Grid, sha: str) -> Path:
 
 def save_coverage(cov: Coverage, path: Path) -> Path:
     """Write a Coverage as Parquet (region id, cell, fraction) with the grid in metadata; atomic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ingest.canonical import write_table_atomic
+
     ids = np.asarray(cov.ids, dtype=object)
     table = pa.table({"region": pa.array(ids[cov.region].tolist() if len(cov.region) else [], pa.string()),
                       "cell": cov.cell, "fraction": cov.fraction})
     meta = {b"ids": "\n".join(cov.ids).encode(),
             b"grid": ",".join(str(v) for v in (cov.grid.resolution, *cov.grid.bounds)).encode()}
-    table = table.replace_schema_metadata(meta)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_table_atomic(table.replace_schema_metadata(meta), path)
 
 
 def load_coverage(path: Path) -> Coverage:

@@ -37,7 +37,13 @@ def write_parquet_atomic(df: pd.DataFrame, path: Path, provenance: dict[str, Any
     table = pa.Table.from_pandas(df, preserve_index=not isinstance(df.index, pd.RangeIndex))
     meta = dict(table.schema.metadata or {})
     meta[PROVENANCE_KEY.encode()] = json.dumps(provenance or {}, default=str).encode()
-    table = table.replace_schema_metadata(meta)
+    return write_table_atomic(table.replace_schema_metadata(meta), path)
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> Path:
+    """Write an Arrow table as Parquet to ``path`` via a temporary sibling and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_sibling(path)
     try:
         pq.write_table(table, tmp)
