@@ -72,11 +72,8 @@ def test_region_query_matches_the_cube(server: str, real_cube: Path) -> None:
 
 def _all_values(body: dict) -> list[float]:
     """Every per-period, per-sector emission value (t CO2) in a region-query response."""
-    out: list[float] = []
-    for period in body["data"]:
-        for sector, value in period["sectors"].items():
-            out.append(value["emissions_t"] if isinstance(value, dict) else value)
-    return out
+    assert body["units"] == "t CO2" and len(body["periods"]) == 10
+    return [float(est["emissions"]) for period in body["periods"] for est in period["sectors"].values()]
 
 
 @pytest.mark.e2e

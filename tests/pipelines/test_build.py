@@ -136,6 +136,6 @@ def test_failed_build_leaves_no_complete_store(tmp_path: Path, inputs) -> None:
     old = build(BuildRequest(dt.date(2024, 1, 1), dt.date(2024, 1, 2), 10.0, final, "old"), inputs=inputs)
     before = xr.open_zarr(old).attrs["carbonmap_dataset_id"]
     broken = type(inputs)(**{**inputs.__dict__, "gcb": inputs.gcb.assign(total=-inputs.gcb["total"])})
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="finite and >= 0"):
         build(BuildRequest(dt.date(2024, 1, 1), dt.date(2024, 1, 2), 10.0, final, "new"), inputs=broken)
     assert store.open_cube(final).attrs["carbonmap_dataset_id"] == before
