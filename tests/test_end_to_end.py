@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,36 +11,15 @@ import pytest
 import xarray as xr
 from PIL import Image
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.api.routes.live_server import live_server
 
 
 @pytest.fixture(scope="module")
-def server(real_cube: Path):
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "carbonmap", "serve", "--store", str(real_cube), "--port",
-                             str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start within 90 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+def server(real_cube: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``carbonmap serve`` (the user's command) on the real-pipeline cube."""
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    with live_server([real_cube], log, module=("carbonmap", "serve")) as base:
+        yield base
 
 
 @pytest.mark.e2e

@@ -51,11 +51,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
-    """``python -m api.serve`` on a free port; yields the base URL; terminated on exit."""
+def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None = None,
+                module: tuple[str, ...] = ("api.serve",)) -> Iterator[str]:
+    """``python -m api.serve`` (or another ``module`` command, e.g. ``("carbonmap", "serve")``) on a free
+    port; yields the base URL; terminated on exit."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), **(env_extra or {})}
-    args = [sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    args = [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", str(port)]
+    if module == ("api.serve",):
+        args += ["--log-level", "warning"]
     for s in stores:
         args += ["--store", str(s)]
     with open(log, "wb") as out:
