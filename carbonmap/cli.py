@@ -163,7 +163,7 @@ def ingest(
         for r in rows:
             shipped = "ships in data/" if r.get("ships_in_data") else "download only"
             real = "" if r.get("real", True) else " [simplified proxy]"
-            typer.echo(f"{str(r['name']):<{width}}  {r['kind']:<14} {r['licence']:<32} {shipped}{real}  {r['title']}")
+            typer.echo(f"{r['name']!s:<{width}}  {r['kind']:<14} {r['licence']:<32} {shipped}{real}  {r['title']}")
         return
     if not source:
         _fail("name a source (see `carbonmap ingest --list`)")
