@@ -238,5 +238,35 @@ def backtest(
     typer.echo(f"wrote {out / 'backtest.md'} and {out / 'backtest.json'}")
 
 
+@app.command()
+def update(
+    store: Annotated[Path, typer.Option(help="store to update (a symlink to its current release)")] = Path(
+        "stores/carbonmap.zarr"),
+    through: Annotated[str | None, typer.Option(help="last day to include, YYYY-MM-DD (default yesterday)")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default a LocalCluster")] = None,
+) -> None:
+    """Append the newest days (and revise changed ones) as a new release; idempotent and resumable."""
+    from carbonmap.progress import progress_reporter
+    from pipelines.build import BuildError
+    from pipelines.store import StoreError
+    from pipelines.update import UpdateRequest
+    from pipelines.update import update as run_update
+
+    day = _parse_date(through, "through") if through else None
+    try:
+        with progress_reporter() as progress:
+            result = run_update(UpdateRequest(store, day, scheduler), progress)
+    except (BuildError, StoreError, OSError, ValueError) as exc:
+        _fail(f"{exc} (the store is unchanged)", code=1)
+        raise  # unreachable
+    if result.release is None:
+        typer.echo(f"{store} is up to date (release {result.parent})")
+    else:
+        typer.echo(f"published release {result.release} of {store}: {len(result.days_added)} day(s) added, "
+                   f"{len(result.days_revised)} revised" + (" (resumed)" if result.resumed else ""))
+    typer.echo(json.dumps({"release": result.release, "parent": result.parent,
+                           "days_added": len(result.days_added), "days_revised": len(result.days_revised)}))
+
+
 if __name__ == "__main__":
     app()

@@ -2,12 +2,22 @@
 
 Tiles and the API look datasets up here by id.  Clients never supply a path or URL; the
 only paths come from settings or the ``serve --store`` option, read at start-up.
+
+Releases: a store is a symlink to its current release (pipelines.store).  ``get(id)`` returns
+the Cube of the release current *now* (re-checked with one ``readlink`` per call, so a server
+picks up a published update without restarting, and every Cube object stays on one release);
+``get(id, release="r0003")`` pins a past release (validated id, opened once, kept in a small
+LRU).  ``Cube.release`` is the release id (use it in ETags and cache keys); ``Cube.path`` is the
+resolved release directory; ``Cube.zarr_store`` is a read-only zarr Store of that release (the
+``/zarr/`` route should read keys through it, which also works for object-store cubes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +27,9 @@ import pandas as pd
 import xarray as xr
 
 from carbonmap import contract as cc
-from pipelines.store import open_cube
+from carbonmap.settings import get_settings
+from pipelines import store as cube_store
+from pipelines.store import StoreError, open_cube
 
 
 class DatasetNotFound(LookupError):
@@ -28,6 +40,10 @@ class DateOutOfRange(LookupError):
     """A date the dataset does not cover."""
 
 
+class ReleaseNotFound(LookupError):
+    """No release with that id exists for the dataset (or the id is malformed)."""
+
+
 @dataclass
 class Cube:
     """One served dataset: its id, store path and the opened (Dask-free) dataset."""
@@ -36,6 +52,15 @@ class Cube:
     path: Path
     ds: xr.Dataset
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    release: str | None = None
+    """Release id (``r0001``...) this Cube reads; None for a store without releases."""
+    root: Path | str | None = None
+    """The store path the dataset was registered with (the symlink, or an s3:// URL)."""
+
+    @cached_property
+    def zarr_store(self):
+        """A read-only zarr Store of exactly this release (local or object storage)."""
+        return cube_store.zarr_store(self.path, read_only=True)
 
     @cached_property
     def grid(self) -> cc.Grid:
@@ -100,22 +125,72 @@ class Registry:
 
     def __init__(self) -> None:
         self._cubes: dict[str, Cube] = {}
+        self._roots: dict[str, Path | str] = {}
+        self._pinned: OrderedDict[tuple[str, str], Cube] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def add(self, path: Path) -> Cube:
+    @staticmethod
+    def _open(root: Path | str, release: str | None) -> Cube:
+        target = cube_store.release_path(root, release)
+        if not cube_store.remote.is_remote(target):
+            target = Path(target).resolve()
+        ds = open_cube(target)
+        return Cube(str(ds.attrs["carbonmap_dataset_id"]), target, ds,
+                    release=ds.attrs.get(cube_store.RELEASE_ATTR), root=root)
+
+    def add(self, path: Path | str) -> Cube:
         """Open a sealed store and serve it under the id recorded in its metadata."""
-        path = Path(path).resolve()
-        ds = open_cube(path)
-        cube_id = str(ds.attrs["carbonmap_dataset_id"])
-        cube = Cube(cube_id, path, ds)
-        self._cubes[cube_id] = cube
+        root = cube_store.remote.normalise(path)
+        if not cube_store.remote.is_remote(root):
+            root = Path(os.path.abspath(root))
+        cube = self._open(root, None)
+        with self._lock:
+            self._cubes[cube.id] = cube
+            self._roots[cube.id] = root
         return cube
 
-    def get(self, dataset_id: str) -> Cube:
+    def get(self, dataset_id: str, release: str | None = None) -> Cube:
+        """The dataset's Cube: its current release, or the pinned ``release``."""
         try:
-            return self._cubes[dataset_id]
+            cube = self._cubes[dataset_id]
         except KeyError:
             known = ", ".join(sorted(self._cubes)) or "none"
             raise DatasetNotFound(f"unknown dataset {dataset_id!r}; served datasets: {known}") from None
+        root = self._roots[dataset_id]
+        if release is not None:
+            return self._get_pinned(dataset_id, root, release)
+        current = cube_store.current_release(root) if cube.release else None
+        if current is not None and current != cube.release:
+            with self._lock:
+                cube = self._cubes[dataset_id]
+                if cube.release != current:
+                    try:
+                        cube = self._open(root, current)
+                        self._cubes[dataset_id] = cube
+                    except StoreError:
+                        pass  # keep serving the release we have
+        return cube
+
+    def _get_pinned(self, dataset_id: str, root: Path | str, release: str) -> Cube:
+        key = (dataset_id, release)
+        with self._lock:
+            if key in self._pinned:
+                self._pinned.move_to_end(key)
+                return self._pinned[key]
+        try:
+            cube = self._open(root, release)
+        except StoreError as exc:
+            raise ReleaseNotFound(str(exc)) from None
+        with self._lock:
+            self._pinned[key] = cube
+            while len(self._pinned) > get_settings().registry_cached_releases:
+                self._pinned.popitem(last=False)
+        return cube
+
+    def root(self, dataset_id: str) -> Path | str:
+        """The registered store path of a dataset (for releases.list_releases / diff)."""
+        self.get(dataset_id)
+        return self._roots[dataset_id]
 
     def ids(self) -> list[str]:
         return sorted(self._cubes)

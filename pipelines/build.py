@@ -2,26 +2,35 @@
 
 Dask distributed runs one task per block of days; each task downscales its days with the
 (broadcast) sparse weights and writes whole day shards, so tasks never touch the same
-object.  The store is written under ``<store>.building`` and sealed (checked, marked
-complete, moved into place) only when every day is written and mass balance holds.
+object.  The store is written under ``<store>.building`` (object stores: under the next
+release's prefix) and sealed (checked, marked complete, published as a new release, see
+pipelines.store) only when every day is written and mass balance holds.  The derived
+layouts (pyramid, time series) are written into the staged cube before it is published, so
+they belong to the same release.  ``pipelines.update`` reuses the pieces for daily appends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+import importlib
+import inspect
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import zarr
 from distributed import as_completed
 
 from carbonmap import __version__
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn
 from nowcast.downscale import cell_uncertainty, downscale
-from pipelines import store
+from pipelines import remote, store
 from pipelines.cluster import dask_client
 from pipelines.inputs import BuildInputs, load_inputs
 from pipelines.national import NationalDaily, national_daily
@@ -42,11 +51,13 @@ class BuildRequest:
     start: dt.date
     end: dt.date
     resolution: float
-    store: Path
+    store: Path | str
+    """A local path or an object-store URL (``s3://bucket/prefix``)."""
     dataset_id: str | None = None
     scheduler: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "store", remote.normalise(self.store))
         if self.end < self.start:
             raise cc.ContractError(f"end {self.end} is before start {self.start}")
         if (self.end - self.start).days > 366 * 20:
@@ -69,16 +80,18 @@ class BuildRequest:
         return f"carbonmap-{self.start:%Y%m%d}-{self.end:%Y%m%d}-{res}deg"
 
 
-def _write_block(path: str, days: list[int], national: np.ndarray, national_unc: np.ndarray,
+def _write_block(target: str, days: list[int], national: np.ndarray, national_unc: np.ndarray,
                  weights: SectorWeights, proxy_sigma: tuple[float, ...],
-                 shape: tuple[int, int]) -> tuple[list[int], np.ndarray]:
+                 shape: tuple[int, int], marker_dir: str | None = None) -> tuple[list[int], np.ndarray]:
     """Dask task: downscale and write the given day indices.
 
     national: (day_in_block, sector, region) kg CO2 day-1; national_unc same dims, relative 1-sigma.
     Returns the day indices and the float64 sums of the float32 fields as stored, (day, sector),
     kg CO2 day-1, so the caller can check mass balance without reading the store back.
+    ``marker_dir``: after a day's shards are written, a ``<t>.json`` marker with its sums is
+    written there (atomically), so a resumed update knows which days are done.
     """
-    group = zarr.open_group(path, mode="r+")
+    group = store.open_group(target)
     em_arr, un_arr = group[cc.EMISSIONS_VAR], group[cc.UNCERTAINTY_VAR]
     ny, nx = shape
     sums = np.zeros((len(days), len(cc.SECTORS)))
@@ -92,7 +105,28 @@ def _write_block(path: str, days: list[int], national: np.ndarray, national_unc:
         em_arr[t] = em
         un_arr[t] = un
         sums[k] = em.sum(axis=(1, 2), dtype=np.float64)
+        if marker_dir is not None:
+            write_marker(Path(marker_dir), t, sums[k])
     return days, sums
+
+
+def write_marker(marker_dir: Path, t: int, sums: np.ndarray) -> None:
+    """Record that day index ``t`` is written, with its per-sector grid sums (kg CO2 day-1)."""
+    tmp = marker_dir / f".{t}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps([float(v) for v in sums]))
+    os.replace(tmp, marker_dir / f"{t}.json")
+
+
+def read_markers(marker_dir: Path) -> dict[int, np.ndarray]:
+    """Day index -> per-sector grid sums of the days a previous (interrupted) run finished."""
+    out: dict[int, np.ndarray] = {}
+    if marker_dir.is_dir():
+        for p in marker_dir.glob("*.json"):
+            try:
+                out[int(p.stem)] = np.asarray(json.loads(p.read_text()), dtype=np.float64)
+            except (ValueError, OSError):
+                continue  # a marker is written atomically; an unreadable one means "not done"
+    return out
 
 
 def mass_gap(grid_sums: np.ndarray, national: np.ndarray) -> float:
@@ -102,21 +136,47 @@ def mass_gap(grid_sums: np.ndarray, national: np.ndarray) -> float:
     return float(gap.max()) if gap.size else 0.0
 
 
-def check_complete(path: Path, n_days: int) -> None:
+def check_complete(path: store.Target, n_days: int) -> None:
     """Every day's shard of both grids exists (a task that died would leave a hole)."""
+    if remote.is_remote(path):
+        keys = set(remote.list_keys(str(path)))
     for var in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
-        chunk_dir = path / var / "c"
-        have = {p.name for p in chunk_dir.iterdir()} if chunk_dir.is_dir() else set()
+        if remote.is_remote(path):
+            have = {k.split("/")[2] for k in keys if k.startswith(f"{var}/c/")}
+        else:
+            chunk_dir = Path(path) / var / "c"
+            have = {p.name for p in chunk_dir.iterdir()} if chunk_dir.is_dir() else set()
         missing = [t for t in range(n_days) if str(t) not in have]
         if missing:
             raise BuildError(f"{var} has no data for {len(missing)} day(s), first index {missing[0]}")
 
 
-def build(request: BuildRequest, progress: ProgressFn | None = None,
-          inputs: BuildInputs | None = None) -> Path:
-    """Build the cube for ``request`` and return the sealed store path."""
-    say = progress or (lambda done, total, msg: None)
-    grid, times = request.grid, request.times
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a build or update computes before writing: national table, weights, metadata."""
+
+    grid: cc.Grid
+    times: pd.DatetimeIndex
+    nat: NationalDaily
+    weights: Any
+    attrs: dict[str, Any]
+    files: tuple[cc.InputFile, ...] = field(default=())
+
+
+def weights_digest(prep: Prepared) -> str:
+    """sha256 of the downscaling matrices: a change moves emissions between cells on every day."""
+    h = hashlib.sha256()
+    for s in cc.SECTORS:
+        m = prep.weights.matrices[s].tocsc()
+        m.sort_indices()
+        for a in (m.indptr, m.indices, m.data):
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: BuildInputs | None,
+            say: ProgressFn) -> Prepared:
+    """Inputs -> national daily sector totals -> downscaling weights -> the cube's global attributes."""
     say(0, 1, "reading inputs")
     inputs = inputs or load_inputs(grid)
     say(0, 1, "national daily sector totals")
@@ -134,34 +194,119 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
         proxies=inputs.proxies + weights.proxies,
     )
     title = f"carbonmap daily fossil CO2, {times[0]:%Y-%m-%d} to {times[-1]:%Y-%m-%d}, {grid.resolution} degree"
-    attrs = cc.global_attrs(dataset_id=request.id, title=title, grid=grid, start=f"{times[0]:%Y-%m-%d}",
+    attrs = cc.global_attrs(dataset_id=dataset_id, title=title, grid=grid, start=f"{times[0]:%Y-%m-%d}",
                             end=f"{times[-1]:%Y-%m-%d}", provenance=prov,
                             summary="Daily fossil CO2 emissions in 7 sectors on a regular global grid, "
                                     "downscaled from national inventories (Global Carbon Budget) with "
                                     "spatial proxies. See provenance_proxies for the simplified parts.")
-    final = Path(request.store)
-    tmp = store.building_path(final)
-    store.create(tmp, grid, times, nat.regions, attrs)
-    store.write_national(tmp, nat.values, nat.rel_sigma)
+    return Prepared(grid, times, nat, weights, attrs, tuple(inputs.files))
 
-    blocks = [list(range(i, min(i + DAYS_PER_TASK, len(times)))) for i in range(0, len(times), DAYS_PER_TASK)]
-    proxy_sigma = tuple(weights.proxy_sigma[s] for s in cc.SECTORS)
-    with dask_client(request.scheduler) as client:
-        w_future = client.scatter(weights.for_tasks(), broadcast=True)
-        futures = [client.submit(_write_block, str(tmp), days, nat.values[days], nat.rel_sigma[days], w_future,
-                                 proxy_sigma, grid.shape, pure=False) for days in blocks]
-        done = 0
-        grid_sums = np.full((len(times), len(cc.SECTORS)), np.nan)
-        say(0, len(times), "writing days")
-        for fut in as_completed(futures):
-            days, sums = fut.result()
-            grid_sums[days] = sums
-            done += len(days)
-            say(done, len(times), "writing days")
-    check_complete(tmp, len(times))
-    worst = mass_gap(grid_sums, nat.values)
-    if worst > MASS_TOLERANCE:
-        raise BuildError(f"mass balance broken: grid and national totals differ by {worst:.2e} (relative); "
-                         f"the unfinished store stays at {tmp} for inspection")
-    return store.seal(tmp, final, {"mass_balance_max_rel_gap": worst,
-                                   "fallback_regions": weights.fallback_summary(nat.values)})
+
+def write_days(client: Any, target: store.Target, days: list[int], prep: Prepared, say: ProgressFn,
+               marker_dir: Path | None = None) -> np.ndarray:
+    """Downscale and write ``days`` (indices into prep.times) as Dask tasks of DAYS_PER_TASK days.
+
+    Returns grid sums (day, sector) kg CO2 day-1 for every day of prep.times (NaN where not written)."""
+    nat = prep.nat
+    n = len(prep.times)
+    grid_sums = np.full((n, len(cc.SECTORS)), np.nan)
+    if not days:
+        return grid_sums
+    blocks = [days[i:i + DAYS_PER_TASK] for i in range(0, len(days), DAYS_PER_TASK)]
+    proxy_sigma = tuple(prep.weights.proxy_sigma[s] for s in cc.SECTORS)
+    w_future = client.scatter(prep.weights.for_tasks(), broadcast=True)
+    futures = [client.submit(_write_block, str(target), b, nat.values[b], nat.rel_sigma[b], w_future, proxy_sigma,
+                             prep.grid.shape, None if marker_dir is None else str(marker_dir), pure=False)
+               for b in blocks]
+    done = 0
+    say(0, len(days), "writing days")
+    for fut in as_completed(futures):
+        written, sums = fut.result()
+        grid_sums[written] = sums
+        done += len(written)
+        say(done, len(days), "writing days")
+    return grid_sums
+
+
+def _call_optional(module: str, func: str, cube_path: Path, say: ProgressFn, client: Any,
+                   **extra: Any) -> str | None:
+    """Call ``pipelines.<module>.<func>(cube_path, ...)`` if that module exists; return a note."""
+    try:
+        mod = importlib.import_module(f"pipelines.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"pipelines.{module}":
+            return None
+        raise
+    fn: Callable[..., Any] | None = getattr(mod, func, None)
+    if fn is None:
+        return None
+    params = inspect.signature(fn).parameters
+    kwargs = {k: v for k, v in {"progress": say, "client": client, **extra}.items() if k in params}
+    fn(cube_path, **kwargs)
+    return f"{module}.{func}"
+
+
+def derive_layouts(cube_path: store.Target, client: Any, say: ProgressFn,
+                   changed_days: Iterable[dt.date] | None = None, appended: bool = False) -> list[str]:
+    """Write the map pyramid and the time-series layout of a staged cube (same release).
+
+    ``changed_days`` None: build them whole; else update them for those days (appended or revised).
+    Object-store cubes skip them for now (the pyramid/time-series writers are path based)."""
+    if remote.is_remote(cube_path):
+        return []
+    cube_path = Path(cube_path)
+    done = []
+    if changed_days is None or appended:
+        # pyramid.update_pyramid resizes arrays but its tasks then open the stale consolidated
+        # metadata (BoundsCheckError); until that is fixed, appends rebuild the pyramid whole
+        note = _call_optional("pyramid", "build_pyramid", cube_path, say, client)
+    else:
+        note = _call_optional("pyramid", "update_pyramid", cube_path, say, client, days=list(changed_days))
+    done += [note] if note else []
+    # append=True extends a layout hard-linked from the parent release; without one it builds it whole
+    note = _call_optional("timeseries", "build_timeseries", cube_path, say, client,
+                          append=changed_days is not None)
+    done += [note] if note else []
+    return done
+
+
+def day_ranges(days: Iterable[pd.Timestamp | dt.date]) -> list[list[str]]:
+    """Consecutive days as [first, last] ISO pairs (compact release manifests)."""
+    ds = sorted({pd.Timestamp(d).normalize() for d in days})
+    out: list[list[str]] = []
+    for d in ds:
+        if out and pd.Timestamp(out[-1][1]) + pd.Timedelta(days=1) == d:
+            out[-1][1] = f"{d:%Y-%m-%d}"
+        else:
+            out.append([f"{d:%Y-%m-%d}", f"{d:%Y-%m-%d}"])
+    return out
+
+
+def build(request: BuildRequest, progress: ProgressFn | None = None,
+          inputs: BuildInputs | None = None) -> Path | str:
+    """Build the cube for ``request``, publish it as a new release and return the store path."""
+    say = progress or (lambda done, total, msg: None)
+    grid, times = request.grid, request.times
+    prep = prepare(grid, times, request.id, inputs, say)
+    nat = prep.nat
+    final = request.store
+    with store.writer_lock(final):
+        if remote.is_remote(final):
+            tmp: store.Target = remote.join(str(final), f"releases/{store.next_release_id(final)}")
+        else:
+            tmp = store.building_path(Path(final))
+        store.create(tmp, grid, times, nat.regions, prep.attrs)
+        store.write_national(tmp, nat.values, nat.rel_sigma)
+        with dask_client(request.scheduler) as client:
+            grid_sums = write_days(client, tmp, list(range(len(times))), prep, say)
+            check_complete(tmp, len(times))
+            worst = mass_gap(grid_sums, nat.values)
+            if worst > MASS_TOLERANCE:
+                raise BuildError(f"mass balance broken: grid and national totals differ by {worst:.2e} (relative); "
+                                 f"the unfinished store stays at {tmp} for inspection")
+            manifest = {"kind": "build", "days_added": day_ranges(times), "days_revised": [],
+                        "reason": "full build", "weights_digest": weights_digest(prep),
+                        "inputs": [{"path": f.path, "sha256": f.sha256} for f in prep.files]}
+            return store.seal(tmp, final, {"mass_balance_max_rel_gap": worst,
+                                           "fallback_regions": prep.weights.fallback_summary(nat.values)},
+                              manifest, before_publish=lambda cube: derive_layouts(cube, client, say))

@@ -1,8 +1,19 @@
-"""Cube stores on disk: create the template, write days, seal atomically.
+"""Cube stores: create the template, write days, seal atomically into a versioned release.
 
 A build writes into ``<store>.building`` and only a sealed store (status attribute
-``complete``) is moved to its final path, so a failed build never leaves a store that
-looks complete.  Layout (Zarr v3, one group):
+``complete``) is published, so a failed build never leaves a store that looks complete.
+
+Releases (see docs/scaling.md): every sealed cube is an immutable *release* directory
+``<store>.releases/<id>`` (ids ``r0001``, ``r0002``, ...) with a ``release.json`` manifest, and
+``<store>`` itself is a symlink to the current release, swapped atomically (``os.replace`` of a
+new symlink).  Path readers (xarray, zarr, the pyramid, the ``/zarr/`` file route) keep opening
+``<store>`` and see one whole release; a server that resolved the link keeps its release until
+it re-resolves.  Updates hard-link the unchanged day shards of the parent release, and zarr's
+local store writes by temp file + rename, so rewriting a shard never changes an older release.
+On object storage (``s3://bucket/prefix``) releases live under ``<prefix>/releases/<id>/`` and
+the pointer is the object ``<prefix>/CURRENT`` (one atomic PUT).
+
+Cube layout (Zarr v3, one group):
 
 - ``emissions``/``uncertainty`` (time, sector, lat, lon) float32, map chunks
   (1, 1, 45 deg, 45 deg) inside one shard per day (all sectors, whole grid), zstd 3;
@@ -12,9 +23,16 @@ looks complete.  Layout (Zarr v3, one group):
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import errno
+import fcntl
 import json
+import os
+import re
 import shutil
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +44,14 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
+from pipelines import remote
+
+Target = str | Path
+"""Where a cube lives: a local path or an object-store URL (``s3://bucket/prefix``)."""
+
+RELEASE_RE = re.compile(r"^r\d{4,9}$")
+MANIFEST = "release.json"
+RELEASE_ATTR = "carbonmap_release"
 
 
 class StoreError(RuntimeError):
@@ -78,57 +104,301 @@ def encoding(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> dict[str, dict[
     }
 
 
-def create(path: Path, grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequence[str],
+def zarr_store(target: Target, read_only: bool = False) -> Any:
+    """A zarr Store for a local path or an object-store URL."""
+    if remote.is_remote(target):
+        return remote.zarr_store(str(target), read_only=read_only)
+    return zarr.storage.LocalStore(Path(target), read_only=read_only)
+
+
+def open_group(target: Target, mode: str = "r+") -> zarr.Group:
+    return zarr.open_group(store=zarr_store(target, read_only=(mode == "r")), mode=mode, zarr_format=3)
+
+
+def create(path: Target, grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequence[str],
            attrs: dict[str, Any]) -> None:
     """Write the metadata and coordinates of an empty cube at ``path`` (replacing it)."""
-    if path.exists():
+    if remote.is_remote(path):
+        remote.delete_prefix(str(path))
+    elif Path(path).exists():
         shutil.rmtree(path)
     ds = template(grid, times, countries)
     ds.attrs.update(_jsonable(attrs))
     ds.attrs[cc.STATUS_ATTR] = cc.STATUS_BUILDING
-    ds.to_zarr(path, mode="w", compute=False, zarr_format=3, consolidated=False, encoding=encoding(grid))
+    ds.to_zarr(zarr_store(path), mode="w", compute=False, zarr_format=3, consolidated=False,
+               encoding=encoding(grid))
 
 
-def write_day(path: Path, index: int, emissions: np.ndarray, uncertainty: np.ndarray) -> None:
+def write_day(path: Target, index: int, emissions: np.ndarray, uncertainty: np.ndarray) -> None:
     """Write one day, all sectors: arrays (sector, lat, lon), kg CO2 day-1 cell-1 and relative 1-sigma."""
-    group = zarr.open_group(path, mode="r+")
+    group = open_group(path)
     group[cc.EMISSIONS_VAR][index] = emissions.astype(cc.EMISSIONS_DTYPE, copy=False)
     group[cc.UNCERTAINTY_VAR][index] = uncertainty.astype(np.float32, copy=False)
 
 
-def write_national(path: Path, national: np.ndarray, national_unc: np.ndarray) -> None:
+def write_national(path: Target, national: np.ndarray, national_unc: np.ndarray) -> None:
     """Write the national table, arrays (time, sector, country), kg CO2 day-1 and relative 1-sigma."""
-    group = zarr.open_group(path, mode="r+")
+    group = open_group(path)
     group[cc.NATIONAL_VAR][...] = national.astype(cc.NATIONAL_DTYPE, copy=False)
     group[cc.NATIONAL_UNC_VAR][...] = national_unc.astype(np.float32, copy=False)
 
 
-def seal(path: Path, final: Path, extra_attrs: dict[str, Any] | None = None) -> Path:
-    """Mark a finished build complete, consolidate metadata and move it to ``final`` atomically."""
+def releases_dir(final: Path) -> Path:
+    """The directory holding the immutable releases of the store ``final``."""
+    final = Path(final)
+    return final.with_name(final.name + ".releases")
+
+
+def validate_release_id(release: str) -> str:
+    """``release`` if it is a well-formed release id (``r0001``...); StoreError otherwise.
+
+    Release ids come from clients (``?release=``), so this check is what keeps them from
+    naming any other path."""
+    if not isinstance(release, str) or not RELEASE_RE.match(release):
+        raise StoreError(f"release {release!r} is not a release id; ids look like r0001 (see /datasets/<id>/releases)")
+    return release
+
+
+def current_release(final: Target) -> str | None:
+    """Id of the release ``final`` points at; None for a store without releases (or no store)."""
+    if remote.is_remote(final):
+        text = remote.read_text(str(final), "CURRENT")
+        return text.strip() if text else None
+    final = Path(final)
+    if not final.is_symlink():
+        return None
+    name = Path(os.readlink(final)).name
+    return name if RELEASE_RE.match(name) else None
+
+
+def release_ids(final: Target) -> list[str]:
+    """Ids of all sealed releases present (published or not), oldest first."""
+    if remote.is_remote(final):
+        names = remote.list_dirs(str(final), "releases")
+        return sorted(n for n in names if RELEASE_RE.match(n))
+    rel = releases_dir(Path(final))
+    if not rel.is_dir():
+        return []
+    return sorted(p.name for p in rel.iterdir() if RELEASE_RE.match(p.name) and (p / MANIFEST).exists())
+
+
+def next_release_id(final: Target) -> str:
+    """The next unused release id (counts staging and orphaned directories too)."""
+    if remote.is_remote(final):
+        names = remote.list_dirs(str(final), "releases")
+    else:
+        rel = releases_dir(Path(final))
+        names = [p.name for p in rel.iterdir()] if rel.is_dir() else []
+    nums = [int(m.group(1)) for n in names if (m := re.match(r"^r(\d{4,9})", n))]
+    return f"r{max(nums, default=0) + 1:04d}"
+
+
+def release_path(final: Target, release: str | None = None) -> Target:
+    """Where release ``release`` (default: the current one) of the store ``final`` lives."""
+    if remote.is_remote(final):
+        parts = str(final).rstrip("/").rsplit("/", 2)
+        if release is None and len(parts) == 3 and parts[1] == "releases" and RELEASE_RE.match(parts[2]):
+            return str(final)  # already a release prefix (what a Registry pins)
+        rid = validate_release_id(release) if release else current_release(final)
+        if rid is None:
+            raise StoreError(f"no carbonmap cube at {final} (no CURRENT release); build one with `carbonmap build`")
+        return remote.join(str(final), f"releases/{rid}")
+    final = Path(final)
+    if release is None:
+        return final
+    path = releases_dir(final) / validate_release_id(release)
+    if not (path / MANIFEST).exists():
+        known = ", ".join(release_ids(final)) or "none"
+        raise StoreError(f"store {final.name} has no release {release!r}; releases: {known}")
+    return path
+
+
+def read_manifest(release_dir: Target) -> dict[str, Any]:
+    """The ``release.json`` manifest of a release directory (or prefix)."""
+    try:
+        if remote.is_remote(release_dir):
+            text = remote.read_text(str(release_dir), MANIFEST)
+            if text is None:
+                raise FileNotFoundError(MANIFEST)
+        else:
+            text = (Path(release_dir) / MANIFEST).read_text()
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"cannot read the release manifest of {release_dir}: {exc}") from exc
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish(final: Path, release: str) -> None:
+    """Point ``final`` at release ``release`` atomically (a new symlink renamed over the old one).
+
+    A legacy store (a plain directory at ``final``, from before releases) is replaced; that one
+    migration is the only non-atomic step, as sealing was before releases existed."""
+    final = Path(final)
+    target = releases_dir(final) / validate_release_id(release)
+    if not (target / MANIFEST).exists():
+        raise StoreError(f"cannot publish {release}: {target} is not a sealed release")
+    for side_link, side_target in zip(sidecars(final), sidecars(target), strict=True):
+        if side_target.exists():
+            _swap_link(side_link, os.path.join(releases_dir(final).name, side_target.name))
+        elif side_link.is_symlink():
+            side_link.unlink()
+    _swap_link(final, os.path.join(releases_dir(final).name, release))
+    _fsync_dir(final.parent)
+
+
+def _swap_link(final: Path, relative_target: str) -> None:
+    """Make ``final`` a symlink to ``relative_target`` atomically (legacy directories replaced)."""
+    link = final.with_name(f".{final.name}.{uuid.uuid4().hex}.link")
+    os.symlink(relative_target, link)
+    if final.exists() and not final.is_symlink():
+        old = final.with_name(final.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        final.rename(old)
+        os.replace(link, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(link, final)
+
+
+@contextlib.contextmanager
+def writer_lock(final: Target) -> Iterator[None]:
+    """Hold the store's single-writer lock (``<store>.releases/.lock``) or fail at once.
+
+    flock is released by the kernel when the holder dies, so a SIGKILLed update never leaves a
+    stale lock.  Object stores: one writer by convention (run updates from one scheduler job)."""
+    if remote.is_remote(final):
+        yield
+        return
+    rel = releases_dir(Path(final))
+    rel.mkdir(parents=True, exist_ok=True)
+    with open(rel / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"another build or update is writing {final}; wait for it to finish") from exc
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def sidecars(cube: Path) -> list[Path]:
+    """Layout stores that live next to (not inside) a cube directory and belong to its release."""
+    try:
+        from pipelines.timeseries import timeseries_path
+    except ImportError:
+        return []
+    return [Path(timeseries_path(cube))]
+
+
+def seal(path: Target, final: Target, extra_attrs: dict[str, Any] | None = None,
+         manifest: dict[str, Any] | None = None,
+         before_publish: Callable[[Target], Any] | None = None) -> Target:
+    """Mark a finished cube complete, consolidate it and publish it as a new release of ``final``.
+
+    ``path`` is the staging cube (``building_path(final)`` or an update's staging directory);
+    ``manifest`` describes the release (``kind``, ``days_added``, ``days_revised``, ...; ``id``
+    and ``parent`` are filled in).  ``before_publish(path)`` runs on the complete but unpublished
+    cube (the derived layouts go there, so they are part of the same release).  Returns ``final``,
+    which now points at the new release."""
+    if remote.is_remote(final):
+        return _seal_remote(str(path), str(final), extra_attrs, manifest, before_publish)
+    path, final = Path(path), Path(final)
+    rel = releases_dir(final)
+    rel.mkdir(parents=True, exist_ok=True)
+    info = dict(manifest or {})
+    info.setdefault("id", next_release_id(final))
+    info.setdefault("parent", current_release(final))
+    info.setdefault("kind", "build")
+    info.setdefault("created", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     group = zarr.open_group(path, mode="r+")
     if extra_attrs:
         group.attrs.update(_jsonable(extra_attrs))
+    group.attrs[RELEASE_ATTR] = info["id"]
     group.attrs[cc.STATUS_ATTR] = cc.STATUS_COMPLETE
     zarr.consolidate_metadata(str(path))
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    path.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
+    info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))
+    if before_publish is not None:
+        layouts = before_publish(path)
+        if layouts:
+            info["layouts"] = layouts
+    _write_text_atomic(path / MANIFEST, json.dumps(_jsonable(info), indent=1))
+    dest = rel / info["id"]
+    if path != dest:
+        if dest.exists():
+            raise StoreError(f"release {info['id']} already exists at {dest}")
+        for side_src, side_dst in zip(sidecars(path), sidecars(dest), strict=True):
+            if side_src.exists():
+                side_src.rename(side_dst)
+        path.rename(dest)
+    _fsync_dir(rel)
+    publish(final, info["id"])
     return final
 
 
-def open_cube(path: Path) -> xr.Dataset:
-    """Open a sealed cube without Dask (numpy-backed lazy arrays); refuse unfinished stores."""
-    path = Path(path)
-    if not (path / "zarr.json").exists():
-        raise StoreError(f"no carbonmap cube at {path} (no zarr.json); build one with `carbonmap build`")
+def _seal_remote(path: str, final: str, extra_attrs: dict[str, Any] | None,
+                 manifest: dict[str, Any] | None, before_publish: Callable[[Target], Any] | None) -> str:
+    info = dict(manifest or {})
+    rid = path.rstrip("/").rsplit("/", 1)[-1]
+    info["id"] = validate_release_id(rid)
+    info.setdefault("parent", current_release(final))
+    info.setdefault("kind", "build")
+    info.setdefault("created", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    store_ = zarr_store(path)
+    group = zarr.open_group(store=store_, mode="r+")
+    if extra_attrs:
+        group.attrs.update(_jsonable(extra_attrs))
+    group.attrs[RELEASE_ATTR] = info["id"]
+    group.attrs[cc.STATUS_ATTR] = cc.STATUS_COMPLETE
+    zarr.consolidate_metadata(store_)
+    info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))
+    if before_publish is not None:
+        before_publish(path)
+    remote.write_text(path, MANIFEST, json.dumps(_jsonable(info), indent=1))
+    remote.write_text(final, "CURRENT", info["id"] + "\n")  # the commit: one atomic PUT
+    return final
+
+
+def open_cube(path: Target, release: str | None = None) -> xr.Dataset:
+    """Open a sealed cube without Dask (numpy-backed lazy arrays); refuse unfinished stores.
+
+    ``release`` pins a past release (default: the current one)."""
+    target = release_path(path, release)
+    if remote.is_remote(target):
+        text = remote.read_text(str(target), "zarr.json")
+        if text is None:
+            raise StoreError(f"no carbonmap cube at {target} (no zarr.json)")
+    else:
+        target = Path(target).resolve()
+        if not (target / "zarr.json").exists():
+            raise StoreError(f"no carbonmap cube at {path} (no zarr.json); build one with `carbonmap build`")
+        try:
+            text = (target / "zarr.json").read_text()
+        except OSError as exc:
+            raise StoreError(f"cannot read the cube metadata at {path}: {exc}") from exc
     try:
-        meta = json.loads((path / "zarr.json").read_text())
-    except (OSError, ValueError) as exc:
+        meta = json.loads(text)
+    except ValueError as exc:
         raise StoreError(f"cannot read the cube metadata at {path}: {exc}") from exc
     attrs = meta.get("attributes", {})
     if attrs.get(cc.STATUS_ATTR) != cc.STATUS_COMPLETE:
@@ -136,7 +406,7 @@ def open_cube(path: Path) -> xr.Dataset:
                          "re-run the build")
     if "carbonmap_dataset_id" not in attrs:
         raise StoreError(f"{path} was not built by carbonmap (no carbonmap_dataset_id)")
-    return xr.open_zarr(path, chunks=None, consolidated=True, zarr_format=3)
+    return xr.open_zarr(zarr_store(target, read_only=True), chunks=None, consolidated=True, zarr_format=3)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,0 +1,92 @@
+"""`carbonmap update`: appends as a new release, idempotent, revisions, hard-linked history.
+
+Real inputs, real Dask LocalCluster, a 10 degree grid and a few days so it stays fast."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from carbonmap import contract as cc
+from pipelines import releases, store
+from pipelines.build import BuildRequest, build
+from pipelines.consistency import check_store
+from pipelines.inputs import load_inputs
+from pipelines.update import UpdateError, UpdateRequest, update
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return load_inputs(cc.Grid(10.0))
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory: pytest.TempPathFactory, inputs):
+    path = tmp_path_factory.mktemp("upd") / "u.zarr"
+    build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 3), 10.0, path, "upd-10deg"), inputs=inputs)
+    first = update(UpdateRequest(path, dt.date(2024, 3, 5)), inputs=inputs)
+    return path, first
+
+
+def test_update_appends_days_as_a_new_release(updated) -> None:
+    path, result = updated
+    assert result.release == "r0002" and result.parent == "r0001"
+    assert result.days_added == ("2024-03-04", "2024-03-05") and result.days_revised == ()
+    ds = store.open_cube(path)
+    assert ds.sizes["time"] == 5 and ds.attrs[store.RELEASE_ATTR] == "r0002"
+    report = check_store(path)
+    assert report.ok, report.problems
+    assert report.days == 5 and report.max_rel_gap < 1e-6
+    assert store.open_cube(path, "r0001").sizes["time"] == 3  # the old release is intact
+
+
+def test_unchanged_days_are_hard_links_to_the_parent(updated) -> None:
+    path, _ = updated
+    rel = store.releases_dir(path)
+    shard = Path(cc.EMISSIONS_VAR) / "c" / "0" / "0" / "0" / "0"
+    assert os.stat(rel / "r0001" / shard).st_ino == os.stat(rel / "r0002" / shard).st_ino
+    assert not (rel / "r0002" / "progress").exists() and not (rel / "r0002" / "plan.json").exists()
+
+
+def test_update_twice_changes_nothing(updated, inputs) -> None:
+    path, _ = updated
+    again = update(UpdateRequest(path, dt.date(2024, 3, 5)), inputs=inputs)
+    assert again.release is None and not again.changed and again.parent == "r0002"
+    assert store.current_release(path) == "r0002" and store.release_ids(path) == ["r0001", "r0002"]
+
+
+def test_better_inputs_revise_past_days_in_a_new_release(updated, inputs) -> None:
+    path, _ = updated
+    gcb = inputs.gcb.copy()
+    sel = (gcb["iso3"] == "DEU") & (gcb["year"] == 2024)
+    assert sel.any()
+    gcb.loc[sel, "total"] *= 1.10  # a revised inventory for Germany
+    better = dataclasses.replace(inputs, gcb=gcb)
+    res = update(UpdateRequest(path, dt.date(2024, 3, 5)), inputs=better)
+    assert res.release == "r0003" and res.days_added == () and len(res.days_revised) == 5
+    assert check_store(path).ok
+    d = releases.diff(path, "r0002", "r0003")
+    assert set(d.table["country"]) == {"DEU"} and d.total_change_t > 0
+    hist = releases.list_releases(path)
+    assert [h.id for h in hist] == ["r0003", "r0002", "r0001"]
+    assert hist[0].days_revised == [["2024-03-01", "2024-03-05"]]
+    old = store.open_cube(path, "r0002")[cc.NATIONAL_VAR].sel(country="DEU").sum().item()
+    new = store.open_cube(path)[cc.NATIONAL_VAR].sel(country="DEU").sum().item()
+    # +10% on the annual total; the temporal disaggregation may shift it between months of the year
+    assert old * 1.02 < new < old * 1.25
+    fra_old = store.open_cube(path, "r0002")[cc.NATIONAL_VAR].sel(country="FRA").values
+    np.testing.assert_array_equal(store.open_cube(path)[cc.NATIONAL_VAR].sel(country="FRA").values, fra_old)
+    # the grid moved with the national totals: mass is conserved in the revised release
+    em_new = np.asarray(store.open_cube(path)[cc.EMISSIONS_VAR].values, dtype=np.float64).sum()
+    em_old = np.asarray(store.open_cube(path, "r0002")[cc.EMISSIONS_VAR].values, dtype=np.float64).sum()
+    assert em_new - em_old == pytest.approx((new - old), rel=1e-4)
+
+
+def test_update_needs_a_built_store(tmp_path: Path) -> None:
+    with pytest.raises(UpdateError, match="carbonmap build"):
+        update(UpdateRequest(tmp_path / "none.zarr", dt.date(2024, 3, 5)))
