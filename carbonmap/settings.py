@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(None, description="address of a Dask scheduler; None = LocalCluster")
     dask_workers: int = Field(2, ge=1, description="LocalCluster worker processes")
     dask_threads_per_worker: int = Field(1, ge=1)
+    dask_processes: bool = Field(True, description="LocalCluster workers as processes (False: threads in the "
+                                 "calling process, which starts in well under a second; for small grids and tests)")
     dask_memory_limit: str = Field("6GB", description="per LocalCluster worker")
 
     host: str = "127.0.0.1"
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
     max_vertices: int = Field(20000, description="most vertices in a posted geometry")
     max_cells_days: int = Field(2_000_000_000, description="most grid cells x days one query may touch")
     max_body_bytes: int = Field(5_000_000, description="largest request body")
+    max_release_diff_rows: int = Field(100_000, ge=1,
+                                       description="changed (day, sector, country) rows one release diff may return")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint for s3:// stores (None = AWS)")
     s3_region: str | None = Field(None, description="S3 region for s3:// stores")
     s3_access_key_id: str | None = Field(None, description="S3 key id (None = standard AWS credential chain)")

@@ -21,6 +21,20 @@ Units: ``molec/cm2`` (and spellings) or ``10^15molec/cm2``.  The R export labels
 are converted to **mol m-2** (TROPOMI's unit: molec cm-2 / 6.02214e19) and must then lie in
 :data:`MOL_M2_RANGE` (typical NO2 columns), else the units are wrong.
 
+**Daily granules** as GES DISC delivers them (``OMI-Aura_L3-OMNO2d_YYYYmMMDD_v003-<production>.he5``,
+HDF-EOS5; layout in :mod:`ingest.omi_fixture`) are read by :func:`read_omno2d_he5`: the
+**cloud-screened tropospheric column** ``HDFEOS/GRIDS/ColumnAmountNO2/Data Fields/
+ColumnAmountNO2TropCloudScreened`` (float32, ``_FillValue``/``MissingValue`` -1.2676506e30 -> missing,
+``value * ScaleFactor + Offset``), checked against the grid attributes (``Projection`` Geographic,
+``GridSpacing`` x ``NumberOfLongitudesInGrid``/``NumberOfLatitudesInGrid`` = ``GridSpan``, 1440 x 720)
+and StructMetadata.0 (row 0 = south), dated by ``FILE_ATTRIBUTES`` ``GranuleYear/Month/Day`` (and
+the file name, which must agree).  :func:`to_grid` averages it onto any carbonmap grid by exact
+area weighting of the valid 0.25 degree cells (:func:`ingest.hdfeos.area_mean`), and adds
+``no2_valid_fraction`` (valid area / cell area).  Negative tropospheric columns (retrieval noise)
+are kept: dropping them would bias clean-area means high.  With a climatology file, each granule's
+field is the climatology's own (the shipped one is ``ColumnAmountNO2CloudScreened``, the total
+column), so that the anomaly compares like with like, on the climatology's grid.
+
 Caveat: the monthly file's ``long_name`` says "Tropospheric Cloud Screened NO2" while the climatology is
 OMNO2d's *total* cloud-screened column; their magnitudes over the box agree (Jan 2020 box mean
 3.79e15 vs the Jan climatology 3.63e15 molec cm-2), so both are read as the same quantity and the
@@ -30,6 +44,7 @@ anomaly is ``no2 - no2_climatology`` of the same calendar month (``no2_anomaly_r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -40,6 +55,7 @@ import xarray as xr
 
 from carbonmap.contract import Grid
 from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.hdfeos import area_mean, attr, is_hdfeos, open_hdf5, read_array, read_struct_metadata, require
 
 MONTHLY_FILE = "satellite/no2/romania_OMI-Aura_L3-OMNO2d_monthly.nc"
 CLIMATOLOGY_FILE = "satellite/no2/romania_OMI-Aura_L3-OMNO2d_ymonmean_2015_2019.nc4"
@@ -52,6 +68,15 @@ _UNIT_SCALE = {"molec/cm2": 1.0, "molec cm-2": 1.0, "molecules/cm2": 1.0, "molec
                "10^15molec/cm2": 1e15, "10^15 molec/cm2": 1e15, "1e15 molec cm-2": 1e15}
 GES_DISC_URL = ("https://acdisc.gesdisc.eosdis.nasa.gov/data/Aura_OMI_Level3/OMNO2d.003/{year}/"
                 "OMI-Aura_L3-OMNO2d_{year}m{month:02d}{day:02d}_v003-<production time>.he5")
+
+HE5_GRID = "HDFEOS/GRIDS/ColumnAmountNO2"
+HE5_FIELD = "ColumnAmountNO2TropCloudScreened"
+"""The field read from a daily granule: tropospheric column, cloud fraction < 30 %."""
+HE5_FIELDS = ("ColumnAmountNO2TropCloudScreened", "ColumnAmountNO2Trop", "ColumnAmountNO2CloudScreened",
+              "ColumnAmountNO2")
+HE5_SHAPE = (720, 1440)
+HE5_RES = 0.25
+_HE5_NAME = re.compile(r"OMNO2d_(\d{4})m(\d{2})(\d{2})_")
 
 INFO = SourceInfo(
     name="omi",
@@ -190,6 +215,129 @@ def read_omno2d(path: Path) -> xr.DataArray:
                "multiplication_factor_to_convert_to_molecules_percm2": MOLEC_CM2_PER_MOL_M2, **grid.to_attrs()})
 
 
+def _day_of(h5, path: Path) -> pd.Timestamp:
+    fa = h5.get("HDFEOS/ADDITIONAL/FILE_ATTRIBUTES", None)
+    from_attrs = None
+    if fa is not None and all(attr(fa, k) is not None for k in ("GranuleYear", "GranuleMonth", "GranuleDay")):
+        try:
+            from_attrs = pd.Timestamp(int(attr(fa, "GranuleYear")), int(attr(fa, "GranuleMonth")),
+                                      int(attr(fa, "GranuleDay")))
+        except (TypeError, ValueError) as e:
+            raise IngestError(f"{path.name}: unreadable GranuleYear/Month/Day: {e}") from e
+    m = _HE5_NAME.search(path.name)
+    from_name = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    if from_attrs is not None and from_name is not None and from_attrs != from_name:
+        raise IngestError(f"{path.name}: the name says {from_name:%Y-%m-%d} but FILE_ATTRIBUTES say "
+                          f"{from_attrs:%Y-%m-%d}")
+    day = from_attrs if from_attrs is not None else from_name
+    if day is None:
+        raise IngestError(f"{path.name}: no date (no FILE_ATTRIBUTES GranuleYear/Month/Day and no "
+                          f"OMNO2d_YYYYmMMDD in the name)")
+    return day
+
+
+def _parse_pair(text: str, n: int, what: str, name: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(v) for v in str(text).strip().strip("()").split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != n:
+        raise IngestError(f"{name}: grid attribute {what}={text!r} is not {n} numbers")
+    return vals
+
+
+def read_omno2d_he5(path: Path, field: str = HE5_FIELD) -> xr.DataArray:
+    """One daily OMNO2d granule -> ``no2(time=1, lat=720, lon=1440)`` mol m-2 float64, north-up, NaN = fill."""
+    path = Path(path)
+    with open_hdf5(path, "OMI OMNO2d") as h5:
+        grid = require(h5, HE5_GRID, path.name, "OMNO2d")
+        fields = require(h5, f"{HE5_GRID}/Data Fields", path.name, "OMNO2d")
+        if field not in fields:
+            raise IngestError(f"{path.name}: no {field} in {HE5_GRID}/Data Fields (found {sorted(fields)}); "
+                              f"OMNO2d v003 granules have it")
+        ds = fields[field]
+        proj = str(attr(grid, "Projection", ""))
+        if proj and proj.lower() != "geographic":
+            raise IngestError(f"{path.name}: Projection={proj!r}; OMNO2d is on a Geographic 0.25 degree grid")
+        nlon, nlat = attr(grid, "NumberOfLongitudesInGrid"), attr(grid, "NumberOfLatitudesInGrid")
+        if nlon is None or nlat is None:
+            raise IngestError(f"{path.name}: {HE5_GRID} lacks NumberOfLongitudesInGrid/NumberOfLatitudesInGrid")
+        dy, dx = _parse_pair(attr(grid, "GridSpacing", ""), 2, "GridSpacing", path.name)
+        w, e, s, n = _parse_pair(attr(grid, "GridSpan", ""), 4, "GridSpan", path.name)
+        if (int(nlat), int(nlon)) != HE5_SHAPE or not (math.isclose(dx, HE5_RES) and math.isclose(dy, HE5_RES)):
+            raise IngestError(f"{path.name}: grid is {nlat} x {nlon} cells of {dy} x {dx} degrees; OMNO2d is "
+                              f"{HE5_SHAPE[0]} x {HE5_SHAPE[1]} cells of {HE5_RES} degree")
+        if not (math.isclose(dx * int(nlon), e - w) and math.isclose(dy * int(nlat), n - s)):
+            raise IngestError(f"{path.name}: GridSpacing x cells does not span GridSpan {(w, e, s, n)}")
+        if ds.shape != (int(nlat), int(nlon)):
+            raise IngestError(f"{path.name}: {field} has shape {ds.shape} but the grid attributes say "
+                              f"{int(nlat)} x {int(nlon)} (YDim, XDim)")
+        if ds.dtype.kind != "f":
+            raise IngestError(f"{path.name}: {field} is {ds.dtype}; OMNO2d fields are float32")
+        north_up = False  # OMI L3 grids: origin at lower left (row 0 = -89.875)
+        sm = read_struct_metadata(h5, path.name).get("ColumnAmountNO2")
+        if sm is not None:
+            if (sm.ydim, sm.xdim) != ds.shape:
+                raise IngestError(f"{path.name}: StructMetadata.0 says YDim={sm.ydim}, XDim={sm.xdim} but {field} "
+                                  f"is {ds.shape}")
+            north_up = sm.north_up
+        units = str(attr(ds, "Units", attr(ds, "units", ""))).strip()
+        if units not in _UNIT_SCALE:
+            raise IngestError(f"{path.name}: {field} has Units {units!r}; expected molec/cm2")
+        fills = [v for v in (attr(ds, "_FillValue"), attr(ds, "MissingValue"), ds.fillvalue) if v is not None]
+        scale = float(attr(ds, "ScaleFactor", 1.0))
+        offset = float(attr(ds, "Offset", 0.0))
+        raw = read_array(ds, path.name).astype(np.float64)
+        title = str(attr(ds, "Title", field))
+        day = _day_of(h5, path)
+        synthetic = str(attr(h5, "carbonmap_synthetic", "false")) == "true"
+    bad = ~np.isfinite(raw)
+    for fv in fills:
+        bad |= np.isclose(raw, float(fv), rtol=1e-6)
+    molec = np.where(bad, np.nan, raw * scale + offset) * _UNIT_SCALE[units]
+    mol = molec / MOLEC_CM2_PER_MOL_M2
+    if not np.isfinite(mol).any():
+        raise IngestError(f"{path.name}: {field} holds no valid values")
+    med = float(np.nanmedian(np.abs(mol)))
+    if not MOL_M2_RANGE[0] <= med <= MOL_M2_RANGE[1]:
+        raise IngestError(f"{path.name}: median |NO2 column| {med:.3g} mol m-2 is implausible; wrong units or "
+                          f"ScaleFactor?")
+    if not north_up:
+        mol = mol[::-1]
+    g = Grid(HE5_RES)
+    return xr.DataArray(
+        mol[None], dims=("time", "lat", "lon"), coords={"time": [day.to_datetime64()], "lat": g.lat, "lon": g.lon},
+        name="no2",
+        attrs={"units": "mol m-2", "long_name": f"OMI OMNO2d NO2 column ({title})", "source_variable": field,
+               "source_units": units, "source_file": path.name, "synthetic": str(synthetic).lower(),
+               "multiplication_factor_to_convert_to_molecules_percm2": MOLEC_CM2_PER_MOL_M2, **g.to_attrs()})
+
+
+def to_grid(no2: xr.DataArray, grid: Grid) -> xr.Dataset:
+    """``no2(time, lat, lon)`` on a regular lat/lon grid -> area-weighted mean on ``grid`` (float32), plus
+    ``no2_valid_fraction`` (valid source area / cell area, 1)."""
+    src = Grid.from_coords(no2["lat"].values, no2["lon"].values)
+    r = src.resolution
+    lat_edges = src.north - np.arange(src.nlat + 1) * r
+    lon_edges = src.west + np.arange(src.nlon + 1) * r
+    means, fracs = [], []
+    for t in range(no2.sizes["time"]):
+        v = no2.isel(time=t).values
+        m, f = area_mean(v, np.isfinite(v), lat_edges, lon_edges, grid)
+        means.append(m.astype(np.float32))
+        fracs.append(f.astype(np.float32))
+    coords = {"time": no2["time"].values, "lat": grid.lat, "lon": grid.lon}
+    attrs = {k: v for k, v in no2.attrs.items() if not k.startswith("grid_")}
+    out = xr.Dataset({
+        "no2": xr.DataArray(np.stack(means), dims=("time", "lat", "lon"), coords=coords,
+                            attrs={**attrs, "cell_methods": "area: mean (area-weighted, valid cells)",
+                                   **grid.to_attrs()}),
+        "no2_valid_fraction": xr.DataArray(np.stack(fracs), dims=("time", "lat", "lon"), coords=coords,
+                                           attrs={"units": "1", "long_name": "valid source area / cell area"}),
+    })
+    return out
+
+
 def with_anomaly(monthly: xr.DataArray, climatology: xr.DataArray) -> xr.Dataset:
     """``no2``, ``no2_climatology`` (same calendar month), ``no2_anomaly`` (mol m-2), ``no2_anomaly_relative`` (1)."""
     if monthly.sizes["lat"] != climatology.sizes["lat"] or monthly.sizes["lon"] != climatology.sizes["lon"] or \
@@ -226,6 +374,10 @@ class OMIAdapter(BaseAdapter):
 
     info = INFO
 
+    grid: Grid | None = None
+    """Target grid of daily .he5 granules; None = OMNO2d's own global 0.25 degree grid (or, with a
+    climatology file, the climatology's grid)."""
+
     def download(self, start: date, end: date) -> list[Path]:
         """Daily OMNO2d granules (HDF-EOS5 ``.he5``, named like GES_DISC_URL) found in NASA CMR, fetched from
         GES DISC with ``Settings.earthdata_token``, MD5-checked, cached."""
@@ -240,6 +392,11 @@ class OMIAdapter(BaseAdapter):
             raise IngestError("no OMI monthly file given (climatology files are recognised by 'ymonmean' in the name)")
         if len(clim_paths) > 1:
             raise IngestError("give at most one OMI climatology file")
+        daily = [p for p in obs_paths if is_hdfeos(p)]
+        if daily:
+            if len(daily) != len(obs_paths):
+                raise IngestError("give either daily OMNO2d .he5 granules or monthly files, not both")
+            return self._read_daily(daily, clim_paths[0] if clim_paths else None)
         obs = xr.concat([read_omno2d(p) for p in obs_paths], dim="time")
         if pd.Index(obs["time"].values).has_duplicates:
             raise IngestError("OMI: the monthly files overlap (duplicate month)")
@@ -248,10 +405,32 @@ class OMIAdapter(BaseAdapter):
             return obs.to_dataset()
         return with_anomaly(obs, read_omno2d(clim_paths[0]))
 
+    def _read_daily(self, paths: Sequence[Path], clim_path: Path | None) -> xr.Dataset:
+        clim = read_omno2d(clim_path) if clim_path is not None else None
+        grid = self.grid or (Grid.from_coords(clim["lat"].values, clim["lon"].values) if clim is not None
+                             else Grid(HE5_RES))
+        # the anomaly compares like with like: read the climatology's own OMNO2d field from each granule
+        field = str(clim.attrs.get("source_variable")) if clim is not None else HE5_FIELD
+        if field not in HE5_FIELDS:
+            field = HE5_FIELD
+        days = [to_grid(read_omno2d_he5(p, field), grid) for p in paths]
+        ds = xr.concat(days, dim="time", combine_attrs="drop_conflicts")
+        if pd.Index(ds["time"].values).has_duplicates:
+            raise IngestError("OMI: two granules of the same day")
+        ds = ds.sortby("time")
+        ds.attrs["synthetic"] = str(any(d["no2"].attrs.get("synthetic") == "true" for d in days)).lower()
+        ds["no2"].attrs["synthetic"] = ds.attrs["synthetic"]
+        if clim is None:
+            return ds
+        out = with_anomaly(ds["no2"], clim)
+        out["no2_valid_fraction"] = ds["no2_valid_fraction"]
+        out.attrs.update(ds.attrs)
+        return out
+
     def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
         if "no2" not in data or data["no2"].attrs.get("units") != "mol m-2":
             raise IngestError("OMI dataset must hold no2 in mol m-2")
         if tuple(data["no2"].dims) != ("time", "lat", "lon"):
             raise IngestError(f"OMI no2 dims must be (time, lat, lon), got {data['no2'].dims}")
         if pd.Index(data["time"].values).has_duplicates:
-            raise IngestError("OMI dataset has duplicate months")
+            raise IngestError("OMI dataset has duplicate times")

@@ -16,6 +16,18 @@ rotation, 1/240 degree pixels), dtype/nodata/scale, and returns ``radiance(lat, 
 nW cm-2 sr-1 with NaN for fill.  :func:`to_grid` averages it onto a carbonmap
 :class:`~carbonmap.contract.Grid` (mean radiance of the valid pixels whose centres fall in a cell).
 
+**Raw VNP46A2 tiles** as LAADS delivers them (``VNP46A2.AYYYYDDD.hXXvYY.001.<production>.h5``, HDF-EOS5;
+layout in :mod:`ingest.viirs_fixture`) are read by :func:`read_vnp46a2_h5`: the layer
+``HDFEOS/GRIDS/VNP_Grid_DNB/Data Fields/DNB_BRDF-Corrected_NTL`` (uint16, ``_FillValue`` 65535 ->
+missing, ``value * scale_factor + add_offset``, units nW/(cm2 sr)) **masked by
+Mandatory_Quality_Flag**: 0 (high-quality persistent) and 1 (high-quality ephemeral) are kept, 2
+(poor quality, cloud contamination) and 255 (no retrieval) dropped, as the Black Marble User Guide
+defines them.  The tile must be 2400 x 2400 pixels of 15 arc-seconds; its bounds come from the root
+attributes ``West/East/North/SouthBoundingCoord`` (else the grid group's, else StructMetadata.0's
+corners) and must match the ``hXXvYY`` of the name.  :func:`to_grid` averages onto a carbonmap grid
+with exact area weights (:func:`ingest.hdfeos.area_mean`); the h5 path adds a ``time`` dim (the
+day of the tile) and ``radiance_valid_fraction``.
+
 No VIIRS GeoTIFF ships in ``data/`` (only the NASA city-lights *picture*, read by
 :mod:`ingest.night_lights` as a labelled proxy); :func:`make_vnp46a2_fixture` writes a tile in the
 exact VNP46A2 layout with SYNTHETIC radiances (tag ``carbonmap_synthetic=true``).
@@ -29,10 +41,12 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from carbonmap.contract import Grid
 from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.hdfeos import area_mean, attr, is_hdfeos, open_hdf5, read_array, read_struct_metadata, require
 
 PIXEL_DEG = 1.0 / 240.0
 """15 arc-seconds, the VIIRS DNB L3 grid spacing."""
@@ -42,21 +56,30 @@ VNP46A2_SCALE = 0.1
 RADIANCE_UNITS = "nW cm-2 sr-1"
 MAX_RADIANCE = 1.0e5
 """nW cm-2 sr-1; larger values mean an unscaled or wrong band (gas flares peak near 1e4)."""
+H5_GRID = "HDFEOS/GRIDS/VNP_Grid_DNB"
+H5_BAND = "DNB_BRDF-Corrected_NTL"
+H5_QF = "Mandatory_Quality_Flag"
+QF_KEEP = (0, 1)
+"""Mandatory_Quality_Flag values kept: 0 high-quality persistent, 1 high-quality ephemeral lights."""
+TILE_PIXELS = 2400
+H5_UNITS = ("nW/(cm2 sr)", "nW/(cm2.sr)", "nW/cm2/sr", "nW cm-2 sr-1", "nW_per_cm2_per_sr", "nWatts/(cm^2 sr)")
 LAADS_URL = ("https://ladsweb.modaps.eosdis.nasa.gov/archive/allData/5000/VNP46A2/{year}/{doy:03d}/"
              "VNP46A2.A{year}{doy:03d}.h{h:02d}v{v:02d}.001.<production time>.h5")
 
 INFO = SourceInfo(
     name="viirs",
-    title="VIIRS DNB night lights GeoTIFF (NASA Black Marble VNP46A2 tiles / EOG annual VNL v2)",
+    title="VIIRS DNB night lights (NASA Black Marble VNP46A2 .h5 tiles or GeoTIFF exports / EOG annual VNL v2)",
     kind="satellite",
     licence="NASA Black Marble: public (LAADS DAAC); EOG VNL: CC-BY-4.0 (Elvidge et al. 2021)",
     url="https://blackmarble.gsfc.nasa.gov/",
     shipped=(),
     real=False,
-    note="no GeoTIFF ships; reader tested on a format-exact SYNTHETIC VNP46A2 tile (ingest.viirs.make_vnp46a2_fixture)",
+    note="nothing ships; readers (raw VNP46A2 .h5 tiles and GeoTIFF exports) tested on format-exact SYNTHETIC "
+         "tiles (ingest.viirs_fixture.make_vnp46a2_h5, ingest.viirs.make_vnp46a2_fixture)",
 )
 
 _TILE_RE = re.compile(r"\.h(\d{2})v(\d{2})\.")
+_DAY_RE = re.compile(r"VNP46A2\.A(\d{4})(\d{3})\.")
 
 
 def tile_origin(h: int, v: int) -> tuple[float, float]:
@@ -139,20 +162,129 @@ def read_night_lights(path: Path) -> xr.DataArray:
                "source_file": path.name, "synthetic": str(synthetic).lower()})
 
 
-def to_grid(radiance: xr.DataArray, grid: Grid) -> xr.DataArray:
-    """Mean radiance of the valid pixels per cell of ``grid`` (NaN where none), float32, dims (lat, lon)."""
-    lat2, lon2 = np.meshgrid(radiance["lat"].values, radiance["lon"].values, indexing="ij")
-    v = radiance.values.ravel()
-    row, col = grid.cell_index(lon2.ravel(), lat2.ravel())
-    ok = (row >= 0) & np.isfinite(v)
-    flat = row[ok] * grid.nlon + col[ok]
-    n = grid.nlat * grid.nlon
-    s = np.bincount(flat, weights=v[ok].astype(np.float64), minlength=n)
-    c = np.bincount(flat, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (s / c).astype(np.float32).reshape(grid.shape)
-    return xr.DataArray(mean, dims=("lat", "lon"), coords={"lat": grid.lat, "lon": grid.lon}, name="radiance",
-                        attrs={**radiance.attrs, "cell_methods": "area: mean (valid pixels)", **grid.to_attrs()})
+def _tile_bounds(h5, path: Path) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of a VNP46A2 tile: root attributes, else grid group, else StructMetadata."""
+    keys = ("WestBoundingCoord", "SouthBoundingCoord", "EastBoundingCoord", "NorthBoundingCoord")
+    for obj in (h5, h5[H5_GRID]):
+        vals = [attr(obj, k) for k in keys]
+        if all(v is not None for v in vals):
+            try:
+                return tuple(float(v) for v in vals)  # type: ignore[return-value]
+            except (TypeError, ValueError):
+                raise IngestError(f"{path.name}: unreadable tile bounds {vals}") from None
+    sm = read_struct_metadata(h5, path.name).get("VNP_Grid_DNB")
+    if sm is None:
+        raise IngestError(f"{path.name}: no tile bounds (no WestBoundingCoord.. attributes, no VNP_Grid_DNB in "
+                          f"StructMetadata.0)")
+    return sm.bounds_deg()
+
+
+def _tile_day(h5, path: Path) -> pd.Timestamp:
+    m = _DAY_RE.search(path.name)
+    if m:
+        return pd.Timestamp(int(m.group(1)), 1, 1) + pd.Timedelta(days=int(m.group(2)) - 1)
+    d = attr(h5, "RangeBeginningDate")
+    if d:
+        try:
+            return pd.Timestamp(str(d)[:10])
+        except ValueError:
+            pass
+    raise IngestError(f"{path.name}: no date (no AYYYYDDD in the name, no RangeBeginningDate attribute)")
+
+
+def read_vnp46a2_h5(path: Path, band: str = H5_BAND) -> xr.DataArray:
+    """One raw VNP46A2 tile -> ``radiance(time=1, lat=2400, lon=2400)`` float32 nW cm-2 sr-1, north-up,
+    NaN where fill or Mandatory_Quality_Flag is not 0/1."""
+    path = Path(path)
+    with open_hdf5(path, "VNP46A2") as h5:
+        require(h5, H5_GRID, path.name, "VNP46A2")
+        fields = require(h5, f"{H5_GRID}/Data Fields", path.name, "VNP46A2")
+        for name in (band, H5_QF):
+            if name not in fields:
+                raise IngestError(f"{path.name}: no {name} in {H5_GRID}/Data Fields (found {sorted(fields)})")
+        ds, qf = fields[band], fields[H5_QF]
+        if ds.shape != (TILE_PIXELS, TILE_PIXELS) or qf.shape != ds.shape:
+            raise IngestError(f"{path.name}: {band} is {ds.shape}, {H5_QF} {qf.shape}; a VNP46A2 tile is "
+                              f"{TILE_PIXELS} x {TILE_PIXELS} pixels of 15 arc-seconds")
+        if ds.dtype != np.uint16:
+            raise IngestError(f"{path.name}: {band} is {ds.dtype}; collection-001 VNP46A2 radiances are uint16")
+        units = str(attr(ds, "units", attr(ds, "Units", ""))).strip()
+        if units not in H5_UNITS:
+            raise IngestError(f"{path.name}: {band} has units {units!r}; expected nW/(cm2 sr)")
+        west, south, east, north = _tile_bounds(h5, path)
+        fill = attr(ds, "_FillValue", ds.fillvalue)
+        scale = float(attr(ds, "scale_factor", VNP46A2_SCALE))
+        offset = float(attr(ds, "add_offset", 0.0))
+        raw = read_array(ds, path.name)
+        flag = read_array(qf, path.name)
+        day = _tile_day(h5, path)
+        synthetic = str(attr(h5, "carbonmap_synthetic", "false")) == "true"
+    if not (np.isclose((east - west) / TILE_PIXELS, PIXEL_DEG) and np.isclose((north - south) / TILE_PIXELS,
+                                                                                PIXEL_DEG)):
+        raise IngestError(f"{path.name}: tile bounds {(west, south, east, north)} are not 10 x 10 degrees")
+    m = _TILE_RE.search(path.name)
+    if m:
+        w0, n0 = tile_origin(int(m.group(1)), int(m.group(2)))
+        if not (np.isclose(w0, west) and np.isclose(n0, north)):
+            raise IngestError(f"{path.name}: the name says tile h{m.group(1)}v{m.group(2)} (west {w0}, north {n0}) "
+                              f"but the bounds attributes say west {west}, north {north}")
+    keep = np.isin(flag, QF_KEEP) & (raw != np.uint16(fill))
+    rad = np.where(keep, raw.astype(np.float32) * np.float32(scale) + np.float32(offset), np.float32(np.nan))
+    valid = rad[keep]
+    if valid.size and float(valid.max()) > MAX_RADIANCE:
+        raise IngestError(f"{path.name}: radiance up to {valid.max():.3g} {RADIANCE_UNITS}; wrong scale_factor "
+                          f"({scale})")
+    lat = north - (np.arange(TILE_PIXELS) + 0.5) * PIXEL_DEG
+    lon = west + (np.arange(TILE_PIXELS) + 0.5) * PIXEL_DEG
+    return xr.DataArray(
+        rad[None], dims=("time", "lat", "lon"), coords={"time": [day.to_datetime64()], "lat": lat, "lon": lon},
+        name="radiance",
+        attrs={"units": RADIANCE_UNITS, "long_name": "VIIRS DNB night-time radiance (BRDF-corrected, MQF 0/1)",
+               "source_band": band, "quality_kept": "Mandatory_Quality_Flag in (0, 1)", "scale_factor_applied": scale,
+               "nodata": int(fill), "source_file": path.name, "synthetic": str(synthetic).lower(),
+               "tile_bounds": [west, south, east, north]})
+
+
+def _pixel_edges(radiance: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
+    lat = radiance["lat"].values.astype(np.float64)
+    lon = radiance["lon"].values.astype(np.float64)
+    # the step from the ends, not from neighbours (lat[1] - lat[0] loses 12 digits to cancellation)
+    dlat = (lat[-1] - lat[0]) / (lat.size - 1) if lat.size > 1 else -PIXEL_DEG
+    dlon = (lon[-1] - lon[0]) / (lon.size - 1) if lon.size > 1 else PIXEL_DEG
+    lat_edges = lat[0] - dlat / 2 + np.arange(lat.size + 1) * dlat
+    lon_edges = lon[0] - dlon / 2 + np.arange(lon.size + 1) * dlon
+    return lat_edges, lon_edges
+
+
+def to_grid(radiance: xr.DataArray, grid: Grid, *, with_fraction: bool = False) -> xr.DataArray | xr.Dataset:
+    """Area-weighted mean radiance of the valid pixels per cell of ``grid`` (NaN where none), float32.
+
+    ``radiance`` has dims (lat, lon) or (time, lat, lon); the result keeps them.  With ``with_fraction``
+    a Dataset with ``radiance`` and ``radiance_valid_fraction`` (valid area / cell area) is returned.
+    """
+    lat_edges, lon_edges = _pixel_edges(radiance)
+    stack = radiance.values if "time" in radiance.dims else radiance.values[None]
+    means, fracs = [], []
+    for v in stack:
+        m, f = area_mean(v, np.isfinite(v), lat_edges, lon_edges, grid)
+        means.append(m.astype(np.float32))
+        fracs.append(f.astype(np.float32))
+    coords: dict = {"lat": grid.lat, "lon": grid.lon}
+    dims: tuple[str, ...] = ("lat", "lon")
+    mean, frac = np.stack(means), np.stack(fracs)
+    if "time" in radiance.dims:
+        coords["time"] = radiance["time"].values
+        dims = ("time", "lat", "lon")
+    else:
+        mean, frac = mean[0], frac[0]
+    attrs = {k: v for k, v in radiance.attrs.items() if k != "tile_bounds"}
+    out = xr.DataArray(mean, dims=dims, coords=coords, name="radiance",
+                       attrs={**attrs, "cell_methods": "area: mean (area-weighted, valid pixels)",
+                              **grid.to_attrs()})
+    if not with_fraction:
+        return out
+    return xr.Dataset({"radiance": out, "radiance_valid_fraction": xr.DataArray(
+        frac, dims=dims, coords=coords, attrs={"units": "1", "long_name": "valid pixel area / cell area"})})
 
 
 def make_vnp46a2_fixture(out_dir: Path, *, year: int = 2022, doy: int = 97, h: int = 18, v: int = 4,
@@ -203,8 +335,7 @@ class VIIRSAdapter(BaseAdapter):
 
     def download(self, start: date, end: date) -> list[Path]:
         """VNP46A2 tiles (HDF5 ``.h5``, named like LAADS_URL) found in NASA CMR, fetched from LAADS DAAC with
-        ``Settings.earthdata_token``, checksum-checked, cached.  :meth:`read` takes GeoTIFF: convert the
-        VNP46A2_BAND band first (e.g. gdal_translate)."""
+        ``Settings.earthdata_token``, checksum-checked, cached; :meth:`read` takes them as they are."""
         from ingest.earthdata import VNP46A2, download_collection
 
         return download_collection(VNP46A2, start, end, source=self.info.name, bounding_box=self.bounding_box)
@@ -212,6 +343,11 @@ class VIIRSAdapter(BaseAdapter):
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         if not paths:
             raise IngestError("no VIIRS GeoTIFF files given")
+        h5s = [Path(p) for p in paths if is_hdfeos(Path(p))]
+        if h5s:
+            if len(h5s) != len(paths):
+                raise IngestError("give either raw VNP46A2 .h5 tiles or GeoTIFFs, not both")
+            return self._read_h5(h5s)
         grids = []
         for p in paths:
             rad = read_night_lights(p)
@@ -225,6 +361,28 @@ class VIIRSAdapter(BaseAdapter):
         ds.attrs["synthetic"] = str(any(g.attrs.get("synthetic") == "true" for g in grids)).lower()
         return ds
 
+    def _read_h5(self, paths: Sequence[Path]) -> xr.Dataset:
+        tiles = []
+        for p in paths:
+            rad = read_vnp46a2_h5(p)
+            w, s, e, n = rad.attrs["tile_bounds"]
+            tile = to_grid(rad, Grid(self.resolution).subset(w, s, e, n), with_fraction=True)
+            assert isinstance(tile, xr.Dataset)
+            tiles.append(tile)
+        keys = [(str(t["time"].values[0]), float(t["lat"][0]), float(t["lon"][0])) for t in tiles]
+        if len(set(keys)) != len(keys):
+            raise IngestError("VIIRS: the same tile and day given twice")
+        try:
+            ds = xr.combine_by_coords(tiles, combine_attrs="drop_conflicts")
+        except ValueError as e:
+            raise IngestError(f"VIIRS: the tiles do not form one grid: {e}") from e
+        assert isinstance(ds, xr.Dataset)
+        ds = ds.sortby("lat", ascending=False)
+        ds.attrs["synthetic"] = str(any(t["radiance"].attrs.get("synthetic") == "true" for t in tiles)).lower()
+        return ds
+
     def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
         if "radiance" not in data or data["radiance"].attrs.get("units") != RADIANCE_UNITS:
             raise IngestError(f"VIIRS dataset must hold radiance in {RADIANCE_UNITS}")
+        if tuple(data["radiance"].dims) not in (("lat", "lon"), ("time", "lat", "lon")):
+            raise IngestError(f"VIIRS radiance dims must be (lat, lon) or (time, lat, lon), got {data['radiance'].dims}")

@@ -14,8 +14,16 @@ Every score is reported for the model and the baselines (persistence, 5-year lin
 Carbon Monitor ratio method where indicators exist), plus the published GCB2024 projection for 2024.
 
 Inputs are :func:`ingest.gcb.read_gcb` tables (``iso3, year, total`` in Mt CO2 yr-1).  Optional
-``indicators``: index (iso3, year), columns among ``hdd``, ``cdd`` (degC day yr-1) and
-``power_demand`` (MWh yr-1); optional ``shares``: index iso3, columns NATIONAL_SECTORS (sum 1).
+``indicators``: index (iso3, year), columns among ``hdd``, ``cdd`` (degC day yr-1),
+``power_demand`` (MWh yr-1, EIA-930) and ``power_fossil`` (fossil generation, MWh yr-1, Ember);
+optional ``shares``: index iso3, columns NATIONAL_SECTORS (sum 1).
+
+How the indicators enter the model (``indicator_mode``): ``none``; ``window`` (country-by-country
+state-space exog over the indicator's span, :func:`nowcast.models.nowcast_annual`); ``pooled`` (one
+elasticity for all countries from years before the nowcast year,
+:func:`nowcast.models.pooled_indicator_beta`).  ``auto`` picks the mode with the lowest top-20 MAPE
+on the rolling origins :data:`SELECTION_YEARS` (2002-2009, before every scored year; the ERA5 degree
+days start in 2000 so no earlier origin has indicator changes).
 """
 
 from __future__ import annotations
@@ -28,7 +36,14 @@ import numpy as np
 import pandas as pd
 
 from nowcast.indicators import POWER_CDD_SENSITIVITY, POWER_HDD_SENSITIVITY, RESIDENTIAL_BASE_SHARE
-from nowcast.models import AnnualNowcast, carbon_monitor_ratio, linear_trend, nowcast_annual, persistence
+from nowcast.models import (
+    AnnualNowcast,
+    carbon_monitor_ratio,
+    linear_trend,
+    nowcast_annual,
+    persistence,
+    pooled_indicator_beta,
+)
 from nowcast.uncertainty import coverage
 
 PSEUDO = ("WLD", "XIA", "XIS")
@@ -74,9 +89,10 @@ def top_emitters(wide: pd.DataFrame, year: int, n: int = TOP_N) -> list[str]:
 def sector_activity(ind: pd.DataFrame) -> pd.DataFrame:
     """Annual sector activity indices from annual indicators, index like ``ind``, dimensionless.
 
-    residential = base share + (1 - base share) * HDD / country-mean HDD; power = observed demand
-    when present, else the documented fallback 1 + k_h * HDD/365 + k_c * CDD/365 (mean-day degree
-    days).  Columns: ``power``, ``residential`` (NaN where the inputs are missing).
+    residential = base share + (1 - base share) * HDD / country-mean HDD; power = observed fossil
+    generation (``power_fossil``) when the country has it, else observed demand (``power_demand``),
+    else the documented fallback 1 + k_h * HDD/365 + k_c * CDD/365 (mean-day degree days).
+    Columns: ``power``, ``residential`` (NaN where the inputs are missing).
     """
     out = pd.DataFrame(index=ind.index)
     if "hdd" in ind:
@@ -88,14 +104,15 @@ def sector_activity(ind: pd.DataFrame) -> pd.DataFrame:
         h = ind.get("hdd", 0.0)
         c = ind.get("cdd", 0.0)
         fallback = 1.0 + POWER_HDD_SENSITIVITY * h / 365.0 + POWER_CDD_SENSITIVITY * c / 365.0
-    if "power_demand" in ind:
-        out["power"] = ind["power_demand"].where(ind["power_demand"].notna(), np.nan)
-        if fallback is not None:
-            # scale-free: only year-on-year ratios are used, per country one source throughout
-            has = ind["power_demand"].groupby(level=0).transform(lambda s: s.notna().any())
-            out["power"] = np.where(has, out["power"], fallback)
-    elif fallback is not None:
-        out["power"] = fallback
+    power = pd.Series(np.nan, index=ind.index) if fallback is None else pd.Series(fallback, index=ind.index)
+    # observed power, best first: fossil generation (Ember) > demand (EIA-930) > the degree-day fallback.
+    # Scale-free: only year-on-year ratios are used, and per country one source throughout.
+    for col in ("power_demand", "power_fossil"):
+        if col in ind and ind[col].notna().any():
+            has = ind[col].groupby(level=0).transform(lambda s: s.notna().any()).astype(bool)
+            power = power.where(~has, ind[col])
+    if power.notna().any():
+        out["power"] = power
     return out
 
 
@@ -123,25 +140,75 @@ def _cm_ratio(last: float, year: int, activity: pd.DataFrame | None, shares: pd.
     return float(last - base.sum() + est.sum())
 
 
-def _country_inputs(iso: str, indicators: pd.DataFrame | None, shares: pd.DataFrame | None
-                    ) -> tuple[pd.DataFrame | None, pd.Series | None, pd.DataFrame | None]:
-    sh = shares.loc[iso] if shares is not None and iso in shares.index else None
-    if indicators is None or iso not in indicators.index.get_level_values(0):
-        return None, sh, None
-    act = sector_activity(indicators).loc[iso]
-    act.index = act.index.astype(int)
-    idx = _activity_index(act, sh)
-    exog = idx.to_frame("activity_index").dropna() if len(idx) else None
-    return act, sh, exog
+def activity_indices(indicators: pd.DataFrame | None, shares: pd.DataFrame | None
+                     ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Per country: the sector activity table (year x sector) and the emission-weighted activity index.
+
+    Returns ``(activity by iso3, index)`` where ``index`` is (iso3 x year), dimensionless (NaN where
+    absent).  Computed once per backtest (the indicator table covers every country).
+    """
+    if indicators is None or indicators.empty:
+        return {}, pd.DataFrame()
+    act_all = sector_activity(indicators)
+    acts: dict[str, pd.DataFrame] = {}
+    rows: dict[str, pd.Series] = {}
+    for iso, act in act_all.groupby(level=0, sort=True):
+        act = act.droplevel(0)
+        act.index = act.index.astype(int)
+        acts[str(iso)] = act
+        sh = shares.loc[iso] if shares is not None and iso in shares.index else None
+        idx = _activity_index(act, sh)
+        if len(idx):
+            rows[str(iso)] = idx
+    return acts, pd.DataFrame(rows).T.sort_index()
+
+
+def indicator_changes(index: pd.DataFrame) -> pd.DataFrame:
+    """Log change of the activity index, (iso3 x year), dimensionless (NaN where either year is absent)."""
+    if index.empty:
+        return index
+    v = index.where(index > 0)
+    return np.log(v).T.diff().T
+
+
+def log_growth(wide: pd.DataFrame) -> pd.DataFrame:
+    """Log growth of annual totals, (iso3 x year), NaN where either year is missing or non-positive."""
+    v = wide.where(wide > 0)
+    return np.log(v).T.diff().T
+
+
+INDICATOR_MODES = ("none", "window", "pooled")
+SELECTION_YEARS = tuple(range(2002, 2010))
+"""Rolling origins used to choose the indicator mode (all before the first scored year, 2010)."""
+
+
+def pooled_beta_before(wide: pd.DataFrame, dx: pd.DataFrame, year: int) -> tuple[float, float, int]:
+    """:func:`nowcast.models.pooled_indicator_beta` over every country (pseudo-regions excluded) and the
+    years before ``year`` only."""
+    g = log_growth(wide.drop(index=list(PSEUDO), errors="ignore"))
+    cols = [c for c in g.columns if c < year and c in dx.columns]
+    if not cols:
+        return 0.0, float("inf"), 0
+    rows = [r for r in g.index if r in dx.index]
+    return pooled_indicator_beta(g.loc[rows, cols], dx.loc[rows, cols])
 
 
 def nowcast_table(wide: pd.DataFrame, year: int, countries: list[str], indicators: pd.DataFrame | None = None,
-                  shares: pd.DataFrame | None = None) -> pd.DataFrame:
+                  shares: pd.DataFrame | None = None, *, mode: str = "pooled",
+                  prepared: tuple[dict[str, pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Nowcast ``year`` for each country from the years before it; one row per country.
 
-    Columns (Mt CO2 yr-1): ``last`` (year-1 value), ``model``, ``lower``, ``upper`` (90%),
-    ``persistence``, ``trend5``, ``cm_ratio`` (NaN without indicators), and ``method``.
+    ``mode`` is how indicators enter the model (see the module docstring); ``prepared`` is the result of
+    :func:`activity_indices` (computed here when not given).  Columns (Mt CO2 yr-1): ``last`` (year-1
+    value), ``model``, ``lower``, ``upper`` (90%), ``persistence``, ``trend5``, ``cm_ratio`` (NaN
+    without indicators), and ``method``.
     """
+    if mode not in INDICATOR_MODES:
+        raise BacktestError(f"unknown indicator mode {mode!r}; known: {', '.join(INDICATOR_MODES)}")
+    acts, index = prepared if prepared is not None else activity_indices(indicators, shares)
+    beta = None
+    if mode == "pooled" and not index.empty:
+        beta = pooled_beta_before(wide, indicator_changes(index), year)[0]
     rows = []
     for iso in countries:
         if iso not in wide.index:
@@ -150,15 +217,48 @@ def nowcast_table(wide: pd.DataFrame, year: int, countries: list[str], indicator
         hist = hist[hist > 0]
         if hist.empty or hist.index.max() != year - 1:
             continue
-        act, sh, exog = _country_inputs(iso, indicators, shares)
-        if exog is not None and not {year - 1, year} <= set(exog.index):
-            exog = None
-        nc: AnnualNowcast = nowcast_annual(hist, exog)
+        act = acts.get(iso)
+        sh = shares.loc[iso] if shares is not None and iso in shares.index else None
+        exog = None
+        if mode != "none" and iso in index.index:
+            e = index.loc[iso].dropna()
+            if {year - 1, year} <= set(e.index.astype(int)):
+                exog = e.to_frame("activity_index")
+                exog.index = exog.index.astype(int)
+        nc: AnnualNowcast = nowcast_annual(hist, exog, indicator_beta=beta if exog is not None else None)
         rows.append({"iso3": iso, "last": nc.last_value, "model": nc.mean, "lower": nc.lower, "upper": nc.upper,
                      "persistence": persistence(hist), "trend5": linear_trend(hist, 5),
                      "cm_ratio": _cm_ratio(nc.last_value, year, act, sh), "method": nc.method})
     return pd.DataFrame(rows).set_index("iso3") if rows else pd.DataFrame(
         columns=["last", "model", "lower", "upper", "persistence", "trend5", "cm_ratio", "method"])
+
+
+def select_indicator_mode(wide: pd.DataFrame, indicators: pd.DataFrame | None, shares: pd.DataFrame | None,
+                          years: tuple[int, ...] = SELECTION_YEARS, top_n: int = TOP_N,
+                          prepared: tuple[dict[str, pd.DataFrame], pd.DataFrame] | None = None
+                          ) -> tuple[str, dict[str, float]]:
+    """Choose the indicator mode by top-``top_n`` level MAPE (%) on rolling origins ``years``.
+
+    Honest selection: call it with origins before every year that will be scored.  Returns
+    ``(mode, {mode: MAPE})``; ``none`` without indicators (or when no origin can be scored).
+    """
+    prepared = prepared if prepared is not None else activity_indices(indicators, shares)
+    if prepared[1].empty:
+        return "none", {}
+    scores: dict[str, float] = {}
+    for m in INDICATOR_MODES:
+        ape = []
+        for y in years:
+            if y not in wide.columns or y - 1 not in wide.columns:
+                continue
+            top = top_emitters(wide, y - 1, top_n)
+            tab = nowcast_table(wide, y, top, mode=m, shares=shares, prepared=prepared)
+            ape += list((tab["model"] / wide.loc[tab.index, y] - 1.0).abs() * 100.0)
+        if ape:
+            scores[m] = float(np.mean(ape))
+    if not scores:
+        return "none", {}
+    return min(scores, key=lambda k: (round(scores[k], 6), INDICATOR_MODES.index(k))), scores
 
 
 PREDICTORS = ("model", "persistence", "trend5", "cm_ratio")
@@ -169,10 +269,13 @@ def _growth_pct(pred: pd.Series, last: pd.Series) -> pd.Series:
 
 
 def vintage_test(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, indicators: pd.DataFrame | None = None,
-                 shares: pd.DataFrame | None = None, quick: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
+                 shares: pd.DataFrame | None = None, quick: bool = False, *, mode: str = "pooled",
+                 prepared: tuple[dict[str, pd.DataFrame], pd.DataFrame] | None = None
+                 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Nowcast year Y = old vintage's last year + 1; score growth against the new vintage.
 
-    Returns (figures, per-country table with predicted and realised growth in percent).
+    ``mode``/``prepared``: as in :func:`nowcast_table`.  Returns (figures, per-country table with
+    predicted and realised growth in percent).
     """
     old, new = wide_totals(gcb_old), wide_totals(gcb_new)
     last_year = int(old.columns.max())
@@ -185,7 +288,7 @@ def vintage_test(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, indicators: pd.Da
         countries = [*top, "XIA", "XIS", "WLD"]
     else:
         countries = [c for c in old.index if c != "WLD"] + ["WLD"]
-    tab = nowcast_table(old, year, countries, indicators, shares)
+    tab = nowcast_table(old, year, countries, indicators, shares, mode=mode, prepared=prepared)
     realised = (new[year] / new[last_year] - 1.0) * 100.0
     out = pd.DataFrame({"realised_growth_pct": realised.reindex(tab.index)})
     for p in PREDICTORS:
@@ -238,18 +341,24 @@ def vintage_test(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, indicators: pd.Da
 
 
 def rolling_test(gcb: pd.DataFrame, years: tuple[int, ...] = ROLLING_YEARS, indicators: pd.DataFrame | None = None,
-                 shares: pd.DataFrame | None = None, top_n: int = TOP_N) -> tuple[dict[str, Any], pd.DataFrame]:
+                 shares: pd.DataFrame | None = None, top_n: int = TOP_N, *, mode: str = "pooled",
+                 prepared: tuple[dict[str, pd.DataFrame], pd.DataFrame] | None = None
+                 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Rolling-origin test within one vintage: nowcast each year from the years before it.
+
+    ``mode``/``prepared``: as in :func:`nowcast_table` (the pooled elasticity of each origin uses
+    only the years before it).
 
     Returns (figures, long table: year, iso3, actual, last, each predictor, lower, upper).
     """
     wide = wide_totals(gcb)
+    prepared = prepared if prepared is not None else activity_indices(indicators, shares)
     frames = []
     for y in years:
         if y not in wide.columns or y - 1 not in wide.columns:
             raise BacktestError(f"rolling year {y} (or {y - 1}) is not in the GCB table")
         top = top_emitters(wide, y - 1, top_n)
-        tab = nowcast_table(wide, y, top, indicators, shares)
+        tab = nowcast_table(wide, y, top, indicators, shares, mode=mode, prepared=prepared)
         tab["actual"] = wide.loc[tab.index, y]
         tab["year"] = y
         frames.append(tab.reset_index())
@@ -295,19 +404,50 @@ def _goals(f: dict[str, Any]) -> dict[str, Any]:
 
 def run_backtest(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, out_dir: Path, *,
                  indicators: pd.DataFrame | None = None, shares: pd.DataFrame | None = None,
-                 quick: bool = False) -> dict[str, Any]:
+                 quick: bool = False, mode: str = "auto") -> dict[str, Any]:
     """Run both tests and write ``out_dir/backtest.md``, ``out_dir/backtest.json`` and PNG plots.
 
-    ``quick`` (for tests) scores the top 5 only and rolls over 2021-2023.  Returns every figure
-    (the JSON's content).  Files are written atomically.
+    ``quick`` (for tests) scores the top 5 only, selects on 2007-2009 and rolls over 2021-2023.
+    ``mode``: how indicators enter the model, one of :data:`INDICATOR_MODES` or ``auto`` (chosen by
+    :func:`select_indicator_mode` on :data:`SELECTION_YEARS` of the new vintage, before every scored
+    year).  Outside quick runs every mode is also scored (``mode_scores``, for transparency; the choice
+    does not look at them).  Returns every figure (the JSON's content).  Files are written atomically.
     """
     from nowcast.report import write_report
 
     t0 = time.perf_counter()
-    vfigs, vtab = vintage_test(gcb_old, gcb_new, indicators, shares, quick=quick)
+    prepared = activity_indices(indicators, shares)
+    top_n = 5 if quick else TOP_N
+    sel_years = (2007, 2008, 2009) if quick else SELECTION_YEARS
+    if mode == "auto":
+        mode, sel = select_indicator_mode(wide_totals(gcb_new), indicators, shares, sel_years, top_n, prepared)
+    elif mode in INDICATOR_MODES:
+        sel = {}
+    else:
+        raise BacktestError(f"unknown indicator mode {mode!r}; known: auto, {', '.join(INDICATOR_MODES)}")
     years = (2021, 2022, 2023) if quick else ROLLING_YEARS
-    rfigs, rtab = rolling_test(gcb_new, years, indicators, shares, top_n=5 if quick else TOP_N)
+    vfigs, vtab = vintage_test(gcb_old, gcb_new, indicators, shares, quick=quick, mode=mode, prepared=prepared)
+    rfigs, rtab = rolling_test(gcb_new, years, indicators, shares, top_n=top_n, mode=mode, prepared=prepared)
     figs: dict[str, Any] = {**vfigs, **rfigs}
+    figs["indicator_mode"] = mode
+    figs["indicator_mode_selection"] = {"years": [int(min(sel_years)), int(max(sel_years))], "top_n": top_n,
+                                        "mape": sel}
+    if not prepared[1].empty:
+        w = wide_totals(gcb_new)
+        figs["pooled_beta"] = dict(zip(("beta", "se", "n"), pooled_beta_before(
+            w, indicator_changes(prepared[1]), int(max(years)) + 1), strict=True))
+    if not quick:
+        scores = {}
+        for m in INDICATOR_MODES:
+            if m == mode:
+                vf, rf = vfigs, rfigs
+            else:
+                vf, _ = vintage_test(gcb_old, gcb_new, indicators, shares, mode=m, prepared=prepared)
+                rf, _ = rolling_test(gcb_new, years, indicators, shares, mode=m, prepared=prepared)
+            scores[m] = {k: (vf | rf).get(k) for k in ("top20_growth_mae_pp", "global_growth_error_pp",
+                                                       "rolling_top20_mape", "vintage_coverage90",
+                                                       "rolling_coverage90")}
+        figs["mode_scores"] = scores
     pooled_in = []
     v = vtab.dropna(subset=["realised_growth_pct"])
     pooled_in += list((v["realised_growth_pct"] >= v["lower_growth_pct"]) & (v["realised_growth_pct"] <= v["upper_growth_pct"]))
@@ -317,7 +457,7 @@ def run_backtest(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, out_dir: Path, *,
     figs["goals"] = _goals(figs)
     figs["quick"] = quick
     figs["vintages"] = {"old": gcb_old.attrs.get("vintage"), "new": gcb_new.attrs.get("vintage")}
-    figs["indicators"] = sorted(indicators.columns) if indicators is not None else []
+    figs["indicators"] = sorted(c for c in indicators.columns if indicators[c].notna().any()) if indicators is not None else []
     figs["seconds"] = time.perf_counter() - t0
     write_report(figs, vtab, rtab, Path(out_dir))
     return figs

@@ -40,6 +40,10 @@ DEFAULT_ALPHA = 0.10
 """1 - coverage of the prediction intervals (0.10 -> 90% intervals)."""
 MIN_YEARS = 6
 """Fewest positive annual values needed before the state-space model is used (else persistence)."""
+MIN_EXOG_YEARS = 10
+"""Fewest growth rates with indicators before their coefficient is fitted country by country."""
+MAX_POOLED_GROWTH = 0.25
+"""Country-years with |log growth| above this are left out of the pooled indicator regression."""
 
 
 class NowcastError(ValueError):
@@ -132,19 +136,32 @@ def _fit_quietly(model: sm.tsa.statespace.MLEModel, **kwargs):
 
 
 def nowcast_annual(y: pd.Series, exog: pd.DataFrame | None = None, *, window: int = DEFAULT_WINDOW,
-                   damping: float = DEFAULT_DAMPING, alpha: float = DEFAULT_ALPHA) -> AnnualNowcast:
+                   damping: float = DEFAULT_DAMPING, alpha: float = DEFAULT_ALPHA,
+                   indicator_beta: float | np.ndarray | None = None,
+                   min_exog_years: int = MIN_EXOG_YEARS) -> AnnualNowcast:
     """Nowcast the annual total for the year after the last one in ``y``.
 
     Parameters
     ----------
     y : annual totals indexed by integer year (Mt CO2 yr-1), up to year Y-1; NaN/0 years before the
         last positive run are ignored.
-    exog : optional indicators indexed by year, covering the years of ``y`` *and* year Y (e.g. annual
-        heating degree days, electricity demand).  Their log changes enter the growth model as
-        regressors.  Countries without indicators use the time-series model alone.
+    exog : optional positive indicators indexed by year (e.g. an activity index from heating degree
+        days and electricity demand), which must cover year Y and Y-1.  Their log changes
+        ``dx_t = log x_t - log x_{t-1}`` enter the growth model in one of two ways:
+
+        - ``indicator_beta`` given (fixed coefficients, one per column, e.g. from
+          :func:`pooled_indicator_beta`): the local level is fitted to ``g_t - dx_t . beta`` over the
+          full window (``dx = 0`` in years before the indicator starts: its effect is then part of the
+          noise) and the forecast is ``damping * level + dx_Y . beta``;
+        - otherwise (``window`` mode): the local level with ``dx`` as statsmodels exog is fitted over
+          the years the indicator covers (the window shrinks to the indicator's span, e.g. 2001+ for
+          ERA5 degree days), provided at least ``min_exog_years`` growth rates remain; with fewer the
+          indicator is ignored.
+    indicator_beta : see ``exog``; dimensionless elasticity of emissions to the indicator.
+    min_exog_years : fewest growth rates for fitting the indicator coefficient in ``window`` mode.
 
     Falls back to persistence with a wide interval when fewer than :data:`MIN_YEARS` positive values
-    exist.
+    exist.  Only the trend part is damped; the indicator effect is an observation, not a trend.
     """
     if not isinstance(y, pd.Series):
         raise NowcastError("y must be a pandas Series indexed by year")
@@ -166,33 +183,81 @@ def nowcast_annual(y: pd.Series, exog: pd.DataFrame | None = None, *, window: in
         return AnnualNowcast(target, last, lo, hi, 1 - alpha, last, "persistence (short series)")
     g = np.diff(np.log(s.to_numpy()))[-window:]
     g_years = s.index.to_numpy()[1:][-window:].astype(int)
-    x_hist = x_next = None
     method = f"UnobservedComponents local-level growth, damped x{damping}"
-    if exog is not None and len(exog.columns):
-        ex = exog.astype("float64")
-        need = list(range(int(g_years[0]) - 1, target + 1))
-        if ex.reindex(need).notna().all().all() and (ex.reindex(need) > 0).all().all():
-            lx = np.log(ex.reindex(need))
-            dx = lx.diff().iloc[1:]
-            x_hist, x_next = dx.iloc[:-1].to_numpy(), dx.iloc[[-1]].to_numpy()
-            method += " + indicators (" + ", ".join(map(str, exog.columns)) + ")"
+    dx = _indicator_changes(exog, int(g_years[0]), target)
+    x_hist = x_next = None
+    effect = 0.0
+    if dx is not None and indicator_beta is not None:
+        beta = np.atleast_1d(np.asarray(indicator_beta, dtype=np.float64))
+        if beta.size != dx.shape[1]:
+            raise NowcastError(f"indicator_beta has {beta.size} values for {dx.shape[1]} indicators")
+        hist = dx.reindex(g_years).fillna(0.0).to_numpy()
+        g = g - hist @ beta
+        effect = float(dx.loc[target].to_numpy() @ beta)
+        method += " + pooled indicator effect (" + ", ".join(map(str, dx.columns)) + ")"
+    elif dx is not None:
+        ok = dx.reindex(g_years).notna().all(axis=1).to_numpy()
+        run = ok.size if ok.all() else int(np.argmin(ok[::-1]))  # trailing run of covered years
+        if run >= min_exog_years:
+            g, g_years = g[-run:], g_years[-run:]
+            x_hist = dx.reindex(g_years).to_numpy()
+            x_next = dx.loc[[target]].to_numpy()
+            method += f" + indicators ({', '.join(map(str, dx.columns))}, fitted on {run} years)"
     # Nelder-Mead: same optimum as lbfgs here (checked to 1e-3 relative) at half the time
     res = _fit_quietly(sm.tsa.UnobservedComponents(g, "local level", exog=x_hist), method="nm", maxiter=400)
     fc = res.get_forecast(1, exog=x_next)
     mu = float(np.asarray(fc.predicted_mean)[0])
     sd = float(np.sqrt(np.asarray(fc.var_pred_mean)[0]))
     if x_hist is not None:
-        # damp only the trend part; the indicator effect is an observation, not a trend
-        beta = np.asarray(res.params)[-x_hist.shape[1]:]
-        effect = float(x_next[0] @ beta)
-        mu = damping * (mu - effect) + effect
-    else:
-        mu = damping * mu
+        beta_fit = np.asarray(res.params)[-x_hist.shape[1]:]
+        effect = float(x_next[0] @ beta_fit)
+        mu = mu - effect
+    mu = damping * mu + effect
     if not np.isfinite(sd) or sd <= 0:
         sd = float(np.std(g, ddof=1)) if g.size > 2 else 0.05
     mean = last * np.exp(mu)
     return AnnualNowcast(target, mean, last * np.exp(mu - z * sd), last * np.exp(mu + z * sd), 1 - alpha, last,
                          method)
+
+
+def _indicator_changes(exog: pd.DataFrame | None, first_growth_year: int, target: int) -> pd.DataFrame | None:
+    """Log changes of positive indicators, index year (first_growth_year..target); None if year
+    ``target`` (and ``target - 1``) is not covered.  Years without both values are NaN."""
+    if exog is None or not len(exog.columns):
+        return None
+    ex = exog.astype("float64").reindex(range(first_growth_year - 1, target + 1))
+    ex = ex.where(ex > 0)
+    dx = np.log(ex).diff().iloc[1:]
+    if not dx.loc[[target]].notna().all(axis=None):
+        return None
+    return dx
+
+
+def pooled_indicator_beta(growth: pd.DataFrame, dx: pd.DataFrame, *, max_abs_growth: float = MAX_POOLED_GROWTH,
+                          min_obs: int = 30) -> tuple[float, float, int]:
+    """Elasticity of emissions to an indicator, pooled over countries (statsmodels OLS).
+
+    ``growth``: log growth of annual emissions, dims (country, year), dimensionless; ``dx``: the
+    indicator's log change on the same (country, year) grid (NaN where absent).  Both are demeaned
+    within each country (country fixed effects: the trend is the time-series model's job), pairs with
+    ``|growth| > max_abs_growth`` (wars, breaks in the series) are dropped, and
+    ``demeaned growth = beta * demeaned dx + e`` is fitted by OLS.  Returns ``(beta, standard error,
+    n)``; ``(0, inf, n)`` when fewer than ``min_obs`` pairs exist.  Use only years before the one to
+    nowcast (the caller's job) so the estimate never sees the future.
+    """
+    g = growth.stack() if isinstance(growth, pd.DataFrame) else growth
+    x = dx.stack() if isinstance(dx, pd.DataFrame) else dx
+    d = pd.DataFrame({"g": g, "x": x}).dropna()
+    d = d[d["g"].abs() <= max_abs_growth]
+    if len(d) < min_obs:
+        return 0.0, float("inf"), len(d)
+    country = d.index.get_level_values(0)
+    gd = d["g"] - d.groupby(country)["g"].transform("mean")
+    xd = d["x"] - d.groupby(country)["x"].transform("mean")
+    if float((xd * xd).sum()) <= 0:
+        return 0.0, float("inf"), len(d)
+    res = sm.OLS(gd.to_numpy(), xd.to_numpy()[:, None]).fit()
+    return float(res.params[0]), float(res.bse[0]), len(d)
 
 
 def state_space_forecast(y: np.ndarray, horizon: int, exog: np.ndarray | None = None,

@@ -90,6 +90,48 @@ def _plot_rolling(figs: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
+MODE_TEXT = {
+    "none": "nothing (time-series model alone)",
+    "window": "state-space exog fitted country by country over the indicator's span",
+    "pooled": "one pooled elasticity of emissions to the activity index (country fixed effects, OLS on the "
+              "years before each nowcast year), the local level fitted to the growth net of that effect",
+}
+
+
+def _mode_text(figs: dict[str, Any]) -> str:
+    mode = figs.get("indicator_mode", "none")
+    text = MODE_TEXT.get(mode, mode)
+    b = figs.get("pooled_beta")
+    if mode == "pooled" and b:
+        text += f" (elasticity over all years before the last rolling year {_fmt(b['beta'])} +/- {_fmt(b['se'])}, n={b['n']})"
+    return text
+
+
+def _mode_lines(figs: dict[str, Any]) -> list[str]:
+    """How the indicator mode was chosen, and every mode's scores (not used for the choice)."""
+    sel = figs.get("indicator_mode_selection") or {}
+    mape = sel.get("mape") or {}
+    out: list[str] = []
+    if mape:
+        yrs = sel["years"]
+        out += [(f"Indicator mode chosen on rolling origins {yrs[0]}-{yrs[1]} only (top-{sel['top_n']} MAPE: "
+                 + ", ".join(f"{m} {_fmt(v)}%" for m, v in mape.items())
+                 + f"); chosen: **{figs['indicator_mode']}**. In those years the window mode has too few "
+                 "indicator years to fit and equals none."), ""]
+    scores = figs.get("mode_scores")
+    if scores:
+        out += ["Every mode on the scored tests (shown for transparency; the choice above does not use them):", "",
+                ("| indicator mode | vintage top-20 growth MAE, pp | global growth error, pp | rolling top-20 MAPE, % "
+                 "| vintage coverage, % | rolling coverage, % |"), "|---|---|---|---|---|---|"]
+        for m, v in scores.items():
+            out.append(f"| {m}{' (chosen)' if m == figs.get('indicator_mode') else ''} | "
+                       f"{_fmt(v['top20_growth_mae_pp'])} | {_fmt(v['global_growth_error_pp'])} | "
+                       f"{_fmt(v['rolling_top20_mape'])} | {_fmt(100 * (v['vintage_coverage90'] or 0), 1)} | "
+                       f"{_fmt(100 * (v['rolling_coverage90'] or 0), 1)} |")
+        out.append("")
+    return out
+
+
 def render_markdown(figs: dict[str, Any], vtab: pd.DataFrame, rtab: pd.DataFrame) -> str:
     """The report text (GitHub markdown) from the figures and the per-country tables."""
     g = figs["goals"]
@@ -104,8 +146,10 @@ def render_markdown(figs: dict[str, Any], vtab: pd.DataFrame, rtab: pd.DataFrame
         "",
         ("Model: statsmodels UnobservedComponents (local level) on annual log growth, damped x0.6, "
         "chosen on rolling origins 1995-2009 only; 90% intervals from the state-space forecast variance. "
-        f"Indicators used: {', '.join(figs['indicators']) or 'none (time-series model alone)'}."),
+        f"Indicators used: {', '.join(figs['indicators']) or 'none (time-series model alone)'}; "
+        f"they enter as {_mode_text(figs)}."),
         "",
+        *_mode_lines(figs),
         "## Goals",
         "",
         "| goal | target | result | |",

@@ -16,7 +16,8 @@ def dask_client(scheduler: str | None = None) -> Iterator[Client]:
 
     ``scheduler`` (or ``CARBONMAP_DASK_SCHEDULER``) is the address of a running scheduler,
     e.g. ``tcp://10.0.0.5:8786``; without one a LocalCluster of worker processes is started
-    (``dask_workers`` x ``dask_threads_per_worker``) and closed afterwards.
+    (``dask_workers`` x ``dask_threads_per_worker``; threads instead of processes when
+    ``dask_processes`` is False) and closed afterwards.
     """
     settings = get_settings()
     address = scheduler or settings.dask_scheduler
@@ -25,6 +26,6 @@ def dask_client(scheduler: str | None = None) -> Iterator[Client]:
             yield client
         return
     with LocalCluster(n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker,
-                      memory_limit=settings.dask_memory_limit, processes=True, dashboard_address=None,
+                      memory_limit=settings.dask_memory_limit, processes=settings.dask_processes, dashboard_address=None,
                       silence_logs=40) as cluster, Client(cluster) as client:
         yield client

@@ -10,10 +10,15 @@ Thin I/O at the edge (:func:`load_daily_indicators`) plus pure reshaping:
   (the same method as :func:`ingest.degree_days.daily_from_monthly`, vectorised over countries),
   degC day day-1, dims (day, country);
 - **electricity demand** (USA only, 2020-01-01 .. 2024-12-31): EIA-930 cleaned hourly demand of the
-  contiguous US (``CONUS``, :mod:`ingest.eia930`) summed to complete UTC days, MWh day-1.
+  contiguous US (``CONUS``, :mod:`ingest.eia930`) summed to complete UTC days, MWh day-1;
+- **fossil power generation** (every country Ember covers, monthly): Ember's monthly long-format
+  release read by :func:`ingest.ember.read_ember`, coal + gas + other fossil
+  (:func:`ingest.ember.fossil_generation`), MWh month-1, dims (month, country).  Optional: read only
+  when :data:`EMBER_MONTHLY_FILE` exists.  **It does not ship** (only Ember's EU-aggregate yearly
+  file and a one-month German sample do), so the shipped build and backtest have no Ember countries.
 
 :func:`annual_indicator_table` sums complete years into the table :func:`nowcast.backtest.run_backtest`
-takes (index ``(iso3, year)``, columns ``hdd``, ``cdd``, ``power_demand``).
+takes (index ``(iso3, year)``, columns ``hdd``, ``cdd``, ``power_demand``, ``power_fossil``).
 """
 
 from __future__ import annotations
@@ -26,18 +31,21 @@ import numpy as np
 import pandas as pd
 
 from carbonmap.contract import InputFile
-from ingest import degree_days, eia930, era5
+from ingest import degree_days, eia930, ember, era5
 from nowcast.indicators import CDD_BASE_C, HDD_BASE_C
 
 ERA5_MONTHLY_FILE = era5.MONTHLY_FILE
 EIA_DEMAND_FILE = f"{eia930.DEMAND_DIR}/CONUS.csv"
 US_DEMAND_REGION = "CONUS"
+EMBER_MONTHLY_FILE = "electricity/ember-monthly-generation.csv"
+"""Where Ember's ``monthly_full_release_long_format.csv`` goes (optional; not shipped)."""
 
 HDD_SOURCE = ("ERA5 monthly country-mean 2 m temperature (area mean, ClimateDriversElectricityDemand) -> daily "
               f"by mean-preserving interpolation -> expected HDD base {HDD_BASE_C:g} degC (sigma "
               f"{degree_days.DAILY_SIGMA_C:g} degC)")
 CDD_SOURCE = HDD_SOURCE.replace(f"HDD base {HDD_BASE_C:g}", f"CDD base {CDD_BASE_C:g}")
 DEMAND_SOURCE = "EIA-930 cleaned hourly demand, contiguous US (Ruggles et al. 2020), summed to UTC days"
+FOSSIL_SOURCE = "Ember monthly electricity generation, coal + gas + other fossil (MWh month-1)"
 
 
 class IndicatorInputError(ValueError):
@@ -49,7 +57,8 @@ class DailyIndicators:
     """Daily indicators per country, each a DataFrame indexed by day with one column per ISO3 code.
 
     ``hdd``/``cdd``: degC day day-1 (no NaN inside a country's coverage); ``power_demand``: MWh day-1
-    (complete UTC days only).  ``sources`` names where each came from (for dataset metadata);
+    (complete UTC days only); ``power_fossil_monthly``: fossil generation, MWh month-1, indexed by
+    month start (empty unless Ember's monthly file is present).  ``sources`` names where each came from (for dataset metadata);
     ``weighting`` states how degree days were averaged over a country.
     """
 
@@ -58,6 +67,8 @@ class DailyIndicators:
     power_demand: pd.DataFrame
     sources: dict[str, str] = field(default_factory=dict)
     weighting: str = "area mean over the country"
+    power_fossil_monthly: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(index=pd.DatetimeIndex([], name="month")))
 
     def last_day(self, name: str) -> pd.Timestamp | None:
         """Last day with data of indicator ``name`` (``hdd``, ``cdd`` or ``power_demand``)."""
@@ -124,6 +135,47 @@ def us_daily_demand(daily: pd.DataFrame, region: str = US_DEMAND_REGION) -> pd.D
     return out
 
 
+def monthly_fossil_generation(table: pd.DataFrame, iso2_to_iso3: dict[str, str] | None = None) -> pd.DataFrame:
+    """Fossil generation per month and country from an Ember table, MWh month-1, dims (month, iso3).
+
+    ``table``: :func:`ingest.ember.read_ember` output (``area, period, frequency, fuel,
+    generation_mwh``).  Areas that are 2-letter codes (CREA's extract) are mapped by ``iso2_to_iso3``;
+    then only monthly rows of 3-letter country codes are kept (Ember's regional aggregates such as
+    ``EU`` or ``World`` have other names); months are month starts.
+    """
+    need = {"area", "period", "frequency", "fuel", "generation_mwh"}
+    if not need <= set(table.columns):
+        raise IndicatorInputError(f"Ember table lacks {sorted(need - set(table.columns))}")
+    area = table["area"].astype(str)
+    if iso2_to_iso3:
+        area = area.map(lambda a: iso2_to_iso3.get(a, a))
+    table = table.assign(area=area)
+    t = table[(table["frequency"] == "monthly") & table["area"].str.fullmatch(r"[A-Z]{3}")]
+    if t.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="month"))
+    f = ember.fossil_generation(t)
+    out = f.pivot_table(index="period", columns="area", values="fossil_mwh", aggfunc="sum").sort_index()
+    out.index = pd.DatetimeIndex(out.index, name="month")
+    out.columns.name = None
+    return out.astype(np.float64)
+
+
+def _iso2_to_iso3(root: Path) -> dict[str, str]:
+    """ISO alpha-2 -> the ids GCB uses (Natural Earth ``ISO_A2`` -> ``ADM0_A3``), for CREA's Ember extract."""
+    import json
+
+    path = root / "boundaries" / "ne_110m_admin_0_countries.json"
+    if not path.exists():
+        return {}
+    feats = json.loads(path.read_text(encoding="utf-8"))["features"]
+    out = {"FR": "FRA", "NO": "NOR", "XK": "KSV"}  # Natural Earth gives these ISO_A2 = -99
+    for f in feats:
+        a2, a3 = f["properties"].get("ISO_A2"), f["properties"].get("ADM0_A3")
+        if isinstance(a2, str) and len(a2) == 2 and a2 != "-9" and isinstance(a3, str):
+            out[a2] = a3
+    return out
+
+
 def load_daily_indicators(data_dir: Path,
                           record: Callable[[object, Path, str], Path] | None = None) -> DailyIndicators:
     """Read the shipped indicator files through the ingest readers.
@@ -145,12 +197,19 @@ def load_daily_indicators(data_dir: Path,
     demand = us_daily_demand(eia930.daily_demand(eia930.read_cleaned_demand(
         [rec(eia930.DEMAND_INFO, paths["eia"], "daily indicator: US electricity demand (power)")])))
     sources = {"hdd": HDD_SOURCE, "cdd": CDD_SOURCE, "power_demand": DEMAND_SOURCE + " (USA)"}
-    return DailyIndicators(hdd, cdd, demand, sources)
+    fossil = pd.DataFrame(index=pd.DatetimeIndex([], name="month"))
+    ember_path = root / EMBER_MONTHLY_FILE
+    if ember_path.exists():
+        fossil = monthly_fossil_generation(ember.read_ember(
+            rec(ember.INFO, ember_path, "indicator: fossil power generation (Ember, monthly)")), _iso2_to_iso3(root))
+        sources["power_fossil"] = FOSSIL_SOURCE + f" ({len(fossil.columns)} countries)"
+    return DailyIndicators(hdd, cdd, demand, sources, power_fossil_monthly=fossil)
 
 
 def annual_indicator_table(ind: DailyIndicators) -> pd.DataFrame:
     """Complete-year sums: index (iso3, year), columns ``hdd``, ``cdd`` (degC day yr-1), ``power_demand``
-    (MWh yr-1, NaN where absent).  The table :func:`nowcast.backtest.run_backtest` takes."""
+    (MWh yr-1, NaN where absent), ``power_fossil`` (Ember fossil generation, MWh yr-1, complete years
+    only).  The table :func:`nowcast.backtest.run_backtest` takes."""
     parts = []
     for name in ("hdd", "cdd", "power_demand"):
         df = ind._get(name)
@@ -166,15 +225,31 @@ def annual_indicator_table(ind: DailyIndicators) -> pd.DataFrame:
         long = sums.stack().rename(name)
         long.index = long.index.set_names(["year", "iso3"])
         parts.append(long.reorder_levels(["iso3", "year"]))
+    fossil = annual_fossil_generation(ind.power_fossil_monthly)
+    if not fossil.empty:
+        parts.append(fossil)
+    cols = ["hdd", "cdd", "power_demand", "power_fossil"]
     if not parts:
-        return pd.DataFrame(columns=["hdd", "cdd", "power_demand"],
-                            index=pd.MultiIndex.from_arrays([[], []], names=["iso3", "year"]))
+        return pd.DataFrame(columns=cols, index=pd.MultiIndex.from_arrays([[], []], names=["iso3", "year"]))
     out = pd.concat(parts, axis=1).sort_index()
     out.index = out.index.set_levels(out.index.levels[1].astype(int), level=1)
-    for c in ("hdd", "cdd", "power_demand"):
+    for c in cols:
         if c not in out:
             out[c] = np.nan
-    return out[["hdd", "cdd", "power_demand"]]
+    return out[cols]
+
+
+def annual_fossil_generation(monthly: pd.DataFrame) -> pd.Series:
+    """Complete-year (12 months) sums of monthly fossil generation: Series ``power_fossil`` (MWh yr-1),
+    index (iso3, year).  ``monthly``: (month start, iso3) MWh month-1, NaN where absent."""
+    if monthly.empty:
+        return pd.Series(dtype=np.float64, name="power_fossil")
+    idx = pd.DatetimeIndex(monthly.index)
+    g = monthly.groupby(idx.year)
+    sums = g.sum(min_count=1).where(g.count() == 12)
+    long = sums.stack().rename("power_fossil")
+    long.index = long.index.set_names(["year", "iso3"])
+    return long.reorder_levels(["iso3", "year"]).sort_index()
 
 
 def provenance_files(data_dir: Path) -> tuple[InputFile, ...]:

@@ -9,6 +9,7 @@ release was current at time T", :func:`diff` compares the national daily tables 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,28 @@ def diff(path: Path, a: str, b: str, rtol: float = 1e-9) -> ReleaseDiff:
     db.close()
     return ReleaseDiff(a, b, [f"{d:%Y-%m-%d}" for d in tb.difference(ta)],
                        [f"{d:%Y-%m-%d}" for d in ta.difference(tb)], revised, table)
+
+
+def prune(path: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` published releases of the store at ``path`` (never the
+    current one); returns the deleted ids, oldest first.  ``keep`` 0 keeps everything.
+
+    Safe for the data readers see: unchanged shards are hard links shared between releases, so
+    deleting an old release directory frees only what no kept release uses.  Pinned readers of a
+    deleted release get 404 (release not found) afterwards; takes the single-writer lock."""
+    if keep < 0:
+        raise ValueError(f"keep must be >= 0, got {keep}")
+    path = Path(path)
+    if keep == 0:
+        return []
+    with store.writer_lock(path):
+        chain = published_chain(path)  # newest first
+        doomed = list(reversed(chain[keep:]))
+        rel = store.releases_dir(path)
+        for rid in doomed:
+            target = rel / store.validate_release_id(rid)
+            # rename first (atomic), so a crash mid-delete never leaves a half release with a manifest
+            trash = rel / f".{rid}.deleting"
+            target.rename(trash)
+            shutil.rmtree(trash)
+    return doomed

@@ -19,6 +19,13 @@ it; a rebuilt cube gets a new token and so new URLs), or (b) the cube declares t
 ``carbonmap_final_until`` (ISO date, the last day that later builds will not revise) and the whole
 time step ends on or before it.  Otherwise ``public, max-age=<max_age>``.
 
+Releases (issue 7): every endpoint takes ``release=`` (a release id, ``r0002``) or ``as_of=`` (an
+ISO date-time) and reads that release of the dataset (default: the current one; see
+``api.deps.resolve_cube``).  Responses name the release in ``X-Carbonmap-Release`` (TileJSON and
+legend bodies too); ETags, the tile cache, the field cache, display ranges and the ``v`` token
+include the release id, so a newly published release never answers from a stale cached tile.  A
+tile asked for with an explicit ``release=`` can never change: it is served ``immutable``.
+
 Datasets are looked up by id in the registry the ``registry_dependency`` returns; there is no
 path or URL parameter.  Errors are raised as LookupError (404: unknown dataset, date outside the
 cube, tile outside the tile matrix set or grid) and ValueError/ContractError (422: bad date,
@@ -47,6 +54,7 @@ from starlette.responses import JSONResponse, Response
 from titiler.core.factory import BaseFactory
 from titiler.core.models.mapbox import TileJSON
 
+from api.deps import AsOfQuery, ReleaseQuery, release_headers, resolve_cube
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import get_settings
@@ -76,6 +84,8 @@ EARTH_M_PER_DEGREE = 2 * math.pi * 6378137.0 / 360.0
 IMMUTABLE = "public, max-age=31536000, immutable"
 PYRAMID_RECHECK_S = 2.0
 """How often (seconds) the server looks again whether a cube's pyramid appeared or changed."""
+MAX_RENDERERS = 32
+"""Pyramid renderers kept (one per dataset release asked for)."""
 FINAL_UNTIL_ATTR = "carbonmap_final_until"
 """Cube attribute (ISO date): days up to it will never be revised, so their tiles are immutable."""
 
@@ -90,9 +100,22 @@ def crs_uri(tms: TileMatrixSet) -> str | None:
     return _crs_uri(tms.id)
 
 
+def served_version(cube: Cube) -> str:
+    """The cube's build version and release id: changes with every rebuild and every published release."""
+    return f"{cube_version(cube)}@{cube.release}" if cube.release else cube_version(cube)
+
+
 def version_token(cube: Cube) -> str:
-    """Short token of the served cube version, for cache-busting ``v=`` URL parameters."""
-    return make_etag("version", cube.id, cube_version(cube)).strip('"')[:16]
+    """Short token of the served cube version (release included), for cache-busting ``v=`` URL parameters."""
+    return make_etag("version", cube.id, served_version(cube)).strip('"')[:16]
+
+
+class ReleaseFieldCache(FieldCache):
+    """A :class:`FieldCache` whose keys include the release id (two releases may share a build time)."""
+
+    @staticmethod
+    def key(cube: Cube, layer: Layer) -> Any:
+        return (*FieldCache.key(cube, layer), cube.release)
 
 
 def registry_from_app_state(request: Request) -> Registry:
@@ -179,7 +202,7 @@ class CarbonTilerFactory(BaseFactory):
     registry_dependency: Callable[..., Registry] = registry_from_app_state
     reader: type[CubeLayerReader] = CubeLayerReader
     tile_cache: TileCache = field(factory=lambda: TileCache(get_settings().tile_cache_items))
-    fields: FieldCache = field(factory=lambda: FieldCache(get_settings().chunk_cache_bytes))
+    fields: FieldCache = field(factory=lambda: ReleaseFieldCache(get_settings().chunk_cache_bytes))
     chunks: ChunkCache = field(factory=lambda: ChunkCache(get_settings().chunk_cache_bytes))
     use_pyramid: bool = True
     supported_tms: tuple[str, ...] = SUPPORTED_TMS
@@ -190,8 +213,8 @@ class CarbonTilerFactory(BaseFactory):
     _ranges: dict[tuple[str, str, str, str], tuple[float, float]] = field(init=False, factory=dict)
     _ranges_lock: threading.Lock = field(init=False, factory=threading.Lock)
     _quantiles: dict[tuple[str, str, str, str], list[float]] = field(init=False, factory=dict)
-    _pyramids: dict[str, tuple[tuple[str, int | None], PyramidRenderer | None, float]] = field(init=False,
-                                                                                             factory=dict)
+    _pyramids: dict[tuple[str, str | None], tuple[tuple[str, int | None], PyramidRenderer | None, float]] = field(
+        init=False, factory=dict)
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -214,21 +237,24 @@ class CarbonTilerFactory(BaseFactory):
         """The renderer of the cube's pyramid, or None (no pyramid, stale, or being updated)."""
         if not self.use_pyramid:
             return None
-        hit = self._pyramids.get(cube.id)
+        slot = (cube.id, cube.release)  # one renderer per served release (pinned releases included)
+        hit = self._pyramids.get(slot)
         now = time.monotonic()
-        if hit is not None and hit[0][0] == cube_version(cube) and now - hit[2] < PYRAMID_RECHECK_S:
+        if hit is not None and hit[0][0] == served_version(cube) and now - hit[2] < PYRAMID_RECHECK_S:
             return hit[1]
         try:
             mtime: int | None = (pyramid_path(cube.path) / "zarr.json").stat().st_mtime_ns
         except OSError:
             mtime = None
-        state = (cube_version(cube), mtime)
+        state = (served_version(cube), mtime)
         if hit is not None and hit[0] == state:
-            self._pyramids[cube.id] = (state, hit[1], now)
+            self._pyramids[slot] = (state, hit[1], now)
             return hit[1]
         pyr = open_pyramid(cube.path, cube_version_of(cube.attrs)) if mtime is not None else None
         renderer = PyramidRenderer(pyr, self.chunks) if pyr is not None else None
-        self._pyramids[cube.id] = (state, renderer, now)
+        self._pyramids[slot] = (state, renderer, now)
+        while len(self._pyramids) > MAX_RENDERERS:  # oldest first (dicts keep insertion order)
+            self._pyramids.pop(next(iter(self._pyramids)))
         return renderer
 
     def _middle_field(self, cube: Cube, sector: str, variable: str) -> np.ndarray:
@@ -247,7 +273,7 @@ class CarbonTilerFactory(BaseFactory):
             stored = renderer.pyramid.meta.ranges.get(variable, {}).get(sector)
             if stored:
                 return float(stored[0]), float(stored[1])
-        key = (cube.id, cube_version(cube), sector, variable)
+        key = (cube.id, served_version(cube), sector, variable)
         with self._ranges_lock:
             if key in self._ranges:
                 return self._ranges[key]
@@ -263,7 +289,7 @@ class CarbonTilerFactory(BaseFactory):
             stored = renderer.pyramid.meta.quantiles.get(variable, {}).get(sector)
             if stored is not None:
                 return list(stored)
-        key = (cube.id, cube_version(cube), sector, variable)
+        key = (cube.id, served_version(cube), sector, variable)
         with self._ranges_lock:
             if key in self._quantiles:
                 return self._quantiles[key]
@@ -374,9 +400,11 @@ class CarbonTilerFactory(BaseFactory):
             rescale: RescaleQuery = None,
             colormap_name: ColormapQuery = None,
             v: VersionQuery = None,
+            release: ReleaseQuery = None,
+            as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
         ) -> Response:
-            cube = registry.get(dataset)
+            cube = resolve_cube(registry, dataset, release, as_of)
             tms = self.get_tms(tileMatrixSetId)
             if format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile format {format!r}; use .png or .webp")
@@ -384,11 +412,13 @@ class CarbonTilerFactory(BaseFactory):
             self.check_tile_index(tms, z, x, y)
             style = self.color_scale(cube, sector, variable, scale, rescale, colormap_name)
             renderer_id = self.renderer_id(cube, tms)
-            etag = make_etag("tile", cube.id, cube_version(cube), layer.step.label, sector, variable, tms.id, z, x,
+            etag = make_etag("tile", cube.id, served_version(cube), layer.step.label, sector, variable, tms.id, z, x,
                              y, format, style.key(), self.tilesize, renderer_id)
-            immutable = (v is not None and v == version_token(cube)) or self.is_final(cube, layer.step)
+            immutable = (release is not None or (v is not None and v == version_token(cube))
+                         or self.is_final(cube, layer.step))
             if etag_matches(request.headers.get("if-none-match"), etag):
-                return Response(status_code=304, headers=self.cache_headers(etag, immutable))
+                return Response(status_code=304, headers={**self.cache_headers(etag, immutable),
+                                                          **release_headers(cube)})
             encoded = self.tile_cache.get(etag)
             state = "hit"
             if encoded is None:
@@ -398,7 +428,7 @@ class CarbonTilerFactory(BaseFactory):
                 encoded = EncodedTile(cm.encode(indices, style.colormap_name, format), cm.FORMATS[format], etag)
                 self.tile_cache.put(encoded)
             headers = {**self.cache_headers(etag, immutable), "X-Tile-Cache": state,
-                       "X-Tile-Renderer": renderer_id}
+                       "X-Tile-Renderer": renderer_id, **release_headers(cube)}
             if uri := crs_uri(tms):
                 headers["Content-Crs"] = f"<{uri}>"
             return Response(encoded.content, media_type=encoded.media_type, headers=headers)
@@ -421,6 +451,7 @@ class CarbonTilerFactory(BaseFactory):
         )
         def tilejson(
             request: Request,
+            response: Response,
             dataset: DatasetPath,
             tileMatrixSetId: TmsPath,
             date: Annotated[str | None, Query(description="UTC day `YYYY-MM-DD`, month `YYYY-MM` or year `YYYY`; "
@@ -433,9 +464,12 @@ class CarbonTilerFactory(BaseFactory):
             colormap_name: ColormapQuery = None,
             tile_format: Annotated[str, Query(description="Tile format in the template: `png` or `webp`.",
                                               examples=["png"], json_schema_extra={"enum": list(cm.FORMATS)})] = "png",
+            release: ReleaseQuery = None,
+            as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
         ) -> dict[str, Any]:
-            cube = registry.get(dataset)
+            cube = resolve_cube(registry, dataset, release, as_of)
+            pinned = cube.release if (release is not None or as_of is not None) else None
             tms = self.get_tms(tileMatrixSetId)
             if tile_format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile_format {tile_format!r}; use png or webp")
@@ -446,6 +480,8 @@ class CarbonTilerFactory(BaseFactory):
             for key, value in (("scale", scale), ("rescale", rescale), ("colormap_name", colormap_name)):
                 if value is not None:
                     query[key] = value
+            if pinned:
+                query["release"] = pinned
             query["v"] = version_token(cube)
             tiles_url = self.url_for(request, "tile", dataset=dataset, tileMatrixSetId=tms.id, z="{z}", x="{x}",
                                      y="{y}", format=tile_format)
@@ -455,6 +491,8 @@ class CarbonTilerFactory(BaseFactory):
                 s, n = max(s, -85.0511287798066), min(n, 85.0511287798066)
             minzoom = tms.minzoom
             legend_query = {k: val for k, val in query.items() if k not in ("date", "v")}
+            response.headers.update({"Cache-Control": IMMUTABLE if release is not None
+                                     else f"public, max-age={self.max_age}", **release_headers(cube)})
             return {
                 "tilejson": "3.0.0",
                 "name": f"{cube.id} {sector} {variable} {step.label}",
@@ -472,7 +510,8 @@ class CarbonTilerFactory(BaseFactory):
                 "carbonmap": {"dataset": cube.id, "date": step.label, "sector": sector, "variable": variable,
                               "scale": style.scale, "rescale": [style.vmin, style.vmax],
                               "colormap_name": style.colormap_name, "units": cm.DEFAULT_STYLES[variable].units,
-                              "time_range": [cube.start.isoformat(), cube.end.isoformat()]},
+                              "time_range": [cube.start.isoformat(), cube.end.isoformat()],
+                              "release": cube.release},
             }
 
     def wmts(self) -> None:
@@ -501,9 +540,12 @@ class CarbonTilerFactory(BaseFactory):
             colormap_name: ColormapQuery = None,
             tile_format: Annotated[str, Query(description="Tile format of the layers: `png` or `webp`.",
                                               examples=["png"], json_schema_extra={"enum": list(cm.FORMATS)})] = "png",
+            release: ReleaseQuery = None,
+            as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
         ) -> Response:
-            cube = registry.get(dataset)
+            cube = resolve_cube(registry, dataset, release, as_of)
+            pinned = {"release": cube.release} if (release is not None or as_of is not None) and cube.release else {}
             tms = self.get_tms("WebMercatorQuad")
             if tile_format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile_format {tile_format!r}; use png or webp")
@@ -516,7 +558,7 @@ class CarbonTilerFactory(BaseFactory):
             layers = []
             for variable, sectors in ((cc.EMISSIONS_VAR, LAYER_SECTORS), (cc.UNCERTAINTY_VAR, cc.SECTORS)):
                 for sector in sectors:
-                    query = {"sector": sector, "variable": variable, "v": token,
+                    query = {"sector": sector, "variable": variable, **pinned, "v": token,
                              **(style_query if variable == cc.EMISSIONS_VAR else {})}
                     ident = sector if variable == cc.EMISSIONS_VAR else f"{sector}_uncertainty"
                     units = cm.DEFAULT_STYLES[variable].long_units
@@ -535,10 +577,11 @@ class CarbonTilerFactory(BaseFactory):
                 maxzoom=max(tms.minzoom, self.maxzoom_for(cube, tms)),
                 bounds=(w, max(s, -85.0511287798066), e, min(n, 85.0511287798066)),
                 times=days + months + years, default_time=days[-1], media_type=cm.FORMATS[tile_format])
-            etag = make_etag("wmts", cube.id, cube_version(cube), str(request.url))
+            etag = make_etag("wmts", cube.id, served_version(cube), str(request.url))
+            headers = {**self.cache_headers(etag, immutable=release is not None), **release_headers(cube)}
             if etag_matches(request.headers.get("if-none-match"), etag):
-                return Response(status_code=304, headers=self.cache_headers(etag))
-            return Response(body, media_type="application/xml", headers=self.cache_headers(etag))
+                return Response(status_code=304, headers=headers)
+            return Response(body, media_type="application/xml", headers=headers)
 
     def legend(self) -> None:
         """Register the legend endpoint."""
@@ -570,9 +613,13 @@ class CarbonTilerFactory(BaseFactory):
             classes: Annotated[int, Query(ge=1, le=64, description="Number of classes.", examples=[6])] = 6,
             format: Annotated[str, Query(description="`json` or `png`.", examples=["json"],
                                          json_schema_extra={"enum": ["json", "png"]})] = "json",
+            release: ReleaseQuery = None,
+            as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
         ) -> Response:
-            cube = registry.get(dataset)
+            cube = resolve_cube(registry, dataset, release, as_of)
+            headers = {"Cache-Control": IMMUTABLE if release is not None else f"public, max-age={self.max_age}",
+                       **release_headers(cube)}
             cc.validate_sector(sector)
             if variable not in VARIABLES:
                 raise BadTileRequest(f"unknown variable {variable!r}; use one of: {', '.join(VARIABLES)}")
@@ -582,9 +629,9 @@ class CarbonTilerFactory(BaseFactory):
             scale_obj = self.color_scale(cube, sector, variable, scale, rescale, colormap_name)
             if format == "png":
                 return Response(cm.legend_png(scale_obj, units=style.units, n_classes=classes),
-                                media_type="image/png", headers={"Cache-Control": f"public, max-age={self.max_age}"})
+                                media_type="image/png", headers=headers)
             if format != "json":
                 raise BadTileRequest(f"unknown legend format {format!r}; use format=json or format=png")
-            body = {"dataset": cube.id, "sector": sector, "variable": variable,
+            body = {"dataset": cube.id, "release": cube.release, "sector": sector, "variable": variable,
                     **cm.legend(scale_obj, units=style.units, long_units=style.long_units, n_classes=classes)}
-            return JSONResponse(body, headers={"Cache-Control": f"public, max-age={self.max_age}"})
+            return JSONResponse(body, headers=headers)

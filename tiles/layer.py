@@ -121,9 +121,12 @@ def validate_variable(name: str) -> str:
 
 
 def cube_version(cube: Cube) -> str:
-    """A token that changes whenever the served store is rebuilt (its build time)."""
+    """A token that changes whenever the served store is rebuilt (its build time) or another release
+    of it is served (the release id is appended)."""
     attrs = cube.attrs
-    return str(attrs.get("provenance_build_time") or attrs.get("date_created") or cube.path.stat().st_mtime_ns)
+    token = str(attrs.get("provenance_build_time") or attrs.get("date_created") or cube.path.stat().st_mtime_ns)
+    release = getattr(cube, "release", None)
+    return f"{token}@{release}" if release else token
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,8 @@ class PointSource(BaseModel):
 
 class Analysis(BaseModel):
     dataset: str
+    release: str | None = Field(None, description="the dataset release the numbers come from (pin it with "
+                                                  "?release=)")
     region: dict[str, str]
     start: dt.date
     end: dt.date
@@ -237,7 +239,8 @@ def analyse(cube: Cube, settings: Settings, region_id: str, start: dt.date | Non
     target = None
     if target_year is not None and target_pct is not None:
         target = target_section(daily, base_year or int(idx[0].year), target_year, target_pct, base_value_t)
-    return Analysis(dataset=cube.id, region=info, start=result.start, end=result.end, total_t=float(daily.sum()),
+    return Analysis(dataset=cube.id, release=cube.release, region=info, start=result.start, end=result.end,
+                    total_t=float(daily.sum()),
                     sectors=sector_ranking(totals), year_over_year=year_over_year(daily), trend=trend_section(daily),
                     target=target, point_sources=point_sources(geom, settings.data_dir, top),
                     point_source_method=PLANT_METHOD)

@@ -19,13 +19,13 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import DATASET_ID_PATTERN, get_registry, get_settings
+from api.deps import cube_from_dataset_path, get_settings, release_headers
 from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
-from carbonmap.registry import Cube, DateOutOfRange, Registry
+from carbonmap.registry import Cube, DateOutOfRange
 from carbonmap.settings import Settings
 
 DEFAULT_MAX_DOWNLOAD_VALUES = 50_000_000
@@ -183,7 +183,8 @@ def write_geotiff(subset: Subset, path: FsPath) -> None:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.update_tags(units="kg CO2 day-1 cell-1", dataset=subset.cube.id,
                             license=str(subset.cube.attrs.get("license", "")),
-                            source=str(subset.cube.attrs.get("source", "")))
+                            source=str(subset.cube.attrs.get("source", "")),
+                            carbonmap_release=str(subset.cube.release or ""))
             band = 1
             for k, day in enumerate(subset.times):
                 e, _ = subset.day(k)
@@ -220,6 +221,9 @@ A subset of a dataset: `bbox=west,south,east,north` (degrees, snapped outward to
   `2024-03-01 power`), kg CO2 day-1 cell-1, EPSG:4326;
 - `format=csv`: tidy CSV, one row per day, sector and non-zero cell.
 
+`release=r0002` (or `as_of=`) cuts a past release of the dataset; the file name, the NetCDF/GeoTIFF
+metadata (`carbonmap_release`) and the `X-Carbonmap-Release` header name the release read.
+
 Streamed. A subset larger than the server's limit (cells x days x sectors) is refused with 422 saying how to
 shrink it; for whole cubes read the Zarr store over HTTP (`/zarr/{dataset}`).
 """
@@ -227,7 +231,7 @@ shrink it; for whole cubes read the Zarr store over HTTP (`/zarr/{dataset}`).
 
 @dataclass
 class DownloadFactory:
-    registry_dependency: Callable[..., Registry] = get_registry
+    cube_dependency: Callable[..., Cube] = cube_from_dataset_path
     settings_dependency: Callable[..., Settings] = get_settings
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["downloads"]))
 
@@ -243,10 +247,8 @@ class DownloadFactory:
                            e422=("query-too-large", "this download holds 1800 x 3600 cells x 366 days x 7 sectors = "
                                                     "... values, more than this server's limit; shrink the bbox"))})
         def download(
-            registry: Annotated[Registry, Depends(self.registry_dependency)],
+            cube: Annotated[Cube, Depends(self.cube_dependency)],
             settings: Annotated[Settings, Depends(self.settings_dependency)],
-            dataset: Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
-                                         openapi_examples={"demo": {"summary": "demo", "value": "demo-2024"}})],
             bbox: Annotated[str | None, Query(description="west,south,east,north in degrees; default the whole grid",
                                               openapi_examples={"germany": {"summary": "Germany",
                                                                             "value": "5,47,15,55"}})] = None,
@@ -260,11 +262,11 @@ class DownloadFactory:
             format: Annotated[Literal["netcdf", "geotiff", "csv"], Query(description="file format", openapi_examples={
                 "cog": {"summary": "Cloud-Optimized GeoTIFF", "value": "geotiff"}})] = "netcdf",
         ) -> StreamingResponse:
-            cube = registry.get(dataset)
             limit = int(getattr(settings, "max_download_values", DEFAULT_MAX_DOWNLOAD_VALUES))
             subset = make_subset(cube, bbox, start, end, sectors, limit)
-            name = f"{cube.id}_{subset.times[0].date()}_{subset.times[-1].date()}.{EXT[format]}"
-            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+            tag = f"_{cube.release}" if cube.release else ""
+            name = f"{cube.id}{tag}_{subset.times[0].date()}_{subset.times[-1].date()}.{EXT[format]}"
+            headers = {"Content-Disposition": f'attachment; filename="{name}"', **release_headers(cube)}
             if format == "csv":
                 return StreamingResponse(csv_rows(subset), media_type=MEDIA["csv"], headers=headers)
             folder = FsPath(tempfile.mkdtemp(prefix="carbonmap-dl-"))

@@ -25,7 +25,17 @@ from shapely.geometry.base import BaseGeometry
 
 from api import national_series
 from api import regions_query as rq
-from api.deps import get_registry, get_settings
+from api.deps import (
+    AS_OF_DESCRIPTION,
+    RELEASE_DESCRIPTION,
+    RELEASE_HEADER,
+    RELEASE_PATTERN,
+    AsOfQuery,
+    ReleaseQuery,
+    get_registry,
+    get_settings,
+    resolve_cube,
+)
 from api.models import IntervalInfo, PeriodEmissions
 from api.problems import QueryTooLarge, problem, problem_responses
 from api.routes.regions import wants_csv
@@ -232,7 +242,7 @@ class QueryRegion(BaseModel):
 
 class QueryEmissions(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "dataset": "demo-2024", "region": {"id": "geometry:3f9a1c2b", "type": "geometry",
+        "dataset": "demo-2024", "release": "r0003", "region": {"id": "geometry:3f9a1c2b", "type": "geometry",
                                            "definition": "the posted polygon, exact fractional cell coverage",
                                            "cells": 287, "area_km2": 2150.4},
         "start": "2024-01-01", "end": "2024-12-31", "freq": "year", "sectors": ["power"], "units": "t CO2",
@@ -243,6 +253,7 @@ class QueryEmissions(BaseModel):
                      "total": {"emissions": 1.2e7, "lower": 1.0e7, "upper": 1.4e7}}]}]})
 
     dataset: str
+    release: str | None = Field(None, description="the dataset release the numbers come from")
     region: QueryRegion
     start: dt.date
     end: dt.date
@@ -308,7 +319,7 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
                                       "inside it (exactextract coverage fractions)"}
     return QueryResult(dataset=cube.id, region=QueryRegion(**region, cells=weights.n_cells, area_km2=area),
                        start=start, end=end, freq=freq, sectors=tuple(sectors), source=source.name, labels=labels,
-                       bounds=bounds, arrays=res)
+                       bounds=bounds, arrays=res, release=cube.release)
 
 
 @dataclass(frozen=True)
@@ -327,6 +338,7 @@ class QueryResult:
     labels: tuple[str, ...]
     bounds: list[tuple[dt.date, dt.date, int]]
     arrays: dict[str, np.ndarray]
+    release: str | None = None
 
     def period_dicts(self) -> list[dict[str, Any]]:
         a = self.arrays
@@ -343,7 +355,7 @@ class QueryResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "region": self.region.model_dump(), "start": self.start.isoformat(),
+        return {"dataset": self.dataset, "release": self.release, "region": self.region.model_dump(), "start": self.start.isoformat(),
                 "end": self.end.isoformat(), "freq": self.freq, "sectors": list(self.sectors), "units": "t CO2",
                 "interval": {"level": 0.9, "rule": rq.INTERVAL_RULE}, "source": self.source,
                 "periods": self.period_dicts()}
@@ -374,11 +386,12 @@ def to_csv(result: QueryResult) -> str:
 
 def respond(result: QueryResult, fmt: str | None, request: Request) -> Response:
     """CSV if asked for, else JSON serialised directly (the model was built from checked arrays)."""
+    release = {RELEASE_HEADER: result.release} if result.release else {}
     if wants_csv(fmt, request.headers.get("accept")):
         name = f"{result.dataset}_{result.region.id.replace(':', '-')}_{result.start}_{result.end}_{result.freq}.csv"
         return Response(to_csv(result), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return Response(result.to_json(), media_type="application/json")
+                        headers={"Content-Disposition": f'attachment; filename="{name}"', **release})
+    return Response(result.to_json(), media_type="application/json", headers=release)
 
 
 def parse_sector_list(value: list[str] | str | None) -> tuple[str, ...]:
@@ -395,7 +408,7 @@ class QueryBody(BaseModel):
         "geometry": {"type": "Polygon", "coordinates": [[[139.5, 35.5], [140.0, 35.5], [140.0, 35.9],
                                                          [139.5, 35.9], [139.5, 35.5]]]},
         "start": "2024-01-01", "end": "2024-12-31", "freq": "month", "sectors": ["power", "ground_transport"],
-        "dataset": "demo-2024"}]})
+        "dataset": "demo-2024", "release": "r0003"}]})
 
     geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon (or a Feature holding one), "
                                                  "lon/lat degrees (EPSG:4326); may cross the antimeridian; holes "
@@ -406,6 +419,10 @@ class QueryBody(BaseModel):
     sectors: list[str] | str | None = Field(None, description="sectors (list or comma-separated); default all 7")
     dataset: str | None = Field(None, description="dataset id; default the server's default dataset",
                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    release: str | None = Field(None, description=RELEASE_DESCRIPTION + " (or the `release` query parameter)",
+                                pattern=RELEASE_PATTERN, examples=["r0002"])
+    as_of: dt.datetime | None = Field(None, description=AS_OF_DESCRIPTION + " (or the `as_of` query parameter)",
+                                      examples=["2024-03-05T12:00:00Z"])
 
 
 DESCRIPTION = f"""
@@ -420,6 +437,9 @@ antimeridian (longitudes past 180, or a ring jumping from 179 to -179); holes ar
 **Guardrails.** More than `max_vertices` vertices -> 413; more cells x time steps than the server allows
 -> 422 saying to ask for `freq=month`/`year` (precomputed sums), a shorter period or a smaller region.
 `format=csv` or `Accept: text/csv` returns a tidy CSV.
+
+**Releases.** `release` (or `as_of`), in the body or as a query parameter, reads a past release of the
+dataset; `release` in the answer and the `X-Carbonmap-Release` header name the release read.
 """
 
 
@@ -452,8 +472,15 @@ class QueryFactory:
             format: Annotated[Literal["json", "csv"] | None, Query(
                 description="response format; default JSON unless `Accept` prefers text/csv",
                 openapi_examples={"csv": {"summary": "tidy CSV", "value": "csv"}})] = None,
+            release: ReleaseQuery = None,
+            as_of: AsOfQuery = None,
         ) -> Any:
-            cube = registry.get(body.dataset or registry.default_id or "")
+            for name, in_query, in_body in (("release", release, body.release), ("as_of", as_of, body.as_of)):
+                if in_query is not None and in_body is not None and in_query != in_body:
+                    raise cc.ContractError(f"{name} is given twice with different values (query {in_query}, body "
+                                           f"{in_body}); give it once")
+            cube = resolve_cube(registry, body.dataset or registry.default_id or "", release or body.release,
+                                as_of or body.as_of)
             try:
                 geom = rq.parse_geometry(body.geometry, settings.max_vertices)
             except rq.TooManyVertices as exc:

@@ -14,9 +14,10 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import Field
 
 from api import national_regions, national_series
-from api.deps import cube_from_query, get_settings
+from api.deps import cube_from_query, get_settings, release_headers
 from api.models import Estimate, IntervalInfo, PeriodEmissions, RegionEmissions, RegionInfo
 from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
@@ -52,7 +53,7 @@ CSV_EXAMPLE = ("dataset,region,period,start,end,days,sector,emissions_t,lower_t,
                "demo-2024,DEU,2024-01,2024-01-01,2024-01-31,31,power,17250000.0,15830000.0,18670000.0\n")
 
 JSON_EXAMPLE = {
-    "dataset": "demo-2024",
+    "dataset": "demo-2024", "release": "r0003",
     "region": {"id": "DEU", "type": "country", "definition": national_regions.COUNTRY_DEFINITION},
     "start": "2024-01-01", "end": "2024-01-31", "freq": "month", "sectors": ["power"], "units": "t CO2",
     "interval": {"level": 0.9, "rule": INTERVAL_RULE},
@@ -60,6 +61,13 @@ JSON_EXAMPLE = {
                  "sectors": {"power": {"emissions": 17250000.0, "lower": 15830000.0, "upper": 18670000.0}},
                  "total": {"emissions": 17250000.0, "lower": 15830000.0, "upper": 18670000.0}}],
 }
+
+
+class RegionEmissionsOut(RegionEmissions):
+    """:class:`RegionEmissions` plus the release it was read from."""
+
+    release: str | None = Field(None, description="the dataset release the numbers come from (pin it with "
+                                                  "?release=; see GET /datasets/{id}/releases)")
 
 
 def wants_csv(fmt: str | None, accept: str | None) -> bool:
@@ -151,7 +159,7 @@ class RegionsFactory:
     def __post_init__(self) -> None:
         @self.router.get(
             "/regions/{iso3}/emissions",
-            response_model=RegionEmissions,
+            response_model=RegionEmissionsOut,
             summary="Emissions of a country or the world, per period and sector, with a 90% interval",
             description=DESCRIPTION,
             responses={
@@ -194,10 +202,11 @@ class RegionsFactory:
             format: Annotated[Literal["json", "csv"] | None, Query(
                 description="response format; default JSON unless `Accept` prefers text/csv",
                 openapi_examples={"csv": {"summary": "tidy CSV", "value": "csv"}})] = None,
-        ) -> RegionEmissions | Response:
+        ) -> RegionEmissionsOut | Response:
             result = region_emissions(cube, iso3, start, end, freq, sectors, settings.max_query_days)
             if wants_csv(format, request.headers.get("accept")):
                 name = f"{result.dataset}_{result.region.id}_{result.start}_{result.end}_{freq}.csv"
                 return Response(to_csv(result), media_type="text/csv; charset=utf-8",
-                                headers={"Content-Disposition": f'attachment; filename="{name}"'})
-            return result
+                                headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                         **release_headers(cube)})
+            return RegionEmissionsOut(**dict(result), release=cube.release)

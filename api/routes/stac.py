@@ -5,6 +5,10 @@ simplified proxies) and every input source with its licence and sha256 (``carbon
 sources are also listed as ``providers``).  Items point at the month's NetCDF download and the
 Zarr store over HTTP.  Only core STAC fields are used, so the documents validate offline against
 the schemas pystac ships (``pystac.validation``).
+
+Releases: collections and items name the release they describe (``carbonmap:release``) and link
+the revision history (``/datasets/{id}/releases``).  ``?release=r0002`` (or ``?as_of=``) describes a
+past release, with its assets pinned to it (``/zarr/{id}/releases/r0002``, ``download?release=``).
 """
 
 
@@ -19,7 +23,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api import dataset_info
-from api.deps import DATASET_ID_PATTERN, get_registry
+from api.deps import DATASET_ID_PATTERN, AsOfQuery, ReleaseQuery, get_registry, release_headers, resolve_cube
 from api.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 
@@ -53,7 +57,15 @@ def _months(cube: Cube) -> list[pd.Period]:
     return sorted(set(pd.DatetimeIndex(cube.times).to_period("M")))
 
 
-def collection(cube: Cube, base: str) -> pystac.Collection:
+def _zarr_href(cube: Cube, base: str, pinned: bool) -> str:
+    return f"{base}/zarr/{cube.id}/releases/{cube.release}" if pinned and cube.release else f"{base}/zarr/{cube.id}"
+
+
+def _release_query(cube: Cube, pinned: bool) -> str:
+    return f"release={cube.release}&" if pinned and cube.release else ""
+
+
+def collection(cube: Cube, base: str, pinned: bool = False) -> pystac.Collection:
     g = cube.grid
     a = cube.attrs
     prov = dataset_info.provenance(cube)
@@ -79,6 +91,7 @@ def collection(cube: Cube, base: str) -> pystac.Collection:
             "carbonmap:units": {"emissions": "kg CO2 day-1 cell-1", "uncertainty": "relative 1-sigma"},
             "carbonmap:grid": {"resolution_deg": g.resolution, "shape": list(g.shape), "crs": "EPSG:4326"},
             "carbonmap:sectors": list(cube.sectors),
+            "carbonmap:release": cube.release,
         })
     col.set_self_href(f"{base}/stac/collections/{cube.id}")
     col.add_link(pystac.Link("license", "https://creativecommons.org/licenses/by/4.0/", "text/html",
@@ -87,14 +100,18 @@ def collection(cube: Cube, base: str) -> pystac.Collection:
                              title="dataset metadata with full provenance"))
     col.add_link(pystac.Link("root", f"{base}/stac", pystac.MediaType.JSON))
     col.add_link(pystac.Link("parent", f"{base}/stac", pystac.MediaType.JSON))
+    col.add_link(pystac.Link("version-history", f"{base}/datasets/{cube.id}/releases", pystac.MediaType.JSON,
+                             title="the releases of this dataset and what each changed"))
+    pin = f"?release={cube.release}" if pinned and cube.release else ""
     for m in _months(cube):
-        col.add_link(pystac.Link("item", f"{base}/stac/collections/{cube.id}/items/{m}", pystac.MediaType.GEOJSON))
-    col.add_asset("zarr", pystac.Asset(f"{base}/zarr/{cube.id}", title="whole cube, Zarr v3 over HTTP",
+        col.add_link(pystac.Link("item", f"{base}/stac/collections/{cube.id}/items/{m}{pin}",
+                                 pystac.MediaType.GEOJSON))
+    col.add_asset("zarr", pystac.Asset(_zarr_href(cube, base, pinned), title="whole cube, Zarr v3 over HTTP",
                                        media_type="application/vnd+zarr", roles=["data"]))
     return col
 
 
-def item(cube: Cube, month: str, base: str) -> pystac.Item:
+def item(cube: Cube, month: str, base: str, pinned: bool = False) -> pystac.Item:
     try:
         period = pd.Period(month, "M")
     except ValueError:
@@ -109,13 +126,14 @@ def item(cube: Cube, month: str, base: str) -> pystac.Item:
                      properties={"start_datetime": _utc(first).isoformat().replace("+00:00", "Z"),
                                  "end_datetime": _utc(last, end=True).isoformat().replace("+00:00", "Z"),
                                  "title": f"{cube.id}, {month}", "license": str(cube.attrs.get("license", "other"))
-                                 .split(" ")[0], "carbonmap:days": (last - first).days + 1},
+                                 .split(" ")[0], "carbonmap:days": (last - first).days + 1,
+                                 "carbonmap:release": cube.release},
                      collection=cube.id)
     it.set_self_href(f"{base}/stac/collections/{cube.id}/items/{month}")
-    q = f"start={first}&end={last}"
+    q = f"{_release_query(cube, pinned)}start={first}&end={last}"
     it.add_asset("netcdf", pystac.Asset(f"{base}/download/{cube.id}?{q}&format=netcdf", title="CF NetCDF of the month",
                                         media_type="application/x-netcdf", roles=["data"]))
-    it.add_asset("zarr", pystac.Asset(f"{base}/zarr/{cube.id}", title="whole cube, Zarr v3 over HTTP (select the month)",
+    it.add_asset("zarr", pystac.Asset(_zarr_href(cube, base, pinned), title="whole cube, Zarr v3 over HTTP (select the month)",
                                       media_type="application/vnd+zarr", roles=["data"]))
     it.add_link(pystac.Link("collection", f"{base}/stac/collections/{cube.id}", pystac.MediaType.JSON))
     it.add_link(pystac.Link("parent", f"{base}/stac/collections/{cube.id}", pystac.MediaType.JSON))
@@ -123,9 +141,10 @@ def item(cube: Cube, month: str, base: str) -> pystac.Item:
     return it
 
 
-def _json(obj: Any, geo: bool = False) -> JSONResponse:
+def _json(obj: Any, geo: bool = False, cube: Cube | None = None) -> JSONResponse:
     d = obj.to_dict(include_self_link=True, transform_hrefs=False)
-    return JSONResponse(d, media_type="application/geo+json" if geo else "application/json")
+    return JSONResponse(d, media_type="application/geo+json" if geo else "application/json",
+                        headers=release_headers(cube) if cube is not None else None)
 
 
 @dataclass
@@ -153,9 +172,11 @@ class StacFactory:
         def stac_collection(request: Request, registry: Annotated[Registry, Depends(reg)],
                             dataset: Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
                                                          openapi_examples={"demo": {"summary": "demo",
-                                                                                    "value": "demo-2024"}})]
-                            ) -> JSONResponse:
-            return _json(collection(registry.get(dataset), _base(request)))
+                                                                                    "value": "demo-2024"}})],
+                            release: ReleaseQuery = None, as_of: AsOfQuery = None) -> JSONResponse:
+            cube = resolve_cube(registry, dataset, release, as_of)
+            pinned = release is not None or as_of is not None
+            return _json(collection(cube, _base(request), pinned), cube=cube)
 
         @self.router.get("/stac/collections/{dataset}/items/{month}", summary="STAC item of one month of a dataset",
                          responses={200: {"content": {"application/geo+json": {"example": {
@@ -169,5 +190,8 @@ class StacFactory:
                                                    openapi_examples={"demo": {"summary": "demo",
                                                                               "value": "demo-2024"}})],
                       month: Annotated[str, Path(pattern=MONTH_PATTERN, description="month, YYYY-MM", openapi_examples={
-                          "march": {"summary": "March 2024", "value": "2024-03"}})]) -> JSONResponse:
-            return _json(item(registry.get(dataset), month, _base(request)), geo=True)
+                          "march": {"summary": "March 2024", "value": "2024-03"}})],
+                      release: ReleaseQuery = None, as_of: AsOfQuery = None) -> JSONResponse:
+            cube = resolve_cube(registry, dataset, release, as_of)
+            pinned = release is not None or as_of is not None
+            return _json(item(cube, month, _base(request), pinned), geo=True, cube=cube)

@@ -4,38 +4,65 @@
 sharded arrays are read partially: zarr asks for the shard index with a suffix range
 (``bytes=-N``) and for single inner chunks with ``bytes=a-b``.
 
-Only regular files inside the registered store's release directory are served: the path is
-resolved (symlinks included) and must stay inside it; hidden files, ``..`` and absolute paths are
-refused with 404.  Nothing a client sends is ever used as a path outside that directory.
+Releases: ``/zarr/{dataset}/releases/{release}/...`` is the store of one pinned release
+(``xarray.open_zarr("http://host/zarr/demo-2024/releases/r0002")``); it never changes, so it is
+served ``Cache-Control: immutable``, and it is the URL to use for reproducible work.  The plain
+``/zarr/{dataset}/...`` serves the current release (also ``?release=`` for single keys), which moves
+to the next release when an update is published: a client that reads across a publish can mix
+releases, so pin one for anything longer than a glance.  Every response names its release in
+``X-Carbonmap-Release`` and ETags include the release id.
+
+Keys are read through the release's own store (``Cube.zarr_store``; local directory or object
+storage).  For a local store only regular files inside the release directory are served: the
+path is resolved (symlinks included) and must stay inside it; hidden files, ``..`` and absolute
+paths are refused with 404.  Nothing a client sends is ever used as a path outside that directory.
 """
 
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response, StreamingResponse
 
-from api.deps import DATASET_ID_PATTERN, get_registry
+from api.deps import (
+    DATASET_ID_PATTERN,
+    RELEASE_PATTERN,
+    AsOfQuery,
+    ReleaseQuery,
+    get_registry,
+    release_headers,
+    resolve_cube,
+)
 from api.problems import problem, problem_responses
-from carbonmap.registry import Registry
+from carbonmap.registry import Cube, Registry
+from pipelines import remote
 
 READ_BLOCK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+CURRENT_MAX_AGE = 60
+"""Seconds the current-release URLs may be cached (a new release can be published at any time)."""
 
 
 class StoreFileNotFound(LookupError):
     """No such file in the served store."""
 
 
-def safe_file(root: FsPath, relative: str) -> FsPath:
-    """The file ``relative`` inside ``root``; StoreFileNotFound for anything outside it or not a regular file."""
+def _key_parts(relative: str) -> list[str]:
     parts = [p for p in relative.split("/") if p]
     if not parts or any(p in (".", "..") or p.startswith(".") or "\\" in p or "\x00" in p for p in parts):
         raise StoreFileNotFound(f"no file {relative!r} in this store")
+    return parts
+
+
+def safe_file(root: FsPath, relative: str) -> FsPath:
+    """The file ``relative`` inside ``root``; StoreFileNotFound for anything outside it or not a regular file."""
+    parts = _key_parts(relative)
     root = root.resolve()
     candidate = (root / FsPath(*parts)).resolve()
     if not candidate.is_relative_to(root) or not candidate.is_file():
@@ -73,8 +100,95 @@ def _iter_file(path: FsPath, start: int, end: int) -> Iterator[bytes]:
             yield block
 
 
-def _media_type(path: FsPath) -> str:
-    return "application/json" if path.suffix == ".json" else "application/octet-stream"
+def _media_type(key: str) -> str:
+    return "application/json" if key.endswith(".json") else "application/octet-stream"
+
+
+class KeyReader:
+    """Size and byte ranges of one key of a release's store: a local file, or an object via ``Cube.zarr_store``."""
+
+    def __init__(self, cube: Cube, key: str) -> None:
+        self.cube = cube
+        self.key = "/".join(_key_parts(key))
+        self.path: FsPath | None = None
+        if remote.is_remote(cube.path):
+            from zarr.core.sync import sync
+
+            self._sync = sync
+            try:
+                self.size = int(sync(cube.zarr_store.getsize(self.key)))
+            except (FileNotFoundError, KeyError):
+                raise StoreFileNotFound(f"no file {key!r} in this store") from None
+            self.version = hashlib.sha256(self.key.encode()).hexdigest()[:12]
+        else:
+            self.path = safe_file(FsPath(cube.path), key)
+            st = self.path.stat()
+            self.size = st.st_size
+            self.version = f"{int(st.st_mtime_ns):x}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.cube.release or "store"}-{self.version}-{self.size:x}"'
+
+    def iter_bytes(self, start: int, end: int) -> Iterator[bytes]:
+        if self.path is not None:
+            yield from _iter_file(self.path, start, end)
+            return
+        from zarr.abc.store import RangeByteRequest
+        from zarr.core.buffer import default_buffer_prototype
+
+        for a in range(start, end, READ_BLOCK):
+            b = min(end, a + READ_BLOCK)
+            buf = self._sync(self.cube.zarr_store.get(self.key, default_buffer_prototype(),
+                                                      RangeByteRequest(a, b)))
+            if buf is None:
+                return
+            yield buf.to_bytes()
+
+
+def serve_key(request: Request, cube: Cube, key: str, immutable: bool) -> Response:
+    """One key of ``cube``'s release store, whole or a single byte range (206), with caching headers."""
+    reader = KeyReader(cube, key)
+    size = reader.size
+    headers = {"Accept-Ranges": "bytes", "ETag": reader.etag, **release_headers(cube),
+               "Cache-Control": IMMUTABLE if immutable else f"public, max-age={CURRENT_MAX_AGE}"}
+    if request.headers.get("if-none-match") == reader.etag and not request.headers.get("range"):
+        return Response(status_code=304, headers=headers)
+    rng = request.headers.get("range")
+    start, end, status = 0, size, 200
+    if rng:
+        try:
+            span = parse_range(rng, size)
+        except ValueError as exc:
+            return problem(416, str(exc), "range-not-satisfiable", headers={"Content-Range": f"bytes */{size}"})
+        if span is None:
+            return problem(416, f"{rng} is past the end of a {size}-byte file", "range-not-satisfiable",
+                           headers={"Content-Range": f"bytes */{size}"})
+        start, end, status = span[0], span[1], 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=_media_type(key))
+    return StreamingResponse(reader.iter_bytes(start, end), status_code=status, headers=headers,
+                             media_type=_media_type(key))
+
+
+DatasetPath = Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
+                                  openapi_examples={"demo": {"summary": "demo", "value": "demo-2024"}})]
+KeyPath = Annotated[str, Path(description="key inside the store, e.g. zarr.json or emissions/c/0/0/0/0",
+                              openapi_examples={"meta": {"summary": "root metadata", "value": "zarr.json"}})]
+ReleasePath = Annotated[str, Path(pattern=RELEASE_PATTERN, description="release id (GET /datasets/{id}/releases)",
+                                  openapi_examples={"r2": {"summary": "the second release", "value": "r0002"}})]
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}, "application/json": {
+        "example": {"zarr_format": 3, "node_type": "group"}}}},
+    206: {"description": "the requested byte range"},
+    304: {"description": "Not Modified: the `If-None-Match` ETag is current"},
+    **problem_responses(e404=("store-file-not-found", "no file 'emissions/c/0/0/0/9' in this store"),
+                        e422=("invalid-parameter", ("path parameter 'dataset' (got 'a b'): String should "
+                                                   "match pattern ...")),
+                        e416=("range-not-satisfiable", "bytes=900-999 is past the end of a 512-byte file"))}
 
 
 @dataclass
@@ -83,58 +197,54 @@ class ZarrHttpFactory:
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["downloads"]))
 
     def __post_init__(self) -> None:
+        reg = self.registry_dependency
+
+        # the pinned form first: /zarr/{dataset}/{key:path} would otherwise take "releases/r0002/..." as a key
+        @self.router.api_route(
+            "/zarr/{dataset}/releases/{release}/{key:path}", methods=["GET"],
+            summary="Read the Zarr store of one release of a dataset over HTTP (immutable; Range requests)",
+            description="The files of one release's Zarr v3 store, read-only, for "
+                        "`xarray.open_zarr('http://host/zarr/{dataset}/releases/{release}')`. A release never "
+                        "changes: responses are `Cache-Control: immutable` and a reader never mixes releases. "
+                        "Supports `Range: bytes=a-b`, `bytes=a-` and `bytes=-n` (206), `HEAD` for sizes.",
+            responses=_RESPONSES,
+        )
+        def zarr_release_file(request: Request, registry: Annotated[Registry, Depends(reg)], dataset: DatasetPath,
+                              release: ReleasePath, key: KeyPath) -> Response:
+            return serve_key(request, resolve_cube(registry, dataset, release), key, immutable=True)
+
+        self.router.add_api_route("/zarr/{dataset}/releases/{release}/{key:path}", zarr_release_file,
+                                  methods=["HEAD"], include_in_schema=False)
+
+        @self.router.api_route("/zarr/{dataset}/releases/{release}", methods=["GET", "HEAD"], include_in_schema=False)
+        def zarr_release_root(registry: Annotated[Registry, Depends(reg)], dataset: DatasetPath,
+                              release: ReleasePath) -> Response:
+            cube = resolve_cube(registry, dataset, release)
+            return Response(status_code=200, content=b"", headers=release_headers(cube))
+
         @self.router.api_route(
             "/zarr/{dataset}/{key:path}", methods=["GET"],
-            summary="Read the Zarr store of a dataset over HTTP (Range requests supported)",
+            summary="Read the Zarr store of a dataset's current release over HTTP (Range requests supported)",
             description="Serves the files of the dataset's Zarr v3 store read-only, for "
                         "`xarray.open_zarr('http://host/zarr/{dataset}')` or `zarr.open_group`. Supports "
-                        "`Range: bytes=a-b`, `bytes=a-` and `bytes=-n` (206 Partial Content), `HEAD` for sizes.",
-            responses={200: {"content": {"application/octet-stream": {}, "application/json": {
-                "example": {"zarr_format": 3, "node_type": "group"}}}},
-                206: {"description": "the requested byte range"},
-                **problem_responses(e404=("store-file-not-found", "no file 'emissions/c/0/0/0/9' in this store"),
-                                    e422=("invalid-parameter", "path parameter 'dataset' (got 'a b'): String should "
-                                                               "match pattern ..."),
-                                    e416=("range-not-satisfiable", "bytes=900-999 is past the end of a 512-byte file"))},
+                        "`Range: bytes=a-b`, `bytes=a-` and `bytes=-n` (206 Partial Content), `HEAD` for sizes. "
+                        "This is the *current* release, which moves on when an update is published; for "
+                        "reproducible reads open `/zarr/{dataset}/releases/{release}` (see "
+                        "`GET /datasets/{id}/releases`). `release=`/`as_of=` pin single keys.",
+            responses=_RESPONSES,
         )
-        def zarr_file(
-            request: Request,
-            registry: Annotated[Registry, Depends(self.registry_dependency)],
-            dataset: Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
-                                         openapi_examples={"demo": {"summary": "demo", "value": "demo-2024"}})],
-            key: Annotated[str, Path(description="key inside the store, e.g. zarr.json or emissions/c/0/0/0/0",
-                                     openapi_examples={"meta": {"summary": "root metadata", "value": "zarr.json"}})],
-        ) -> Response:
-            cube = registry.get(dataset)
-            path = safe_file(FsPath(cube.path), key)
-            size = path.stat().st_size
-            headers = {"Accept-Ranges": "bytes", "Cache-Control": "public, max-age=3600",
-                       "ETag": f'"{int(path.stat().st_mtime_ns):x}-{size:x}"'}
-            rng = request.headers.get("range")
-            start, end, status = 0, size, 200
-            if rng:
-                try:
-                    span = parse_range(rng, size)
-                except ValueError as exc:
-                    return problem(416, str(exc), "range-not-satisfiable", headers={"Content-Range": f"bytes */{size}"})
-                if span is None:
-                    return problem(416, f"{rng} is past the end of a {size}-byte file", "range-not-satisfiable",
-                                   headers={"Content-Range": f"bytes */{size}"})
-                start, end, status = span[0], span[1], 206
-                headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-            headers["Content-Length"] = str(end - start)
-            if request.method == "HEAD":
-                return Response(status_code=status, headers=headers, media_type=_media_type(path))
-            return StreamingResponse(_iter_file(path, start, end), status_code=status, headers=headers,
-                                     media_type=_media_type(path))
+        def zarr_file(request: Request, registry: Annotated[Registry, Depends(reg)], dataset: DatasetPath,
+                      key: KeyPath, release: ReleaseQuery = None, as_of: AsOfQuery = None) -> Response:
+            cube = resolve_cube(registry, dataset, release, as_of)
+            return serve_key(request, cube, key, immutable=release is not None)
 
         self.router.add_api_route("/zarr/{dataset}/{key:path}", zarr_file, methods=["HEAD"], include_in_schema=False)
 
         @self.router.api_route("/zarr/{dataset}", methods=["GET", "HEAD"], include_in_schema=False)
         def zarr_root(dataset: Annotated[str, Path(pattern=DATASET_ID_PATTERN)],
-                      registry: Annotated[Registry, Depends(self.registry_dependency)]) -> Response:
-            registry.get(dataset)
-            return Response(status_code=200, content=b"")
+                      registry: Annotated[Registry, Depends(reg)]) -> Response:
+            cube = registry.get(dataset)
+            return Response(status_code=200, content=b"", headers=release_headers(cube))
 
 
-__all__ = ["ZarrHttpFactory", "parse_range", "safe_file"]
+__all__ = ["KeyReader", "ZarrHttpFactory", "parse_range", "safe_file", "serve_key"]

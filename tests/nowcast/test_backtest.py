@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 
 from ingest.gcb import read_gcb
-from nowcast.backtest import BacktestError, run_backtest, sector_activity, top_emitters, wide_totals
+from nowcast.backtest import (
+    BacktestError,
+    nowcast_table,
+    run_backtest,
+    sector_activity,
+    select_indicator_mode,
+    top_emitters,
+    wide_totals,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "statistical"
 KEYS = ("top20_growth_mae_pp", "persistence_top20_growth_mae_pp", "global_growth_error_pp", "rolling_top20_mape",
@@ -52,6 +60,10 @@ def test_quick_backtest_writes_every_key(vintages, tmp_path: Path) -> None:
     for png in tmp_path.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list(tmp_path.glob("*.png"))) == 2
+    assert figs["indicator_mode"] in ("none", "window", "pooled")
+    assert figs["indicator_mode_selection"]["years"] == [2007, 2009]
+    assert set(figs["indicator_mode_selection"]["mape"]) == {"none", "window", "pooled"}
+    assert "Indicator mode chosen on rolling origins 2007-2009" in md
     assert not list(tmp_path.glob(".*tmp*"))
 
 
@@ -66,3 +78,41 @@ def test_missing_years_refused(vintages) -> None:
     old, _ = vintages
     with pytest.raises(BacktestError, match="no 2023->2024 growth"):
         run_backtest(old, old, Path("/nonexistent"), quick=True)
+
+
+def test_fossil_generation_is_the_preferred_power_indicator() -> None:
+    idx = pd.MultiIndex.from_product([["AAA", "BBB"], [2020, 2021]], names=["iso3", "year"])
+    ind = pd.DataFrame({"hdd": [1000.0, 1000.0, 1000.0, 1000.0], "cdd": 0.0,
+                        "power_demand": [10.0, 11.0, np.nan, np.nan],
+                        "power_fossil": [5.0, 4.0, np.nan, np.nan]}, index=idx)
+    act = sector_activity(ind)
+    assert act.loc[("AAA", 2021), "power"] == 4.0  # Ember fossil generation wins over demand
+    assert act.loc[("BBB", 2021), "power"] == pytest.approx(1.0 + 0.010 * 1000 / 365)  # degree-day fallback
+
+
+def _toy_panel() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six countries whose emissions follow an indicator with elasticity 1 (plus noise), 1990-2012."""
+    rng = np.random.default_rng(2)
+    isos, years = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"], list(range(1990, 2013))
+    x = np.exp(np.cumsum(rng.normal(0, 0.06, (len(isos), len(years))), axis=1))
+    e = 100 * x * np.exp(rng.normal(0, 0.003, x.shape))
+    wide = pd.DataFrame(e, index=isos, columns=years)
+    ind_years = [y for y in years if y >= 2000]
+    idx = pd.MultiIndex.from_product([isos, ind_years], names=["iso3", "year"])
+    ind = pd.DataFrame({"power_fossil": x[:, [years.index(y) for y in ind_years]].ravel()}, index=idx)
+    return wide, ind
+
+
+def test_pooled_mode_uses_the_indicator_and_beats_none() -> None:
+    wide, ind = _toy_panel()
+    shares = pd.DataFrame({"power": 1.0}, index=wide.index)
+    err = {}
+    for mode in ("none", "pooled"):
+        tab = nowcast_table(wide, 2012, list(wide.index), ind, shares, mode=mode)
+        err[mode] = float((tab["model"] / wide[2012] - 1).abs().mean())
+        assert ("pooled indicator effect" in tab["method"].iloc[0]) == (mode == "pooled")
+    assert err["pooled"] < 0.5 * err["none"]
+    mode, scores = select_indicator_mode(wide, ind, shares, years=(2009, 2010, 2011), top_n=6)
+    assert mode == "pooled" and scores["pooled"] == min(scores.values())
+    with pytest.raises(BacktestError, match="unknown indicator mode"):
+        nowcast_table(wide, 2012, ["AAA"], ind, shares, mode="magic")

@@ -13,6 +13,7 @@ from nowcast.models import (
     linear_trend,
     nowcast_annual,
     persistence,
+    pooled_indicator_beta,
     state_space_forecast,
 )
 
@@ -79,3 +80,43 @@ def test_annual_exog_keeps_complete_years() -> None:
     m = pd.DataFrame({"hdd": 1.0}, index=pd.date_range("2022-01-01", "2024-06-01", freq="MS"))
     a = annual_exog_from_monthly(m)
     assert a.index.tolist() == [2022, 2023] and a["hdd"].tolist() == [12.0, 12.0]
+
+
+def test_short_indicator_fits_over_its_own_span() -> None:
+    """An indicator that starts 20 years after the emissions is used (window shrinks), not dropped."""
+    rng = np.random.default_rng(3)
+    years = range(1980, 2025)
+    x = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.05, len(years)))), index=years)
+    y = pd.Series(100 * x.to_numpy() * np.exp(rng.normal(0, 0.002, len(years))), index=years)
+    short = x.loc[2000:].to_frame("activity")
+    nc = nowcast_annual(y.loc[:2023], short)
+    assert "indicators" in nc.method and "fitted on 23 years" in nc.method
+    assert abs(nc.growth_pct - (y[2024] / y[2023] - 1) * 100) < 1.5
+    # too short a span (fewer than min_exog_years growth rates): indicator ignored
+    assert "indicators" not in nowcast_annual(y.loc[:2023], x.loc[2018:].to_frame("a")).method
+
+
+def test_fixed_indicator_beta_adds_its_effect() -> None:
+    y = _series(0.0, noise=0.001)
+    years = list(y.index) + [int(y.index[-1]) + 1]
+    flat = pd.DataFrame({"a": np.ones(len(years))}, index=years)
+    jump = flat.copy()
+    jump.iloc[-1, 0] = np.exp(0.10)  # +10% log change of the indicator in the nowcast year
+    base = nowcast_annual(y, flat, indicator_beta=0.5)
+    up = nowcast_annual(y, jump, indicator_beta=0.5)
+    assert "pooled indicator effect" in up.method
+    assert np.log(up.mean / base.mean) == pytest.approx(0.05, abs=1e-6)
+    with pytest.raises(NowcastError, match="indicator_beta has 2 values"):
+        nowcast_annual(y, jump, indicator_beta=[0.5, 0.1])
+
+
+def test_pooled_indicator_beta_recovers_elasticity() -> None:
+    rng = np.random.default_rng(5)
+    countries, years = [f"C{i}" for i in range(8)], list(range(2001, 2021))
+    dx = pd.DataFrame(rng.normal(0, 0.05, (8, 20)), index=countries, columns=years)
+    trend = pd.Series(rng.normal(0, 0.03, 8), index=countries)
+    g = dx.mul(0.6).add(trend, axis=0) + rng.normal(0, 0.002, (8, 20))
+    g.iloc[0, 0] = 0.9  # a break in one series: left out of the fit
+    beta, se, n = pooled_indicator_beta(g, dx)
+    assert beta == pytest.approx(0.6, abs=0.02) and se < 0.02 and n == 159
+    assert pooled_indicator_beta(g.iloc[:1, :5], dx.iloc[:1, :5]) == (0.0, float("inf"), 4)
