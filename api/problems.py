@@ -55,7 +55,8 @@ class ProblemResponse(JSONResponse):
 
 
 _TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
-           413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+           413: "Content Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+           422: "Unprocessable Content",
            500: "Internal Server Error"}
 
 
@@ -71,8 +72,13 @@ def problem(status: int, detail: str, kind: str, errors: list[dict[str, Any]] | 
     return ProblemResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
+def problem_title(status: int) -> str:
+    """The ``title`` of a problem with this HTTP status."""
+    return _TITLES.get(status, "Error")
+
+
 def problem_example(status: int, kind: str, detail: str) -> dict[str, Any]:
-    return {"type": PROBLEM_TYPE_PREFIX + kind, "title": _TITLES.get(status, "Error"), "status": status,
+    return {"type": PROBLEM_TYPE_PREFIX + kind, "title": problem_title(status), "status": status,
             "detail": detail}
 
 

@@ -145,10 +145,13 @@ class RegionCatalogueFactory:
             description="The region's polygon from the catalogue, summed like POST /emissions/query. Countries "
                         "(ISO3) are answered from the national table by the other /regions/{iso3}/emissions "
                         "route.\n" + QUERY_DESCRIPTION,
-            responses=problem_responses(e404=("region-not-in-catalogue", "no region 'UA9999' in the catalogue; "
-                                                                         "search with GET /regions?q=name"),
-                                        e422=("query-too-large", "this query reads 40000 grid cells x 366 time "
-                                                                 "steps ...; ask for a coarser freq")))
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}, "example":
+                             "dataset,region,period,start,end,days,sector,emissions_t,lower_t,upper_t\n"
+                             "demo-2024,UA2132,2024-01,2024-01-01,2024-01-31,31,power,1.0e6,8.1e5,1.2e6\n"}}},
+                       **problem_responses(e404=("region-not-in-catalogue", "no region 'UA9999' in the catalogue; "
+                                                                            "search with GET /regions?q=name"),
+                                           e422=("query-too-large", "this query reads 40000 grid cells x 366 time "
+                                                                    "steps ...; ask for a coarser freq"))})
         def catalogue_emissions(
             request: Request,
             settings: Annotated[Settings, Depends(settings_dep)],
