@@ -21,13 +21,28 @@ cell on the sphere is ``dlon x (sin(lat_n) - sin(lat_s))`` of their intersection
 and lon, so the mean is ``(A_lat @ (v * m) @ A_lon.T) / (A_lat @ m @ A_lon.T)`` with sparse overlap
 matrices ``A`` and the valid mask ``m``.  It handles any ratio of resolutions (0.25 -> 0.1 splits
 cells; 1/240 -> 0.1 averages 24 x 24 pixels) and reports the valid-area fraction of every cell.
+:func:`area_sums` returns the numerator and denominator separately, so that partial coverages (the
+tiles of one day) add up exactly: a mosaic cell's mean is ``sum(num) / sum(den)`` over its tiles.
+
+**Streaming** (:func:`stack_days`, :func:`write_zarr_streaming`): the readers of many granules
+(a year of OMI days, many VIIRS tiles and days) build one ``dask.delayed`` task per file that
+returns that file's regridded values on the (small) target grid; :func:`stack_days` assembles them
+into dask arrays ``(time, lat, lon)`` chunked :func:`time_chunk` days at a time, and
+:func:`write_zarr_streaming` writes them to Zarr chunk by chunk (Zarr chunks = those time chunks),
+atomically: a task's :class:`~ingest.base.IngestError` (naming its file) aborts the write, the
+thread pool is drained, and the temporary store is removed, so nothing is written.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,14 +279,14 @@ def _sin_deg(x: np.ndarray) -> np.ndarray:
     return np.sin(np.radians(x))
 
 
-def area_mean(values: np.ndarray, valid: np.ndarray, lat_edges: np.ndarray, lon_edges: np.ndarray,
+def area_sums(values: np.ndarray, valid: np.ndarray, lat_edges: np.ndarray, lon_edges: np.ndarray,
               grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Area-weighted mean of the valid source cells per cell of ``grid``, and the valid-area fraction.
+    """``(num, den)`` per cell of ``grid``, float64 (nlat, nlon) north-up: ``num`` = sum over the valid source
+    cells of value x overlapped area, ``den`` = valid overlapped area (both in sr; area = dlon x d(sin lat)).
 
     ``values``/``valid`` are (ny, nx) on a regular lat/lon lattice with row edges ``lat_edges``
     (ny + 1, ascending or descending) and column edges ``lon_edges`` (nx + 1, ascending), degrees.
-    Returns ``(mean, fraction)``, both float64 (nlat, nlon) north-up on ``grid``: mean is NaN where no
-    valid source area overlaps the cell; fraction is valid overlapped area / cell area (0..1).
+    Sums of several sources (tiles) on one grid add up; :func:`mean_fraction` turns them into a mean.
     """
     v = np.asarray(values, dtype=np.float64)
     m = np.asarray(valid, dtype=bool) & np.isfinite(v)
@@ -291,8 +306,111 @@ def area_mean(values: np.ndarray, valid: np.ndarray, lat_edges: np.ndarray, lon_
     mf = m.astype(np.float64)
     num = (a_lon @ (a_lat @ np.where(m, v, 0.0)).T).T  # (nlat, nlon)
     den = (a_lon @ (a_lat @ mf).T).T
-    cell = (_sin_deg(dst_lat[1:]) - _sin_deg(dst_lat[:-1]))[:, None] * math.radians(r)
+    return num[::-1].copy(), den[::-1].copy()  # north-up
+
+
+def cell_area_sr(grid: Grid) -> np.ndarray:
+    """Cell areas of ``grid`` on the unit sphere (sr), (nlat, 1) north-up, from the same edges as :func:`area_sums`."""
+    r = grid.resolution
+    dst_lat = grid.south + np.arange(grid.nlat + 1) * r
+    return ((_sin_deg(dst_lat[1:]) - _sin_deg(dst_lat[:-1]))[:, None] * math.radians(r))[::-1]
+
+
+def mean_fraction(num: np.ndarray, den: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, fraction)`` from :func:`area_sums` (or their sums over tiles): ``num / den`` (NaN where
+    ``den`` is 0) and valid area / cell area clipped to 0..1; float64 (nlat, nlon) north-up."""
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(den > 0, num / den, np.nan)
-    frac = np.clip(den / cell, 0.0, 1.0)
-    return mean[::-1].copy(), frac[::-1].copy()  # north-up
+    return mean, np.clip(den / cell_area_sr(grid), 0.0, 1.0)
+
+
+def area_mean(values: np.ndarray, valid: np.ndarray, lat_edges: np.ndarray, lon_edges: np.ndarray,
+              grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Area-weighted mean of the valid source cells per cell of ``grid``, and the valid-area fraction.
+
+    ``values``/``valid`` are (ny, nx) on a regular lat/lon lattice with row edges ``lat_edges``
+    (ny + 1, ascending or descending) and column edges ``lon_edges`` (nx + 1, ascending), degrees.
+    Returns ``(mean, fraction)``, both float64 (nlat, nlon) north-up on ``grid``: mean is NaN where no
+    valid source area overlaps the cell; fraction is valid overlapped area / cell area (0..1).
+    """
+    num, den = area_sums(values, valid, lat_edges, lon_edges, grid)
+    return mean_fraction(num, den, grid)
+
+
+# ---------------------------------------------------------------------------------------------------- streaming
+
+TIME_CHUNK_DAYS = 8
+"""Most days per Zarr/dask time chunk of a streamed output."""
+CHUNK_BYTES = 64 * 2**20
+"""Target size of one variable's time chunk (float32): fewer days per chunk on big grids."""
+
+
+def time_chunk(grid: Grid, max_days: int = TIME_CHUNK_DAYS) -> int:
+    """Days per time chunk on ``grid``: at most ``max_days`` and at most :data:`CHUNK_BYTES` of float32."""
+    per_day = 4 * grid.nlat * grid.nlon
+    return int(max(1, min(max_days, CHUNK_BYTES // per_day)))
+
+
+def stack_days(tasks: Sequence[Any], n_vars: int, grid: Grid, chunk_days: int) -> list[Any]:
+    """``n_vars`` dask arrays ``(time, lat, lon)`` float32 from one delayed task per day.
+
+    Each task returns a float32 array ``(n_vars, 1, nlat, nlon)`` (that day's variables on ``grid``);
+    the result is chunked ``chunk_days`` days x the whole grid, so computing one chunk runs only its
+    days' tasks.
+    """
+    import dask.array as da
+
+    if not tasks:
+        raise IngestError("no files to stream")
+    shape = (n_vars, 1, grid.nlat, grid.nlon)
+    parts = [da.from_delayed(t, shape=shape, dtype=np.float32) for t in tasks]
+    x = da.concatenate(parts, axis=1).rechunk((n_vars, max(1, int(chunk_days)), grid.nlat, grid.nlon))
+    return [x[i] for i in range(n_vars)]
+
+
+def is_lazy(ds: Any) -> bool:
+    """True if any data variable of the Dataset is dask-backed."""
+    return any(v.chunks is not None for v in ds.data_vars.values())
+
+
+def write_zarr_streaming(ds: Any, path: Path, provenance: dict[str, Any] | None = None,
+                         n_threads: int | None = None) -> Path:
+    """Write a dask-backed Dataset to a Zarr v3 store at ``path`` chunk by chunk; atomic.
+
+    Zarr chunks are the dask chunks (``time_chunk`` days x the whole grid), so one chunk of each
+    variable is computed and written at a time per thread; memory is bounded by a few chunks, not by
+    the number of files.  Computed on a private pool of ``n_threads`` threads (default: CPU count,
+    at most 4): on an error (an :class:`~ingest.base.IngestError` of one file) the pool is drained
+    before the temporary store is removed, so no late chunk write can leave a partial store behind,
+    and an existing ``path`` is left as it was.  ``attrs['provenance']`` is the JSON of ``provenance``
+    (as :func:`ingest.canonical.write_zarr_atomic` writes it).
+    """
+    import dask
+
+    path = Path(path)
+    if path.suffix != ".zarr":
+        raise IngestError(f"a grid must be written to a .zarr path, got {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = ds.copy()
+    ds.attrs = {**ds.attrs, "provenance": json.dumps(provenance or {}, default=str)}
+    encoding = {name: {"chunks": tuple(int(c[0]) for c in v.chunks)}
+                for name, v in ds.data_vars.items() if v.chunks is not None}
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    pool = ThreadPoolExecutor(max_workers=n_threads or max(1, min(4, os.cpu_count() or 1)))
+    try:
+        try:
+            job = ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3, encoding=encoding, compute=False)
+            dask.compute(job, scheduler="threads", pool=pool)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path

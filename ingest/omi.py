@@ -35,6 +35,13 @@ are kept: dropping them would bias clean-area means high.  With a climatology fi
 field is the climatology's own (the shipped one is ``ColumnAmountNO2CloudScreened``, the total
 column), so that the anomaly compares like with like, on the climatology's grid.
 
+Many daily granules (a year: 366 x 1440 x 720 float32) **stream through Dask**: ``OMIAdapter.read``
+checks every header (:func:`scan_omno2d_he5`, no pixels) and returns a dask-backed dataset built
+from one task per granule (:func:`granule_on_grid`: read, check the values, regrid; its output is one
+day on the target grid), chunked ``time_chunk_days`` days at a time; ``OMIAdapter.write`` streams it
+to Zarr chunk by chunk (:func:`ingest.hdfeos.write_zarr_streaming`).  A granule that fails while
+streaming raises :class:`~ingest.base.IngestError` with its file name and nothing is written.
+
 Caveat: the monthly file's ``long_name`` says "Tropospheric Cloud Screened NO2" while the climatology is
 OMNO2d's *total* cloud-screened column; their magnitudes over the box agree (Jan 2020 box mean
 3.79e15 vs the Jan climatology 3.63e15 molec cm-2), so both are read as the same quantity and the
@@ -43,11 +50,14 @@ anomaly is ``no2 - no2_climatology`` of the same calendar month (``no2_anomaly_r
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +65,20 @@ import xarray as xr
 
 from carbonmap.contract import Grid
 from ingest.base import BaseAdapter, IngestError, SourceInfo
-from ingest.hdfeos import area_mean, attr, is_hdfeos, open_hdf5, read_array, read_struct_metadata, require
+from ingest.hdfeos import (
+    TIME_CHUNK_DAYS,
+    area_mean,
+    attr,
+    is_hdfeos,
+    is_lazy,
+    open_hdf5,
+    read_array,
+    read_struct_metadata,
+    require,
+    stack_days,
+    time_chunk,
+    write_zarr_streaming,
+)
 
 MONTHLY_FILE = "satellite/no2/romania_OMI-Aura_L3-OMNO2d_monthly.nc"
 CLIMATOLOGY_FILE = "satellite/no2/romania_OMI-Aura_L3-OMNO2d_ymonmean_2015_2019.nc4"
@@ -246,55 +269,94 @@ def _parse_pair(text: str, n: int, what: str, name: str) -> tuple[float, ...]:
     return vals
 
 
+@dataclass(frozen=True)
+class GranuleHeader:
+    """What the header of one daily OMNO2d granule says (checked; no pixels read)."""
+
+    path: Path
+    day: pd.Timestamp
+    field: str
+    title: str
+    units: str
+    synthetic: bool
+
+
+@dataclass(frozen=True)
+class _He5Field:
+    header: GranuleHeader
+    dataset: Any  # h5py.Dataset, valid while the file is open
+    north_up: bool
+    fills: tuple[float, ...]
+    scale: float
+    offset: float
+
+
+def _he5_header(h5: Any, path: Path, field: str) -> _He5Field:
+    """Structure, grid, units and date checks of an open granule; IngestError naming the file."""
+    grid = require(h5, HE5_GRID, path.name, "OMNO2d")
+    fields = require(h5, f"{HE5_GRID}/Data Fields", path.name, "OMNO2d")
+    if field not in fields:
+        raise IngestError(f"{path.name}: no {field} in {HE5_GRID}/Data Fields (found {sorted(fields)}); "
+                          f"OMNO2d v003 granules have it")
+    ds = fields[field]
+    proj = str(attr(grid, "Projection", ""))
+    if proj and proj.lower() != "geographic":
+        raise IngestError(f"{path.name}: Projection={proj!r}; OMNO2d is on a Geographic 0.25 degree grid")
+    nlon, nlat = attr(grid, "NumberOfLongitudesInGrid"), attr(grid, "NumberOfLatitudesInGrid")
+    if nlon is None or nlat is None:
+        raise IngestError(f"{path.name}: {HE5_GRID} lacks NumberOfLongitudesInGrid/NumberOfLatitudesInGrid")
+    dy, dx = _parse_pair(attr(grid, "GridSpacing", ""), 2, "GridSpacing", path.name)
+    w, e, s, n = _parse_pair(attr(grid, "GridSpan", ""), 4, "GridSpan", path.name)
+    if (int(nlat), int(nlon)) != HE5_SHAPE or not (math.isclose(dx, HE5_RES) and math.isclose(dy, HE5_RES)):
+        raise IngestError(f"{path.name}: grid is {nlat} x {nlon} cells of {dy} x {dx} degrees; OMNO2d is "
+                          f"{HE5_SHAPE[0]} x {HE5_SHAPE[1]} cells of {HE5_RES} degree")
+    if not (math.isclose(dx * int(nlon), e - w) and math.isclose(dy * int(nlat), n - s)):
+        raise IngestError(f"{path.name}: GridSpacing x cells does not span GridSpan {(w, e, s, n)}")
+    if ds.shape != (int(nlat), int(nlon)):
+        raise IngestError(f"{path.name}: {field} has shape {ds.shape} but the grid attributes say "
+                          f"{int(nlat)} x {int(nlon)} (YDim, XDim)")
+    if ds.dtype.kind != "f":
+        raise IngestError(f"{path.name}: {field} is {ds.dtype}; OMNO2d fields are float32")
+    north_up = False  # OMI L3 grids: origin at lower left (row 0 = -89.875)
+    sm = read_struct_metadata(h5, path.name).get("ColumnAmountNO2")
+    if sm is not None:
+        if (sm.ydim, sm.xdim) != ds.shape:
+            raise IngestError(f"{path.name}: StructMetadata.0 says YDim={sm.ydim}, XDim={sm.xdim} but {field} "
+                              f"is {ds.shape}")
+        north_up = sm.north_up
+    units = str(attr(ds, "Units", attr(ds, "units", ""))).strip()
+    if units not in _UNIT_SCALE:
+        raise IngestError(f"{path.name}: {field} has Units {units!r}; expected molec/cm2")
+    fills = tuple(float(v) for v in (attr(ds, "_FillValue"), attr(ds, "MissingValue"), ds.fillvalue)
+                  if v is not None)
+    try:
+        scale = float(attr(ds, "ScaleFactor", 1.0))
+        offset = float(attr(ds, "Offset", 0.0))
+    except (TypeError, ValueError) as exc:
+        raise IngestError(f"{path.name}: unreadable ScaleFactor/Offset of {field}: {exc}") from exc
+    header = GranuleHeader(path=path, day=_day_of(h5, path), field=field, title=str(attr(ds, "Title", field)),
+                           units=units, synthetic=str(attr(h5, "carbonmap_synthetic", "false")) == "true")
+    return _He5Field(header, ds, north_up, fills, scale, offset)
+
+
+def scan_omno2d_he5(path: Path, field: str = HE5_FIELD) -> GranuleHeader:
+    """Check the header of one daily granule (layout, grid, units, date) without reading its pixels."""
+    path = Path(path)
+    with open_hdf5(path, "OMI OMNO2d") as h5:
+        return _he5_header(h5, path, field).header
+
+
 def read_omno2d_he5(path: Path, field: str = HE5_FIELD) -> xr.DataArray:
     """One daily OMNO2d granule -> ``no2(time=1, lat=720, lon=1440)`` mol m-2 float64, north-up, NaN = fill."""
     path = Path(path)
     with open_hdf5(path, "OMI OMNO2d") as h5:
-        grid = require(h5, HE5_GRID, path.name, "OMNO2d")
-        fields = require(h5, f"{HE5_GRID}/Data Fields", path.name, "OMNO2d")
-        if field not in fields:
-            raise IngestError(f"{path.name}: no {field} in {HE5_GRID}/Data Fields (found {sorted(fields)}); "
-                              f"OMNO2d v003 granules have it")
-        ds = fields[field]
-        proj = str(attr(grid, "Projection", ""))
-        if proj and proj.lower() != "geographic":
-            raise IngestError(f"{path.name}: Projection={proj!r}; OMNO2d is on a Geographic 0.25 degree grid")
-        nlon, nlat = attr(grid, "NumberOfLongitudesInGrid"), attr(grid, "NumberOfLatitudesInGrid")
-        if nlon is None or nlat is None:
-            raise IngestError(f"{path.name}: {HE5_GRID} lacks NumberOfLongitudesInGrid/NumberOfLatitudesInGrid")
-        dy, dx = _parse_pair(attr(grid, "GridSpacing", ""), 2, "GridSpacing", path.name)
-        w, e, s, n = _parse_pair(attr(grid, "GridSpan", ""), 4, "GridSpan", path.name)
-        if (int(nlat), int(nlon)) != HE5_SHAPE or not (math.isclose(dx, HE5_RES) and math.isclose(dy, HE5_RES)):
-            raise IngestError(f"{path.name}: grid is {nlat} x {nlon} cells of {dy} x {dx} degrees; OMNO2d is "
-                              f"{HE5_SHAPE[0]} x {HE5_SHAPE[1]} cells of {HE5_RES} degree")
-        if not (math.isclose(dx * int(nlon), e - w) and math.isclose(dy * int(nlat), n - s)):
-            raise IngestError(f"{path.name}: GridSpacing x cells does not span GridSpan {(w, e, s, n)}")
-        if ds.shape != (int(nlat), int(nlon)):
-            raise IngestError(f"{path.name}: {field} has shape {ds.shape} but the grid attributes say "
-                              f"{int(nlat)} x {int(nlon)} (YDim, XDim)")
-        if ds.dtype.kind != "f":
-            raise IngestError(f"{path.name}: {field} is {ds.dtype}; OMNO2d fields are float32")
-        north_up = False  # OMI L3 grids: origin at lower left (row 0 = -89.875)
-        sm = read_struct_metadata(h5, path.name).get("ColumnAmountNO2")
-        if sm is not None:
-            if (sm.ydim, sm.xdim) != ds.shape:
-                raise IngestError(f"{path.name}: StructMetadata.0 says YDim={sm.ydim}, XDim={sm.xdim} but {field} "
-                                  f"is {ds.shape}")
-            north_up = sm.north_up
-        units = str(attr(ds, "Units", attr(ds, "units", ""))).strip()
-        if units not in _UNIT_SCALE:
-            raise IngestError(f"{path.name}: {field} has Units {units!r}; expected molec/cm2")
-        fills = [v for v in (attr(ds, "_FillValue"), attr(ds, "MissingValue"), ds.fillvalue) if v is not None]
-        scale = float(attr(ds, "ScaleFactor", 1.0))
-        offset = float(attr(ds, "Offset", 0.0))
-        raw = read_array(ds, path.name).astype(np.float64)
-        title = str(attr(ds, "Title", field))
-        day = _day_of(h5, path)
-        synthetic = str(attr(h5, "carbonmap_synthetic", "false")) == "true"
+        f = _he5_header(h5, path, field)
+        raw = read_array(f.dataset, path.name).astype(np.float64)
+    head = f.header
     bad = ~np.isfinite(raw)
-    for fv in fills:
-        bad |= np.isclose(raw, float(fv), rtol=1e-6)
-    molec = np.where(bad, np.nan, raw * scale + offset) * _UNIT_SCALE[units]
+    for fv in f.fills:
+        bad |= np.isclose(raw, fv, rtol=1e-6)
+    molec = np.where(bad, np.nan, raw * f.scale + f.offset) * _UNIT_SCALE[head.units]
     mol = molec / MOLEC_CM2_PER_MOL_M2
     if not np.isfinite(mol).any():
         raise IngestError(f"{path.name}: {field} holds no valid values")
@@ -302,15 +364,31 @@ def read_omno2d_he5(path: Path, field: str = HE5_FIELD) -> xr.DataArray:
     if not MOL_M2_RANGE[0] <= med <= MOL_M2_RANGE[1]:
         raise IngestError(f"{path.name}: median |NO2 column| {med:.3g} mol m-2 is implausible; wrong units or "
                           f"ScaleFactor?")
-    if not north_up:
+    if not f.north_up:
         mol = mol[::-1]
     g = Grid(HE5_RES)
     return xr.DataArray(
-        mol[None], dims=("time", "lat", "lon"), coords={"time": [day.to_datetime64()], "lat": g.lat, "lon": g.lon},
-        name="no2",
-        attrs={"units": "mol m-2", "long_name": f"OMI OMNO2d NO2 column ({title})", "source_variable": field,
-               "source_units": units, "source_file": path.name, "synthetic": str(synthetic).lower(),
+        mol[None], dims=("time", "lat", "lon"),
+        coords={"time": [head.day.to_datetime64()], "lat": g.lat, "lon": g.lon}, name="no2",
+        attrs={"units": "mol m-2", "long_name": f"OMI OMNO2d NO2 column ({head.title})", "source_variable": field,
+               "source_units": head.units, "source_file": path.name, "synthetic": str(head.synthetic).lower(),
                "multiplication_factor_to_convert_to_molecules_percm2": MOLEC_CM2_PER_MOL_M2, **g.to_attrs()})
+
+
+def granule_on_grid(path: Path, field: str, grid: Grid) -> np.ndarray:
+    """The Dask task of one granule: ``[no2, no2_valid_fraction]`` of that day on ``grid``, float32
+    ``(2, 1, nlat, nlon)`` (mol m-2 and 1), i.e. :func:`to_grid` of :func:`read_omno2d_he5`.
+
+    Any failure (a corrupt chunk, implausible values) is an :class:`IngestError` naming the file.
+    """
+    path = Path(path)
+    try:
+        day = to_grid(read_omno2d_he5(path, field), grid)
+    except IngestError:
+        raise
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise IngestError(f"{path.name}: cannot be read as an OMNO2d granule: {exc}") from exc
+    return np.stack([day["no2"].values, day["no2_valid_fraction"].values]).astype(np.float32, copy=False)
 
 
 def to_grid(no2: xr.DataArray, grid: Grid) -> xr.Dataset:
@@ -350,8 +428,14 @@ def with_anomaly(monthly: xr.DataArray, climatology: xr.DataArray) -> xr.Dataset
     missing = sorted(set(need) - set(cmonths))
     if missing:
         raise IngestError(f"the OMI climatology lacks calendar month(s) {missing}")
-    clim = climatology.assign_coords(time=cmonths).sel(time=need).assign_coords(time=monthly["time"].values)
+    src = climatology.assign_coords(time=cmonths)
+    lazy = monthly.chunks is not None
+    if lazy:  # a year of days: pick the calendar month per day lazily, chunk by chunk, like the data
+        src = src.chunk({"time": 1, "lat": -1, "lon": -1})
+    clim = src.sel(time=need).assign_coords(time=monthly["time"].values)
     clim = clim.assign_coords(lat=monthly["lat"], lon=monthly["lon"])
+    if lazy:
+        clim = clim.chunk(dict(monthly.chunksizes))
     anom = (monthly - clim).astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = (monthly / clim - 1).astype(np.float32)
@@ -377,6 +461,8 @@ class OMIAdapter(BaseAdapter):
     grid: Grid | None = None
     """Target grid of daily .he5 granules; None = OMNO2d's own global 0.25 degree grid (or, with a
     climatology file, the climatology's grid)."""
+    time_chunk_days: int = TIME_CHUNK_DAYS
+    """Most days per dask/Zarr time chunk of daily granules (fewer on big grids, see :func:`ingest.hdfeos.time_chunk`)."""
 
     def download(self, start: date, end: date) -> list[Path]:
         """Daily OMNO2d granules (HDF-EOS5 ``.he5``, named like GES_DISC_URL) found in NASA CMR, fetched from
@@ -406,6 +492,17 @@ class OMIAdapter(BaseAdapter):
         return with_anomaly(obs, read_omno2d(clim_paths[0]))
 
     def _read_daily(self, paths: Sequence[Path], clim_path: Path | None) -> xr.Dataset:
+        """Daily granules -> a dask-backed ``no2(time, lat, lon)`` (+ ``no2_valid_fraction``, + anomaly).
+
+        Every header is checked here (layout, grid, units, date; one granule per day); the pixels are
+        read by one Dask task per granule (:func:`granule_on_grid`) when the data are computed, i.e. by
+        :meth:`write` chunk by chunk (:data:`time_chunk_days` days at a time), so a year of granules
+        never sits in memory.  A granule whose pixels fail (corrupt chunk, implausible values) raises
+        :class:`IngestError` naming it at that point, and :meth:`write` then writes nothing.
+        """
+        import dask
+        from dask.base import tokenize
+
         clim = read_omno2d(clim_path) if clim_path is not None else None
         grid = self.grid or (Grid.from_coords(clim["lat"].values, clim["lon"].values) if clim is not None
                              else Grid(HE5_RES))
@@ -413,19 +510,47 @@ class OMIAdapter(BaseAdapter):
         field = str(clim.attrs.get("source_variable")) if clim is not None else HE5_FIELD
         if field not in HE5_FIELDS:
             field = HE5_FIELD
-        days = [to_grid(read_omno2d_he5(p, field), grid) for p in paths]
-        ds = xr.concat(days, dim="time", combine_attrs="drop_conflicts")
-        if pd.Index(ds["time"].values).has_duplicates:
-            raise IngestError("OMI: two granules of the same day")
-        ds = ds.sortby("time")
-        ds.attrs["synthetic"] = str(any(d["no2"].attrs.get("synthetic") == "true" for d in days)).lower()
-        ds["no2"].attrs["synthetic"] = ds.attrs["synthetic"]
+        heads = sorted((scan_omno2d_he5(p, field) for p in paths), key=lambda h: h.day)
+        for a, b in itertools.pairwise(heads):
+            if a.day == b.day:
+                raise IngestError(f"OMI: two granules of the same day {a.day:%Y-%m-%d}: {a.path.name} and "
+                                  f"{b.path.name}")
+        token = tokenize([str(h.path) for h in heads], field, grid)
+        tasks = [dask.delayed(granule_on_grid, pure=True)(h.path, field, grid,
+                                                          dask_key_name=f"omno2d-granule-{h.day:%Y%m%d}-{token}")
+                 for h in heads]
+        no2, frac = stack_days(tasks, 2, grid, time_chunk(grid, self.time_chunk_days))
+        synthetic = str(any(h.synthetic for h in heads)).lower()
+        titles = {h.title for h in heads}
+        attrs: dict[str, Any] = {
+            "units": "mol m-2",
+            "long_name": f"OMI OMNO2d NO2 column ({titles.pop() if len(titles) == 1 else field})",
+            "source_variable": field, "source_units": ",".join(sorted({h.units for h in heads})),
+            "synthetic": synthetic, "multiplication_factor_to_convert_to_molecules_percm2": MOLEC_CM2_PER_MOL_M2,
+            "cell_methods": "area: mean (area-weighted, valid cells)", **grid.to_attrs()}
+        if len(heads) == 1:
+            attrs["source_file"] = heads[0].path.name
+        coords = {"time": np.array([h.day.to_datetime64() for h in heads], dtype="datetime64[ns]"),
+                  "lat": grid.lat, "lon": grid.lon}
+        dims = ("time", "lat", "lon")
+        ds = xr.Dataset({"no2": xr.DataArray(no2, dims=dims, coords=coords, attrs=attrs),
+                         "no2_valid_fraction": xr.DataArray(frac, dims=dims, coords=coords, attrs={
+                             "units": "1", "long_name": "valid source area / cell area"})},
+                        attrs={"synthetic": synthetic})
         if clim is None:
             return ds
         out = with_anomaly(ds["no2"], clim)
         out["no2_valid_fraction"] = ds["no2_valid_fraction"]
         out.attrs.update(ds.attrs)
         return out
+
+    def write(self, data: xr.Dataset, out_path: Path, inputs: Sequence[Path] = ()) -> Path:  # type: ignore[override]
+        """Validate and write the canonical Zarr; a dask-backed dataset (daily granules) is streamed chunk by
+        chunk by :func:`ingest.hdfeos.write_zarr_streaming` (atomic; nothing written if a granule fails)."""
+        if isinstance(data, xr.Dataset) and is_lazy(data):
+            self.validate(data)
+            return write_zarr_streaming(data, out_path, self.provenance(inputs))
+        return super().write(data, out_path, inputs)
 
     def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
         if "no2" not in data or data["no2"].attrs.get("units") != "mol m-2":

@@ -28,6 +28,14 @@ corners) and must match the ``hXXvYY`` of the name.  :func:`to_grid` averages on
 with exact area weights (:func:`ingest.hdfeos.area_mean`); the h5 path adds a ``time`` dim (the
 day of the tile) and ``radiance_valid_fraction``.
 
+Many tiles and days **stream through Dask**: ``VIIRSAdapter.read`` checks every tile's header
+(:func:`scan_vnp46a2_h5`, no pixels) and returns a dask-backed ``radiance(time, lat, lon)`` built from
+one task per tile (:func:`tile_sums`: read, mask, area sums on the target cells the tile overlaps) and
+one task per day (:func:`mosaic_day`): tiles of one day **mosaic** by adding their sums, so a cell
+straddling two tiles is the area-weighted mean of the valid pixels of both.  ``VIIRSAdapter.write``
+streams the days to Zarr chunk by chunk; a tile that fails raises IngestError naming it and nothing
+is written.
+
 No VIIRS GeoTIFF ships in ``data/`` (only the NASA city-lights *picture*, read by
 :mod:`ingest.night_lights` as a labelled proxy); :func:`make_vnp46a2_fixture` writes a tile in the
 exact VNP46A2 layout with SYNTHETIC radiances (tag ``carbonmap_synthetic=true``).
@@ -37,16 +45,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from carbonmap.contract import Grid
+from carbonmap.contract import ContractError, Grid
 from ingest.base import BaseAdapter, IngestError, SourceInfo
-from ingest.hdfeos import area_mean, attr, is_hdfeos, open_hdf5, read_array, read_struct_metadata, require
+from ingest.hdfeos import (
+    TIME_CHUNK_DAYS,
+    area_mean,
+    area_sums,
+    attr,
+    is_hdfeos,
+    is_lazy,
+    mean_fraction,
+    open_hdf5,
+    read_array,
+    read_struct_metadata,
+    require,
+    stack_days,
+    time_chunk,
+    write_zarr_streaming,
+)
 
 PIXEL_DEG = 1.0 / 240.0
 """15 arc-seconds, the VIIRS DNB L3 grid spacing."""
@@ -192,33 +217,38 @@ def _tile_day(h5, path: Path) -> pd.Timestamp:
     raise IngestError(f"{path.name}: no date (no AYYYYDDD in the name, no RangeBeginningDate attribute)")
 
 
-def read_vnp46a2_h5(path: Path, band: str = H5_BAND) -> xr.DataArray:
-    """One raw VNP46A2 tile -> ``radiance(time=1, lat=2400, lon=2400)`` float32 nW cm-2 sr-1, north-up,
-    NaN where fill or Mandatory_Quality_Flag is not 0/1."""
-    path = Path(path)
-    with open_hdf5(path, "VNP46A2") as h5:
-        require(h5, H5_GRID, path.name, "VNP46A2")
-        fields = require(h5, f"{H5_GRID}/Data Fields", path.name, "VNP46A2")
-        for name in (band, H5_QF):
-            if name not in fields:
-                raise IngestError(f"{path.name}: no {name} in {H5_GRID}/Data Fields (found {sorted(fields)})")
-        ds, qf = fields[band], fields[H5_QF]
-        if ds.shape != (TILE_PIXELS, TILE_PIXELS) or qf.shape != ds.shape:
-            raise IngestError(f"{path.name}: {band} is {ds.shape}, {H5_QF} {qf.shape}; a VNP46A2 tile is "
-                              f"{TILE_PIXELS} x {TILE_PIXELS} pixels of 15 arc-seconds")
-        if ds.dtype != np.uint16:
-            raise IngestError(f"{path.name}: {band} is {ds.dtype}; collection-001 VNP46A2 radiances are uint16")
-        units = str(attr(ds, "units", attr(ds, "Units", ""))).strip()
-        if units not in H5_UNITS:
-            raise IngestError(f"{path.name}: {band} has units {units!r}; expected nW/(cm2 sr)")
-        west, south, east, north = _tile_bounds(h5, path)
-        fill = attr(ds, "_FillValue", ds.fillvalue)
-        scale = float(attr(ds, "scale_factor", VNP46A2_SCALE))
-        offset = float(attr(ds, "add_offset", 0.0))
-        raw = read_array(ds, path.name)
-        flag = read_array(qf, path.name)
-        day = _tile_day(h5, path)
-        synthetic = str(attr(h5, "carbonmap_synthetic", "false")) == "true"
+@dataclass(frozen=True)
+class TileHeader:
+    """What the header of one VNP46A2 tile says (checked; no pixels read)."""
+
+    path: Path
+    day: pd.Timestamp
+    bounds: tuple[float, float, float, float]
+    """(west, south, east, north), degrees."""
+    band: str
+    fill: int
+    scale: float
+    offset: float
+    synthetic: bool
+
+
+def _h5_header(h5: Any, path: Path, band: str) -> tuple[TileHeader, Any, Any]:
+    """Layout, dtype, units, bounds and date checks of an open tile -> (header, band dataset, flag dataset)."""
+    require(h5, H5_GRID, path.name, "VNP46A2")
+    fields = require(h5, f"{H5_GRID}/Data Fields", path.name, "VNP46A2")
+    for name in (band, H5_QF):
+        if name not in fields:
+            raise IngestError(f"{path.name}: no {name} in {H5_GRID}/Data Fields (found {sorted(fields)})")
+    ds, qf = fields[band], fields[H5_QF]
+    if ds.shape != (TILE_PIXELS, TILE_PIXELS) or qf.shape != ds.shape:
+        raise IngestError(f"{path.name}: {band} is {ds.shape}, {H5_QF} {qf.shape}; a VNP46A2 tile is "
+                          f"{TILE_PIXELS} x {TILE_PIXELS} pixels of 15 arc-seconds")
+    if ds.dtype != np.uint16:
+        raise IngestError(f"{path.name}: {band} is {ds.dtype}; collection-001 VNP46A2 radiances are uint16")
+    units = str(attr(ds, "units", attr(ds, "Units", ""))).strip()
+    if units not in H5_UNITS:
+        raise IngestError(f"{path.name}: {band} has units {units!r}; expected nW/(cm2 sr)")
+    west, south, east, north = _tile_bounds(h5, path)
     if not (np.isclose((east - west) / TILE_PIXELS, PIXEL_DEG) and np.isclose((north - south) / TILE_PIXELS,
                                                                                 PIXEL_DEG)):
         raise IngestError(f"{path.name}: tile bounds {(west, south, east, north)} are not 10 x 10 degrees")
@@ -228,21 +258,85 @@ def read_vnp46a2_h5(path: Path, band: str = H5_BAND) -> xr.DataArray:
         if not (np.isclose(w0, west) and np.isclose(n0, north)):
             raise IngestError(f"{path.name}: the name says tile h{m.group(1)}v{m.group(2)} (west {w0}, north {n0}) "
                               f"but the bounds attributes say west {west}, north {north}")
-    keep = np.isin(flag, QF_KEEP) & (raw != np.uint16(fill))
-    rad = np.where(keep, raw.astype(np.float32) * np.float32(scale) + np.float32(offset), np.float32(np.nan))
+    try:
+        fill = int(attr(ds, "_FillValue", ds.fillvalue))
+        scale = float(attr(ds, "scale_factor", VNP46A2_SCALE))
+        offset = float(attr(ds, "add_offset", 0.0))
+    except (TypeError, ValueError) as exc:
+        raise IngestError(f"{path.name}: unreadable _FillValue/scale_factor/add_offset of {band}: {exc}") from exc
+    head = TileHeader(path=path, day=_tile_day(h5, path), bounds=(west, south, east, north), band=band, fill=fill,
+                      scale=scale, offset=offset, synthetic=str(attr(h5, "carbonmap_synthetic", "false")) == "true")
+    return head, ds, qf
+
+
+def scan_vnp46a2_h5(path: Path, band: str = H5_BAND) -> TileHeader:
+    """Check the header of one raw VNP46A2 tile (layout, dtype, units, bounds, date) without reading pixels."""
+    path = Path(path)
+    with open_hdf5(path, "VNP46A2") as h5:
+        return _h5_header(h5, path, band)[0]
+
+
+def read_vnp46a2_h5(path: Path, band: str = H5_BAND) -> xr.DataArray:
+    """One raw VNP46A2 tile -> ``radiance(time=1, lat=2400, lon=2400)`` float32 nW cm-2 sr-1, north-up,
+    NaN where fill or Mandatory_Quality_Flag is not 0/1."""
+    path = Path(path)
+    with open_hdf5(path, "VNP46A2") as h5:
+        head, ds, qf = _h5_header(h5, path, band)
+        raw = read_array(ds, path.name)
+        flag = read_array(qf, path.name)
+    west, south, east, north = head.bounds
+    keep = np.isin(flag, QF_KEEP) & (raw != np.uint16(head.fill))
+    rad = np.where(keep, raw.astype(np.float32) * np.float32(head.scale) + np.float32(head.offset),
+                   np.float32(np.nan))
     valid = rad[keep]
     if valid.size and float(valid.max()) > MAX_RADIANCE:
         raise IngestError(f"{path.name}: radiance up to {valid.max():.3g} {RADIANCE_UNITS}; wrong scale_factor "
-                          f"({scale})")
+                          f"({head.scale})")
     lat = north - (np.arange(TILE_PIXELS) + 0.5) * PIXEL_DEG
     lon = west + (np.arange(TILE_PIXELS) + 0.5) * PIXEL_DEG
     return xr.DataArray(
-        rad[None], dims=("time", "lat", "lon"), coords={"time": [day.to_datetime64()], "lat": lat, "lon": lon},
+        rad[None], dims=("time", "lat", "lon"), coords={"time": [head.day.to_datetime64()], "lat": lat, "lon": lon},
         name="radiance",
         attrs={"units": RADIANCE_UNITS, "long_name": "VIIRS DNB night-time radiance (BRDF-corrected, MQF 0/1)",
-               "source_band": band, "quality_kept": "Mandatory_Quality_Flag in (0, 1)", "scale_factor_applied": scale,
-               "nodata": int(fill), "source_file": path.name, "synthetic": str(synthetic).lower(),
-               "tile_bounds": [west, south, east, north]})
+               "source_band": band, "quality_kept": "Mandatory_Quality_Flag in (0, 1)",
+               "scale_factor_applied": head.scale, "nodata": head.fill, "source_file": path.name,
+               "synthetic": str(head.synthetic).lower(), "tile_bounds": [west, south, east, north]})
+
+
+def tile_sums(path: Path, band: str, sub: Grid) -> np.ndarray:
+    """The Dask task of one tile: :func:`ingest.hdfeos.area_sums` of its valid pixels on ``sub`` (the cells of
+    the target grid that the tile overlaps), float64 ``(2, nlat, nlon)`` = [radiance x area, valid area] (sr).
+
+    Any failure (a corrupt chunk, a wrong scale) is an :class:`IngestError` naming the file.
+    """
+    path = Path(path)
+    try:
+        rad = read_vnp46a2_h5(path, band)
+        lat_edges, lon_edges = _pixel_edges(rad)
+        v = rad.values[0]
+        num, den = area_sums(v, np.isfinite(v), lat_edges, lon_edges, sub)
+    except IngestError:
+        raise
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise IngestError(f"{path.name}: cannot be read as a VNP46A2 tile: {exc}") from exc
+    return np.stack([num, den])
+
+
+def mosaic_day(parts: Sequence[np.ndarray], subs: Sequence[Grid], grid: Grid) -> np.ndarray:
+    """The Dask task of one day: the tiles' :func:`tile_sums` added on ``grid`` -> float32
+    ``(2, 1, nlat, nlon)`` = [radiance (nW cm-2 sr-1), valid fraction (1)].
+
+    A cell covered by several tiles gets ``sum(radiance x area) / sum(valid area)`` over all of them:
+    the area-weighted mean of every valid pixel in the cell, whichever tile it comes from.
+    """
+    num = np.zeros(grid.shape)
+    den = np.zeros(grid.shape)
+    for part, sub in zip(parts, subs, strict=True):
+        rows, cols = grid.slices_of(sub)
+        num[rows, cols] += part[0]
+        den[rows, cols] += part[1]
+    mean, frac = mean_fraction(num, den, grid)
+    return np.stack([mean, frac]).astype(np.float32)[:, None]
 
 
 def _pixel_edges(radiance: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
@@ -332,6 +426,10 @@ class VIIRSAdapter(BaseAdapter):
 
     bounding_box: tuple[float, float, float, float] | None = None
     """(west, south, east, north) of the tiles to download; None = every tile (about 300 per day)."""
+    grid: Grid | None = None
+    """Target grid of raw .h5 tiles; None = the :attr:`resolution` grid over the union of the tiles."""
+    time_chunk_days: int = TIME_CHUNK_DAYS
+    """Most days per dask/Zarr time chunk of raw tiles (fewer on big grids, see :func:`ingest.hdfeos.time_chunk`)."""
 
     def download(self, start: date, end: date) -> list[Path]:
         """VNP46A2 tiles (HDF5 ``.h5``, named like LAADS_URL) found in NASA CMR, fetched from LAADS DAAC with
@@ -362,24 +460,66 @@ class VIIRSAdapter(BaseAdapter):
         return ds
 
     def _read_h5(self, paths: Sequence[Path]) -> xr.Dataset:
-        tiles = []
-        for p in paths:
-            rad = read_vnp46a2_h5(p)
-            w, s, e, n = rad.attrs["tile_bounds"]
-            tile = to_grid(rad, Grid(self.resolution).subset(w, s, e, n), with_fraction=True)
-            assert isinstance(tile, xr.Dataset)
-            tiles.append(tile)
-        keys = [(str(t["time"].values[0]), float(t["lat"][0]), float(t["lon"][0])) for t in tiles]
-        if len(set(keys)) != len(keys):
-            raise IngestError("VIIRS: the same tile and day given twice")
-        try:
-            ds = xr.combine_by_coords(tiles, combine_attrs="drop_conflicts")
-        except ValueError as e:
-            raise IngestError(f"VIIRS: the tiles do not form one grid: {e}") from e
-        assert isinstance(ds, xr.Dataset)
-        ds = ds.sortby("lat", ascending=False)
-        ds.attrs["synthetic"] = str(any(t["radiance"].attrs.get("synthetic") == "true" for t in tiles)).lower()
-        return ds
+        """Raw tiles of one or many days -> a dask-backed ``radiance(time, lat, lon)`` (+ valid fraction).
+
+        Every header is checked here; pixels are read by one Dask task per tile (:func:`tile_sums`, on
+        the target cells it overlaps) and mosaicked by one task per day (:func:`mosaic_day`) when the
+        data are computed, i.e. by :meth:`write` chunk by chunk, so many tiles and days never sit in
+        memory together.  The target grid is :attr:`grid`, else the :attr:`resolution` grid over all tiles.
+        """
+        import dask
+        from dask.base import tokenize
+
+        heads = [scan_vnp46a2_h5(p) for p in paths]
+        seen: dict[tuple[pd.Timestamp, tuple[float, ...]], Path] = {}
+        for h in heads:
+            key = (h.day, tuple(round(b, 6) for b in h.bounds))
+            if key in seen:
+                raise IngestError(f"VIIRS: the same tile and day given twice: {seen[key].name} and {h.path.name}")
+            seen[key] = h.path
+        grid = self.grid or Grid(self.resolution).subset(
+            min(h.bounds[0] for h in heads), min(h.bounds[1] for h in heads),
+            max(h.bounds[2] for h in heads), max(h.bounds[3] for h in heads))
+        subs: dict[Path, Grid] = {}
+        for h in heads:
+            try:
+                subs[h.path] = grid.subset(*h.bounds)
+            except ContractError:
+                raise IngestError(f"{h.path.name}: tile {h.bounds} lies outside the target grid {grid.bounds}") from None
+        days = sorted({h.day for h in heads})
+        token = tokenize([str(h.path) for h in heads], grid)
+        day_tasks = []
+        for d in days:
+            tiles = [h for h in heads if h.day == d]
+            parts = [dask.delayed(tile_sums, pure=True)(h.path, h.band, subs[h.path],
+                                                        dask_key_name=f"vnp46a2-tile-{h.path.name}-{token}")
+                     for h in tiles]
+            day_tasks.append(dask.delayed(mosaic_day, pure=True)(parts, [subs[h.path] for h in tiles], grid,
+                                                                 dask_key_name=f"vnp46a2-day-{d:%Y%j}-{token}"))
+        rad, frac = stack_days(day_tasks, 2, grid, time_chunk(grid, self.time_chunk_days))
+        synthetic = str(any(h.synthetic for h in heads)).lower()
+        attrs: dict[str, Any] = {
+            "units": RADIANCE_UNITS, "long_name": "VIIRS DNB night-time radiance (BRDF-corrected, MQF 0/1)",
+            "source_band": ",".join(sorted({h.band for h in heads})), "quality_kept": "Mandatory_Quality_Flag in (0, 1)",
+            "synthetic": synthetic, "cell_methods": "area: mean (area-weighted, valid pixels of all tiles)",
+            **grid.to_attrs()}
+        if len(heads) == 1:
+            attrs["source_file"] = heads[0].path.name
+        coords = {"time": np.array([d.to_datetime64() for d in days], dtype="datetime64[ns]"),
+                  "lat": grid.lat, "lon": grid.lon}
+        dims = ("time", "lat", "lon")
+        return xr.Dataset({"radiance": xr.DataArray(rad, dims=dims, coords=coords, attrs=attrs),
+                           "radiance_valid_fraction": xr.DataArray(frac, dims=dims, coords=coords, attrs={
+                               "units": "1", "long_name": "valid pixel area / cell area"})},
+                          attrs={"synthetic": synthetic})
+
+    def write(self, data: xr.Dataset, out_path: Path, inputs: Sequence[Path] = ()) -> Path:  # type: ignore[override]
+        """Validate and write the canonical Zarr; a dask-backed dataset (raw tiles) is streamed chunk by chunk
+        by :func:`ingest.hdfeos.write_zarr_streaming` (atomic; nothing written if a tile fails)."""
+        if isinstance(data, xr.Dataset) and is_lazy(data):
+            self.validate(data)
+            return write_zarr_streaming(data, out_path, self.provenance(inputs))
+        return super().write(data, out_path, inputs)
 
     def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
         if "radiance" not in data or data["radiance"].attrs.get("units") != RADIANCE_UNITS:

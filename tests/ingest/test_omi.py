@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -229,13 +230,13 @@ def test_he5_bad_input(granule: Path, tmp_path: Path, data_dir: Path) -> None:
         (lambda h5: h5.__delitem__("HDFEOS/GRIDS"), "not a OMNO2d granule"),
     ]
     for i, (fn, msg) in enumerate(cases):
-        with pytest.raises(IngestError, match=msg):
-            OMIAdapter().read([_mutate(granule, tmp_path / str(i), fn)])
+        with pytest.raises(IngestError, match=msg):  # header checks in read(), pixel checks when computed
+            OMIAdapter().read([_mutate(granule, tmp_path / str(i), fn)]).load()
     cut = tmp_path / "cut" / granule.name
     cut.parent.mkdir()
     cut.write_bytes(granule.read_bytes()[: granule.stat().st_size // 2])
     with pytest.raises(IngestError, match="not a readable HDF-EOS5/HDF5 file|cannot be read"):
-        OMIAdapter().read([cut])
+        OMIAdapter().read([cut]).load()
     # the CLI refuses it and writes nothing
     out = tmp_path / "never.zarr"
     r = _cli("ingest", "omi", "--file", str(cut), "--out", str(out))
@@ -267,3 +268,153 @@ def test_download_delivers_what_the_reader_reads(granule: Path, publisher, set_s
     assert [p.name for p in paths] == [granule.name]
     ds = a.read(paths)
     assert str(ds["time"].values[0])[:10] == "2020-04-15" and int(np.isfinite(ds["no2"]).sum()) > 100_000
+
+
+# ------------------------------------------------------------------ many daily granules through Dask
+
+FIRST = date(2020, 3, 1)
+SMALL = Grid(0.5).subset(20.0, 40.0, 30.0, 48.0)  # 16 x 20 cells: each day's regridded result is small
+
+
+@pytest.fixture(scope="module")
+def days20(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """20 consecutive daily granules (real layout; only the two fields read are written, to keep this fast).
+
+    Each day is the synthetic field shifted east by 3 degrees per day, so every day differs (plumes and
+    orbit-gap stripes move).
+    """
+    from datetime import timedelta
+
+    base = synthetic_fields(FIRST)
+    keep = (HE5_FIELD, "ColumnAmountNO2CloudScreened")  # the tropospheric and the climatology's total column
+    d = tmp_path_factory.mktemp("omi20")
+    return [make_omno2d_he5(d, FIRST + timedelta(days=i), fields={k: np.roll(base[k], 12 * i, axis=1) for k in keep})
+            for i in range(20)]
+
+
+def _small_adapter(chunk_days: int = 4) -> OMIAdapter:
+    a = OMIAdapter()
+    a.grid = SMALL
+    a.time_chunk_days = chunk_days
+    return a
+
+
+def _granule_keys(ds: xr.Dataset) -> list[str]:
+    graph = ds["no2"].data.__dask_graph__()
+    return sorted(k for k in graph if isinstance(k, str) and k.startswith("omno2d-granule-"))
+
+
+def test_dask_path_equals_sequential_reads_exactly(days20: list[Path], tmp_path: Path) -> None:
+    from ingest.omi import to_grid
+
+    paths = days20[:7]
+    a = _small_adapter(chunk_days=3)
+    ds = a.read(paths[::-1])  # given out of order: sorted by the granules' own dates
+    assert ds["no2"].chunks is not None and ds["no2"].data.chunks[0] == (3, 3, 1)
+    seq = [to_grid(read_omno2d_he5(p), SMALL) for p in paths]  # one file at a time, no Dask
+    want_no2 = np.concatenate([s["no2"].values for s in seq])
+    want_frac = np.concatenate([s["no2_valid_fraction"].values for s in seq])
+    assert [str(t)[:10] for t in ds["time"].values] == [f"2020-03-0{i}" for i in range(1, 8)]
+    got = ds.load()
+    assert np.array_equal(got["no2"].values, want_no2, equal_nan=True)
+    assert np.array_equal(got["no2_valid_fraction"].values, want_frac, equal_nan=True)
+    assert np.isfinite(want_no2).sum() > 1000 and not np.array_equal(want_no2[0], want_no2[1], equal_nan=True)
+    # and the same numbers after the streamed write
+    out = a.write(a.read(paths), tmp_path / "omi.zarr", inputs=paths)
+    back = xr.open_zarr(out, consolidated=False)
+    assert np.array_equal(back["no2"].values, want_no2, equal_nan=True)
+    assert back["no2"].attrs["units"] == "mol m-2" and back.attrs["synthetic"] == "true"
+    assert all(p.name in back.attrs["provenance"] for p in paths)
+
+
+def test_stream_has_one_task_per_file_and_writes_chunk_by_chunk(days20: list[Path], tmp_path: Path) -> None:
+    """Bounded memory, checked on the structure (no timing): one task per granule, each granule's result
+    released once its time chunk is assembled, and a Zarr store written in 4-day chunks."""
+    import zarr
+    from dask.callbacks import Callback
+
+    a = _small_adapter(chunk_days=4)
+    ds = a.read(days20)
+    keys = _granule_keys(ds)
+    assert len(keys) == 20 and {k.split("-")[2] for k in keys} == {f"202003{i:02d}" for i in range(1, 21)}
+    assert ds["no2"].data.chunks[0] == (4, 4, 4, 4, 4)
+
+    day_shape = (2, 1, *SMALL.shape)  # what one granule task returns: [no2, valid fraction] of its day
+
+    class Live(Callback):
+        """Records the granule tasks run and the most one-day results the scheduler held at once."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.peak, self.ran = 0, []
+
+        def _posttask(self, key: object, result: object, dsk: object, state: dict, worker_id: object) -> None:
+            name = str(key[0] if isinstance(key, tuple) else key)
+            if "omno2d-granule" in name:  # Dask may fuse the task into its from_delayed key
+                self.ran.append(key)
+            held = sum(1 for v in state["cache"].values() if getattr(v, "shape", None) == day_shape)
+            self.peak = max(self.peak, held)
+
+    out = tmp_path / "omi.zarr"
+    with Live() as live:
+        a.write(ds, out, inputs=days20)
+    assert len(live.ran) == 20 == len(set(live.ran))  # every granule read exactly once
+    assert 4 <= live.peak <= 12, live.peak  # one or two 4-day chunks (+ threads), never all 20 days
+    z = zarr.open_group(out, mode="r")
+    assert z["no2"].chunks == (4, 16, 20) and z["no2_valid_fraction"].chunks == (4, 16, 20)
+    assert sorted(p.name for p in (out / "no2" / "c").iterdir()) == ["0", "1", "2", "3", "4"]  # 5 time chunks
+    back = xr.open_zarr(out, consolidated=False)
+    assert back.sizes == {"time": 20, "lat": 16, "lon": 20} and int(np.isfinite(back["no2"]).sum()) > 3000
+
+
+def _corrupt_chunk(src: Path, dst: Path, dataset: str) -> Path:
+    """Copy ``src`` to ``dst`` and overwrite the compressed bytes of the first chunk of ``dataset``."""
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r") as h5:
+        info = h5[dataset].id.get_chunk_info(0)
+    with open(dst, "r+b") as f:
+        f.seek(info.byte_offset + 2)  # keep the zlib header; the deflate stream and its checksum are garbage
+        f.write(np.random.default_rng(0).bytes(info.size - 2))
+    return dst
+
+
+def test_one_corrupt_granule_among_several_fails_naming_it_and_writes_nothing(days20: list[Path],
+                                                                              tmp_path: Path) -> None:
+    good = days20[:5]
+    d = tmp_path / "in"
+    d.mkdir()
+    bad = _corrupt_chunk(days20[5], d / days20[5].name, f"HDFEOS/GRIDS/ColumnAmountNO2/Data Fields/{HE5_FIELD}")
+    a = _small_adapter(chunk_days=2)
+    out = tmp_path / "omi.zarr"
+    a.write(a.read(good), out, inputs=good)  # an earlier output that a failed write must leave alone
+    ds = a.read([*good[:3], bad, *good[3:]])  # the header is fine: the damage shows when the pixels are read
+    with pytest.raises(IngestError, match=re.escape(bad.name)) as err:
+        a.write(ds, out, inputs=[*good, bad])
+    assert "cannot be read" in str(err.value)
+    assert xr.open_zarr(out, consolidated=False).sizes["time"] == 5  # the earlier output, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "omi.zarr"]  # no temporary store left behind
+    fresh = tmp_path / "fresh.zarr"
+    with pytest.raises(IngestError, match=re.escape(bad.name)):
+        a.write(a.read([bad, *good]), fresh, inputs=[bad, *good])
+    assert not fresh.exists()
+    # a truncated granule among good ones is refused by read() already, naming it
+    cut = d / days20[6].name
+    cut.write_bytes(days20[6].read_bytes()[:4000])
+    with pytest.raises(IngestError, match=re.escape(cut.name)):
+        a.read([*good, cut])
+    # two granules of one day are refused, naming both
+    with pytest.raises(IngestError, match="two granules of the same day 2020-03-06"):
+        a.read([days20[5], bad])
+
+
+def test_streamed_days_with_the_climatology_stay_lazy(days20: list[Path], data_dir: Path, tmp_path: Path) -> None:
+    a = OMIAdapter()
+    a.time_chunk_days = 4
+    ds = a.read([*days20[:6], data_dir / CLIMATOLOGY_FILE])  # field = the climatology's (total column)
+    for v in ("no2", "no2_climatology", "no2_anomaly", "no2_anomaly_relative", "no2_valid_fraction"):
+        assert ds[v].chunks is not None and ds[v].data.chunks[0] == (4, 2), v
+    out = a.write(ds, tmp_path / "omi.zarr", inputs=[*days20[:6], data_dir / CLIMATOLOGY_FILE])
+    back = xr.open_zarr(out, consolidated=False).load()
+    march = read_omno2d(data_dir / CLIMATOLOGY_FILE).sel(time="2019-03").values[0]
+    assert np.array_equal(back["no2_climatology"].values[3], march, equal_nan=True)
+    assert float(abs(back["no2"] - back["no2_climatology"] - back["no2_anomaly"]).max()) < 1e-9

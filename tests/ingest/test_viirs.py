@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -213,8 +214,8 @@ def test_h5_bad_input(h5tile: Path, tmp_path: Path) -> None:
         (lambda h5: h5.__delitem__("HDFEOS/GRIDS/VNP_Grid_DNB"), "not a VNP46A2 granule"),
     ]
     for i, (fn, msg) in enumerate(cases):
-        with pytest.raises(IngestError, match=msg):
-            VIIRSAdapter().read([mutate(i, fn)])
+        with pytest.raises(IngestError, match=msg):  # header checks in read(), pixel checks when computed
+            VIIRSAdapter().read([mutate(i, fn)]).load()
     small = make_vnp46a2_h5(tmp_path / "small", day=DAY, size=480)  # a cut-out, not a whole tile
     with pytest.raises(IngestError, match="a VNP46A2 tile is 2400 x 2400 pixels"):
         read_vnp46a2_h5(small)
@@ -255,3 +256,97 @@ def test_h5_synthetic_layers_are_consistent() -> None:
         "Gap_Filled_DNB_BRDF-Corrected_NTL"]
     assert ((qf == 255) == (brdf == VNP46A2_FILL)).all() and ((qf == 255) == (gap == VNP46A2_FILL)).all()
     assert (brdf[qf == 2] >= gap[qf == 2]).all()  # cloud-lit radiance is inflated; the gap-filled one is not
+
+
+# ------------------------------------------------------------------ many tiles and days through Dask
+
+STRADDLE = Grid(0.3).subset(9.0, 45.0, 11.1, 46.2)
+"""4 x 7 cells of 0.3 degree; column 3 (9.9-10.2 E) straddles the boundary of tiles h18v04 and h19v04 at 10 E."""
+
+
+@pytest.fixture(scope="module")
+def h5tile_east(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_vnp46a2_h5(tmp_path_factory.mktemp("vnp46a2_east"), day=DAY, h=19, v=4, seed=1)
+
+
+@pytest.fixture(scope="module")
+def h5tile_next_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_vnp46a2_h5(tmp_path_factory.mktemp("vnp46a2_next"), day=date(2022, 4, 8), h=18, v=4, seed=2)
+
+
+def _valid_radiance(path: Path) -> np.ndarray:
+    """The tile's radiance (nW cm-2 sr-1, float64) from the raw layers; NaN where fill or MQF not 0/1."""
+    with h5py.File(path, "r") as h5:
+        dn = h5[f"{DATA_FIELDS}/DNB_BRDF-Corrected_NTL"][...]
+        qf = h5[f"{DATA_FIELDS}/Mandatory_Quality_Flag"][...]
+    return np.where((qf <= 1) & (dn != VNP46A2_FILL), dn * 0.1, np.nan)
+
+
+def test_two_tiles_of_a_day_mosaic_on_a_straddling_cell(h5tile: Path, h5tile_east: Path,
+                                                        h5tile_next_day: Path) -> None:
+    a = VIIRSAdapter()
+    a.grid = STRADDLE
+    ds = a.read([h5tile_east, h5tile_next_day, h5tile])
+    graph = ds["radiance"].data.__dask_graph__()
+    names = [k for k in graph if isinstance(k, str)]
+    assert sum(k.startswith("vnp46a2-tile-") for k in names) == 3  # one task per tile
+    assert sum(k.startswith("vnp46a2-day-") for k in names) == 2  # one mosaic per day
+    assert ds.sizes == {"time": 2, "lat": 4, "lon": 7} and str(ds["time"].values[1])[:10] == "2022-04-08"
+    ds = ds.load()
+    west, east = _valid_radiance(h5tile), _valid_radiance(h5tile_east)
+    lat = 50 - (np.arange(2400) + 0.5) * PIXEL_DEG
+    for r in range(4):
+        rows = slice(912 + 72 * r, 984 + 72 * r)  # 46.2 - 0.3 r .. 45.9 - 0.3 r N
+        w = _row_weights(lat[rows])[:, None]  # equal pixel widths: the longitude factor cancels
+        parts = [west[rows, 2376:2400], east[rows, 0:48]]  # 9.9-10.0 E from h18, 10.0-10.2 E from h19
+        num = sum(np.nansum(p * w) for p in parts)
+        den = sum(float((np.isfinite(p) * w).sum()) for p in parts)
+        full = float(w.sum()) * 72
+        assert float(ds["radiance"][0, r, 3]) == pytest.approx(num / den, rel=1e-5)
+        assert float(ds["radiance_valid_fraction"][0, r, 3]) == pytest.approx(den / full, rel=1e-5)
+    # one tile alone covers a third of the straddling cells; the mosaic differs from it there only
+    alone = a.read([h5tile]).load()
+    assert np.allclose(alone["radiance_valid_fraction"][0, :, 3], 1 / 3, rtol=1e-3)
+    assert not np.allclose(alone["radiance"][0, :, 3], ds["radiance"][0, :, 3], rtol=1e-3)
+    assert np.array_equal(alone["radiance"][0, :, :3], ds["radiance"][0, :, :3])  # cells wholly in h18v04
+    assert np.isnan(alone["radiance"][0, :, 4:]).all() and np.isfinite(ds["radiance"][0, :, 4:]).all()
+    # the second day has only h18v04: its own values, nothing from the other day's tiles
+    nxt = a.read([h5tile_next_day]).load()
+    assert np.array_equal(nxt["radiance"][0], ds["radiance"][1], equal_nan=True)
+    # without a grid, the 0.1 degree grid over both tiles: 100 x 200 cells
+    both = VIIRSAdapter().read([h5tile, h5tile_east])
+    assert both.sizes == {"time": 1, "lat": 100, "lon": 200} and both["radiance"].chunks is not None
+
+
+def test_streamed_write_and_a_corrupt_tile(h5tile: Path, h5tile_east: Path, h5tile_next_day: Path,
+                                           tmp_path: Path) -> None:
+    import zarr
+
+    a = VIIRSAdapter()
+    a.grid = STRADDLE
+    a.time_chunk_days = 1
+    tiles = [h5tile, h5tile_east, h5tile_next_day]
+    out = a.write(a.read(tiles), tmp_path / "viirs.zarr", inputs=tiles)
+    assert zarr.open_group(out, mode="r")["radiance"].chunks == (1, 4, 7)
+    back = xr.open_zarr(out, consolidated=False)
+    assert back.sizes["time"] == 2 and all(t.name in back.attrs["provenance"] for t in tiles)
+    # a tile whose first compressed chunk is garbage: its header reads, its pixels do not
+    d = tmp_path / "in"
+    d.mkdir()
+    bad = d / h5tile_east.name
+    shutil.copy(h5tile_east, bad)
+    with h5py.File(bad, "r") as h5:
+        info = h5[f"{DATA_FIELDS}/DNB_BRDF-Corrected_NTL"].id.get_chunk_info(0)
+    with open(bad, "r+b") as f:
+        f.seek(info.byte_offset + 2)
+        f.write(np.random.default_rng(0).bytes(info.size - 2))
+    ds = a.read([h5tile, bad, h5tile_next_day])
+    never = tmp_path / "never.zarr"
+    with pytest.raises(IngestError, match=re.escape(bad.name)):
+        a.write(ds, never, inputs=[h5tile, bad, h5tile_next_day])
+    assert not never.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["in", "viirs.zarr"]
+    with pytest.raises(IngestError, match="the same tile and day given twice"):
+        a.read([h5tile, h5tile_east, bad])
+    a.grid = Grid(0.3).subset(30.0, 45.0, 31.2, 46.2)
+    with pytest.raises(IngestError, match="lies outside the target grid"):
+        a.read([h5tile])
