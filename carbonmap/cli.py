@@ -244,6 +244,8 @@ def update(
         "stores/carbonmap.zarr"),
     through: Annotated[str | None, typer.Option(help="last day to include, YYYY-MM-DD (default yesterday)")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default a LocalCluster")] = None,
+    prune: Annotated[bool, typer.Option(help="afterwards delete all but the newest `releases_keep` releases "
+                                              "(setting CARBONMAP_RELEASES_KEEP; 0 keeps all)")] = False,
 ) -> None:
     """Append the newest days (and revise changed ones) as a new release; idempotent and resumable."""
     from carbonmap.progress import progress_reporter
@@ -264,8 +266,41 @@ def update(
     else:
         typer.echo(f"published release {result.release} of {store}: {len(result.days_added)} day(s) added, "
                    f"{len(result.days_revised)} revised" + (" (resumed)" if result.resumed else ""))
+    pruned: list[str] = []
+    if prune:
+        from carbonmap.settings import get_settings
+        from pipelines.releases import prune as prune_releases
+
+        pruned = prune_releases(store, get_settings().releases_keep)
+        typer.echo(f"pruned {len(pruned)} old release(s): {', '.join(pruned) or 'none'}")
     typer.echo(json.dumps({"release": result.release, "parent": result.parent,
-                           "days_added": len(result.days_added), "days_revised": len(result.days_revised)}))
+                           "days_added": len(result.days_added), "days_revised": len(result.days_revised),
+                           "pruned": pruned}))
+
+
+@app.command()
+def releases(
+    store: Annotated[Path, typer.Option(help="store (a symlink to its current release)")] = Path(
+        "stores/carbonmap.zarr"),
+    diff: Annotated[str | None, typer.Option(help="show what release ID changed against its parent")] = None,
+) -> None:
+    """List a store's releases (newest first, one JSON object per line), or diff one against its parent."""
+    from pipelines import releases as rel
+    from pipelines.store import StoreError
+
+    try:
+        if diff is None:
+            for info in rel.list_releases(store):
+                typer.echo(json.dumps(info.to_json()))
+            return
+        infos = {i.id: i for i in rel.list_releases(store)}
+        if diff not in infos or infos[diff].parent is None:
+            _fail(f"release {diff!r} is not a published release with a parent; releases: {', '.join(infos) or 'none'}")
+        d = rel.diff(store, str(infos[diff].parent), diff)
+    except (StoreError, OSError) as exc:
+        _fail(str(exc), code=1)
+        raise  # unreachable
+    typer.echo(json.dumps(d.to_json(max_rows=20)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,23 @@ def read_parquet_provenance(path: Path) -> dict[str, Any]:
     return json.loads(raw) if raw else {}
 
 
-def write_zarr_atomic(ds: xr.Dataset, path: Path, provenance: dict[str, Any] | None = None) -> Path:
-    """Write ``ds`` as a Zarr v3 store at ``path`` with ``attrs['provenance']`` (JSON); atomic rename."""
+def is_lazy(ds: xr.Dataset) -> bool:
+    """True if any data variable of ``ds`` is dask-backed."""
+    return any(v.chunks is not None for v in ds.data_vars.values())
+
+
+def write_zarr_atomic(ds: xr.Dataset, path: Path, provenance: dict[str, Any] | None = None,
+                      n_threads: int | None = None) -> Path:
+    """Write ``ds`` as a Zarr v3 store at ``path`` with ``attrs['provenance']`` (JSON); atomic rename.
+
+    A dask-backed ``ds`` (many granules streamed one task per file) is written chunk by chunk, Zarr
+    chunks = its dask chunks, so memory is bounded by a few chunks, not by the number of files.  It is
+    computed on a private pool of ``n_threads`` threads (default: CPU count, at most 4) that is drained
+    before the temporary store is removed on an error (an IngestError of one file): dask re-raises the
+    first task error while other tasks still run, and a late chunk write must not recreate a partial
+    store.  An existing ``path`` is left as it was on any error."""
+    import dask
+
     path = Path(path)
     if path.suffix != ".zarr":
         raise IngestError(f"a grid must be written to a .zarr path, got {path}")
@@ -70,7 +86,17 @@ def write_zarr_atomic(ds: xr.Dataset, path: Path, provenance: dict[str, Any] | N
     ds.attrs = {**ds.attrs, "provenance": json.dumps(provenance or {}, default=str)}
     tmp = _tmp_sibling(path)
     try:
-        ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
+        if is_lazy(ds):
+            encoding = {name: {"chunks": tuple(int(c[0]) for c in v.chunks)}
+                        for name, v in ds.data_vars.items() if v.chunks is not None}
+            pool = ThreadPoolExecutor(max_workers=n_threads or max(1, min(4, os.cpu_count() or 1)))
+            try:
+                job = ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3, encoding=encoding, compute=False)
+                dask.compute(job, scheduler="threads", pool=pool)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
         if path.exists():
             old = _tmp_sibling(path)
             os.replace(path, old)

@@ -24,25 +24,20 @@ cells; 1/240 -> 0.1 averages 24 x 24 pixels) and reports the valid-area fraction
 :func:`area_sums` returns the numerator and denominator separately, so that partial coverages (the
 tiles of one day) add up exactly: a mosaic cell's mean is ``sum(num) / sum(den)`` over its tiles.
 
-**Streaming** (:func:`stack_days`, :func:`write_zarr_streaming`): the readers of many granules
+**Streaming** (:func:`stack_days`, :func:`ingest.canonical.write_zarr_atomic`): the readers of many granules
 (a year of OMI days, many VIIRS tiles and days) build one ``dask.delayed`` task per file that
 returns that file's regridded values on the (small) target grid; :func:`stack_days` assembles them
 into dask arrays ``(time, lat, lon)`` chunked :func:`time_chunk` days at a time, and
-:func:`write_zarr_streaming` writes them to Zarr chunk by chunk (Zarr chunks = those time chunks),
+:func:`ingest.canonical.write_zarr_atomic` writes them to Zarr chunk by chunk (Zarr chunks = those time chunks),
 atomically: a task's :class:`~ingest.base.IngestError` (naming its file) aborts the write, the
 thread pool is drained, and the temporary store is removed, so nothing is written.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
-import shutil
-import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,49 +363,3 @@ def stack_days(tasks: Sequence[Any], n_vars: int, grid: Grid, chunk_days: int) -
     return [x[i] for i in range(n_vars)]
 
 
-def is_lazy(ds: Any) -> bool:
-    """True if any data variable of the Dataset is dask-backed."""
-    return any(v.chunks is not None for v in ds.data_vars.values())
-
-
-def write_zarr_streaming(ds: Any, path: Path, provenance: dict[str, Any] | None = None,
-                         n_threads: int | None = None) -> Path:
-    """Write a dask-backed Dataset to a Zarr v3 store at ``path`` chunk by chunk; atomic.
-
-    Zarr chunks are the dask chunks (``time_chunk`` days x the whole grid), so one chunk of each
-    variable is computed and written at a time per thread; memory is bounded by a few chunks, not by
-    the number of files.  Computed on a private pool of ``n_threads`` threads (default: CPU count,
-    at most 4): on an error (an :class:`~ingest.base.IngestError` of one file) the pool is drained
-    before the temporary store is removed, so no late chunk write can leave a partial store behind,
-    and an existing ``path`` is left as it was.  ``attrs['provenance']`` is the JSON of ``provenance``
-    (as :func:`ingest.canonical.write_zarr_atomic` writes it).
-    """
-    import dask
-
-    path = Path(path)
-    if path.suffix != ".zarr":
-        raise IngestError(f"a grid must be written to a .zarr path, got {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds = ds.copy()
-    ds.attrs = {**ds.attrs, "provenance": json.dumps(provenance or {}, default=str)}
-    encoding = {name: {"chunks": tuple(int(c[0]) for c in v.chunks)}
-                for name, v in ds.data_vars.items() if v.chunks is not None}
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    pool = ThreadPoolExecutor(max_workers=n_threads or max(1, min(4, os.cpu_count() or 1)))
-    try:
-        try:
-            job = ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3, encoding=encoding, compute=False)
-            dask.compute(job, scheduler="threads", pool=pool)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return path

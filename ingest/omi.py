@@ -39,7 +39,7 @@ Many daily granules (a year: 366 x 1440 x 720 float32) **stream through Dask**: 
 checks every header (:func:`scan_omno2d_he5`, no pixels) and returns a dask-backed dataset built
 from one task per granule (:func:`granule_on_grid`: read, check the values, regrid; its output is one
 day on the target grid), chunked ``time_chunk_days`` days at a time; ``OMIAdapter.write`` streams it
-to Zarr chunk by chunk (:func:`ingest.hdfeos.write_zarr_streaming`).  A granule that fails while
+to Zarr chunk by chunk (:func:`ingest.canonical.write_zarr_atomic`).  A granule that fails while
 streaming raises :class:`~ingest.base.IngestError` with its file name and nothing is written.
 
 Caveat: the monthly file's ``long_name`` says "Tropospheric Cloud Screened NO2" while the climatology is
@@ -70,14 +70,12 @@ from ingest.hdfeos import (
     area_mean,
     attr,
     is_hdfeos,
-    is_lazy,
     open_hdf5,
     read_array,
     read_struct_metadata,
     require,
     stack_days,
     time_chunk,
-    write_zarr_streaming,
 )
 
 MONTHLY_FILE = "satellite/no2/romania_OMI-Aura_L3-OMNO2d_monthly.nc"
@@ -543,14 +541,6 @@ class OMIAdapter(BaseAdapter):
         out["no2_valid_fraction"] = ds["no2_valid_fraction"]
         out.attrs.update(ds.attrs)
         return out
-
-    def write(self, data: xr.Dataset, out_path: Path, inputs: Sequence[Path] = ()) -> Path:  # type: ignore[override]
-        """Validate and write the canonical Zarr; a dask-backed dataset (daily granules) is streamed chunk by
-        chunk by :func:`ingest.hdfeos.write_zarr_streaming` (atomic; nothing written if a granule fails)."""
-        if isinstance(data, xr.Dataset) and is_lazy(data):
-            self.validate(data)
-            return write_zarr_streaming(data, out_path, self.provenance(inputs))
-        return super().write(data, out_path, inputs)
 
     def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
         if "no2" not in data or data["no2"].attrs.get("units") != "mol m-2":

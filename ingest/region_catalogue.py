@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from carbonmap.contract import sha256_file
+from carbonmap.contract import Grid, sha256_file
 from ingest.base import IngestError
 from ingest.boundaries import COUNTRIES_FILE, PLACES_FILE, URBAN_FILE, read_countries, read_places, read_urban_areas
+from ingest.boundaries import Coverage, coverage_fractions, load_coverage, save_coverage
 
 ADMIN1_FILE = "boundaries/ne_50m_admin_1_states_provinces_9countries.geojson"
 MIN_PLACE_POP = 100_000
@@ -176,3 +177,58 @@ def load_catalogue(data_dir: Path, cache_dir: Path | None = None) -> RegionCatal
     finally:
         tmp.unlink(missing_ok=True)
     return cat
+
+
+URBAN_COVERAGE_VERSION = "urban-union-v1"
+"""Bump when the way urban coverage is computed changes (part of its cache key)."""
+
+
+def urban_union(urban: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Urban-area polygons dissolved into disjoint parts: columns ``id`` (``UP0000``...), ``geometry``.
+
+    NE urban areas overlap a little (0.01% of their area); dissolving first means a cell's summed
+    coverage over the parts is the exact share of the cell that is urban, overlaps counted once.
+    """
+    geoms = urban.geometry.values
+    parts = shapely.get_parts(shapely.union_all(geoms[~shapely.is_empty(geoms)])) if len(geoms) else np.array([])
+    parts = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+    return gpd.GeoDataFrame({"id": [f"UP{i:04d}" for i in range(len(parts))]}, geometry=parts, crs=4326)
+
+
+def urban_coverage(grid: Grid, urban: gpd.GeoDataFrame) -> Coverage:
+    """Exact coverage fractions of the dissolved urban areas (:func:`urban_union`) on ``grid``.
+
+    One ``Coverage`` row per (urban part, cell); summed per cell it is the urban share of the cell, 0..1.
+    """
+    return coverage_fractions(urban_union(urban), grid, id_col="id")
+
+
+def _urban_cache_file(grid: Grid, sha: str, cache_dir: Path) -> Path:
+    key = hashlib.sha256(f"{URBAN_COVERAGE_VERSION}|{sha}|{grid.bounds}|{grid.resolution}".encode()).hexdigest()[:20]
+    return cache_dir / "coverage" / f"urban_{grid.resolution:g}deg_{key}.parquet"
+
+
+def cached_urban_coverage(grid: Grid, path: Path | None = None, cache_dir: Path | None = None) -> Coverage:
+    """Urban-area coverage on ``grid`` from the shipped NE 1:50m urban areas, cached like country coverage.
+
+    Read through :func:`ingest.boundaries.read_urban_areas`; cached as Parquet in ``cache_dir``
+    (default ``Settings.cache_dir``) keyed by (grid resolution and bounds, sha256 of the urban file,
+    :data:`URBAN_COVERAGE_VERSION`).  A damaged cache file is rebuilt, never trusted.
+    """
+    import pyarrow as pa
+
+    from carbonmap.settings import get_settings
+
+    settings = get_settings()
+    path = Path(path) if path is not None else settings.data_dir / URBAN_FILE
+    if not path.is_file():
+        raise IngestError(f"urban areas file not found: {path}")
+    cache = _urban_cache_file(grid, sha256_file(path), Path(cache_dir) if cache_dir is not None else settings.cache_dir)
+    if cache.exists():
+        try:
+            return load_coverage(cache)
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            cache.unlink(missing_ok=True)
+    cov = urban_coverage(grid, read_urban_areas(path))
+    save_coverage(cov, cache)
+    return cov

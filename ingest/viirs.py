@@ -62,7 +62,6 @@ from ingest.hdfeos import (
     area_sums,
     attr,
     is_hdfeos,
-    is_lazy,
     mean_fraction,
     open_hdf5,
     read_array,
@@ -70,7 +69,6 @@ from ingest.hdfeos import (
     require,
     stack_days,
     time_chunk,
-    write_zarr_streaming,
 )
 
 PIXEL_DEG = 1.0 / 240.0
@@ -512,14 +510,6 @@ class VIIRSAdapter(BaseAdapter):
                            "radiance_valid_fraction": xr.DataArray(frac, dims=dims, coords=coords, attrs={
                                "units": "1", "long_name": "valid pixel area / cell area"})},
                           attrs={"synthetic": synthetic})
-
-    def write(self, data: xr.Dataset, out_path: Path, inputs: Sequence[Path] = ()) -> Path:  # type: ignore[override]
-        """Validate and write the canonical Zarr; a dask-backed dataset (raw tiles) is streamed chunk by chunk
-        by :func:`ingest.hdfeos.write_zarr_streaming` (atomic; nothing written if a tile fails)."""
-        if isinstance(data, xr.Dataset) and is_lazy(data):
-            self.validate(data)
-            return write_zarr_streaming(data, out_path, self.provenance(inputs))
-        return super().write(data, out_path, inputs)
 
     def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
         if "radiance" not in data or data["radiance"].attrs.get("units") != RADIANCE_UNITS:

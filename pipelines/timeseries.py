@@ -142,9 +142,13 @@ def _blocks(n: int, step: int, start: int = 0) -> Iterator[tuple[int, int]]:
 def _copy_block(cube: zarr.Group, ts: zarr.Group, t: tuple[int, int], r: tuple[int, int], c: tuple[int, int]) -> None:
     sel = (slice(*t), slice(None), slice(*r), slice(*c))
     em = np.asarray(cube[cc.EMISSIONS_VAR][sel], dtype=np.float32)
-    unc = np.asarray(cube[cc.UNCERTAINTY_VAR][sel], dtype=np.float32)
     ts[cc.EMISSIONS_VAR][sel] = em
-    ts[SIGMA_VAR][sel] = (em.astype(np.float64) * np.abs(unc)).astype(np.float32)
+    sigma = np.asarray(cube[cc.UNCERTAINTY_VAR][sel], dtype=np.float32)
+    # sigma = em x |relative 1-sigma|, in place: a float32 product is correctly rounded, so this equals
+    # the float64 product cast to float32, without a float64 copy of the block (~1.5 GB at 0.1 deg)
+    np.abs(sigma, out=sigma)
+    sigma *= em
+    ts[SIGMA_VAR][sel] = sigma
 
 
 def _aggregate_block(ts: zarr.Group, times: pd.DatetimeIndex, r: tuple[int, int], c: tuple[int, int],
