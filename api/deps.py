@@ -22,7 +22,6 @@ from carbonmap import contract as cc
 from carbonmap.registry import Cube, DatasetNotFound, Registry, ReleaseNotFound
 from carbonmap.settings import Settings
 from pipelines import releases as cube_releases
-from pipelines import remote
 from pipelines import store as cube_store
 
 
@@ -71,9 +70,6 @@ def known_releases(registry: Registry, dataset_id: str) -> list[str]:
 def release_as_of(registry: Registry, dataset_id: str, when: dt.datetime) -> str:
     """Id of the release of ``dataset_id`` that was current at ``when`` (ReleaseNotFound if none was)."""
     root = registry.root(dataset_id)
-    if remote.is_remote(root):
-        raise cc.ContractError("as_of is not available for datasets on object storage yet; pass release= "
-                               f"(see GET /datasets/{dataset_id}/releases)")
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     try:
         return cube_releases.release_as_of(root, when)

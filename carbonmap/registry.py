@@ -10,6 +10,11 @@ picks up a published update without restarting, and every Cube object stays on o
 LRU).  ``Cube.release`` is the release id (use it in ETags and cache keys); ``Cube.path`` is the
 resolved release directory; ``Cube.zarr_store`` is a read-only zarr Store of that release (the
 ``/zarr/`` route should read keys through it, which also works for object-store cubes).
+
+Object-store datasets (``s3://bucket/prefix``): the pointer is the ``CURRENT`` object (one GET
+per ``get(id)`` instead of the ``readlink``), ``Cube.path`` is the release prefix
+``s3://bucket/prefix/releases/<id>`` and ``root(id)`` the store URL, which
+``pipelines.releases`` (history, as-of, diff) accepts like a local path.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ class Cube:
     """One served dataset: its id, store path and the opened (Dask-free) dataset."""
 
     id: str
-    path: Path
+    path: Path | str
+    """The release directory (resolved), or the release prefix URL on object storage."""
     ds: xr.Dataset
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     release: str | None = None
@@ -171,12 +177,31 @@ class Registry:
                         pass  # keep serving the release we have
         return cube
 
+    @staticmethod
+    def _still_there(root: Path | str, release: str) -> bool:
+        """The release's manifest still exists (one stat, or one HEAD on object storage).
+
+        ``prune`` deletes the manifest first, so a cached Cube of a pruned release is never served:
+        its missing shards would read as the fill value (zeros), not as an error."""
+        where = cube_store.release_location(root, release)
+        if cube_store.remote.is_remote(where):
+            return cube_store.remote.exists(str(where), cube_store.MANIFEST)
+        return (Path(where) / cube_store.MANIFEST).exists()
+
     def _get_pinned(self, dataset_id: str, root: Path | str, release: str) -> Cube:
         key = (dataset_id, release)
         with self._lock:
-            if key in self._pinned:
-                self._pinned.move_to_end(key)
-                return self._pinned[key]
+            cached = self._pinned.get(key)
+        if cached is not None:
+            if self._still_there(root, release):
+                with self._lock:
+                    if key in self._pinned:
+                        self._pinned.move_to_end(key)
+                return cached
+            with self._lock:
+                self._pinned.pop(key, None)
+            raise ReleaseNotFound(f"release {release!r} of dataset {dataset_id!r} was deleted (pruned); "
+                                  f"see /datasets/{dataset_id}/releases")
         try:
             cube = self._open(root, release)
         except StoreError as exc:
@@ -188,7 +213,8 @@ class Registry:
         return cube
 
     def root(self, dataset_id: str) -> Path | str:
-        """The registered store path of a dataset (for releases.list_releases / diff)."""
+        """The registered store of a dataset, a local path or an ``s3://`` URL (str); both work with
+        pipelines.releases (list_releases, release_as_of, diff) and pipelines.store."""
         self.get(dataset_id)
         return self._roots[dataset_id]
 

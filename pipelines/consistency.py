@@ -44,14 +44,15 @@ def check_store(path: store.Target, release: str | None = None) -> Report:
     target = store.release_path(path, release)
     if not remote.is_remote(target):
         target = Path(target).resolve()
-        try:
-            manifest = store.read_manifest(target)
-            if manifest.get("id") != rid:
-                problems.append(f"manifest id {manifest.get('id')!r} != cube release {rid!r}")
-        except store.StoreError as exc:
-            problems.append(str(exc))
-        if store.current_release(path) is not None and release is None and store.current_release(path) != rid:
-            problems.append(f"store points at {store.current_release(path)} but the cube says {rid}")
+    try:
+        manifest = store.read_manifest(target)
+        if manifest.get("id") != rid:
+            problems.append(f"manifest id {manifest.get('id')!r} != cube release {rid!r}")
+    except store.StoreError as exc:
+        problems.append(str(exc))
+    current = store.current_release(path)
+    if current is not None and release is None and current != rid:
+        problems.append(f"store points at {current} but the cube says {rid}")
     n = int(ds.sizes["time"])
     group = store.open_group(target, mode="r")
     em, un = group[cc.EMISSIONS_VAR], group[cc.UNCERTAINTY_VAR]

@@ -3,7 +3,11 @@
 For the API (``/datasets/{id}/releases``, ``?release=``, diffs): :func:`list_releases` returns
 JSON-ready :class:`ReleaseInfo` records (newest first), :func:`release_as_of` answers "which
 release was current at time T", :func:`diff` compares the national daily tables of two releases
-(t CO2, per day and sector, and per country).
+(t CO2, per day and sector, and per country); :func:`prune` deletes old releases.
+
+Every function takes a local store path or an object-store URL (``s3://bucket/prefix``): the
+history is the chain of ``release.json`` manifests reachable from the current release (the
+symlink, or the ``CURRENT`` object) through their ``parent`` links.
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from carbonmap import contract as cc
-from pipelines import store
-from pipelines.update import published_chain
+from pipelines import remote, store
 
 
 @dataclass(frozen=True)
@@ -40,26 +43,28 @@ class ReleaseInfo:
         return asdict(self)
 
 
-def list_releases(path: Path) -> list[ReleaseInfo]:
+def _target(path: store.Target) -> store.Target:
+    normalised = remote.normalise(path)
+    return normalised if remote.is_remote(normalised) else Path(normalised)
+
+
+def list_releases(path: store.Target) -> list[ReleaseInfo]:
     """The published releases of the store at ``path``, newest first (walks the parent chain)."""
-    path = Path(path)
-    chain = published_chain(path)
     out = []
-    for i, rid in enumerate(chain):
-        m = store.read_manifest(store.releases_dir(path) / rid)
+    for i, (rid, m) in enumerate(store.published_manifests(_target(path))):
         out.append(ReleaseInfo(rid, str(m.get("created", "")), str(m.get("kind", "build")), m.get("parent"),
                                list(m.get("days_added", [])), list(m.get("days_revised", [])),
                                str(m.get("reason", "")), i == 0))
     return out
 
 
-def release_as_of(path: Path, when: dt.datetime) -> str:
+def release_as_of(path: store.Target, when: dt.datetime) -> str:
     """The id of the release that was current at ``when`` (UTC); LookupError before the first."""
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     for info in list_releases(path):
         if dt.datetime.fromisoformat(info.created) <= when:
             return info.id
-    raise LookupError(f"no release of {Path(path).name} existed at {when.isoformat()}")
+    raise LookupError(f"no release of {str(path).rstrip('/').rsplit('/', 1)[-1]} existed at {when.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,9 @@ class ReleaseDiff:
                 "changes": rows, "truncated": len(self.table) > max_rows}
 
 
-def diff(path: Path, a: str, b: str, rtol: float = 1e-9) -> ReleaseDiff:
+def diff(path: store.Target, a: str, b: str, rtol: float = 1e-9) -> ReleaseDiff:
     """Compare the national daily tables of releases ``a`` and ``b`` of the store at ``path``."""
+    path = _target(path)
     da, db = store.open_cube(path, a), store.open_cube(path, b)
     ta, tb = pd.DatetimeIndex(da["time"].values), pd.DatetimeIndex(db["time"].values)
     common = ta.intersection(tb)
@@ -108,21 +114,31 @@ def diff(path: Path, a: str, b: str, rtol: float = 1e-9) -> ReleaseDiff:
                        [f"{d:%Y-%m-%d}" for d in ta.difference(tb)], revised, table)
 
 
-def prune(path: Path, keep: int) -> list[str]:
+def prune(path: store.Target, keep: int) -> list[str]:
     """Delete all but the newest ``keep`` published releases of the store at ``path`` (never the
     current one); returns the deleted ids, oldest first.  ``keep`` 0 keeps everything.
 
     Safe for the data readers see: unchanged shards are hard links shared between releases, so
     deleting an old release directory frees only what no kept release uses.  Pinned readers of a
-    deleted release get 404 (release not found) afterwards; takes the single-writer lock."""
+    deleted release get 404 (release not found) afterwards; takes the single-writer lock.
+
+    Object stores: releases hold their own copies of unchanged shards, so a release's prefix is
+    simply deleted, manifest first (from then on it is no release: a crash mid-delete leaves an
+    orphan prefix that the next update sweeps).  One writer by convention, as for updates."""
     if keep < 0:
         raise ValueError(f"keep must be >= 0, got {keep}")
-    path = Path(path)
+    path = _target(path)
     if keep == 0:
         return []
     with store.writer_lock(path):
-        chain = published_chain(path)  # newest first
+        chain = store.published_chain(path)  # newest first
         doomed = list(reversed(chain[keep:]))
+        if isinstance(path, str):
+            for rid in doomed:
+                prefix = str(store.release_location(path, rid))
+                remote.delete(prefix, [store.MANIFEST])
+                remote.delete_prefix(prefix)
+            return doomed
         rel = store.releases_dir(path)
         for rid in doomed:
             target = rel / store.validate_release_id(rid)

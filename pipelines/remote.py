@@ -9,6 +9,8 @@ workers need the same ``CARBONMAP_S3_*`` environment.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +91,67 @@ def list_dirs(url: str, key: str) -> list[str]:
     return [Path(p.rstrip("/")).name for p in result["common_prefixes"]]
 
 
-def list_keys(url: str) -> list[str]:
-    """Every object key under ``url`` (relative to it)."""
+def list_keys(url: str, prefix: str | None = None) -> list[str]:
+    """Every object key under ``url`` (or under ``url/prefix``), relative to ``url``."""
     keys: list[str] = []
-    for batch in obstore.list(object_store(url)):
+    sub = prefix.strip("/") + "/" if prefix else None
+    for batch in obstore.list(object_store(url), sub):
         keys.extend(str(m["path"]) for m in batch)
     return keys
 
 
-def delete_prefix(url: str) -> None:
-    """Delete every object under ``url``."""
+def exists(url: str, key: str) -> bool:
+    """True if the object ``url/key`` exists (one HEAD request)."""
+    try:
+        obstore.head(object_store(url), key)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def delete(url: str, keys: Sequence[str]) -> None:
+    """Delete the objects ``url/<key>`` (missing ones are not an error)."""
     store = object_store(url)
-    keys = list_keys(url)
+    keys = list(keys)
     for i in range(0, len(keys), 500):
         obstore.delete(store, keys[i:i + 500])
+
+
+def delete_prefix(url: str) -> None:
+    """Delete every object under ``url``."""
+    delete(url, list_keys(url))
+
+
+COPY_THREADS = 16
+"""Concurrent requests for server-side copies and batched reads (each is one small HTTP call)."""
+
+
+def copy_keys(url: str, pairs: Iterable[tuple[str, str]]) -> int:
+    """Server-side copy (S3 CopyObject: no bytes through this process) of ``url/src`` to ``url/dst``
+    for each ``(src, dst)`` pair, overwriting; returns how many objects were copied."""
+    store = object_store(url)
+    pairs = list(pairs)
+    with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+        list(pool.map(lambda p: obstore.copy(store, p[0], p[1], overwrite=True), pairs))
+    return len(pairs)
+
+
+def read_texts(url: str, keys: Iterable[str]) -> dict[str, str]:
+    """The objects ``url/<key>`` as text, fetched concurrently; missing keys are left out."""
+    store = object_store(url)
+
+    def one(key: str) -> tuple[str, str | None]:
+        try:
+            return key, bytes(obstore.get(store, key).bytes()).decode()
+        except FileNotFoundError:
+            return key, None
+
+    with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+        return {k: v for k, v in pool.map(one, list(keys)) if v is not None}
+
+
+def write_texts(url: str, items: dict[str, str]) -> None:
+    """PUT each ``text`` at ``url/<key>`` concurrently (each object written atomically)."""
+    store = object_store(url)
+    with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+        list(pool.map(lambda kv: obstore.put(store, kv[0], kv[1].encode()), items.items()))

@@ -11,7 +11,11 @@ new symlink).  Path readers (xarray, zarr, the pyramid, the ``/zarr/`` file rout
 it re-resolves.  Updates hard-link the unchanged day shards of the parent release, and zarr's
 local store writes by temp file + rename, so rewriting a shard never changes an older release.
 On object storage (``s3://bucket/prefix``) releases live under ``<prefix>/releases/<id>/`` and
-the pointer is the object ``<prefix>/CURRENT`` (one atomic PUT).
+the pointer is the object ``<prefix>/CURRENT`` (one atomic PUT: readers see the old or the new
+id).  A release is staged in place under its prefix and its ``release.json`` is written last, so
+a prefix without a manifest is not a release (``release_ids`` and pinned opens ignore it) and an
+update sweeps it as an orphan.  Unchanged shards are copied server-side, not linked.  There is
+no writer lock on object storage: one writer per store by convention (see :func:`writer_lock`).
 
 Cube layout (Zarr v3, one group):
 
@@ -52,6 +56,8 @@ Target = str | Path
 RELEASE_RE = re.compile(r"^r\d{4,9}$")
 MANIFEST = "release.json"
 RELEASE_ATTR = "carbonmap_release"
+CURRENT = "CURRENT"
+"""Object stores: the object naming the current release (the pointer a local store's symlink is)."""
 
 
 class StoreError(RuntimeError):
@@ -162,8 +168,9 @@ def validate_release_id(release: str) -> str:
 def current_release(final: Target) -> str | None:
     """Id of the release ``final`` points at; None for a store without releases (or no store)."""
     if remote.is_remote(final):
-        text = remote.read_text(str(final), "CURRENT")
-        return text.strip() if text else None
+        text = remote.read_text(str(final), CURRENT)
+        name = text.strip() if text else ""
+        return name if RELEASE_RE.match(name) else None
     final = Path(final)
     if not final.is_symlink():
         return None
@@ -175,7 +182,8 @@ def release_ids(final: Target) -> list[str]:
     """Ids of all sealed releases present (published or not), oldest first."""
     if remote.is_remote(final):
         names = remote.list_dirs(str(final), "releases")
-        return sorted(n for n in names if RELEASE_RE.match(n))
+        return sorted(n for n in names
+                      if RELEASE_RE.match(n) and remote.exists(release_location(final, n), MANIFEST))
     rel = releases_dir(Path(final))
     if not rel.is_dir():
         return []
@@ -193,16 +201,32 @@ def next_release_id(final: Target) -> str:
     return f"r{max(nums, default=0) + 1:04d}"
 
 
+def release_location(final: Target, release: str) -> Target:
+    """Where release ``release`` of the store ``final`` lives or would live (not checked):
+    ``<store>.releases/<id>`` locally, ``<store>/releases/<id>`` on object storage."""
+    rid = validate_release_id(release)
+    if remote.is_remote(final):
+        return remote.join(str(final), f"releases/{rid}")
+    return releases_dir(Path(final)) / rid
+
+
 def release_path(final: Target, release: str | None = None) -> Target:
     """Where release ``release`` (default: the current one) of the store ``final`` lives."""
     if remote.is_remote(final):
         parts = str(final).rstrip("/").rsplit("/", 2)
         if release is None and len(parts) == 3 and parts[1] == "releases" and RELEASE_RE.match(parts[2]):
             return str(final)  # already a release prefix (what a Registry pins)
-        rid = validate_release_id(release) if release else current_release(final)
-        if rid is None:
-            raise StoreError(f"no carbonmap cube at {final} (no CURRENT release); build one with `carbonmap build`")
-        return remote.join(str(final), f"releases/{rid}")
+        if release is None:
+            rid = current_release(final)
+            if rid is None:
+                raise StoreError(f"no carbonmap cube at {final} (no CURRENT release); build one with "
+                                 "`carbonmap build`")
+            return release_location(final, rid)
+        path = release_location(final, release)
+        if not remote.exists(str(path), MANIFEST):  # staged or half-deleted releases are not releases
+            known = ", ".join(release_ids(final)) or "none"
+            raise StoreError(f"store {final} has no release {release!r}; releases: {known}")
+        return path
     final = Path(final)
     if release is None:
         return final
@@ -245,11 +269,50 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def publish(final: Path, release: str) -> None:
-    """Point ``final`` at release ``release`` atomically (a new symlink renamed over the old one).
+def published_manifests(final: Target) -> list[tuple[str, dict[str, Any]]]:
+    """(id, manifest) of the releases reachable from the current one through ``parent`` links,
+    newest first (the published history).
+
+    A missing manifest ends the chain (pruned history); an unreadable one (a network error) raises
+    StoreError rather than shortening the history, since the update's orphan sweep trusts it."""
+    chain: list[tuple[str, dict[str, Any]]] = []
+    rid = current_release(final)
+    while isinstance(rid, str) and RELEASE_RE.match(rid) and rid not in (c[0] for c in chain):
+        where = release_location(final, rid)
+        if remote.is_remote(where):
+            text = remote.read_text(str(where), MANIFEST)  # one GET; None: no such object
+            if text is None:
+                break
+            try:
+                manifest = json.loads(text)
+            except ValueError as exc:
+                raise StoreError(f"cannot read the release manifest of {where}: {exc}") from exc
+        else:
+            if not (Path(where) / MANIFEST).exists():
+                break
+            manifest = read_manifest(where)
+        chain.append((rid, manifest))
+        rid = manifest.get("parent")
+    return chain
+
+
+def published_chain(final: Target) -> list[str]:
+    """Release ids reachable from the current release through ``parent`` links, newest first."""
+    return [rid for rid, _ in published_manifests(final)]
+
+
+def publish(final: Target, release: str) -> None:
+    """Point ``final`` at release ``release`` atomically (a new symlink renamed over the old one;
+    on object storage one PUT of the ``CURRENT`` object, which readers see whole or not at all).
 
     A legacy store (a plain directory at ``final``, from before releases) is replaced; that one
     migration is the only non-atomic step, as sealing was before releases existed."""
+    if remote.is_remote(final):
+        where = str(release_location(final, release))
+        if not remote.exists(where, MANIFEST):
+            raise StoreError(f"cannot publish {release}: {where} is not a sealed release")
+        remote.write_text(str(final), CURRENT, release + "\n")
+        return
     final = Path(final)
     target = releases_dir(final) / validate_release_id(release)
     if not (target / MANIFEST).exists():
@@ -283,7 +346,13 @@ def writer_lock(final: Target) -> Iterator[None]:
     """Hold the store's single-writer lock (``<store>.releases/.lock``) or fail at once.
 
     flock is released by the kernel when the holder dies, so a SIGKILLed update never leaves a
-    stale lock.  Object stores: one writer by convention (run updates from one scheduler job)."""
+    stale lock.
+
+    Object stores have no lock: one writer per store *by convention* (run builds, updates and
+    prunes of an ``s3://`` store from a single scheduled job).  Readers need no lock either way.
+    Two concurrent writers cannot corrupt a published release (releases are never rewritten and
+    ``CURRENT`` is one PUT), but they can delete each other's staging prefix (the orphan sweep)
+    or publish the release the other one based its plan on."""
     if remote.is_remote(final):
         yield
         return
@@ -373,9 +442,11 @@ def _seal_remote(path: str, final: str, extra_attrs: dict[str, Any] | None,
     zarr.consolidate_metadata(store_)
     info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))
     if before_publish is not None:
-        before_publish(path)
-    remote.write_text(path, MANIFEST, json.dumps(_jsonable(info), indent=1))
-    remote.write_text(final, "CURRENT", info["id"] + "\n")  # the commit: one atomic PUT
+        layouts = before_publish(path)
+        if layouts:
+            info["layouts"] = layouts
+    remote.write_text(path, MANIFEST, json.dumps(_jsonable(info), indent=1))  # sealed: the manifest is last
+    publish(final, info["id"])  # the commit: one atomic PUT of CURRENT
     return final
 
 

@@ -18,6 +18,18 @@ Crash safety: the plan is written to ``plan.json`` with a fingerprint of everyth
 the result.  A re-run with the same fingerprint resumes the staging directory (days with a marker
 are not recomputed) or publishes a sealed-but-unpublished release; anything else left behind is
 an orphan and is deleted under the single-writer lock.  Readers only ever follow ``<store>``.
+
+Object storage (``s3://bucket/prefix``, see pipelines.store): the same steps, with
+:class:`_RemoteReleases` in place of :class:`_LocalReleases`.  The release is staged directly
+under ``<prefix>/releases/<id>/`` (a prefix without ``release.json`` is not a release: readers
+and ``release_ids`` ignore it); unchanged day shards are *copied server-side* (S3 CopyObject, no
+bytes through this process; there are no hard links on S3), ``plan.json`` is written after the
+staged metadata and copies, day markers are objects ``progress/<t>.json``, the manifest is
+written last and the release is published by one PUT of ``<prefix>/CURRENT``, so readers see the
+old release or the new one.  There is no lock on object storage: one writer per store by
+convention (a single scheduled job); a second writer could delete the first one's staging
+prefix in the orphan sweep, never a published release.  The derived layouts (pyramid, time
+series) are not written on object storage yet (``derive_layouts`` skips remote cubes).
 """
 
 from __future__ import annotations
@@ -31,14 +43,16 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn
-from pipelines import store
+from pipelines import remote, store
 from pipelines.build import (
+    DAYS_PER_TASK,
     MASS_TOLERANCE,
     BuildError,
     Prepared,
@@ -68,16 +82,20 @@ class UpdateError(BuildError):
 class UpdateRequest:
     """Update the store at ``store`` through ``through`` (default: yesterday, UTC)."""
 
-    store: Path
+    store: store.Target
+    """A local store path (a symlink to its current release) or an object-store URL (``s3://...``)."""
     through: dt.date | None = None
     scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "store", remote.normalise(self.store))
 
 
 @dataclass(frozen=True)
 class UpdateResult:
     """What an update did: the new release (None: already up to date) and the days it touched."""
 
-    store: Path
+    store: store.Target
     release: str | None
     parent: str | None
     days_added: tuple[str, ...]
@@ -89,7 +107,7 @@ class UpdateResult:
         return self.release is not None
 
 
-def _old_national(parent: Path, regions: tuple[str, ...]) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+def _old_national(parent: store.Target, regions: tuple[str, ...]) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """The parent's national table aligned to ``regions`` (NaN for regions it lacks)."""
     ds = store.open_cube(parent)
     times = pd.DatetimeIndex(ds["time"].values)
@@ -133,15 +151,7 @@ def _fingerprint(parent: str, prep: Prepared, nat: np.ndarray, sig: np.ndarray, 
     return h.hexdigest()[:32]
 
 
-def published_chain(final: Path) -> list[str]:
-    """Release ids reachable from the current release through ``parent`` links, newest first."""
-    chain: list[str] = []
-    rid = store.current_release(final)
-    rel = store.releases_dir(final)
-    while rid and rid not in chain and (rel / rid / store.MANIFEST).exists():
-        chain.append(rid)
-        rid = store.read_manifest(rel / rid).get("parent")
-    return chain
+published_chain = store.published_chain  # re-exported: it used to live here
 
 
 def _remove(path: Path) -> None:
@@ -151,55 +161,224 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _sweep(final: Path, fingerprint: str) -> tuple[Path | None, str | None]:
-    """Under the lock: find resumable work for ``fingerprint`` and delete every other leftover.
+def _plan_matches(text: str | None, fingerprint: str, key: str = "fingerprint") -> bool:
+    """True if ``text`` is the plan.json (``key`` fingerprint) or the manifest (``key``
+    plan_fingerprint) of this very plan."""
+    try:
+        doc = json.loads(text) if text is not None else {}
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and doc.get(key) == fingerprint
 
-    Returns (staging directory to resume, sealed-but-unpublished release to publish)."""
-    rel = store.releases_dir(final)
-    chain = set(published_chain(final))
-    resume: Path | None = None
-    publishable: str | None = None
-    for entry in sorted(rel.iterdir()):
-        name = entry.name
-        if name.startswith(".") or name in chain:
-            continue
-        base = name.split(".", 1)[0]
-        if base in chain:
-            continue  # a published release's sidecar
-        if name.endswith(".building") and store.RELEASE_RE.match(base):
-            plan = entry / PLAN
-            try:
-                ok = json.loads(plan.read_text()).get("fingerprint") == fingerprint
-            except (OSError, ValueError):
-                ok = False
-            if ok and resume is None:
-                resume = entry
+
+class _LocalReleases:
+    """Staging, bookkeeping and publishing of an update on a local store (hard links, renames)."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = Path(final)
+        self.rel = store.releases_dir(self.final)
+
+    def sweep(self, fingerprint: str) -> tuple[Path | None, str | None]:
+        """Under the lock: find resumable work for ``fingerprint`` and delete every other leftover.
+
+        Returns (staging directory to resume, sealed-but-unpublished release to publish)."""
+        rel = self.rel
+        chain = set(store.published_chain(self.final))
+        resume: Path | None = None
+        publishable: str | None = None
+        for entry in sorted(rel.iterdir()):
+            name = entry.name
+            if name.startswith(".") or name in chain:
                 continue
-        elif store.RELEASE_RE.match(name) and (entry / store.MANIFEST).exists():
-            try:
-                ok = store.read_manifest(entry).get("plan_fingerprint") == fingerprint
-            except store.StoreError:
-                ok = False
-            if ok and publishable is None:
-                publishable = name
+            base = name.split(".", 1)[0]
+            if base in chain:
+                continue  # a published release's sidecar
+            if name.endswith(".building") and store.RELEASE_RE.match(base):
+                try:
+                    ok = _plan_matches((entry / PLAN).read_text(), fingerprint)
+                except OSError:
+                    ok = False
+                if ok and resume is None:
+                    resume = entry
+                    continue
+            elif store.RELEASE_RE.match(name) and (entry / store.MANIFEST).exists():
+                try:
+                    ok = store.read_manifest(entry).get("plan_fingerprint") == fingerprint
+                except store.StoreError:
+                    ok = False
+                if ok and publishable is None:
+                    publishable = name
+                    continue
+            elif name.endswith(".timeseries") and (base == (publishable or "") or
+                                                   (resume is not None and name.startswith(resume.name))):
                 continue
-        elif name.endswith(".timeseries") and (base == (publishable or "") or
-                                               (resume is not None and name.startswith(resume.name))):
-            continue
-        _remove(entry)
-    return resume, publishable
+            _remove(entry)
+        return resume, publishable
+
+    def new_staging(self, rid: str) -> Path:
+        return self.rel / f"{rid}.building"
+
+    @staticmethod
+    def release_id(staging: store.Target) -> str:
+        return Path(staging).name.split(".", 1)[0]
+
+    def stage(self, staging: Path, parent: Path, prep: Prepared, rewrite: Iterable[int], n_old: int,
+              linked_layouts: bool, say: ProgressFn) -> None:
+        """Create the staging cube: metadata, links to the parent's unchanged day shards and layouts,
+        national table."""
+        if staging.exists():
+            shutil.rmtree(staging)
+        for side in store.sidecars(staging):
+            _remove(side)
+        store.create(staging, prep.grid, prep.times, prep.nat.regions, prep.attrs)
+        rewrite = set(rewrite)
+        for var in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
+            for t in range(n_old):
+                src = parent / var / "c" / str(t)
+                if t not in rewrite and src.exists():
+                    _link_tree(src, staging / var / "c" / str(t))
+        if (parent / "pyramid").is_dir():
+            _link_tree(parent / "pyramid", staging / "pyramid")
+        if linked_layouts:
+            for p_side, s_side in zip(store.sidecars(parent), store.sidecars(staging), strict=True):
+                if p_side.is_dir():
+                    _link_tree(p_side, s_side)
+        store.write_national(staging, prep.nat.values, prep.nat.rel_sigma)
+        (staging / PROGRESS).mkdir(exist_ok=True)
+
+    @staticmethod
+    def write_plan(staging: Path, plan: dict[str, Any]) -> None:
+        (staging / PLAN).write_text(json.dumps(plan))
+
+    @staticmethod
+    def markers(staging: Path) -> dict[int, np.ndarray]:
+        return read_markers(staging / PROGRESS)
+
+    @staticmethod
+    def write_days(client: Any, staging: Path, todo: list[int], prep: Prepared, say: ProgressFn) -> np.ndarray:
+        return write_days(client, staging, todo, prep, say, marker_dir=staging / PROGRESS)
+
+    def finish(self, rid: str) -> None:
+        """Drop the bookkeeping of the published release ``rid``."""
+        shutil.rmtree(self.rel / rid / PROGRESS, ignore_errors=True)
+        (self.rel / rid / PLAN).unlink(missing_ok=True)
+
+
+class _RemoteReleases:
+    """Staging, bookkeeping and publishing of an update on an object store (copies, PUT of CURRENT).
+
+    All keys are relative to the store URL ``final``; a release is the prefix ``releases/<id>/``."""
+
+    def __init__(self, final: str) -> None:
+        self.final = str(final)
+
+    def _key(self, rid: str, rest: str = "") -> str:
+        return f"releases/{store.validate_release_id(rid)}/{rest}".rstrip("/")
+
+    def sweep(self, fingerprint: str) -> tuple[str | None, str | None]:
+        """Find resumable work for ``fingerprint`` and delete every other unpublished prefix.
+
+        A prefix with a manifest whose ``plan_fingerprint`` matches is a sealed-but-unpublished
+        release (publish it); one with a matching ``plan.json`` and no manifest is a staging prefix
+        to resume; the rest (crashed builds, staging of other plans, junk) are orphans.  The current
+        release's leftover bookkeeping (a crash between publish and cleanup) is dropped too."""
+        chain = store.published_chain(self.final)
+        if chain:
+            self.finish(chain[0])
+        resume: str | None = None
+        publishable: str | None = None
+        for name in sorted(remote.list_dirs(self.final, "releases")):
+            if name in chain:
+                continue
+            prefix = remote.join(self.final, f"releases/{name}")
+            if store.RELEASE_RE.match(name):
+                manifest = remote.read_text(prefix, store.MANIFEST)
+                if manifest is not None:
+                    if publishable is None and _plan_matches(manifest, fingerprint, "plan_fingerprint"):
+                        publishable = name
+                        continue
+                elif resume is None and _plan_matches(remote.read_text(prefix, PLAN), fingerprint):
+                    resume = prefix
+                    continue
+            remote.delete_prefix(prefix)
+        return resume, publishable
+
+    def new_staging(self, rid: str) -> str:
+        return str(store.release_location(self.final, rid))
+
+    @staticmethod
+    def release_id(staging: store.Target) -> str:
+        return str(staging).rstrip("/").rsplit("/", 1)[-1]
+
+    def stage(self, staging: str, parent: str, prep: Prepared, rewrite: Iterable[int], n_old: int,
+              linked_layouts: bool, say: ProgressFn) -> None:
+        """Create the staging prefix: metadata, server-side copies of the parent's unchanged day
+        shards, national table.  (No derived layouts on object storage yet, so nothing else to copy.)"""
+        del linked_layouts
+        store.create(staging, prep.grid, prep.times, prep.nat.regions, prep.attrs)  # clears the prefix first
+        rewrite = set(rewrite)
+        src_rid, dst_rid = self.release_id(parent), self.release_id(staging)
+        pairs = []
+        for var in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
+            head = self._key(src_rid, f"{var}/c") + "/"
+            for key in remote.list_keys(self.final, head):
+                t = key[len(head):].split("/", 1)[0]
+                if t.isdigit() and int(t) < n_old and int(t) not in rewrite:
+                    pairs.append((key, self._key(dst_rid, key[len(self._key(src_rid)) + 1:])))
+        say(0, 1, f"copying {len(pairs)} unchanged shard(s) from {src_rid} (server-side)")
+        remote.copy_keys(self.final, pairs)
+        store.write_national(staging, prep.nat.values, prep.nat.rel_sigma)
+
+    @staticmethod
+    def write_plan(staging: str, plan: dict[str, Any]) -> None:
+        remote.write_text(staging, PLAN, json.dumps(plan))
+
+    @staticmethod
+    def markers(staging: str) -> dict[int, np.ndarray]:
+        """Day index -> grid sums from the ``progress/<t>.json`` marker objects of a staging prefix."""
+        out: dict[int, np.ndarray] = {}
+        for key, text in remote.read_texts(staging, remote.list_keys(staging, PROGRESS)).items():
+            stem = key.rsplit("/", 1)[-1].removesuffix(".json")
+            try:
+                out[int(stem)] = np.asarray(json.loads(text), dtype=np.float64)
+            except ValueError:
+                continue  # each marker is one PUT; an unreadable one means "not done"
+        return out
+
+    @staticmethod
+    def write_days(client: Any, staging: str, todo: list[int], prep: Prepared, say: ProgressFn) -> np.ndarray:
+        """build.write_days in waves (one task per worker thread); after each wave its day markers are
+        PUT as objects.  Dask workers cannot write the local marker files build.write_days knows,
+        so a crash loses at most the wave in flight."""
+        sums = np.full((len(prep.times), len(cc.SECTORS)), np.nan)
+        wave = DAYS_PER_TASK * max(1, sum(client.nthreads().values()))
+        for i in range(0, len(todo), wave):
+            batch = todo[i:i + wave]
+            got = write_days(client, staging, batch, prep, say)
+            sums[batch] = got[batch]
+            remote.write_texts(staging, {f"{PROGRESS}/{t}.json": json.dumps([float(v) for v in got[t]])
+                                         for t in batch})
+            say(i + len(batch), len(todo), "day markers written")
+        return sums
+
+    def finish(self, rid: str) -> None:
+        """Drop the bookkeeping objects (day markers, plan) of release ``rid``."""
+        prefix = str(store.release_location(self.final, rid))
+        keys = remote.list_keys(prefix, PROGRESS)
+        remote.delete(prefix, [*keys, PLAN])
 
 
 def update(request: UpdateRequest, progress: ProgressFn | None = None,
            inputs: BuildInputs | None = None) -> UpdateResult:
     """Append the newest days (and revise changed ones) of ``request.store`` as one new release."""
     say = progress or (lambda done, total, msg: None)
-    final = Path(request.store)
+    final: store.Target = request.store if remote.is_remote(request.store) else Path(request.store)
+    name = final.name if isinstance(final, Path) else final.rstrip("/").rsplit("/", 1)[-1]
     parent_id = store.current_release(final)
     if parent_id is None:
         raise UpdateError(f"{final} is not a carbonmap store with releases; create it with `carbonmap build`")
-    rel = store.releases_dir(final)
-    parent = rel / parent_id
+    backend = _RemoteReleases(final) if isinstance(final, str) else _LocalReleases(final)
+    parent = store.release_location(final, parent_id)
     try:
         head = store.open_cube(parent)
     except store.StoreError as exc:
@@ -233,7 +412,7 @@ def update(request: UpdateRequest, progress: ProgressFn | None = None,
     nat[:n_old][unchanged] = old_v[unchanged]  # keep the stored history bit for bit
     sig[:n_old][unchanged] = old_s[unchanged]
     if not added and not revised:
-        say(1, 1, f"{final.name} is up to date (release {parent_id}, through {old_times[-1]:%Y-%m-%d})")
+        say(1, 1, f"{name} is up to date (release {parent_id}, through {old_times[-1]:%Y-%m-%d})")
         return UpdateResult(final, None, parent_id, (), ())
     fingerprint = _fingerprint(parent_id, prep, nat, sig, wdigest, added, revised)
     prep = dataclasses.replace(prep, nat=dataclasses.replace(prep.nat, values=nat, rel_sigma=sig))
@@ -243,26 +422,29 @@ def update(request: UpdateRequest, progress: ProgressFn | None = None,
     with store.writer_lock(final):
         if store.current_release(final) != parent_id:
             raise UpdateError(f"{final} changed while this update was planning; run it again")
-        staging, publishable = _sweep(final, fingerprint)
+        staging, publishable = backend.sweep(fingerprint)
         if publishable is not None:
             say(1, 1, f"publishing the already sealed release {publishable}")
             store.publish(final, publishable)
+            backend.finish(publishable)
             return UpdateResult(final, publishable, parent_id, days_added, days_revised, resumed=True)
         resumed = staging is not None
         if staging is None:
             rid = store.next_release_id(final)
-            staging = rel / f"{rid}.building"
-            _stage(staging, parent, prep, set(added) | set(revised), n_old, linked_layouts=not revised)
-            plan = {"fingerprint": fingerprint, "parent": parent_id, "id": rid, "added": added, "revised": revised}
-            (staging / PLAN).write_text(json.dumps(plan))
-        rid = staging.name.split(".", 1)[0]
-        markers = read_markers(staging / PROGRESS)
+            staging = backend.new_staging(rid)
+            backend.stage(staging, parent, prep, set(added) | set(revised), n_old, linked_layouts=not revised,
+                          say=say)
+            # the plan is written last: a staging area without one is an orphan, swept by the next run
+            backend.write_plan(staging, {"fingerprint": fingerprint, "parent": parent_id, "id": rid,
+                                         "added": added, "revised": revised})
+        rid = backend.release_id(staging)
+        markers = backend.markers(staging)
         todo = [t for t in added + revised if t not in markers]
         say(0, 1, f"release {rid}: {len(added)} day(s) to add, {len(revised)} to revise"
                   + (f", resuming ({len(markers)} done)" if resumed else ""))
         with dask_client(request.scheduler) as client:
-            sums = write_days(client, staging, todo, prep, say, marker_dir=staging / PROGRESS)
-            for t, v in read_markers(staging / PROGRESS).items():
+            sums = backend.write_days(client, staging, todo, prep, say)
+            for t, v in backend.markers(staging).items():
                 if t < len(times):
                     sums[t] = v
             written = sorted(set(added) | set(revised))
@@ -283,30 +465,5 @@ def update(request: UpdateRequest, progress: ProgressFn | None = None,
                                         "fallback_regions": prep.weights.fallback_summary(nat)}, manifest,
                        before_publish=lambda cube: derive_layouts(cube, client, say, changed_days,
                                                                    appended=bool(added)))
-        shutil.rmtree(rel / rid / PROGRESS, ignore_errors=True)  # bookkeeping only; the release is published
-        (rel / rid / PLAN).unlink(missing_ok=True)
+        backend.finish(rid)  # bookkeeping only; the release is published
     return UpdateResult(final, rid, parent_id, days_added, days_revised, resumed=resumed)
-
-
-def _stage(staging: Path, parent: Path, prep: Prepared, rewrite: Iterable[int], n_old: int,
-           linked_layouts: bool) -> None:
-    """Create the staging cube: metadata, links to the parent's unchanged day shards and layouts, national table."""
-    if staging.exists():
-        shutil.rmtree(staging)
-    for side in store.sidecars(staging):
-        _remove(side)
-    store.create(staging, prep.grid, prep.times, prep.nat.regions, prep.attrs)
-    rewrite = set(rewrite)
-    for var in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
-        for t in range(n_old):
-            src = parent / var / "c" / str(t)
-            if t not in rewrite and src.exists():
-                _link_tree(src, staging / var / "c" / str(t))
-    if (parent / "pyramid").is_dir():
-        _link_tree(parent / "pyramid", staging / "pyramid")
-    if linked_layouts:
-        for p_side, s_side in zip(store.sidecars(parent), store.sidecars(staging), strict=True):
-            if p_side.is_dir():
-                _link_tree(p_side, s_side)
-    store.write_national(staging, prep.nat.values, prep.nat.rel_sigma)
-    (staging / PROGRESS).mkdir(exist_ok=True)

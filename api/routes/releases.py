@@ -39,7 +39,6 @@ from carbonmap import contract as cc
 from carbonmap.registry import Registry, ReleaseNotFound
 from carbonmap.settings import Settings
 from pipelines import releases as cube_releases
-from pipelines import remote
 
 DIFF_CSV_COLUMNS = ("dataset", "release", "against", "date", "sector", "country", "against_t", "release_t",
                     "change_t")
@@ -122,12 +121,9 @@ class ReleaseDiffBody(BaseModel):
 
 
 # ----------------------------------------------------------------------------------------------- service
-def _root(registry: Registry, dataset_id: str) -> FsPath:
-    root = registry.root(dataset_id)
-    if remote.is_remote(root):
-        raise cc.ContractError("the revision history of datasets on object storage is not served yet; pin a "
-                               "release with ?release= on the data endpoints")
-    return FsPath(root)
+def _root(registry: Registry, dataset_id: str) -> FsPath | str:
+    """The registered store of a dataset: a local path or an s3:// URL (both have a history)."""
+    return registry.root(dataset_id)
 
 
 def _links(dataset_id: str, info: cube_releases.ReleaseInfo) -> dict[str, str]:
@@ -164,7 +160,7 @@ _DIFFS_LOCK = threading.Lock()
 _DIFFS_KEPT = 16
 
 
-def cached_diff(root: FsPath, against: str, release: str) -> cube_releases.ReleaseDiff:
+def cached_diff(root: FsPath | str, against: str, release: str) -> cube_releases.ReleaseDiff:
     """:func:`pipelines.releases.diff`, memoised: releases are immutable, so a diff never goes stale."""
     key = (str(root), against, release)
     with _DIFFS_LOCK:

@@ -87,3 +87,15 @@ def test_registry_serves_current_and_pinned_releases(tmp_path: Path) -> None:
     with pytest.raises(ReleaseNotFound):
         reg.get(cube.id, release="r0009")
     assert sorted(now.zarr_store.root.iterdir()) if hasattr(now.zarr_store, "root") else True
+
+
+def test_a_pruned_release_is_not_served_from_the_registry_cache(tmp_path: Path) -> None:
+    path = write_synthetic_cube(tmp_path / "p.zarr", days=3)
+    _revise_day(path, 1, 2.0)
+    reg = Registry()
+    cube = reg.add(path)
+    assert reg.get(cube.id, release="r0001").release == "r0001"  # now cached
+    assert releases.prune(path, keep=1) == ["r0001"]
+    with pytest.raises(ReleaseNotFound, match="pruned"):  # its shards are gone: never read them as zeros
+        reg.get(cube.id, release="r0001")
+    assert reg.get(cube.id).release == "r0002"
