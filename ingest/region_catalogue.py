@@ -31,8 +31,18 @@ import shapely
 
 from carbonmap.contract import Grid, sha256_file
 from ingest.base import IngestError
-from ingest.boundaries import COUNTRIES_FILE, PLACES_FILE, URBAN_FILE, read_countries, read_places, read_urban_areas
-from ingest.boundaries import Coverage, coverage_fractions, load_coverage, save_coverage
+from ingest.boundaries import (
+    COUNTRIES_FILE,
+    PLACES_FILE,
+    URBAN_FILE,
+    Coverage,
+    coverage_fractions,
+    load_coverage,
+    read_countries,
+    read_places,
+    read_urban_areas,
+    save_coverage,
+)
 
 ADMIN1_FILE = "boundaries/ne_50m_admin_1_states_provinces_9countries.geojson"
 MIN_PLACE_POP = 100_000

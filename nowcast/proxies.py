@@ -14,18 +14,58 @@ from scipy.spatial import cKDTree
 
 from carbonmap.contract import Grid
 
-SECTOR_PROXIES: dict[str, str] = {
-    "power": "fossil power plants first, up to their estimated emissions (JRC-PPDB-OPEN reported CO2 where a "
-             "unit is located, else WRI GPPD reported generation x fuel factor, else capacity x capacity factor "
-             "x fuel factor); the residual national total over population; plants scaled down where the "
-             "national total is smaller; population where a country has no fossil plant",
-    "industry": "night-light-weighted population (NASA City Lights picture x GPW 2020)",
-    "ground_transport": "population (GPW 2020) refined within 1 degree by night lights",
-    "residential": "population (GPW 2020) refined within 1 degree by night lights",
-    "domestic_aviation": "airports (Natural Earth 10m, weighted by type); population where none",
-    "international_aviation": "airports worldwide (Natural Earth 10m, major and mid airports)",
-    "international_shipping": "ports (Natural Earth 10m) and sea cells decaying with distance to ports",
-}
+URBAN_UPLIFT: dict[str, float] = {"industry": 0.0, "ground_transport": 1.0, "residential": 0.5}
+"""k per population-proxy sector in w = proxy x (1 + k x urban fraction) (dimensionless, expert judgement).
+
+Population already says where people live; k says how much more of the sector's national total a
+person in a fully built-up cell carries than one in a cell with no urban area (1 + k times as much).
+A country's column is normalised afterwards, so k moves emissions between its own cells and never
+changes a total.  Why these values (docs/methods.md, section 3):
+
+- ``ground_transport`` 1.0: vehicle-km per unit area is highest in built-up areas (urban road
+  networks, commuter in-flows: daytime population above resident population, freight delivery), and
+  outside the rich world car ownership itself is concentrated in cities.  EDGAR grids road transport
+  over road networks weighted by road class, densest in built-up areas, and ODIAC spreads non-point
+  emissions by night lights, which saturate over urban cores; k = 1 (twice the per-capita weight in a
+  fully urban cell) is a middle value: US studies (DARTE, Vulcan) find per-capita on-road CO2 lower in
+  the densest cores than in suburbs, which also lie partly inside the urban polygons.
+- ``residential`` 0.5: the sector is residential plus commercial/institutional buildings (IPCC 1A4);
+  commercial floor space concentrates in cities, and urban households use networked fossil fuels
+  (gas, district heat, LPG) where many rural households burn biomass, which is not fossil CO2.  Rural
+  oil- and LPG-heated houses in rich countries pull the other way, hence half the transport value.
+- ``industry`` 0.0: its proxy is already night-light-weighted population (x 1..256 by brightness),
+  itself an urban-extent signal; an uplift would count urban extent twice, and heavy industry
+  (cement, steel, refineries) often sits outside the urban polygons.
+"""
+
+URBAN_SOURCE = "Natural Earth 1:50m urban areas, exact cell-coverage fractions of their union"
+
+
+def proxy_descriptions(urban: bool = True) -> dict[str, str]:
+    """Per-sector proxy description for the cube metadata; ``urban`` = the urban uplift was applied."""
+    def up(sector: str, base: str) -> str:
+        k = URBAN_UPLIFT[sector]
+        if not urban:
+            return base
+        if k == 0:
+            return f"{base}; no urban uplift (k = 0, see docs/methods.md)"
+        return f"{base}, x (1 + {k:g} x urban share of the cell) from {URBAN_SOURCE}"
+
+    return {
+        "power": "fossil power plants first, up to their estimated emissions (JRC-PPDB-OPEN reported CO2 where a "
+                 "unit is located, else WRI GPPD reported generation x fuel factor, else capacity x capacity factor "
+                 "x fuel factor); the residual national total over population; plants scaled down where the "
+                 "national total is smaller; population where a country has no fossil plant",
+        "industry": up("industry", "night-light-weighted population (NASA City Lights picture x GPW 2020)"),
+        "ground_transport": up("ground_transport", "population (GPW 2020) refined within 1 degree by night lights"),
+        "residential": up("residential", "population (GPW 2020) refined within 1 degree by night lights"),
+        "domestic_aviation": "airports (Natural Earth 10m, weighted by type); population where none",
+        "international_aviation": "airports worldwide (Natural Earth 10m, major and mid airports)",
+        "international_shipping": "ports (Natural Earth 10m) and sea cells decaying with distance to ports",
+    }
+
+
+SECTOR_PROXIES: dict[str, str] = proxy_descriptions(urban=True)
 
 PROXY_REL_SIGMA: dict[str, float] = {
     "power": 0.15,
@@ -101,6 +141,46 @@ def population_on_grid(pop_1deg: np.ndarray, lights: np.ndarray, grid: Grid, flo
     block = block_sum(share, f)
     share = share / np.repeat(np.repeat(block, f, axis=0), f, axis=1)
     return np.repeat(np.repeat(pop, f, axis=0), f, axis=1) * share
+
+
+def urban_fraction(grid: Grid, cell: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Share of each cell's area inside urban polygons, flat (cell,) over ``grid``, dimensionless 0..1.
+
+    cell, fraction: exact coverage pairs of the urban polygons (``ingest.boundaries.Coverage.cell`` /
+    ``.fraction``, e.g. from ``ingest.region_catalogue.cached_urban_coverage``), one pair per
+    (polygon, cell).  Fractions of disjoint polygons add up within a cell; the sum is clipped to 1 so
+    overlapping polygons or float32 rounding can never make a cell more than fully urban.
+    """
+    n = grid.nlat * grid.nlon
+    cell = np.asarray(cell, dtype=np.int64)
+    frac = np.asarray(fraction, dtype=np.float64)
+    if cell.shape != frac.shape:
+        raise ValueError(f"cell and fraction must have the same shape, got {cell.shape} and {frac.shape}")
+    if cell.size and (cell.min() < 0 or cell.max() >= n):
+        raise ValueError(f"cell index outside the grid's {n} cells")
+    if frac.size and not (frac.min() >= 0 and np.isfinite(frac.max())):
+        raise ValueError("coverage fractions must be finite and >= 0")
+    out = np.bincount(cell, weights=frac, minlength=n)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def urban_weighted(proxy: np.ndarray, urban: np.ndarray, k: float) -> np.ndarray:
+    """A population-type proxy raised in built-up cells: proxy x (1 + k x urban), same shape and units.
+
+    proxy: (cell,) non-negative (e.g. persons per cell); urban: (cell,) urban share of each cell, 0..1
+    (:func:`urban_fraction`); k >= 0: the sector's uplift (:data:`URBAN_UPLIFT`).  A cell with no
+    people stays at 0 and k = 0 returns the proxy unchanged; only ratios within a country matter
+    (the downscaling normalises each country's column), so national totals are untouched.
+    """
+    p = np.asarray(proxy, dtype=np.float64)
+    u = np.asarray(urban, dtype=np.float64)
+    if p.shape != u.shape:
+        raise ValueError(f"proxy and urban fraction must have the same shape, got {p.shape} and {u.shape}")
+    if not (np.isfinite(k) and k >= 0):
+        raise ValueError(f"urban uplift k must be finite and >= 0, got {k}")
+    if u.size and not (u.min() >= 0 and u.max() <= 1):  # NaN fails both comparisons
+        raise ValueError("urban fraction must lie in 0..1")
+    return p * (1.0 + k * u)
 
 
 def points_to_cells(grid: Grid, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

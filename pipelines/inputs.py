@@ -11,7 +11,19 @@ import pandas as pd
 
 from carbonmap import contract as cc
 from carbonmap.settings import get_settings
-from ingest import airports, boundaries, cait, edgar, fallback_locations, gcb, gpw, night_lights, ports, power_plants
+from ingest import (
+    airports,
+    boundaries,
+    cait,
+    edgar,
+    fallback_locations,
+    gcb,
+    gpw,
+    night_lights,
+    ports,
+    power_plants,
+    region_catalogue,
+)
 from ingest.sector_shares import national_sector_shares
 from pipelines.indicators import DailyIndicators, load_daily_indicators
 
@@ -26,6 +38,7 @@ COUNTRIES_FILE = "boundaries/ne_50m_admin_0_countries.json"
 PLACES_FILE = "boundaries/ne_10m_populated_places_simple.json"
 AIRPORTS_FILE = "boundaries/ne_10m_airports.json"
 PORTS_FILE = "boundaries/ne_10m_ports.json"
+URBAN_FILE = boundaries.URBAN_FILE
 
 FALLBACK_PLACES_PER_COUNTRY = 5
 
@@ -60,6 +73,9 @@ class BuildInputs:
     """Daily activity indicators per country (degree days, US demand); None = documented fallbacks only."""
     jrc_plants: pd.DataFrame | None = None
     """JRC-PPDB-OPEN units with reported annual CO2 (ingest.power_plants.read_jrc_ppdb); None = GPPD only."""
+    urban: Callable[[cc.Grid], boundaries.Coverage] | None = None
+    """grid -> exact coverage of the Natural Earth 1:50m urban areas (dissolved, cached;
+    ingest.region_catalogue.cached_urban_coverage); None = no urban uplift of the population proxies."""
 
 
 def _fallback_points(places: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
@@ -119,9 +135,15 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
     def coverage(g_: cc.Grid) -> boundaries.Coverage:
         return boundaries.cached_country_coverage(g_, countries_path)
 
+    urban_path = record(boundaries.INFO, path(URBAN_FILE),
+                        "urban areas: uplift of the population proxy of ground transport and residential")
+
+    def urban(g_: cc.Grid) -> boundaries.Coverage:
+        return region_catalogue.cached_urban_coverage(g_, urban_path)
+
     return BuildInputs(
         gcb=g, shares=shares, south=south, population=np.asarray(pop.values, dtype=np.float64),
         lights=np.asarray(lights.values, dtype=np.float64), plants=plants, airports=apt, ports=prt,
         fallback_points=_fallback_points(places, extra), coverage=coverage, files=tuple(files),
-        proxies=(), indicators=indicators, jrc_plants=jrc_plants,
+        proxies=(), indicators=indicators, jrc_plants=jrc_plants, urban=urban,
     )

@@ -127,6 +127,17 @@ def land_share(cell: np.ndarray, fraction: np.ndarray, land: np.ndarray) -> np.n
     return np.minimum(fraction / np.where(land[cell] > 0, land[cell], 1.0), 1.0)
 
 
+def urban_share(inputs: BuildInputs, grid: cc.Grid) -> np.ndarray | None:
+    """(cell,) urban share of each cell on ``grid`` (0..1, nowcast.proxies.urban_fraction), or None when the
+    inputs carry no urban areas.  The exact coverage behind it is cached per grid by the ingest adapter."""
+    if inputs.urban is None:
+        return None
+    cov = inputs.urban(grid)
+    if cov.grid.shape != grid.shape:
+        raise ValueError(f"urban coverage is on a {cov.grid.shape} grid, not the build grid {grid.shape}")
+    return px.urban_fraction(grid, cov.cell, cov.fraction)
+
+
 def power_annual_totals(inputs: BuildInputs, regions: tuple[str, ...]) -> np.ndarray:
     """(region,) power-sector total of the last inventory year, kg CO2 yr-1 (the plants-first split)."""
     last = int(inputs.gcb.loc[inputs.gcb["total"].notna(), "year"].max())
@@ -158,6 +169,7 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     lights = px.picture_to_grid(inputs.lights, grid)
     population = px.population_on_grid(inputs.population, lights, grid).ravel()
     lit_population = (population * (lights.ravel() + 1.0))
+    urban = urban_share(inputs, grid)
 
     plants = px.plant_emissions(inputs.plants, inputs.jrc_plants)
     plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"],
@@ -194,10 +206,14 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     has_pts = pw.rule != POWER_RULES.index("no_plants")
     levels["power"] = np.where(has_pts, FALLBACK_LEVELS.index("points"), resid.level).astype(np.int8)
     power_rules = {r: POWER_RULES[int(k)] for r, k in zip(regions, pw.rule, strict=True)}
+
+    def uplift(sector: str, proxy: np.ndarray) -> np.ndarray:
+        return proxy if urban is None else px.urban_weighted(proxy, urban, px.URBAN_UPLIFT[sector])
+
     spec: dict[str, tuple[np.ndarray | None, Points]] = {
-        "industry": (lit_population, empty),
-        "ground_transport": (population, empty),
-        "residential": (population, empty),
+        "industry": (uplift("industry", lit_population), empty),
+        "ground_transport": (uplift("ground_transport", population), empty),
+        "residential": (uplift("residential", population), empty),
         "domestic_aviation": (None, dom_pts),
     }
     for sector, (proxy, pts) in spec.items():
@@ -216,7 +232,12 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     counts = {k: sum(v == k for v in power_rules.values()) for k in POWER_RULES}
     methods = {"spatial": "mass-conserving downscaling: national totals x column-normalised proxy weights "
                           "on exact country cell-coverage fractions (nowcast/downscale.py)"}
-    methods.update({f"proxy_{s}": d for s, d in px.SECTOR_PROXIES.items()})
+    methods.update({f"proxy_{s}": d for s, d in px.proxy_descriptions(urban=urban is not None).items()})
+    methods["urban_uplift"] = (
+        "population proxies x (1 + k x urban share of the cell), k: "
+        + ", ".join(f"{s} {k:g}" for s, k in px.URBAN_UPLIFT.items())
+        + f" ({px.URBAN_SOURCE}; nowcast.proxies.urban_weighted; renormalised per country)"
+        if urban is not None else "off (no urban areas in the inputs)")
     methods["power_placement"] = ("plants first up to their estimated emissions, residual over population "
                                   "(nowcast.downscale.plants_first_weights); regions per rule: "
                                   + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -229,4 +250,7 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
                "Power-plant emissions are estimated from capacity and typical capacity factors and fuel "
                "emission factors where a plant reports no generation.",
                "Shipping lanes are approximated by sea cells decaying with distance to ports.")
+    if urban is not None:
+        proxies += (("Urban areas are the Natural Earth 1:50m built-up polygons (a single snapshot); the urban "
+                     "uplift k of ground transport and residential is expert judgement, not fitted."),)
     return GridWeights(matrices, levels, regions, dict(px.PROXY_REL_SIGMA), methods, proxies, power_rules)

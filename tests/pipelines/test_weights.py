@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from carbonmap import contract as cc
 from nowcast.baseline import regions_of
 from nowcast.downscale import POWER_RULES
-from nowcast.proxies import plant_emissions
+from nowcast.proxies import URBAN_UPLIFT, plant_emissions
 from pipelines.inputs import BuildInputs, load_inputs
-from pipelines.weights import GridWeights, build_weights, power_annual_totals
+from pipelines.weights import GridWeights, build_weights, power_annual_totals, urban_share
 
 GRID = cc.Grid(2.0, -180.0, -90.0, 180.0, 90.0)
 
@@ -88,3 +90,36 @@ def test_optional_no2_reweighting_keeps_totals_and_moves_weight(inputs: BuildInp
     j = weights.regions.index("BRA")
     north = slice(0, GRID.nlat // 2 * GRID.nlon)
     assert rw.matrices["residential"][north, j].sum() > weights.matrices["residential"][north, j].sum()
+
+
+def test_ground_transport_weighs_an_urban_cell_above_a_rural_cell_of_equal_population(inputs: BuildInputs) -> None:
+    grid = cc.Grid(1.0)  # population_on_grid keeps the 1 degree counts as they are
+    flat = dataclasses.replace(inputs, population=np.full((180, 360), 1000.0))  # equal population everywhere
+    regions = regions_of(inputs.gcb)
+    w = build_weights(flat, grid, regions)
+    u = urban_share(flat, grid)
+    assert u is not None and 0 < u.max() <= 1.0
+    # cells of Germany that no other country touches (land share 1): weights differ only by the uplift
+    cov = flat.coverage(grid)
+    deu = cov.index("DEU")
+    shared = np.bincount(cov.cell, minlength=grid.nlat * grid.nlon) > 1
+    own = np.unique(cov.cell[(cov.region == deu) & ~shared[cov.cell]])
+    urban_cell = own[np.argmax(u[own])]
+    rural = own[u[own] == 0]
+    assert u[urban_cell] > 0.1 and rural.size
+    j = regions.index("DEU")
+    for sector in ("ground_transport", "residential"):
+        col = w.matrices[sector][:, j].toarray().ravel()
+        assert col.sum() == pytest.approx(1.0, rel=1e-12)
+        k = URBAN_UPLIFT[sector]
+        assert col[urban_cell] > col[rural[0]]
+        assert col[urban_cell] / col[rural[0]] == pytest.approx(1.0 + k * u[urban_cell], rel=1e-9)
+    # without urban areas, equal population means equal weight; industry has k = 0 and does not move
+    plain = build_weights(dataclasses.replace(flat, urban=None), grid, regions)
+    col = plain.matrices["ground_transport"][:, j].toarray().ravel()
+    assert col[urban_cell] == pytest.approx(col[rural[0]], rel=1e-12)
+    assert (plain.matrices["industry"] != w.matrices["industry"]).nnz == 0
+    assert "ground_transport 1" in w.methods["urban_uplift"]
+    assert plain.methods["urban_uplift"].startswith("off")
+    assert "urban share" in w.methods["proxy_ground_transport"]
+    assert "urban" not in plain.methods["proxy_ground_transport"]
