@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
-import inspect
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from distributed import as_completed
 
 from carbonmap import __version__
@@ -228,46 +227,40 @@ def write_days(client: Any, target: store.Target, days: list[int], prep: Prepare
     return grid_sums
 
 
-def _call_optional(module: str, func: str, cube_path: Path, say: ProgressFn, client: Any,
-                   **extra: Any) -> str | None:
-    """Call ``pipelines.<module>.<func>(cube_path, ...)`` if that module exists; return a note."""
-    try:
-        mod = importlib.import_module(f"pipelines.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"pipelines.{module}":
-            return None
-        raise
-    fn: Callable[..., Any] | None = getattr(mod, func, None)
-    if fn is None:
-        return None
-    params = inspect.signature(fn).parameters
-    kwargs = {k: v for k, v in {"progress": say, "client": client, **extra}.items() if k in params}
-    fn(cube_path, **kwargs)
-    return f"{module}.{func}"
-
-
 def derive_layouts(cube_path: store.Target, client: Any, say: ProgressFn,
-                   changed_days: Iterable[dt.date] | None = None, appended: bool = False) -> list[str]:
-    """Write the map pyramid and the time-series layout of a staged cube (same release).
+                   changed_days: Iterable[dt.date] | None = None, parent: store.Target | None = None) -> list[str]:
+    """Write the map pyramid and the time-series layout of a staged cube (same release); returns
+    the names of the writers that ran.
 
-    ``changed_days`` None: build them whole; else update them for those days (appended or revised).
-    Object-store cubes skip them for now (the pyramid/time-series writers are path based)."""
+    ``changed_days`` None: build both whole.  Else update them for those days (appended or revised):
+    the staged cube holds hard links to the parent's pyramid, and ``update_pyramid`` rewrites only the
+    touched days, their months and years (new files, so the parent is never altered; it builds the
+    pyramid whole if the parent had none); the time-series layout of ``parent`` (the parent release's
+    directory) is hard-linked and rewritten from the 32-day block holding the first changed day on.
+    Object-store cubes skip both for now (the pyramid/time-series writers are path based)."""
+    from pipelines import pyramid, timeseries
+
     if remote.is_remote(cube_path):
         return []
     cube_path = Path(cube_path)
-    done = []
-    if changed_days is None or appended:
-        # pyramid.update_pyramid resizes arrays but its tasks then open the stale consolidated
-        # metadata (BoundsCheckError); until that is fixed, appends rebuild the pyramid whole
-        note = _call_optional("pyramid", "build_pyramid", cube_path, say, client)
-    else:
-        note = _call_optional("pyramid", "update_pyramid", cube_path, say, client, days=list(changed_days))
-    done += [note] if note else []
-    # append=True extends a layout hard-linked from the parent release; without one it builds it whole
-    note = _call_optional("timeseries", "build_timeseries", cube_path, say, client,
-                          append=changed_days is not None)
-    done += [note] if note else []
-    return done
+    if changed_days is None:
+        pyramid.build_pyramid(cube_path, progress=say, client=client)
+        timeseries.build_timeseries(cube_path, progress=say)
+        return ["pyramid.build_pyramid", "timeseries.build_timeseries"]
+    days = sorted(pd.Timestamp(d).normalize() for d in changed_days)
+    pyramid.update_pyramid(cube_path, days=[d.date() for d in days], progress=say, client=client)
+    first: int | None = None
+    if days:
+        first = int(_cube_times(cube_path).searchsorted(days[0]))
+    parent_path = Path(parent) if parent is not None and not remote.is_remote(parent) else None
+    timeseries.build_timeseries(cube_path, progress=say, parent=parent_path, first_changed_day=first)
+    return ["pyramid.update_pyramid", "timeseries.build_timeseries"]
+
+
+def _cube_times(cube_path: Path) -> pd.DatetimeIndex:
+    """The decoded time axis of a (possibly staged) cube."""
+    with xr.open_zarr(cube_path, consolidated=False) as ds:
+        return pd.DatetimeIndex(ds["time"].values)
 
 
 def day_ranges(days: Iterable[pd.Timestamp | dt.date]) -> list[list[str]]:

@@ -46,12 +46,25 @@ Writes are atomic: a new pyramid is written to ``<cube>/pyramid.building`` and r
 marks the pyramid ``updating`` while it writes (readers then fall back to the cube) and
 ``complete`` again when done.
 
+Updates (``carbonmap update``): the staged release holds hard links to the parent's pyramid
+files, and :func:`update_pyramid` rewrites only the daily steps of the appended/revised days, the
+month steps they fall in (re-read from the cube's days of that month, accumulated in the same
+order as a build, so the result is bit-identical to a full rebuild), the year steps of those
+months and, when the middle day moved or changed, the display statistics.  zarr's local store
+writes every object by temp file + rename, so each rewritten shard or ``zarr.json`` gets a new
+inode in the new release and the parent's files are never altered.  Growing the step axes
+rewrites the arrays' own ``zarr.json``; every task opens arrays from those (never a consolidated
+copy), and the pyramid's and, if it lists the pyramid, the cube's consolidated metadata are
+rewritten afterwards, so no reader sees the old step count (the BoundsCheckError of stale
+consolidated shapes).
+
 Entry points: :func:`build_pyramid` (after a cube is sealed), :func:`update_pyramid` (after days
 were rewritten or appended) and :func:`open_pyramid` (the tile server's read side).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -437,8 +450,11 @@ def _run(tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], client: Any | 
 
 
 def _write_all(cube_path: Path, pyr: Path, info: _CubeInfo, grids: list[cc.Grid], days: set[int],
-               client: Any | None, say: ProgressFn) -> PyramidMeta:
-    """Write the daily levels of ``days``, their months and years; returns the new metadata."""
+               client: Any | None, say: ProgressFn, previous: PyramidMeta | None = None) -> PyramidMeta:
+    """Write the daily levels of ``days``, their months and years; returns the new metadata.
+
+    ``previous``: the metadata the pyramid had before an update; its statistics are kept when
+    they were computed from the same middle day and that day is not in ``days``."""
     steps = step_labels(info.times)
     n_days = _n_days(info.times, steps)
     _create_arrays(pyr, grids, steps)
@@ -460,7 +476,12 @@ def _write_all(cube_path: Path, pyr: Path, info: _CubeInfo, grids: list[cc.Grid]
         year_tasks.append((_mean_task, (str(pyr), len(grids), "month", members,
                                         [n_days["month"][i] for i in members], "year", y)))
     _run(year_tasks, client, say, len(year_tasks), "pyramid: year means", int)
-    quant, ranges = _statistics(cube_path, grids, steps)
+    mid = len(info.times) // 2
+    if previous is not None and previous.quantiles and len(previous.steps["day"]) // 2 == mid \
+            and mid not in days:
+        quant, ranges = previous.quantiles, previous.ranges     # same middle day, unchanged
+    else:
+        quant, ranges = _statistics(cube_path, grids, steps)
     return PyramidMeta(info.version, grids[0].resolution, grids[0].bounds, levels, steps, n_days, quant, ranges)
 
 
@@ -500,16 +521,38 @@ def build_pyramid(cube_path: Path, progress: ProgressFn | None = None, client: A
     tmp.rename(final)
     if old.exists():
         shutil.rmtree(old)
+    _refresh_cube_consolidated(cube_path)
     return final
+
+
+def _refresh_cube_consolidated(cube_path: Path) -> None:
+    """Re-consolidate the cube's metadata if its consolidated copy lists the pyramid.
+
+    A release staged by ``carbonmap update`` is sealed (consolidated) while it still holds the
+    parent's hard-linked pyramid, so the cube's ``zarr.json`` lists the parent's step counts; after
+    the pyramid grows, reading a pyramid array through the cube group would raise
+    BoundsCheckError.  The cube's ``zarr.json`` is rewritten by temp file + rename (new inode)."""
+    try:
+        doc = json.loads((Path(cube_path) / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return
+    listed = (doc.get("consolidated_metadata") or {}).get("metadata") or {}
+    if any(key == PYRAMID_DIR or key.startswith(PYRAMID_DIR + "/") for key in listed):
+        zarr.consolidate_metadata(str(cube_path))
 
 
 def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: ProgressFn | None = None,
                    client: Any | None = None) -> Path:
     """Rewrite the pyramid for ``days`` (rewritten or appended to the cube) and their months and years.
 
-    Grows the step axes when the cube gained days.  Falls back to :func:`build_pyramid` when there
-    is no pyramid yet or the grid changed.  While it writes, the pyramid is marked ``updating`` so
-    the tile server renders from the cube instead.
+    Days the cube gained since the pyramid was written are always included; the step axes grow.
+    Only the daily steps of those days, their month steps, their year steps and (if the middle day
+    moved or changed) the display statistics are rewritten; the result is identical to
+    :func:`build_pyramid` of the same cube.  Every write is a new file (temp file + rename), so a
+    pyramid hard-linked from a parent release is updated without altering the parent's files.
+    Falls back to :func:`build_pyramid` when there is no pyramid yet, the grid changed or the
+    cube's days were not appended.  While it writes, the pyramid is marked ``updating`` so the
+    tile server renders from the cube instead.
     """
     say = progress or (lambda done, total, msg: None)
     cube_path = Path(cube_path)
@@ -533,13 +576,16 @@ def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: Pro
     new_days = set(range(len(meta.steps["day"]), len(info.times)))
     todo = set(wanted) | new_days
     if not todo:
+        if meta.cube_version != info.version or meta.status != cc.STATUS_COMPLETE:
+            _write_meta(pyr, dataclasses.replace(meta, cube_version=info.version, status=cc.STATUS_COMPLETE))
+            zarr.consolidate_metadata(str(pyr))
+            _refresh_cube_consolidated(cube_path)
         return pyr
-    updating = PyramidMeta(meta.cube_version, meta.resolution, meta.bounds, meta.levels, meta.steps, meta.n_days,
-                           meta.quantiles, meta.ranges, cc.STATUS_BUILDING)
-    _write_meta(pyr, updating)
-    new = _write_all(cube_path, pyr, info, grids, todo, client, say)
+    _write_meta(pyr, dataclasses.replace(meta, status=cc.STATUS_BUILDING))
+    new = _write_all(cube_path, pyr, info, grids, todo, client, say, previous=meta)
     _write_meta(pyr, new)
     zarr.consolidate_metadata(str(pyr))
+    _refresh_cube_consolidated(cube_path)
     return pyr
 
 

@@ -464,6 +464,6 @@ def update(request: UpdateRequest, progress: ProgressFn | None = None,
             store.seal(staging, final, {"mass_balance_max_rel_gap": worst,
                                         "fallback_regions": prep.weights.fallback_summary(nat)}, manifest,
                        before_publish=lambda cube: derive_layouts(cube, client, say, changed_days,
-                                                                   appended=bool(added)))
+                                                                   parent=parent))
         backend.finish(rid)  # bookkeeping only; the release is published
     return UpdateResult(final, rid, parent_id, days_added, days_revised, resumed=resumed)

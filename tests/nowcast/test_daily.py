@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nowcast.daily import (DailyError, annual_to_daily, chow_lin_many, nowcast_totals, ragged_edge_months,
-                           year_days)
+from nowcast.daily import DailyError, annual_to_daily, chow_lin_many, nowcast_totals, ragged_edge_months, year_days
 from nowcast.disaggregate import aggregation_matrix, chow_lin, denton_cholette
 
 RNG = np.random.default_rng(7)

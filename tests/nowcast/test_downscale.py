@@ -47,13 +47,7 @@ def test_grid_sum_equals_national_total_for_every_region(p: tuple) -> None:
     w = sector_weights(n_cells, n_regions, cov, proxy, pop, pts, fb)
     # every region has somewhere to go thanks to the fallback points
     assert np.all(w.level < FALLBACK_LEVELS.index("none"))
-    np.testing.assert_allclose(w.column_sums(), 1.0, rtol=1e-12)
-    for r in range(n_regions):
-        only = np.zeros(n_regions)
-        only[r] = national[r]
-        grid = downscale(w.matrix, only)
-        assert abs(grid.sum() - national[r]) <= 1e-9 * max(national[r], 1.0)
-        assert np.all(grid >= 0)
+    assert_conserves_each_region(w, national)
 
 
 def test_fallback_order_points_then_proxy_then_population_then_area() -> None:
@@ -137,3 +131,15 @@ def test_fused_downscale_with_uncertainty_equals_the_two_functions() -> None:
     np.testing.assert_allclose(em, downscale(w.matrix, nat), rtol=1e-14)
     np.testing.assert_allclose(unc, cell_uncertainty(w.matrix, nat, sig, 0.3), rtol=1e-14)
     assert np.all(unc[em == 0] == 0) and np.all(unc[em > 0] >= 0.3)
+
+
+def assert_conserves_each_region(w, national: np.ndarray) -> None:
+    """Weights sum to 1 per region, and each region's total alone lands on the grid exactly
+    (1e-9 relative, float64) and non-negative."""
+    np.testing.assert_allclose(w.column_sums(), 1.0, rtol=1e-12)
+    for r in range(len(national)):
+        only = np.zeros(len(national))
+        only[r] = national[r]
+        grid = downscale(w.matrix, only)
+        assert abs(grid.sum() - national[r]) <= 1e-9 * max(national[r], 1.0)
+        assert np.all(grid >= 0)

@@ -21,6 +21,7 @@ from nowcast.proxies import (
     urban_fraction,
     urban_weighted,
 )
+from tests.nowcast.test_downscale import assert_conserves_each_region
 
 # 4 x 4 one-degree cells, west 0..4, south 0..4; row 0 is the north row (lat 3..4)
 TINY = Grid(1.0, 0.0, 0.0, 4.0, 4.0)
@@ -134,13 +135,7 @@ def test_urban_uplift_conserves_every_national_total(p: tuple) -> None:
     n_cells, n_regions, cov, pop, u, k, national = p
     fb = Points(np.arange(n_regions, dtype=np.int64), np.zeros(n_regions, np.int64), np.ones(n_regions))
     w = sector_weights(n_cells, n_regions, cov, urban_weighted(pop, u, k), pop, None, fb)
-    np.testing.assert_allclose(w.column_sums(), 1.0, rtol=1e-12)
-    for r in range(n_regions):
-        only = np.zeros(n_regions)
-        only[r] = national[r]
-        grid = downscale(w.matrix, only)
-        assert abs(grid.sum() - national[r]) <= 1e-9 * max(national[r], 1.0)
-        assert np.all(grid >= 0)
+    assert_conserves_each_region(w, national)
 
 
 def test_cached_urban_coverage_matches_a_fresh_computation(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import subprocess
 import sys
 import time
@@ -18,20 +17,15 @@ from pipelines import store
 from pipelines.build import BuildRequest, build
 from pipelines.consistency import check_store
 from pipelines.inputs import load_inputs
+from tests.api.routes.live_server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     logs = tmp_path_factory.mktemp("dask-logs")
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                "--port", str(port), "--dashboard-address", ":0"], cwd=REPO,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import socket
 import threading
 import time
 from pathlib import Path
@@ -26,19 +25,14 @@ from pipelines.build import BuildRequest, build
 from pipelines.consistency import check_store
 from pipelines.inputs import load_inputs
 from pipelines.update import UpdateRequest, update
+from tests.api.routes.live_server import free_port
 
 moto_server = pytest.importorskip("moto.server")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory):
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     mp = pytest.MonkeyPatch()

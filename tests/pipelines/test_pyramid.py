@@ -210,3 +210,138 @@ def test_dask_build_runs_one_task_per_month_with_progress_and_matches_in_process
     dens = read_all(grown, "day", 1, cc.EMISSIONS_VAR)
     mass = (dens * P.area_km2(grown.grids[1])[None, None, :, None]).sum(axis=(2, 3))
     np.testing.assert_allclose(mass[:, 1:], em6.sum(axis=(2, 3)), rtol=2e-6)
+
+
+# ---- incremental updates in a staged release (what `carbonmap update` does) ------------------
+
+def stored_arrays(cube: Path) -> dict[str, np.ndarray]:
+    """Every array the pyramid stores, ``freq/level/variable`` -> values, each read through its own
+    metadata (all levels; daily, monthly and yearly steps)."""
+    root = P.pyramid_path(cube)
+    out = {}
+    for freq, var in itertools.product(P.FREQS, (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR)):
+        for level in sorted(p.name for p in (root / freq).iterdir() if p.is_dir()):
+            out[f"{freq}/{level}/{var}"] = zarr.open_array(store=str(root / freq / level / var), mode="r")[:]
+    return out
+
+
+def files_of(tree: Path) -> dict[str, tuple[int, bytes]]:
+    """relative path -> (inode, bytes) of every file under ``tree``."""
+    return {str(p.relative_to(tree)): (p.stat().st_ino, p.read_bytes()) for p in sorted(tree.rglob("*"))
+            if p.is_file()}
+
+
+def stage_like_update(parent: Path, path: Path, revise: int | None = None, **cube: object) -> Path:
+    """A cube staged as `carbonmap update` stages a release: its own metadata and days (day
+    ``revise`` tripled in one sector), the parent's pyramid hard-linked in, then consolidated
+    (``store.seal``) while it still holds the parent's pyramid."""
+    child = write_random_cube(path, **cube).resolve()   # type: ignore[arg-type]
+    if revise is not None:
+        revise_day(child, revise)
+    src = P.pyramid_path(parent)
+    for f in src.rglob("*"):
+        if f.is_file():
+            (P.pyramid_path(child) / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            (P.pyramid_path(child) / f.relative_to(src)).hardlink_to(f)
+    zarr.consolidate_metadata(str(child))
+    return child
+
+
+def revise_day(cube: Path, t: int) -> None:
+    em, unc = cube_arrays(cube)
+    em[t, 2] *= 3.0
+    store.write_day(cube, t, em[t], unc[t])
+    zarr.consolidate_metadata(str(cube))
+
+
+def reference(path: Path, revise: int | None = None, **cube: object) -> Path:
+    """The same cube with its pyramid built whole."""
+    ref = write_random_cube(path, **cube).resolve()     # type: ignore[arg-type]
+    if revise is not None:
+        revise_day(ref, revise)
+    P.build_pyramid(ref)
+    return ref
+
+
+def assert_same_pyramid(got: Path, want: Path) -> None:
+    a, b = stored_arrays(got), stored_arrays(want)
+    assert sorted(a) == sorted(b)
+    for key in a:
+        assert a[key].shape == b[key].shape, key
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)      # bit for bit
+    ma, mb = opened(got).meta, opened(want).meta
+    assert (ma.steps, ma.n_days, ma.levels, ma.status) == (mb.steps, mb.n_days, mb.levels, mb.status)
+    assert ma.quantiles == mb.quantiles and ma.ranges == mb.ranges
+
+
+def test_appended_days_across_a_month_and_year_boundary_equal_a_full_rebuild(tmp_path: Path) -> None:
+    spec = {"start": "2023-12-29", "dataset_id": "inc", "seed": 11}
+    parent = write_random_cube(tmp_path / "parent.zarr", days=3, **spec).resolve()   # 12-29 .. 12-31
+    P.build_pyramid(parent)
+    before = files_of(P.pyramid_path(parent))
+    child = stage_like_update(parent, tmp_path / "child.zarr", days=6, **spec)       # + 2024-01-01 .. 03
+    P.update_pyramid(child, [])
+    assert_same_pyramid(child, reference(tmp_path / "ref.zarr", days=6, **spec))
+    assert opened(child).meta.steps["month"] == ["2023-12", "2024-01"]
+    assert files_of(P.pyramid_path(parent)) == before            # the parent's bytes and inodes
+    pyr, par = P.pyramid_path(child), P.pyramid_path(parent)
+    for t in range(3):    # the days it already had are still the parent's files, not rewritten
+        shard = Path("day/1/emissions/c") / str(t) / "0/0/0"
+        assert (pyr / shard).stat().st_ino == (par / shard).stat().st_ino
+
+
+def test_a_revised_past_day_rewrites_its_day_month_and_year_only(tmp_path: Path) -> None:
+    spec = {"start": "2024-01-30", "days": 4, "dataset_id": "rev", "seed": 12}
+    parent = write_random_cube(tmp_path / "parent.zarr", **spec).resolve()        # 01-30 .. 02-02
+    P.build_pyramid(parent)
+    before = files_of(P.pyramid_path(parent))
+    child = stage_like_update(parent, tmp_path / "child.zarr", revise=2, **spec)    # 2024-02-01 revised
+    P.update_pyramid(child, [dt.date(2024, 2, 1)])
+    assert_same_pyramid(child, reference(tmp_path / "ref.zarr", revise=2, **spec))
+    assert files_of(P.pyramid_path(parent)) == before
+    pyr, par = P.pyramid_path(child), P.pyramid_path(parent)
+
+    def same(rel: str) -> bool:
+        return (pyr / rel).stat().st_ino == (par / rel).stat().st_ino
+
+    assert not same("day/1/emissions/c/2/0/0/0") and not same("month/0/emissions/c/1/0/0/0")
+    assert same("day/1/emissions/c/1/0/0/0") and same("day/1/emissions/c/3/0/0/0")
+    assert same("month/0/emissions/c/0/0/0/0") and same("month/1/uncertainty/c/0/0/0/0")   # January
+
+
+def test_grown_pyramid_is_readable_through_every_consolidated_copy(tmp_path: Path) -> None:
+    """Regression: the staged cube was consolidated with the parent's 3-step pyramid; after the
+    update, reading the new steps through the cube's (or the pyramid's) consolidated metadata must
+    not raise BoundsCheckError."""
+    spec = {"start": "2024-01-30", "dataset_id": "bounds", "seed": 13}
+    parent = write_random_cube(tmp_path / "parent.zarr", days=3, **spec).resolve()
+    P.build_pyramid(parent)
+    child = stage_like_update(parent, tmp_path / "child.zarr", days=5, **spec)
+    stale = zarr.open_group(child, mode="r", use_consolidated=True)["pyramid/day/1/emissions"]
+    assert stale.shape[0] == 3                                    # what the sealed release listed
+    P.update_pyramid(child, [])
+    via_cube = zarr.open_group(child, mode="r", use_consolidated=True)
+    via_pyr = zarr.open_group(P.pyramid_path(child), mode="r", use_consolidated=True)
+    for arr in (via_cube["pyramid/day/1/emissions"], via_pyr["day/1/emissions"]):
+        assert arr.shape[0] == 5
+        assert float(np.asarray(arr[4, 0]).sum()) > 0
+    assert via_cube["pyramid/month/0/uncertainty"].shape[0] == via_pyr["month/0/uncertainty"].shape[0] == 2
+    np.testing.assert_array_equal(via_pyr["day/1/emissions"][4], stored_arrays(child)["day/1/emissions"][4])
+
+
+def test_derive_layouts_updates_the_staged_pyramid_incrementally(tmp_path: Path) -> None:
+    """`carbonmap update`'s hook: the staged pyramid is updated (not rebuilt) and equals a rebuild;
+    one appended day keeps the middle day, so the stored display statistics are reused."""
+    from pipelines.build import derive_layouts
+
+    spec = {"start": "2024-02-26", "dataset_id": "derive", "seed": 14}
+    parent = write_random_cube(tmp_path / "parent.zarr", days=4, **spec).resolve()
+    P.build_pyramid(parent)
+    before = files_of(P.pyramid_path(parent))
+    child = stage_like_update(parent, tmp_path / "child.zarr", days=5, **spec)     # + 2024-03-01
+    notes = derive_layouts(child, None, lambda d, n, m: None, [dt.date(2024, 3, 1)], parent=parent)
+    assert "pyramid.update_pyramid" in notes
+    assert_same_pyramid(child, reference(tmp_path / "ref.zarr", days=5, **spec))
+    assert files_of(P.pyramid_path(parent)) == before
+    shard = Path("day/1/emissions/c/0/0/0/0")
+    assert (P.pyramid_path(child) / shard).stat().st_ino == (P.pyramid_path(parent) / shard).stat().st_ino

@@ -90,3 +90,22 @@ def test_better_inputs_revise_past_days_in_a_new_release(updated, inputs) -> Non
 def test_update_needs_a_built_store(tmp_path: Path) -> None:
     with pytest.raises(UpdateError, match="carbonmap build"):
         update(UpdateRequest(tmp_path / "none.zarr", dt.date(2024, 3, 5)))
+
+
+def test_each_release_has_its_own_current_timeseries_layout(updated) -> None:
+    """The time-series layout published with every release (built, appended, revised) holds exactly
+    that release's days and values, not the parent's it was hard-linked from."""
+    import zarr
+
+    from pipelines.timeseries import SIGMA_VAR, timeseries_path
+
+    path, _ = updated
+    for rid in store.release_ids(path):
+        cube = zarr.open_group(store.releases_dir(path) / rid, mode="r")
+        ts = zarr.open_group(timeseries_path(store.releases_dir(path) / rid), mode="r")
+        em = np.asarray(cube[cc.EMISSIONS_VAR][:])
+        np.testing.assert_array_equal(np.asarray(ts[cc.EMISSIONS_VAR][:]), em, err_msg=rid)
+        sigma = np.abs(np.asarray(cube[cc.UNCERTAINTY_VAR][:])) * em
+        np.testing.assert_array_equal(np.asarray(ts[SIGMA_VAR][:]), sigma, err_msg=rid)
+        np.testing.assert_allclose(np.asarray(ts[f"{cc.EMISSIONS_VAR}_monthly"][:]).sum(axis=0),
+                                   em.astype(np.float64).sum(axis=0), rtol=1e-5, err_msg=rid)
