@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@bash scripts/system-deps.sh
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py --quick
