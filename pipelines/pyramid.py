@@ -80,6 +80,7 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
+from pipelines import store
 
 PYRAMID_DIR = "pyramid"
 META_ATTR = "carbonmap_pyramid"
@@ -513,14 +514,7 @@ def build_pyramid(cube_path: Path, progress: ProgressFn | None = None, client: A
     meta = _write_all(cube_path, tmp, info, grids, set(range(len(info.times))), client, say)
     _write_meta(tmp, meta)
     zarr.consolidate_metadata(str(tmp))
-    old = final.with_name(PYRAMID_DIR + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
+    store.replace_dir(tmp, final)
     _refresh_cube_consolidated(cube_path)
     return final
 

@@ -326,6 +326,19 @@ def publish(final: Target, release: str) -> None:
     _fsync_dir(final.parent)
 
 
+def replace_dir(tmp: Path, final: Path) -> None:
+    """Put the finished directory ``tmp`` at ``final``, replacing what was there (renames; the old
+    directory is moved aside to ``<final>.old`` first and deleted last)."""
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def _swap_link(final: Path, relative_target: str) -> None:
     """Make ``final`` a symlink to ``relative_target`` atomically (legacy directories replaced)."""
     link = final.with_name(f".{final.name}.{uuid.uuid4().hex}.link")

@@ -40,6 +40,7 @@ from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn
+from pipelines import store
 
 SUFFIX = ".timeseries"
 SIGMA_VAR = "sigma"
@@ -281,14 +282,7 @@ def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, par
     if first < len(times):
         _write_days(cube_path, tmp, grid, times, first, workers, progress)
     zarr.open_group(tmp, mode="r+").attrs.update(_seal_attrs(cube_attrs, times))
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
+    store.replace_dir(tmp, final)
     return final
 
 
