@@ -173,12 +173,9 @@ class CellWeights:
         d[self.flat] = self.fraction
         return d
 
-    def group_matrix(self, groups: np.ndarray, n_groups: int):  # -> scipy.sparse.csr_array (block cells, group)
-        """Sparse (block cell, group) matrix of fractions: ``block @ M`` sums per group."""
-        from scipy.sparse import csr_array
-
-        return csr_array((self.fraction, (self.flat, groups)),
-                         shape=(self.block_shape[0] * self.block_shape[1], n_groups))
+    def group_matrix(self, groups: np.ndarray, n_groups: int) -> GroupWeights:
+        """The fractions split per cell group, ready for :func:`grouped_sum` (see :class:`GroupWeights`)."""
+        return GroupWeights.of(self, groups, n_groups)
 
     @property
     def n_cells(self) -> int:
@@ -271,8 +268,102 @@ def weighted_sum(block: np.ndarray, weights: CellWeights) -> np.ndarray:
     return np.einsum("tsc,c->ts", block.reshape(t, s, ny * nx), weights.dense_block, dtype=np.float64)
 
 
+DENSE_GROUPS = 4
+"""Up to this many groups, :class:`GroupWeights` keeps one dense fraction vector per group."""
+
+
+@dataclass(frozen=True)
+class GroupWeights:
+    """A geometry's fractions per cell group on its bounding block (cells outside the geometry are 0).
+
+    Few groups (a city is usually inside one country): ``dense`` (group, block cell) float64, one
+    ``einsum`` per group, which streams the float32 block once per group without a float64 copy.
+    Many groups: ``sparse`` (group, block cell) CSR, built once (not transposed per call).
+    """
+
+    n_groups: int
+    dense: np.ndarray | None
+    sparse: Any | None
+
+    @classmethod
+    def of(cls, weights: CellWeights, groups: np.ndarray, n_groups: int) -> GroupWeights:
+        from scipy.sparse import csr_array
+
+        groups = np.asarray(groups, dtype=np.int64)
+        n_block = weights.block_shape[0] * weights.block_shape[1]
+        if n_groups <= DENSE_GROUPS:
+            dense = np.zeros((n_groups, n_block))
+            dense[groups, weights.flat] = weights.fraction
+            return cls(n_groups, dense, None)
+        return cls(n_groups, None, csr_array((weights.fraction, (groups, weights.flat)), shape=(n_groups, n_block)))
+
+    def reduce(self, flat: np.ndarray) -> np.ndarray:
+        """(rows, block cell) -> (rows, group) float64 sums of value x fraction."""
+        if self.dense is not None:
+            out = np.empty((flat.shape[0], self.n_groups))
+            for g in range(self.n_groups):
+                out[:, g] = np.einsum("rc,c->r", flat, self.dense[g], dtype=np.float64)
+            return out
+        return np.asarray(self.sparse @ flat.T, dtype=np.float64).T
+
+
+@dataclass(frozen=True)
+class ChunkPart:
+    """A geometry's cells inside one spatial chunk: the chunk's (row, col) index, the cells' flat index
+    in the chunk's (lat, lon) plane, and their weights, dims (output, cell) float64 (dense, or CSR for more
+    than :data:`DENSE_GROUPS` outputs)."""
+
+    chunk: tuple[int, int]
+    index: np.ndarray
+    weights: Any  # np.ndarray, or a scipy.sparse csr_array when there are many outputs
+
+    @property
+    def n_out(self) -> int:
+        return int(self.weights.shape[0])
+
+
+def chunk_parts(weights: CellWeights, grid_shape: tuple[int, int], chunk: tuple[int, int],
+                columns: np.ndarray) -> tuple[ChunkPart, ...]:
+    """Split a geometry's cells by the spatial chunk (rows x cols, ``chunk``) of a store they fall in.
+
+    ``columns`` (cell, output) float64: each cell's weight per output, e.g. ``fraction[:, None]`` for
+    the sum, or the fraction spread over one-hot groups.  Summing ``part.weights @ values[part.index]``
+    (``values`` a chunk's cells x steps) over the parts gives the same sums as :func:`weighted_sum` /
+    :func:`grouped_sum` on the assembled block, without assembling it (fresh multi-MB blocks cost
+    page faults, not arithmetic).
+    """
+    ny, nx = grid_shape
+    cy, cx = chunk
+    bi, bj = weights.rows // cy, weights.cols // cx
+    width = np.minimum(nx, (bj + 1) * cx) - bj * cx  # edge chunks are narrower
+    local = (weights.rows - bi * cy) * width + (weights.cols - bj * cx)
+    order = np.lexsort((local, bj, bi))
+    key = bi[order] * (nx // cx + 2) + bj[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], key.size]
+    cols = np.asarray(columns, dtype=np.float64)
+    sparse = cols.shape[1] > DENSE_GROUPS  # many groups (a country's border cells): mostly zeros
+    parts = []
+    for a, b in zip(starts, ends, strict=True):
+        sel = order[a:b]
+        w = np.ascontiguousarray(cols[sel].T)
+        if sparse:
+            from scipy.sparse import csr_array
+
+            w = csr_array(w)
+        parts.append(ChunkPart((int(bi[sel[0]]), int(bj[sel[0]])), np.ascontiguousarray(local[sel]), w))
+    return tuple(parts)
+
+
+def group_columns(weights: CellWeights, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """(cell, group) float64: each cell's fraction in its group's column, 0 elsewhere."""
+    out = np.zeros((weights.n_cells, n_groups))
+    out[np.arange(weights.n_cells), np.asarray(groups, dtype=np.int64)] = weights.fraction
+    return out
+
+
 def grouped_sum(block: np.ndarray, weights: CellWeights, groups: np.ndarray, n_groups: int,
-                matrix=None) -> np.ndarray:
+                matrix: GroupWeights | None = None) -> np.ndarray:
     """sum over cells of block x fraction per cell group, dims (time, sector, group).
 
     ``groups`` (cell,) gives each of the weights' cells a group index in 0..n_groups-1; ``matrix`` is
@@ -282,9 +373,7 @@ def grouped_sum(block: np.ndarray, weights: CellWeights, groups: np.ndarray, n_g
     if (ny, nx) != weights.block_shape:
         raise ValueError(f"block has {ny} x {nx} cells, the weights expect {weights.block_shape}")
     m = matrix if matrix is not None else weights.group_matrix(groups, n_groups)
-    flat = block.reshape(t * s, ny * nx)
-    out = (m.T @ flat.T).T  # sparse (group, cell) x dense (cell, t*s)
-    return np.asarray(out, dtype=np.float64).reshape(t, s, n_groups)
+    return m.reduce(block.reshape(t * s, ny * nx)).reshape(t, s, n_groups)
 
 
 def period_intervals(estimate_kg: np.ndarray, sigma_kg: np.ndarray, international: np.ndarray) -> dict[str, np.ndarray]:

@@ -96,10 +96,16 @@ class Cube:
     def end(self) -> dt.date:
         return self.times[-1].date()
 
+    @cached_property
+    def days(self) -> np.ndarray:
+        """The time axis as ``datetime64[D]``, dims (time,)."""
+        return self.times.values.astype("datetime64[D]")
+
     def day_index(self, day: dt.date) -> int:
         """Index of ``day`` on the time axis; DateOutOfRange with the covered range otherwise."""
-        pos = self.times.get_indexer([pd.Timestamp(day)])[0]
-        if pos < 0:
+        target = np.datetime64(day, "D")
+        pos = int(np.searchsorted(self.days, target))
+        if pos >= len(self.days) or self.days[pos] != target:
             raise DateOutOfRange(f"date {day.isoformat()} is outside dataset {self.id!r}, which covers "
                                  f"{self.start.isoformat()} to {self.end.isoformat()}")
         return int(pos)

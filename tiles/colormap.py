@@ -183,15 +183,39 @@ def colormap_names() -> list[str]:
 
 
 def to_indices(values: np.ndarray, scale: ColorScale, mask: np.ndarray | None = None) -> np.ndarray:
-    """Palette indices (uint8, same shape): 0 where value <= 0, NaN or masked; else 1..255."""
-    v = np.asarray(values, dtype=np.float64)
-    valid = np.isfinite(v) & (v > 0)
+    """Palette indices (uint8, same shape): 0 where value <= 0, NaN or masked; else 1..255.
+
+    ``1 + rint(scale.position(v) * 254)``, computed in place on one float32 buffer (natural log:
+    numpy vectorises it in float32, not log10 in float64) without boolean gathers, because it runs
+    on every rendered tile: ~0.3 ms for 256 x 256 instead of ~6 ms.  float32 rounding can move a
+    value lying within ~1e-6 of a class edge to the neighbouring palette entry; nothing else changes.
+    """
+    src = np.asarray(values)
+    valid = src > 0  # False for NaN
+    valid &= np.isfinite(src)
     if mask is not None:
         valid &= ~np.asarray(mask, dtype=bool)
-    idx = np.zeros(v.shape, np.uint8)
-    if valid.any():
-        pos = scale.position(np.where(valid, v, scale.vmax))
-        idx[valid] = (1 + np.rint(pos[valid] * (N_COLOURS - 1))).astype(np.uint8)
+    if not valid.any():
+        return np.zeros(src.shape, np.uint8)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        v = src.astype(np.float32)  # a private copy, transformed in place below (huge finite -> inf -> 255)
+        if scale.scale == "quantile":
+            b = np.asarray(scale.breaks, dtype=np.float64)
+            pos = np.interp(v, b, np.linspace(0.0, 1.0, b.size)).astype(np.float32)
+        else:
+            if scale.scale == "log":
+                pos = np.log(v, out=v)
+                lo, hi = math.log(scale.vmin), math.log(scale.vmax)
+            else:
+                pos, lo, hi = v, scale.vmin, scale.vmax
+            pos -= np.float32(lo)
+            pos *= np.float32(1.0 / (hi - lo))
+            np.clip(pos, 0.0, 1.0, out=pos)
+        pos *= N_COLOURS - 1
+        np.rint(pos, out=pos)
+        pos += 1  # invalid cells hold NaN or +-inf here: their index is zeroed below
+        idx = pos.astype(np.uint8)
+    idx *= valid
     return idx
 
 

@@ -111,9 +111,42 @@ def test_weighted_and_grouped_sums_match_a_loop():
     for r, c, f in zip(w.rows - w.row_slice.start, w.cols - w.col_slice.start, w.fraction, strict=True):
         expected += block[:, :, r, c] * f
     np.testing.assert_allclose(rq.weighted_sum(block, w), expected, rtol=1e-12)
-    groups = np.arange(w.n_cells) % 2
-    g = rq.grouped_sum(block, w, groups, 2)
-    np.testing.assert_allclose(g.sum(axis=2), expected, rtol=1e-12)
+    for n_groups in (1, 2, rq.DENSE_GROUPS + 1):  # dense per-group vectors and the sparse matrix
+        groups = np.arange(w.n_cells) % n_groups
+        g = rq.grouped_sum(block, w, groups, n_groups)
+        np.testing.assert_allclose(g.sum(axis=2), expected, rtol=1e-12)
+        for k in range(n_groups):
+            in_k = groups == k
+            ref = sum(block[:, :, r, c] * f for r, c, f in zip(w.rows[in_k] - w.row_slice.start,
+                      w.cols[in_k] - w.col_slice.start, w.fraction[in_k], strict=True))
+            np.testing.assert_allclose(g[:, :, k], ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_groups", [1, 3, rq.DENSE_GROUPS + 2])  # dense and sparse part weights
+def test_chunk_parts_sum_like_the_assembled_block(n_groups: int):
+    """Summing cell-major chunk rows times part weights equals the block reductions, with edge chunks
+    narrower than the chunk shape and a geometry straddling several chunks."""
+    grid = Grid(0.25, 9.0, 39.0, 12.5, 42.25)  # 13 x 14 cells: 5 x 5 chunks leave narrow edge chunks
+    geom = rq.parse_geometry(_poly(SQUARE, [HOLE]), 100)
+    w = rq.coverage_weights(geom, grid)
+    rng = np.random.default_rng(4)
+    field = rng.uniform(0, 10, size=(6, 3, *grid.shape)).astype(np.float32)  # (step, sector, lat, lon)
+    groups = np.arange(w.n_cells) % n_groups
+    block = field[:, :, w.row_slice, w.col_slice]
+    expected_sum = rq.weighted_sum(block, w)
+    expected_groups = rq.grouped_sum(block, w, groups, n_groups)
+    chunk = (5, 5)
+    got_sum, got_groups = np.zeros((6, 3, 1)), np.zeros((6, 3, n_groups))
+    for columns, got in ((w.fraction[:, None], got_sum), (rq.group_columns(w, groups, n_groups), got_groups)):
+        parts = rq.chunk_parts(w, grid.shape, chunk, columns)
+        assert sum(p.index.size for p in parts) == w.n_cells and len({p.chunk for p in parts}) == len(parts) > 1
+        for p in parts:
+            i, j = p.chunk
+            c = field[:, :, i * 5:(i + 1) * 5, j * 5:(j + 1) * 5]  # as a store returns it (edges narrower)
+            cell_major = c.reshape(6 * 3, -1).T.astype(np.float64)  # (chunk cell, step x sector)
+            got += np.asarray(p.weights @ cell_major[p.index]).reshape(-1, 6, 3).transpose(1, 2, 0)
+    np.testing.assert_allclose(got_sum[..., 0], expected_sum, rtol=1e-12)
+    np.testing.assert_allclose(got_groups, expected_groups, rtol=1e-12)
 
 
 def test_interval_rule_correlated_within_independent_between_countries():

@@ -25,6 +25,28 @@ def test_indices_are_transparent_for_zero_nan_and_masked_and_monotonic_otherwise
     assert not masked.any()
 
 
+@pytest.mark.parametrize("scale", [cm.ColorScale("log", 1.0, 1e6, "viridis"),
+                                   cm.ColorScale("linear", 0.0, 5e5, "viridis"),
+                                   cm.ColorScale.quantile([0, 1, 5, 10, 100, 1e3, 1e4, 1e5], "viridis")],
+                         ids=["log", "linear", "quantile"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_indices_match_the_float64_position_formula(scale: cm.ColorScale, dtype: type) -> None:
+    """The in-place float32 kernel gives 1 + rint(position * 254) of the float64 reference, 0 for invalid."""
+    rng = np.random.default_rng(7)
+    v = (rng.lognormal(5, 4, (128, 128)) * rng.choice([1, 0, -1], (128, 128), p=[0.7, 0.2, 0.1])).astype(dtype)
+    v[rng.random(v.shape) < 0.05] = np.nan
+    v[0, :3] = (np.inf, -np.inf, 1e30)
+    mask = rng.random(v.shape) < 0.1
+    got = cm.to_indices(v, scale, mask=mask)
+    valid = np.isfinite(v) & (v > 0) & ~mask
+    ref = np.where(valid, 1 + np.rint(scale.position(np.where(valid, v, scale.vmax)) * 254), 0).astype(int)
+    assert got.dtype == np.uint8 and got.shape == v.shape
+    assert np.array_equal(got == 0, ~valid)
+    diff = np.abs(got.astype(int) - ref)
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3  # at most float32 rounding at class edges
+    assert got[0, 2] == 255
+
+
 def test_linear_scale_positions() -> None:
     s = cm.ColorScale("linear", 0.0, 1.0, "viridis")
     assert cm.to_indices(np.array([0.5]), s)[0] == 1 + round(254 * 0.5)
