@@ -6,7 +6,9 @@ Also ``python -m api.serve --store PATH [--store PATH ...] --host H --port P`` f
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,10 +40,18 @@ def build_registry(store_paths: Sequence[Path]) -> Registry:
     return registry
 
 
+def app_from_settings():  # -> FastAPI
+    """The app for ``settings.stores`` (each worker process of a multi-worker server builds its own)."""
+    settings = get_settings()
+    return create_app(build_registry(store_paths_from(settings)), settings)
+
+
 def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port: int | None = None,
-        settings: Settings | None = None, log_level: str = "info") -> None:
+        settings: Settings | None = None, log_level: str = "info", workers: int | None = None) -> None:
     """Serve the given stores (default: from settings) on host:port (default: settings.host/port); blocks.
 
+    ``workers`` (default ``settings.serve_workers``) > 1 runs that many uvicorn worker processes on one
+    socket; the stores are checked here first, then handed to the workers as ``CARBONMAP_STORES``.
     Raises ``NothingToServe`` if there is no store, ``StoreError`` if a store is not a sealed cube.
     """
     settings = settings or get_settings()
@@ -49,9 +59,19 @@ def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port
     if not paths:
         raise NothingToServe(f"no dataset to serve: pass --store PATH or build one into {settings.stores_dir} "
                              "with `carbonmap build`")
-    app = create_app(build_registry(paths), settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level=log_level,
-                workers=1, proxy_headers=False)
+    registry = build_registry(paths)  # fails here, with a clear message, before any worker starts
+    n = workers or settings.serve_workers
+    common = {"host": host or settings.host, "port": port or settings.port, "log_level": log_level,
+              "proxy_headers": False}
+    if n == 1:
+        uvicorn.run(create_app(registry, settings), workers=1, **common)
+        return
+    # worker processes re-read the settings from the environment: pass them the checked store paths
+    os.environ["CARBONMAP_STORES"] = json.dumps([str(Path(p)) for p in paths])
+    get_settings.cache_clear()
+    # a worker imports the scientific stack and opens the stores before it answers the supervisor's
+    # health check: give it a minute on a small machine instead of uvicorn's 5 s (else it is restarted)
+    uvicorn.run("api.serve:app_from_settings", factory=True, workers=n, timeout_worker_healthcheck=60, **common)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -60,10 +80,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: settings.serve_workers)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper())
     try:
-        run(args.store, args.host, args.port, log_level=args.log_level)
+        run(args.store, args.host, args.port, log_level=args.log_level, workers=args.workers)
     except (ValueError, RuntimeError) as exc:  # NothingToServe, StoreError: a clear message, non-zero exit
         parser.exit(2, f"error: {exc}\n")
 

@@ -8,11 +8,15 @@ The cube (a synthetic heavy-tailed field shaped like ours: blurred "cities" over
 point-source "plants" in power, shipping lanes, weekday/seasonal factors per sector; benchmark data,
 not a proxy of anything) and its pyramid are built once under ``--cache-dir`` and reused.  Both
 servers run under uvicorn in subprocesses on 127.0.0.1 (one process each).  The same list of
-distinct tiles spread over z0-z8 (one day, one sector) is fetched in passes:
+distinct tiles spread over z0-z8 (one day, one sector) is fetched in passes, each concurrency level
+over one keep-alive client reused across passes.  carbonmap runs as users run it, ``python -m
+api.serve`` with ``--workers`` processes (default one per core); titiler as one uvicorn process (its
+stock app has no multi-process entry point here, and it is the per-tile cost that is compared):
 
 - ``cold``:    first request of each tile (chunks not decoded yet), concurrency 1;
 - ``warm``:    the same tiles with another colormap, so no encoded tile is reused but the decoded
-               chunks are cached (the steady state of a map being browsed), concurrency 1 and 8;
+               chunks are cached (the steady state of a map being browsed), concurrency 1 and 8 (with
+               several server workers, a c=8 pass with a third colormap first warms every worker);
 - ``repeat``:  the same URLs again (answered from the encoded-tile LRU), concurrency 1 and 8;
 - titiler:     stock ``titiler.xarray`` ``TilerFactory`` (``url=`` the same store, ``sel=time=..``,
                ``sel=sector=..``), a first pass and a second (warm) pass, concurrency 1 and 8.
@@ -159,12 +163,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(kind: str, store_path: Path) -> tuple[subprocess.Popen, str]:
+def start(kind: str, store_path: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """A server subprocess: carbonmap = ``python -m api.serve`` (the whole app, as users run it) with
+    ``workers`` processes; titiler = stock ``TilerFactory`` under uvicorn (one process)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--store", str(store_path),
-                             "--port", str(port)], cwd=REPO)
+    if kind == "carbonmap":
+        args = [sys.executable, "-m", "api.serve", "--store", str(store_path), "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    else:
+        args = [sys.executable, __file__, "--serve", kind, "--store", str(store_path), "--port", str(port)]
+    proc = subprocess.Popen(args, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             httpx.get(url + "/openapi.json", timeout=2)
@@ -195,6 +205,24 @@ def tile_list(zooms: range, per_zoom: int, seed: int = 1) -> list[tuple[int, int
     return out
 
 
+_CLIENTS: dict[int, httpx.Client] = {}
+
+
+def client_for(concurrency: int) -> httpx.Client:
+    """One keep-alive client per concurrency level, reused across passes (as a browser keeps its
+    connections): no pass pays for opening connections on its first tiles."""
+    if concurrency not in _CLIENTS:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        _CLIENTS[concurrency] = httpx.Client(timeout=300, limits=limits)
+    return _CLIENTS[concurrency]
+
+
+def close_clients() -> None:
+    for c in _CLIENTS.values():
+        c.close()
+    _CLIENTS.clear()
+
+
 def fetch_all(urls: list[str], concurrency: int) -> tuple[np.ndarray, float]:
     """Latencies (ms) of GETs at the given concurrency (each request is a fresh tile), and wall seconds."""
     def one(client: httpx.Client, url: str) -> float:
@@ -204,12 +232,11 @@ def fetch_all(urls: list[str], concurrency: int) -> tuple[np.ndarray, float]:
             raise RuntimeError(f"{url} -> {r.status_code} {r.text[:200]}")
         return (time.perf_counter() - t) * 1000
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    with httpx.Client(timeout=300, limits=limits) as client:
-        t0 = time.perf_counter()
-        with cf.ThreadPoolExecutor(concurrency) as pool:
-            lat = list(pool.map(lambda u: one(client, u), urls))
-        wall = time.perf_counter() - t0
+    client = client_for(concurrency)
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(concurrency) as pool:
+        lat = list(pool.map(lambda u: one(client, u), urls))
+    wall = time.perf_counter() - t0
     return np.array(lat), wall
 
 
@@ -238,6 +265,8 @@ def main() -> None:
     ap.add_argument("--sector", default="total")
     ap.add_argument("--titiler-sector", default="power", help="titiler has no 'total'; a sector of the same cube")
     ap.add_argument("--no-titiler", action="store_true")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="carbonmap server worker processes (default: one per core, as deployed)")
     ap.add_argument("--serve", choices=["carbonmap", "titiler"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -267,7 +296,7 @@ def main() -> None:
     ttiles = tile_list(range(z0, z1 + 1), tper, seed=2)
     results: dict[str, dict] = {}
 
-    proc, base = start("carbonmap", store_path)
+    proc, base = start("carbonmap", store_path, args.workers)
     try:
         def urls(cmap: str) -> list[str]:
             return [f"{base}/tiles/{dataset_id}/WebMercatorQuad/{z}/{x}/{y}.png?date={date}&sector={args.sector}"
@@ -281,6 +310,8 @@ def main() -> None:
         warm, wall = fetch_all(urls("viridis"), 1)
         results["warm_c1"] = stats(warm, wall)
         results["warm_c1_by_zoom"] = per_zoom(tiles, warm)
+        if args.workers > 1:  # the c=1 passes warmed one worker's caches: warm the others' too
+            fetch_all(urls("cividis"), 8)
         warm8, wall = fetch_all(urls("plasma"), 8)
         results["warm_c8"] = stats(warm8, wall)
         rep, wall = fetch_all(urls("viridis"), 1)
@@ -288,6 +319,7 @@ def main() -> None:
         rep8, wall = fetch_all(urls("viridis"), 8)
         results["repeat_c8"] = stats(rep8, wall)
     finally:
+        close_clients()
         proc.terminate()
         proc.wait(timeout=30)
 
@@ -305,6 +337,7 @@ def main() -> None:
             eight, wall = fetch_all(turls, 8)
             results["titiler_c8"] = stats(eight, wall)
         finally:
+            close_clients()
             proc.terminate()
             proc.wait(timeout=30)
 
@@ -325,7 +358,7 @@ def main() -> None:
         "worst_zoom_p99_ms": max(v["p99_ms"] for v in by_zoom.values()),
         "cold_p50_ms": results["cold_c1"]["p50_ms"], "cold_p99_ms": results["cold_c1"]["p99_ms"],
         "repeat_p50_ms": results["repeat_c1"]["p50_ms"], "repeat_tiles_per_s": results["repeat_c8"]["tiles_per_s"],
-        "renderer": renderer, "zooms": args.zooms, "tiles": len(tiles), "titiler_tiles": len(ttiles),
+        "renderer": renderer, "workers": args.workers, "zooms": args.zooms, "tiles": len(tiles), "titiler_tiles": len(ttiles),
         "date": date, "sector": args.sector, "grid": list(grid_shape), "days": len(times),
         "store": str(store_path), "cpus": os.cpu_count(),
         "loadavg_before": [round(v, 2) for v in load_before], "loadavg_after": [round(v, 2) for v in os.getloadavg()],

@@ -93,17 +93,19 @@ def serve(
     store: Annotated[list[Path], typer.Option(help="cube store(s) to serve, by their dataset id")],
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes (default: settings.serve_workers; "
+                                                            "one per core for the most tiles per second)")] = None,
 ) -> None:
     """Serve cubes: web map at /, API docs at /docs, tiles, region queries."""
-    _serve(store, host, port)
+    _serve(store, host, port, workers)
 
 
-def _serve(stores: list[Path], host: str, port: int) -> None:
+def _serve(stores: list[Path], host: str, port: int, workers: int | None = None) -> None:
     from api.serve import NothingToServe, run
     from pipelines.store import StoreError
 
     try:
-        run(stores, host=host, port=port)
+        run(stores, host=host, port=port, workers=workers)
     except (NothingToServe, StoreError) as exc:
         _fail(str(exc), code=1)
 

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    serve_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes of `carbonmap serve` (one per "
+                               "core; each keeps its own tile, chunk and weight caches)")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     max_query_days: int = Field(3660, description="longest period a query may ask for")

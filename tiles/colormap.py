@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -156,7 +157,7 @@ def nice_range(field: np.ndarray, scale: Scale) -> tuple[float, float]:
     return 0.0, vmax
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def palette(colormap_name: str) -> np.ndarray:
     """(256, 4) uint8 RGBA palette: entry 0 transparent, 1..255 the colormap's ramp."""
     try:
@@ -180,6 +181,32 @@ def palette(colormap_name: str) -> np.ndarray:
 
 def colormap_names() -> list[str]:
     return sorted(rio_cmaps.list())
+
+
+_WARMING = threading.Lock()
+_WARMED = False
+
+
+def warm_palettes() -> None:
+    """Decode every registered colormap's palette once per process, in a background thread.
+
+    rio-tiler reads a colormap from its ``.npy`` file on first use (milliseconds on a small machine);
+    a server warms them at start so the first tile of each colormap costs what later tiles cost.
+    """
+    global _WARMED
+    with _WARMING:
+        if _WARMED:
+            return
+        _WARMED = True
+
+    def run() -> None:
+        for name in colormap_names():
+            try:
+                palette(name)
+            except BadTileRequest:  # not a 256-entry ramp: refused per request as before
+                pass
+
+    threading.Thread(target=run, name="carbonmap-palettes", daemon=True).start()
 
 
 def to_indices(values: np.ndarray, scale: ColorScale, mask: np.ndarray | None = None) -> np.ndarray:

@@ -91,6 +91,12 @@ FINAL_UNTIL_ATTR = "carbonmap_final_until"
 
 
 @lru_cache(maxsize=16)
+def _tms(tms_id: str) -> TileMatrixSet:
+    """A tile matrix set by id, built once (morecantile's ``tms.get`` deep-copies it on every call)."""
+    return morecantile_tms.get(tms_id)
+
+
+@lru_cache(maxsize=16)
 def _crs_uri(tms_id: str) -> str | None:
     return CRS_to_uri(morecantile_tms.get(tms_id).rasterio_crs)
 
@@ -221,7 +227,7 @@ class CarbonTilerFactory(BaseFactory):
     def get_tms(self, tms_id: str) -> TileMatrixSet:
         if tms_id not in self.supported_tms:
             raise TileNotFound(f"unknown tile matrix set {tms_id!r}; use one of: {', '.join(self.supported_tms)}")
-        return morecantile_tms.get(tms_id)
+        return _tms(tms_id)
 
     @staticmethod
     def check_tile_index(tms: TileMatrixSet, z: int, x: int, y: int) -> None:
@@ -356,6 +362,7 @@ class CarbonTilerFactory(BaseFactory):
     # ---- routes -------------------------------------------------------------------------------
 
     def register_routes(self) -> None:
+        cm.warm_palettes()  # once per process, in the background
         self.tile()
         self.tilejson()
         self.wmts()

@@ -128,3 +128,21 @@ def test_entry_point_exits_non_zero_with_a_message_for_a_bad_store(tmp_path: Pat
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "no carbonmap cube" in err and "carbonmap build" in err
+
+
+def test_serve_with_two_worker_processes(tmp_path: Path, synthetic_cube: Path):
+    """``--workers 2``: two uvicorn worker processes answer on one port (each opens the checked stores)."""
+    import re
+
+    from tests.api.routes.live_server import live_server
+
+    log = tmp_path / "server.log"
+    with live_server([synthetic_cube], log, extra_args=("--workers", "2", "--log-level", "info")) as base:
+        deadline = time.monotonic() + 120
+        while len(set(re.findall(r"Started server process \[(\d+)\]", log.read_text(errors="replace")))) < 2:
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
+            time.sleep(0.5)
+        for _ in range(6):  # fresh connections: whichever worker accepts, the dataset is served
+            r = httpx.get(f"{base}/datasets", timeout=30)
+            assert r.status_code == 200 and synthetic_cube.stem.split(".")[0] in r.text
+        assert "died" not in log.read_text(errors="replace")  # no worker restarted by the health check

@@ -52,7 +52,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None = None,
-                module: tuple[str, ...] = ("api.serve",)) -> Iterator[str]:
+                module: tuple[str, ...] = ("api.serve",), extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """``python -m api.serve`` (or another ``module`` command, e.g. ``("carbonmap", "serve")``) on a free
     port; yields the base URL; terminated on exit."""
     port = free_port()
@@ -62,6 +62,7 @@ def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None 
         args += ["--log-level", "warning"]
     for s in stores:
         args += ["--store", str(s)]
+    args += list(extra_args)
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
