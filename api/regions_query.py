@@ -150,6 +150,45 @@ def geometry_key(geom: BaseGeometry) -> str:
     return hashlib.sha256(shapely.to_wkb(shapely.normalize(geom), hex=False)).hexdigest()
 
 
+class ParsedGeometryCache:
+    """LRU of parsed posted geometries keyed by a hash of their GeoJSON text: a repeated query (a map
+    redrawing a region, a dashboard refreshing) skips validation, antimeridian cutting and hashing.
+
+    Only successes are kept; the vertex limit is checked on every call (settings may differ)."""
+
+    def __init__(self, max_items: int = 256) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[bytes, tuple[BaseGeometry, str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parse(self, obj: Any, max_vertices: int) -> tuple[BaseGeometry, str]:
+        """(geometry, :func:`geometry_key`) of a GeoJSON object, as :func:`parse_geometry` gives them."""
+        import orjson
+
+        try:
+            raw = hashlib.blake2b(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS), digest_size=20).digest()
+        except (TypeError, orjson.JSONEncodeError):
+            geom = parse_geometry(obj, max_vertices)
+            return geom, geometry_key(geom)
+        with self._lock:
+            hit = self._items.get(raw)
+            if hit is not None:
+                self._items.move_to_end(raw)
+        if hit is not None:
+            geom, key, n = hit
+            if n > max_vertices:
+                parse_geometry(obj, max_vertices)  # raises TooManyVertices with the usual message
+            return geom, key
+        geom = parse_geometry(obj, max_vertices)  # raises for anything that is not a usable polygon
+        inner = (obj.get("geometry") or {}) if obj.get("type") == "Feature" else obj
+        value = (geom, geometry_key(geom), _count_vertices(inner.get("coordinates")))
+        with self._lock:
+            self._items[raw] = value
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return value[0], value[1]
+
+
 @dataclass(frozen=True)
 class CellWeights:
     """Coverage fractions of a geometry's cells on a grid.

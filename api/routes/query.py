@@ -47,6 +47,7 @@ from pipelines import timeseries as pts
 from tiles.chunks import ChunkCache
 
 WEIGHTS = rq.WeightCache(256)
+GEOMETRIES = rq.ParsedGeometryCache(256)
 CHUNKS = ChunkCache(256 * 2**20)
 """Decoded chunks of time-series layouts (256 MB), shared by all queries of the process."""
 READ_BUDGET_BYTES = 64 * 2**20
@@ -182,6 +183,8 @@ class _Reducers:
     n_groups: int
     matrix: rq.GroupWeights
     grid_shape: tuple[int, int]
+    area_km2: float
+    """Area of the region on the grid: sum of coverage x cell area, km2."""
     _parts: dict[tuple, tuple[rq.ChunkPart, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -211,7 +214,8 @@ def _groups(key: str, grid: cc.Grid, weights: rq.CellWeights) -> _Reducers:
             return _GROUPS[k]
     cmap, _ = country_map(grid)
     groups, codes = rq.dominant_groups(weights.rows, weights.cols, cmap)
-    value = _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape)
+    area = float((weights.fraction * grid.cell_area_m2()[weights.rows]).sum() / 1e6)
+    value = _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape, area)
     with _GROUPS_LOCK:
         if len(_GROUPS) > 256:
             _GROUPS.pop(next(iter(_GROUPS)))
@@ -378,7 +382,7 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
         np.add.at(est, piece.periods, e)
         np.add.at(sig, piece.periods, g)
     res = rq.period_intervals(est, sig, intl)
-    area = float((weights.fraction * cube.grid.cell_area_m2()[weights.rows]).sum() / 1e6)
+    area = red.area_km2
     region = region or {"id": f"geometry:{key[:16]}", "type": "geometry",
                         "definition": "the posted polygon; each cell weighted by the exact fraction of its area "
                                       "inside it (exactextract coverage fractions)"}
@@ -573,14 +577,14 @@ class QueryFactory:
             cube = resolve_cube(registry, body.dataset or registry.default_id or "", release or body.release,
                                 as_of or body.as_of)
             try:
-                geom = rq.parse_geometry(body.geometry, settings.max_vertices)
+                geom, key = GEOMETRIES.parse(body.geometry, settings.max_vertices)
             except rq.TooManyVertices as exc:
                 return problem(413, str(exc), "too-many-vertices")
             except rq.GeometryError as exc:
                 return problem(422, str(exc), "invalid-geometry")
             t0 = time.perf_counter()
             result = query_geometry(cube, geom, body.start, body.end, body.freq, parse_sector_list(body.sectors),
-                                    settings)
+                                    settings, key=key)
             t1 = time.perf_counter()
             response = respond(result, format, request)
             response.headers["Server-Timing"] = (f"query;dur={(t1 - t0) * 1000:.2f}, "

@@ -149,6 +149,22 @@ def test_chunk_parts_sum_like_the_assembled_block(n_groups: int):
     np.testing.assert_allclose(got_groups, expected_groups, rtol=1e-12)
 
 
+def test_parsed_geometry_cache_reuses_equal_geojson_and_still_applies_the_vertex_limit():
+    cache = rq.ParsedGeometryCache(4)
+    poly = _poly(SQUARE, [HOLE])
+    g1, k1 = cache.parse(poly, 100)
+    g2, k2 = cache.parse({"coordinates": poly["coordinates"], "type": "Polygon"}, 100)  # same GeoJSON, keys reordered
+    assert g2 is g1 and k1 == k2 == rq.geometry_key(rq.parse_geometry(poly, 100))
+    feature = {"type": "Feature", "properties": {}, "geometry": poly}
+    assert cache.parse(feature, 100)[1] == k1
+    with pytest.raises(rq.TooManyVertices):  # a hit is still refused past a lower limit
+        cache.parse(poly, 5)
+    with pytest.raises(rq.GeometryError):  # failures are not cached: each call says what is wrong
+        cache.parse({"type": "Point", "coordinates": [1, 2]}, 100)
+    with pytest.raises(rq.GeometryError):
+        cache.parse({"type": "Point", "coordinates": [1, 2]}, 100)
+
+
 def test_interval_rule_correlated_within_independent_between_countries():
     est = np.array([[100.0, 50.0]])                   # (period, sector) kg
     sig = np.array([[[3.0, 4.0], [6.0, 8.0]]])        # (period, sector, group) kg, summed linearly
