@@ -11,12 +11,10 @@ import xarray as xr
 import zarr
 
 from carbonmap import contract as cc
-from ingest.boundaries import cached_country_coverage
 from ingest.gcb import read_gcb
 from pipelines import store
 from pipelines.build import BuildRequest, build
 from pipelines.inputs import GCB_FILE, load_inputs
-from pipelines.weights import land_share
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 GCB_GLOBAL_2024_MT = 38598.578033  # GCB2025v15, "Global" row, 2024
@@ -33,13 +31,6 @@ def year_cube(tmp_path_factory: pytest.TempPathFactory, inputs) -> Path:
     path = tmp_path_factory.mktemp("build") / "year.zarr"
     return build(BuildRequest(dt.date(2024, 1, 1), dt.date(2024, 12, 31), 5.0, path, "test-year-5deg"),
                  inputs=inputs)
-
-
-@pytest.fixture(scope="module")
-def fine_cube(tmp_path_factory: pytest.TempPathFactory, inputs) -> Path:
-    """One day at the canonical 0.1 degree, for geometric checks."""
-    path = tmp_path_factory.mktemp("build") / "fine.zarr"
-    return build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 1), 0.1, path, "test-fine"), inputs=inputs)
 
 
 def test_year_cube_follows_the_contract(year_cube: Path) -> None:
@@ -90,37 +81,6 @@ def test_weekends_and_seasons_show_in_the_daily_series(year_cube: Path) -> None:
     assert deu[deu.index.dayofweek == 6].mean() < deu[deu.index.dayofweek == 2].mean()
     res = ds[cc.NATIONAL_VAR].sel(country="DEU", sector="residential").to_series()
     assert res["2024-01"].mean() > res["2024-07"].mean()
-
-
-@pytest.mark.parametrize("iso3", ["USA", "CHN", "IND", "DEU"])
-def test_geometric_country_sum_close_to_national(fine_cube: Path, iso3: str) -> None:
-    """Summing grid cells by the country's share of each cell's land recovers the national total
-    within 0.5%; the gap comes only from cells shared with neighbours."""
-    ds = store.open_cube(fine_cube)
-    grid = cc.Grid(0.1)
-    cov = cached_country_coverage(grid)
-    land = np.bincount(cov.cell, weights=cov.fraction, minlength=grid.nlat * grid.nlon)
-    cells, frac = cov.of(iso3)
-    share = land_share(cells, frac, land)
-    national_sectors = list(cc.NATIONAL_SECTORS)
-    field = ds[cc.EMISSIONS_VAR].isel(time=0).sel(sector=national_sectors).astype("float64").sum("sector")
-    geometric = float((field.values.ravel()[cells] * share).sum())
-    national = float(ds[cc.NATIONAL_VAR].isel(time=0).sel(country=iso3).sum())
-    assert geometric == pytest.approx(national, rel=5e-3)
-
-
-def test_power_sits_on_plants(fine_cube: Path) -> None:
-    ds = store.open_cube(fine_cube)
-    power = ds[cc.EMISSIONS_VAR].isel(time=0).sel(sector="power").values
-    residential = ds[cc.EMISSIONS_VAR].isel(time=0).sel(sector="residential").values
-    # plants are placed first (the residual goes over population), so power concentrates: its
-    # 1,000 largest cells hold far more of the sector than residential's 1,000 largest cells
-    def top_share(field: np.ndarray) -> float:
-        v = np.sort(field[field > 0].astype(np.float64))[::-1]
-        return float(v[:1000].sum() / v.sum())
-
-    assert top_share(power) > 0.3
-    assert top_share(power) > 2.5 * top_share(residential)
 
 
 def test_bad_requests_are_refused(tmp_path: Path) -> None:
