@@ -59,8 +59,10 @@ def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port
     if not paths:
         raise NothingToServe(f"no dataset to serve: pass --store PATH or build one into {settings.stores_dir} "
                              "with `carbonmap build`")
+    n = settings.serve_workers if workers is None else workers
+    if n < 1:
+        raise ValueError(f"--workers must be at least 1 (one per core is usual), got {n}")
     registry = build_registry(paths)  # fails here, with a clear message, before any worker starts
-    n = workers or settings.serve_workers
     common = {"host": host or settings.host, "port": port or settings.port, "log_level": log_level,
               "proxy_headers": False}
     if n == 1:

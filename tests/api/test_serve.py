@@ -146,3 +146,11 @@ def test_serve_with_two_worker_processes(tmp_path: Path, synthetic_cube: Path):
             r = httpx.get(f"{base}/datasets", timeout=30)
             assert r.status_code == 200 and synthetic_cube.stem.split(".")[0] in r.text
         assert "died" not in log.read_text(errors="replace")  # no worker restarted by the health check
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_entry_point_refuses_a_worker_count_below_one(synthetic_cube: Path, workers: str, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--store", str(synthetic_cube), "--workers", workers])
+    assert exc.value.code == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
