@@ -27,6 +27,7 @@ from rio_tiler.errors import InvalidColorMapName
 
 from carbonmap import contract as cc
 from tiles.layer import BadTileRequest
+from tiles.png import encode_paletted
 
 Scale = Literal["log", "linear", "quantile"]
 SCALES: tuple[str, ...] = ("log", "linear", "quantile")
@@ -247,13 +248,11 @@ def to_indices(values: np.ndarray, scale: ColorScale, mask: np.ndarray | None = 
 
 
 def encode(indices: np.ndarray, colormap_name: str, fmt: str) -> bytes:
-    """Encode a (rows, cols) index image: paletted PNG with transparency, or RGBA WebP."""
+    """Encode a (rows, cols) index image: paletted PNG with transparency (:mod:`tiles.png`), or RGBA WebP."""
     pal = palette(colormap_name)
     buf = io.BytesIO()
     if fmt == "png":
-        im = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
-        im.putpalette(pal[:, :3].tobytes(), rawmode="RGB")
-        im.save(buf, format="PNG", compress_level=1, transparency=pal[:, 3].tobytes())
+        return encode_paletted(np.asarray(indices, dtype=np.uint8), pal)
     elif fmt == "webp":
         Image.fromarray(pal[indices], mode="RGBA").save(buf, format="WEBP", quality=90, method=0)
     else:

@@ -124,8 +124,8 @@ class ReleaseFieldCache(FieldCache):
         return (*FieldCache.key(cube, layer), cube.release)
 
 
-def registry_from_app_state(request: Request) -> Registry:
-    """Default registry dependency: ``request.app.state.registry``."""
+async def registry_from_app_state(request: Request) -> Registry:
+    """Default registry dependency: ``request.app.state.registry`` (``async``: no thread-pool hop)."""
     registry = getattr(request.app.state, "registry", None)
     if registry is None:
         raise RuntimeError("no registry on app.state; set app.state.registry or pass registry_dependency")

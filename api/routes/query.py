@@ -126,7 +126,12 @@ class _Source:
             c0, c1 = (ta - t_lo) * ns, (tb - t_lo) * ns
             acc = flat[:, (ta - i0) * ns:(tb - i0) * ns]
             for p in parts:  # the part's cells are rows of the cell-major chunk: one small product each
-                acc += p.weights @ chunks[(path, variable, a, *p.chunk)][p.index, c0:c1]
+                chunk = chunks[(path, variable, a, *p.chunk)]
+                if c0 == 0 and c1 == chunk.shape[1]:  # a whole block: np.take is ~2x faster than [index, :]
+                    rows = np.take(chunk, p.index, axis=0)
+                else:
+                    rows = chunk[p.index, c0:c1]
+                acc += np.dot(p.weights, rows) if isinstance(p.weights, np.ndarray) else p.weights @ rows
         full = flat.reshape(n_out, i1 - i0, ns).transpose(1, 2, 0)
         return full[:, sectors]
 
@@ -433,9 +438,9 @@ class QueryResult:
         return {**self._head(), "periods": self.period_dicts()}
 
     def periods_json(self) -> bytes:
-        """The ``periods`` array as JSON, equal to serialising :meth:`period_dicts` but ~10x faster for long
-        daily series: orjson writes all the numbers in one call and they are spliced into a per-period
-        template, instead of building ~8 small dicts per period."""
+        """The ``periods`` array as JSON, equal to serialising :meth:`period_dicts` but ~5x faster for long
+        daily series: orjson writes all the numbers in one call and they are interleaved with the fixed
+        text between them (:func:`period_separators`, cached per period axis), with no per-period Python work."""
         a = self.arrays
         n_p, n_s = len(self.labels), len(self.sectors)
         if n_p == 0:
@@ -443,17 +448,12 @@ class QueryResult:
         numbers = np.concatenate(
             [np.stack([a["sector_estimate"], a["sector_lower"], a["sector_upper"]], axis=-1).reshape(n_p, n_s * 3),
              np.stack([a["total_estimate"], a["total_lower"], a["total_upper"]], axis=-1).reshape(n_p, 3)], axis=1)
-        tokens = orjson.dumps(numbers.ravel().tolist())[1:-1].split(b",")
-        k = n_s * 3 + 3
-        sectors = b",".join(orjson.dumps(name) + b':{"emissions":%s,"lower":%s,"upper":%s}' for name in self.sectors)
-        template = (b'{"period":%s,"start":"%s","end":"%s","days":%d,"sectors":{' + sectors
-                    + b'},"total":{"emissions":%s,"lower":%s,"upper":%s}}')
-        args: list[Any] = []
-        for p, (label, (first, last, days)) in enumerate(zip(self.labels, self.bounds, strict=True)):
-            args += (orjson.dumps(label), first.isoformat().encode(), last.isoformat().encode(), days)
-            args += tokens[p * k:(p + 1) * k]
-        body = b",".join([template] * n_p) % tuple(args)  # one formatting call for the whole array
-        return b"[" + body + b"]"
+        tokens = orjson.dumps(numbers.ravel(), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
+        separators = period_separators(self.labels, tuple(self.bounds), self.sectors)
+        out: list[bytes] = [b""] * (2 * len(tokens) + 1)
+        out[0::2] = separators
+        out[1::2] = tokens
+        return b"".join(out)
 
     def to_json(self) -> bytes:
         """The JSON body (the :class:`QueryEmissions` schema); orjson writes the numbers (shortest round-trip)."""
@@ -462,6 +462,31 @@ class QueryResult:
     def model(self) -> QueryEmissions:
         """The validated pydantic model (slower; for callers that want objects)."""
         return QueryEmissions.model_validate(self.to_dict())
+
+
+@lru_cache(maxsize=64)
+def period_separators(labels: tuple[str, ...], bounds: tuple[tuple[dt.date, dt.date, int], ...],
+                      sectors: tuple[str, ...]) -> list[bytes]:
+    """The fixed JSON text of a ``periods`` array around its numbers: ``3 * (len(sectors) + 1)`` numbers
+    per period (each sector's emissions, lower, upper, then the total's), so ``len(labels) * that + 1``
+    pieces; number ``i`` goes between piece ``i`` and piece ``i + 1``.  Depends only on the period axis
+    and the sectors, so repeated queries (any region) reuse it."""
+    if not sectors:
+        raise ValueError("a query has at least one sector")
+    names = [orjson.dumps(name) for name in sectors]
+    out: list[bytes] = []
+    tail = b"["
+    for label, (first, last, days) in zip(labels, bounds, strict=True):
+        head = b'{"period":%s,"start":"%s","end":"%s","days":%d,"sectors":{' % (
+            orjson.dumps(label), first.isoformat().encode(), last.isoformat().encode(), days)
+        lead = tail + head
+        for k, name in enumerate(names):
+            out += (lead + (b"" if k == 0 else b"},") + name + b':{"emissions":', b',"lower":', b',"upper":')
+            lead = b""
+        out += (b'}},"total":{"emissions":', b',"lower":', b',"upper":')
+        tail = b"}},"
+    out.append(b"}}]")
+    return out
 
 
 def to_csv(result: QueryResult) -> str:
