@@ -35,12 +35,12 @@ def _parse_date(text: str, name: str) -> dt.date:
 
 
 def _build(start: dt.date, end: dt.date, resolution: float, store: Path, dataset_id: str | None,
-           scheduler: str | None) -> Path:
+           scheduler: str | None, layouts: bool = True) -> Path:
     from carbonmap.progress import progress_reporter
     from pipelines.build import BuildError, BuildRequest, build
 
     try:
-        request = BuildRequest(start, end, resolution, store, dataset_id, scheduler)
+        request = BuildRequest(start, end, resolution, store, dataset_id, scheduler, layouts)
     except cc.ContractError as exc:
         _fail(str(exc))
     try:
@@ -59,9 +59,12 @@ def build(
     store: Annotated[Path, typer.Option(help="output Zarr store path")] = Path("stores/carbonmap.zarr"),
     dataset_id: Annotated[str | None, typer.Option("--id", help="dataset id (default from period+grid)")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default a LocalCluster")] = None,
+    layouts: Annotated[bool, typer.Option(help="also write the map pyramid and the time-series layout "
+                                               "(--no-layouts: the cube only, e.g. for downloads)")] = True,
 ) -> None:
     """Build a daily emissions cube from the shipped inputs."""
-    path = _build(_parse_date(start, "start"), _parse_date(end, "end"), resolution, store, dataset_id, scheduler)
+    path = _build(_parse_date(start, "start"), _parse_date(end, "end"), resolution, store, dataset_id, scheduler,
+                  layouts)
     typer.echo(f"built {path}")
 
 

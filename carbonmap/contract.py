@@ -74,11 +74,16 @@ KG_PER_MT = 1.0e9
 """Kilograms per megatonne (GCB and EDGAR report Mt CO2 yr-1)."""
 
 MAP_CHUNK_DEGREES = 45.0
-"""Map-read chunks span 45 x 45 degrees (450 x 450 cells at 0.1 degree)."""
+"""Map-read chunks span 45 x 45 degrees (450 x 450 cells at 0.1 degree)..."""
+MAP_CHUNK_MIN_CELLS = 128
+"""...but at least 128 x 128 cells (or the whole grid): on coarse grids 45 degrees is a handful of
+cells, and zarr's cost is per chunk (at 5 degrees, 9 x 9 cell chunks made a year's build ~10x slower)."""
 TIMESERIES_CHUNK_DAYS = 32
 """Time-series chunks hold about a month, so daily appends rewrite one block."""
 TIMESERIES_CHUNK_DEGREES = 2.0
-"""Time-series chunks span 2 x 2 degrees (20 x 20 cells at 0.1 degree)."""
+"""Time-series chunks span 2 x 2 degrees (20 x 20 cells at 0.1 degree)..."""
+TIMESERIES_CHUNK_MIN_CELLS = 20
+"""...but at least 20 x 20 cells (or the whole grid), for the same reason as MAP_CHUNK_MIN_CELLS."""
 
 STATUS_ATTR = "carbonmap_status"
 STATUS_COMPLETE = "complete"
@@ -210,7 +215,7 @@ class Grid:
 
     def map_chunks(self) -> tuple[int, int, int, int]:
         """Chunk shape of the map layout, dims (time, sector, lat, lon)."""
-        edge = max(1, int(round(MAP_CHUNK_DEGREES / self.resolution)))
+        edge = max(MAP_CHUNK_MIN_CELLS, int(round(MAP_CHUNK_DEGREES / self.resolution)))
         return (1, 1, min(self.nlat, edge), min(self.nlon, edge))
 
     def map_shards(self, n_sectors: int = len(SECTORS)) -> tuple[int, int, int, int]:
@@ -222,7 +227,7 @@ class Grid:
 
     def timeseries_chunks(self, n_sectors: int = len(SECTORS)) -> tuple[int, int, int, int]:
         """Chunk shape of the time-series layout, dims (time, sector, lat, lon)."""
-        edge = max(1, int(round(TIMESERIES_CHUNK_DEGREES / self.resolution)))
+        edge = max(TIMESERIES_CHUNK_MIN_CELLS, int(round(TIMESERIES_CHUNK_DEGREES / self.resolution)))
         return (TIMESERIES_CHUNK_DAYS, n_sectors, min(self.nlat, edge), min(self.nlon, edge))
 
     def to_attrs(self) -> dict[str, float]:

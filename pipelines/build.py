@@ -54,6 +54,10 @@ class BuildRequest:
     """A local path or an object-store URL (``s3://bucket/prefix``)."""
     dataset_id: str | None = None
     scheduler: str | None = None
+    layouts: bool = True
+    """Also write the map pyramid and the time-series layout (False: the cube only; the server then
+    renders tiles and answers region queries from the map-chunked cube, more slowly, and the next
+    update writes both layouts whole).  At 0.1 degree the two layouts cost more than a day's cube."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store", remote.normalise(self.store))
@@ -304,4 +308,5 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
                         "inputs": [{"path": f.path, "sha256": f.sha256} for f in prep.files]}
             return store.seal(tmp, final, {"mass_balance_max_rel_gap": worst,
                                            "fallback_regions": prep.weights.fallback_summary(nat.values)},
-                              manifest, before_publish=lambda cube: derive_layouts(cube, client, say))
+                              manifest,
+                              before_publish=(lambda cube: derive_layouts(cube, client, say)) if request.layouts else None)

@@ -62,15 +62,10 @@ def timeseries_path(cube_path: Path) -> Path:
     return cube_path.with_name(cube_path.name.removesuffix(".zarr") + SUFFIX)
 
 
-MIN_CHUNK_CELLS = 20
-"""Coarse (test) grids keep at least 20 x 20 cells per chunk; at 0.1 deg the contract's 2 deg is 20 cells."""
-
-
 def daily_chunks(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> tuple[int, int, int, int]:
-    """Chunks of the daily variables: the contract's ``timeseries_chunks`` (32 days, all sectors, 2 x 2 deg),
-    with at least :data:`MIN_CHUNK_CELLS` cells a side on coarse grids (capped at the grid)."""
-    tt, ns, ty, tx = grid.timeseries_chunks(n_sectors)
-    return (tt, ns, min(grid.nlat, max(ty, MIN_CHUNK_CELLS)), min(grid.nlon, max(tx, MIN_CHUNK_CELLS)))
+    """Chunks of the daily variables: the contract's ``timeseries_chunks`` (32 days, all sectors, 2 x 2 deg,
+    at least ``TIMESERIES_CHUNK_MIN_CELLS`` cells a side on coarse grids, capped at the grid)."""
+    return grid.timeseries_chunks(n_sectors)
 
 
 def _chunk_edges(grid: cc.Grid) -> tuple[int, int, int, int]:

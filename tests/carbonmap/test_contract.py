@@ -56,8 +56,13 @@ def test_chunking_documented_shapes() -> None:
     assert g.map_chunks() == (1, 1, 450, 450)
     assert g.map_shards() == (1, 7, 1800, 3600)
     assert g.timeseries_chunks() == (32, 7, 20, 20)
-    small = cc.Grid(5.0)
-    assert small.map_chunks() == (1, 1, 9, 9)
+    small = cc.Grid(5.0)  # coarse grids: a floor in cells, not degrees (zarr's cost is per chunk)
+    assert small.map_chunks() == (1, 1, 36, 72)
+    assert small.map_shards() == (1, 7, 36, 72)
+    assert small.timeseries_chunks() == (32, 7, 20, 20)
+    assert cc.Grid(0.25).map_chunks() == (1, 1, 180, 180)
+    assert cc.Grid(0.25).timeseries_chunks() == (32, 7, 20, 20)
+    assert cc.Grid(1.0).map_chunks() == (1, 1, 128, 128)
 
 
 def test_sector_validation_messages() -> None:

@@ -17,6 +17,8 @@ from ingest.boundaries import cached_country_coverage
 from pipelines import store
 from pipelines.build import BuildRequest, build
 from pipelines.inputs import load_inputs
+from pipelines.pyramid import pyramid_path
+from pipelines.timeseries import timeseries_path
 from pipelines.weights import land_share
 
 
@@ -27,9 +29,11 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def fine_cube(tmp_path_factory: pytest.TempPathFactory, inputs) -> Path:
-    """One day at the canonical 0.1 degree, for geometric checks."""
+    """One day at the canonical 0.1 degree, for geometric checks (the cube only: its layouts are tested
+    on coarser grids, and at 0.1 degree they cost ~3 minutes of CI)."""
     path = tmp_path_factory.mktemp("build") / "fine.zarr"
-    return build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 1), 0.1, path, "test-fine"), inputs=inputs)
+    return build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 1), 0.1, path, "test-fine", layouts=False),
+                 inputs=inputs)
 
 
 @pytest.mark.parametrize("iso3", ["USA", "CHN", "IND", "DEU"])
@@ -61,3 +65,10 @@ def test_power_sits_on_plants(fine_cube: Path) -> None:
 
     assert top_share(power) > 0.3
     assert top_share(power) > 2.5 * top_share(residential)
+
+
+def test_a_cube_only_build_writes_no_layouts(fine_cube: Path) -> None:
+    """``layouts=False``: the release holds the cube and nothing derived (servers fall back to the cube)."""
+    release = Path(fine_cube).resolve()
+    assert (release / "zarr.json").exists()
+    assert not pyramid_path(release).exists() and not timeseries_path(release).exists()
