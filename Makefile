@@ -10,7 +10,10 @@ $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip uv
-	$(VENV)/bin/uv pip install --python $(PY) -e '.[dev]'
+	$(VENV)/bin/uv pip install --python $(PY) --compile-bytecode -e '.[dev]'
+	@# bytecode up front: where PYTHONDONTWRITEBYTECODE is set (as on this machine) every process, Dask worker and
+	@# test server would otherwise recompile pandas/scipy/statsmodels from source (~20 s an import)
+	$(PY) -m compileall -q carbonmap ingest nowcast pipelines tiles api > /dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)
