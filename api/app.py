@@ -15,17 +15,17 @@ from api import openapi
 from api.deps import get_registry
 from api.limits import BodySizeLimitMiddleware
 from api.problems import install_problem_handlers
+from api.routes.analysis import AnalysisFactory
 from api.routes.datasets import DatasetsFactory
 from api.routes.docs import DocsFactory
+from api.routes.download import DownloadFactory
 from api.routes.health import HealthFactory
 from api.routes.map_page import STATIC_DIR, MapPageFactory
-from api.routes.regions import RegionsFactory
 from api.routes.query import QueryFactory
 from api.routes.region_catalogue import RegionCatalogueFactory
-from api.routes.zarr_http import ZarrHttpFactory
-from api.routes.download import DownloadFactory
+from api.routes.regions import RegionsFactory
 from api.routes.stac import StacFactory
-from api.routes.analysis import AnalysisFactory
+from api.routes.zarr_http import ZarrHttpFactory
 from carbonmap import __version__
 from carbonmap.registry import Registry
 from carbonmap.settings import Settings

@@ -371,7 +371,7 @@ def chunk_parts(weights: CellWeights, grid_shape: tuple[int, int], chunk: tuple[
     :func:`grouped_sum` on the assembled block, without assembling it (fresh multi-MB blocks cost
     page faults, not arithmetic).
     """
-    ny, nx = grid_shape
+    _ny, nx = grid_shape
     cy, cx = chunk
     bi, bj = weights.rows // cy, weights.cols // cx
     width = np.minimum(nx, (bj + 1) * cx) - bj * cx  # edge chunks are narrower

@@ -31,7 +31,7 @@ def main() -> int:
         cmd = [sys.executable, str(script)] + ([] if args.full else ["--quick"])
         print(f"==> {' '.join(cmd)}", file=sys.stderr, flush=True)
         t0 = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent, check=False)
         sys.stderr.write(proc.stderr[-2000:])
         lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
         try:

@@ -1,1 +1,3 @@
-from carbonmap.cli import app; app()
+from carbonmap.cli import app
+
+app()

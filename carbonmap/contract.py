@@ -136,11 +136,11 @@ class Grid:
 
     @property
     def nlat(self) -> int:
-        return int(round((self.north - self.south) / self.resolution))
+        return round((self.north - self.south) / self.resolution)
 
     @property
     def nlon(self) -> int:
-        return int(round((self.east - self.west) / self.resolution))
+        return round((self.east - self.west) / self.resolution)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -188,8 +188,8 @@ class Grid:
         """(row slice, col slice) of ``sub`` within this grid."""
         if sub.resolution != self.resolution:
             raise ContractError("sub-grid has another resolution")
-        r0 = int(round((self.north - sub.north) / self.resolution))
-        c0 = int(round((sub.west - self.west) / self.resolution))
+        r0 = round((self.north - sub.north) / self.resolution)
+        c0 = round((sub.west - self.west) / self.resolution)
         return slice(r0, r0 + sub.nlat), slice(c0, c0 + sub.nlon)
 
     def cell_index(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +215,7 @@ class Grid:
 
     def map_chunks(self) -> tuple[int, int, int, int]:
         """Chunk shape of the map layout, dims (time, sector, lat, lon)."""
-        edge = max(MAP_CHUNK_MIN_CELLS, int(round(MAP_CHUNK_DEGREES / self.resolution)))
+        edge = max(MAP_CHUNK_MIN_CELLS, round(MAP_CHUNK_DEGREES / self.resolution))
         return (1, 1, min(self.nlat, edge), min(self.nlon, edge))
 
     def map_shards(self, n_sectors: int = len(SECTORS)) -> tuple[int, int, int, int]:
@@ -227,7 +227,7 @@ class Grid:
 
     def timeseries_chunks(self, n_sectors: int = len(SECTORS)) -> tuple[int, int, int, int]:
         """Chunk shape of the time-series layout, dims (time, sector, lat, lon)."""
-        edge = max(TIMESERIES_CHUNK_MIN_CELLS, int(round(TIMESERIES_CHUNK_DEGREES / self.resolution)))
+        edge = max(TIMESERIES_CHUNK_MIN_CELLS, round(TIMESERIES_CHUNK_DEGREES / self.resolution))
         return (TIMESERIES_CHUNK_DAYS, n_sectors, min(self.nlat, edge), min(self.nlon, edge))
 
     def to_attrs(self) -> dict[str, float]:

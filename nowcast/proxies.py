@@ -133,8 +133,8 @@ def population_on_grid(pop_1deg: np.ndarray, lights: np.ndarray, grid: Grid, flo
         raise ValueError("population_on_grid needs a global grid")
     pop = np.nan_to_num(np.asarray(pop_1deg, dtype=np.float64), nan=0.0).clip(min=0)
     if grid.resolution >= 1.0:
-        return block_sum(pop, int(round(grid.resolution)))
-    f = int(round(1.0 / grid.resolution))
+        return block_sum(pop, round(grid.resolution))
+    f = round(1.0 / grid.resolution)
     if abs(f * grid.resolution - 1.0) > 1e-9:
         raise ValueError(f"resolution {grid.resolution} must divide 1 degree for population refinement")
     share = np.asarray(lights, dtype=np.float64) + floor

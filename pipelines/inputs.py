@@ -99,7 +99,7 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
 
     files: list[cc.InputFile] = []
 
-    def record(info, p: Path, role: str) -> Path:  # noqa: ANN001 - SourceInfo
+    def record(info, p: Path, role: str) -> Path:  # info: SourceInfo
         files.append(info.input_file(p, role=role, root=root))
         return p
 

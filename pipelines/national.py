@@ -34,8 +34,16 @@ import pandas as pd
 from carbonmap import contract as cc
 from nowcast import indicators as ni
 from nowcast.baseline import NATIONAL_REL_SIGMA, annual_sector_table, regions_of, split_by_shares
-from nowcast.daily import (CHOW_LIN_METHOD, DENTON_METHOD, PRO_RATA_METHOD, DailyError, annual_to_daily,
-                           nowcast_totals, ragged_edge_months, year_days)
+from nowcast.daily import (
+    CHOW_LIN_METHOD,
+    DENTON_METHOD,
+    PRO_RATA_METHOD,
+    DailyError,
+    annual_to_daily,
+    nowcast_totals,
+    ragged_edge_months,
+    year_days,
+)
 from nowcast.profiles import shape as skeleton_shape
 from nowcast.uncertainty import DAILY_PROFILE_REL_SIGMA
 from pipelines.indicators import DailyIndicators, empty_indicators, extend_with_climatology

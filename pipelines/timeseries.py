@@ -71,7 +71,7 @@ def daily_chunks(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> tuple[int, 
 def _chunk_edges(grid: cc.Grid) -> tuple[int, int, int, int]:
     """(daily edge lat, daily edge lon, aggregate edge lat, aggregate edge lon) in cells."""
     _, _, ty, tx = daily_chunks(grid)
-    edge = max(1, int(round(AGGREGATE_CHUNK_DEGREES / grid.resolution)))
+    edge = max(1, round(AGGREGATE_CHUNK_DEGREES / grid.resolution))
     ay, ax = min(grid.nlat, math.lcm(edge, ty)), min(grid.nlon, math.lcm(edge, tx))
     return ty, tx, ay, ax
 

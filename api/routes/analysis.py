@@ -259,8 +259,8 @@ class AnalysisFactory:
             description=__doc__,
             responses=problem_responses(
                 e404=("region-not-in-catalogue", "no region 'XXX' in the catalogue; search with GET /regions?q=name"),
-                e422=("invalid-parameter", "the dataset does not cover all of 2005; pass base_value_t or pick a "
-                                           "covered base_year")))
+                e422=("invalid-parameter", ("the dataset does not cover all of 2005; pass base_value_t or pick a "
+                                           "covered base_year"))))
         def get_analysis(
             settings: Annotated[Settings, Depends(self.settings_dependency)],
             cube: Annotated[Cube, Depends(self.cube_dependency)],

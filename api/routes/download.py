@@ -244,8 +244,8 @@ class DownloadFactory:
                              "demo-2024,2024-03-01,power,52.55,13.35,81234.5,0.12\n"}}},
                        **problem_responses(
                            e404=("dataset-not-found", "unknown dataset 'demo-2023'; served datasets: demo-2024"),
-                           e422=("query-too-large", "this download holds 1800 x 3600 cells x 366 days x 7 sectors = "
-                                                    "... values, more than this server's limit; shrink the bbox"))})
+                           e422=("query-too-large", ("this download holds 1800 x 3600 cells x 366 days x 7 sectors = "
+                                                    "... values, more than this server's limit; shrink the bbox")))})
         def download(
             cube: Annotated[Cube, Depends(self.cube_dependency)],
             settings: Annotated[Settings, Depends(self.settings_dependency)],

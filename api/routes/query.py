@@ -610,12 +610,12 @@ class QueryFactory:
                              "dataset,region,period,start,end,days,sector,emissions_t,lower_t,upper_t\n"
                              "demo-2024,geometry:3f9a,2024-01,2024-01-01,2024-01-31,31,power,1.0e6,8.1e5,1.2e6\n"}}},
                        **problem_responses(
-                           e404=("date-out-of-range", "start 2023-12-31 is outside dataset 'demo-2024', which "
-                                                      "covers 2024-01-01 to 2024-12-31; pick dates in that range"),
-                           e413=("too-many-vertices", "the geometry has 50000 vertices, more than this server's "
-                                                      "limit of 20000; simplify it or split it into smaller queries"),
-                           e422=("invalid-geometry", "the geometry is not valid (Self-intersection[10 5]); fix it, "
-                                                     "e.g. with shapely.make_valid"))},
+                           e404=("date-out-of-range", ("start 2023-12-31 is outside dataset 'demo-2024', which "
+                                                      "covers 2024-01-01 to 2024-12-31; pick dates in that range")),
+                           e413=("too-many-vertices", ("the geometry has 50000 vertices, more than this server's "
+                                                      "limit of 20000; simplify it or split it into smaller queries")),
+                           e422=("invalid-geometry", ("the geometry is not valid (Self-intersection[10 5]); fix it, "
+                                                     "e.g. with shapely.make_valid")))},
         )
         def post_query(
             request: Request,

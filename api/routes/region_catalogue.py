@@ -104,8 +104,8 @@ class RegionCatalogueFactory:
                 "query": "tokyo", "type": None, "count": 1, "regions": [
                     {"id": "UA2132", "type": "urban_area", "name": "Tokyo (JPN)", "iso3": "JPN", "population": 35676000,
                      "definition": "Natural Earth 1:50m urban-area polygon", "links": _links("UA2132")}]}}}},
-                       **problem_responses(e422=("invalid-parameter", "unknown region type 'town'; use one of "
-                                                                      "country, admin1, urban_area, place"))})
+                       **problem_responses(e422=("invalid-parameter", ("unknown region type 'town'; use one of "
+                                                                      "country, admin1, urban_area, place")))})
         def search_regions(
             settings: Annotated[Settings, Depends(settings_dep)],
             q: Annotated[str | None, Query(max_length=100, description="text in the name or id",
@@ -126,10 +126,10 @@ class RegionCatalogueFactory:
             responses={200: {"content": {"application/geo+json": {"example": {
                 "type": "Feature", "id": "DEU", "properties": {"name": "Germany", "type": "country"},
                 "geometry": {"type": "MultiPolygon", "coordinates": []}}}}},
-                       **problem_responses(e404=("region-not-in-catalogue", "no region 'XXX' in the catalogue; "
-                                                                            "search with GET /regions?q=name"),
-                                           e422=("invalid-parameter", "path parameter 'region_id' (got 'x y'): "
-                                                                      "String should match pattern ..."))})
+                       **problem_responses(e404=("region-not-in-catalogue", ("no region 'XXX' in the catalogue; "
+                                                                            "search with GET /regions?q=name")),
+                                           e422=("invalid-parameter", ("path parameter 'region_id' (got 'x y'): "
+                                                                      "String should match pattern ...")))})
         def get_region(settings: Annotated[Settings, Depends(settings_dep)], region_id: REGION_ID) -> Any:
             from fastapi.responses import JSONResponse
 
@@ -148,10 +148,10 @@ class RegionCatalogueFactory:
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}, "example":
                              "dataset,region,period,start,end,days,sector,emissions_t,lower_t,upper_t\n"
                              "demo-2024,UA2132,2024-01,2024-01-01,2024-01-31,31,power,1.0e6,8.1e5,1.2e6\n"}}},
-                       **problem_responses(e404=("region-not-in-catalogue", "no region 'UA9999' in the catalogue; "
-                                                                            "search with GET /regions?q=name"),
-                                           e422=("query-too-large", "this query reads 40000 grid cells x 366 time "
-                                                                    "steps ...; ask for a coarser freq"))})
+                       **problem_responses(e404=("region-not-in-catalogue", ("no region 'UA9999' in the catalogue; "
+                                                                            "search with GET /regions?q=name")),
+                                           e422=("query-too-large", ("this query reads 40000 grid cells x 366 time "
+                                                                    "steps ...; ask for a coarser freq")))})
         def catalogue_emissions(
             request: Request,
             settings: Annotated[Settings, Depends(settings_dep)],

@@ -165,10 +165,10 @@ class StacFactory:
         @self.router.get("/stac/collections/{dataset}", summary="STAC collection of one dataset",
                          responses={200: {"content": {"application/json": {"example": {
                              "type": "Collection", "id": "demo-2024", "license": "CC-BY-4.0"}}}},
-                             **problem_responses(e404=("dataset-not-found", "unknown dataset 'x'; served datasets: "
-                                                                            "demo-2024"),
-                                                 e422=("invalid-parameter", "path parameter 'dataset' (got 'a b'): "
-                                                                            "String should match pattern ..."))})
+                             **problem_responses(e404=("dataset-not-found", ("unknown dataset 'x'; served datasets: "
+                                                                            "demo-2024")),
+                                                 e422=("invalid-parameter", ("path parameter 'dataset' (got 'a b'): "
+                                                                            "String should match pattern ...")))})
         def stac_collection(request: Request, registry: Annotated[Registry, Depends(reg)],
                             dataset: Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
                                                          openapi_examples={"demo": {"summary": "demo",
@@ -183,8 +183,8 @@ class StacFactory:
                              "type": "Feature", "id": "demo-2024-2024-03", "properties": {
                                  "start_datetime": "2024-03-01T00:00:00Z", "end_datetime": "2024-03-31T23:59:59Z"}}}}},
                              **problem_responses(e404=("item-not-found", "dataset 'demo-2024' has no days in 2023-12"),
-                                                 e422=("invalid-parameter", "path parameter 'month' (got '2024-3'): "
-                                                                            "String should match pattern ..."))})
+                                                 e422=("invalid-parameter", ("path parameter 'month' (got '2024-3'): "
+                                                                            "String should match pattern ...")))})
         def stac_item(request: Request, registry: Annotated[Registry, Depends(reg)],
                       dataset: Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
                                                    openapi_examples={"demo": {"summary": "demo",

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "carbonmap", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "carbonmap", *args], cwd=REPO, capture_output=True, text=True, check=False,
                           timeout=600, env={**os.environ, "CARBONMAP_DASK_PROCESSES": "false",
                                             "CARBONMAP_DASK_WORKERS": "1", **env})
 

@@ -10,8 +10,12 @@ import pytest
 
 from ingest.degree_days import daily_from_monthly
 from ingest.era5 import read_era5_monthly_country
-from pipelines.indicators import (ERA5_MONTHLY_FILE, annual_indicator_table, extend_with_climatology,
-                                  load_daily_indicators)
+from pipelines.indicators import (
+    ERA5_MONTHLY_FILE,
+    annual_indicator_table,
+    extend_with_climatology,
+    load_daily_indicators,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
