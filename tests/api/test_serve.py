@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,47 +15,15 @@ from PIL import Image
 from api.serve import NothingToServe, main, run, store_paths_from
 from carbonmap import contract as cc
 from carbonmap.settings import Settings
+from tests.api.routes.live_server import live_server
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(synthetic_cube: Path, tmp_path_factory: pytest.TempPathFactory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "api.serve", "--store", str(synthetic_cube),
-                                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}: {log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /healthz within 120 s: {log.read_text()[-3000:]}")
-            time.sleep(0.3)
+def server(synthetic_cube: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server([synthetic_cube], tmp_path_factory.mktemp("serve") / "server.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.e2e
@@ -133,8 +98,6 @@ def test_entry_point_exits_non_zero_with_a_message_for_a_bad_store(tmp_path: Pat
 def test_serve_with_two_worker_processes(tmp_path: Path, synthetic_cube: Path):
     """``--workers 2``: two uvicorn worker processes answer on one port (each opens the checked stores)."""
     import re
-
-    from tests.api.routes.live_server import live_server
 
     log = tmp_path / "server.log"
     with live_server([synthetic_cube], log, extra_args=("--workers", "2", "--log-level", "info")) as base:

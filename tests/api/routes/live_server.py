@@ -52,9 +52,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None = None,
-                module: tuple[str, ...] = ("api.serve",), extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+                module: tuple[str, ...] = ("api.serve",), extra_args: tuple[str, ...] = (),
+                start_timeout: float = 120.0) -> Iterator[str]:
     """``python -m api.serve`` (or another ``module`` command, e.g. ``("carbonmap", "serve")``) on a free
-    port; yields the base URL; terminated on exit."""
+    port; yields the base URL once ``/healthz`` answers (within ``start_timeout`` s); terminated on exit."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), **(env_extra or {})}
     args = [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", str(port)]
@@ -67,7 +68,7 @@ def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None 
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-3000:]}")
@@ -77,7 +78,8 @@ def live_server(stores: list[Path], log: Path, env_extra: dict[str, str] | None 
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start within 120 s: {log.read_text()[-3000:]}")
+                raise RuntimeError(f"server did not answer /healthz within {start_timeout:.0f} s: "
+                                   f"{log.read_text()[-3000:]}")
             time.sleep(0.3)
         yield base
     finally:
