@@ -17,8 +17,6 @@ from carbonmap import contract as cc
 from carbonmap.settings import Settings
 from tests.api.routes.live_server import live_server
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def server(synthetic_cube: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
