@@ -264,6 +264,19 @@ def select_indicator_mode(wide: pd.DataFrame, indicators: pd.DataFrame | None, s
 PREDICTORS = ("model", "persistence", "trend5", "cm_ratio")
 
 
+def world_growth_oracle(last: pd.Series, world_last: float, world_actual: float) -> pd.Series:
+    """A reference, not a forecast: every country grows like the realised world total that year.
+
+    ``last``: each country's year Y-1 emissions (Mt CO2 yr-1, dims (iso3,)); ``world_last``,
+    ``world_actual``: the world total in Y-1 and the realised Y.  Returns year Y "predictions" in Mt CO2
+    yr-1.  It is told the one number a global annual model would most like to know; what it still gets
+    wrong is the country-specific part of the year, which only in-year national activity data can see.
+    """
+    if not (np.isfinite(world_last) and world_last > 0 and np.isfinite(world_actual)):
+        raise BacktestError("the world series has no usable Y-1 and Y values for the oracle reference")
+    return last * (world_actual / world_last)
+
+
 def _growth_pct(pred: pd.Series, last: pd.Series) -> pd.Series:
     return (pred / last - 1.0) * 100.0
 
@@ -305,6 +318,8 @@ def vintage_test(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, indicators: pd.Da
         key = "top20_growth_mae_pp" if p == "model" else f"{p}_top20_growth_mae_pp"
         figs[key] = float(err.mean()) if err.notna().any() else None
         figs[f"{p}_top20_n"] = int(err.notna().sum())
+    if "WLD" in realised.index and np.isfinite(realised["WLD"]):
+        figs["oracle_world_top20_growth_mae_pp"] = float((t20["realised_growth_pct"] - realised["WLD"]).abs().mean())
 
     # global: bottom-up (sum of all nowcast parts, as growth applied to the old WLD) and direct (WLD series)
     parts = tab.drop(index=["WLD"], errors="ignore")
@@ -361,6 +376,9 @@ def rolling_test(gcb: pd.DataFrame, years: tuple[int, ...] = ROLLING_YEARS, indi
         tab = nowcast_table(wide, y, top, indicators, shares, mode=mode, prepared=prepared)
         tab["actual"] = wide.loc[tab.index, y]
         tab["year"] = y
+        if "WLD" in wide.index:
+            tab["oracle_world"] = world_growth_oracle(tab["last"], float(wide.loc["WLD", y - 1]),
+                                                      float(wide.loc["WLD", y]))
         frames.append(tab.reset_index())
     long = pd.concat(frames, ignore_index=True)
     figs: dict[str, Any] = {"rolling_years": [int(min(years)), int(max(years))], "rolling_n": len(long)}
@@ -377,6 +395,11 @@ def rolling_test(gcb: pd.DataFrame, years: tuple[int, ...] = ROLLING_YEARS, indi
     figs["rolling_mape_by_year"] = {int(k): float(v) for k, v in by_year.groupby("year")["ape"].mean().items()}
     figs["rolling_persistence_mape_by_year"] = {int(k): float(v)
                                                 for k, v in by_year.groupby("year")["ape_p"].mean().items()}
+    if "oracle_world" in long:
+        figs["rolling_oracle_world_top20_mape"] = float(((long["oracle_world"] / long["actual"] - 1.0).abs()
+                                                         * 100.0).mean())
+        figs["rolling_oracle_world_growth_mae_pp"] = float(((long["oracle_world"] - long["actual"]) / long["last"]
+                                                            ).abs().mean() * 100.0)
     ex2020 = by_year[by_year["year"] != 2020]
     figs["rolling_top20_mape_excl_2020"] = float(ex2020["ape"].mean()) if len(ex2020) else None
     figs["rolling_persistence_top20_mape_excl_2020"] = float(ex2020["ape_p"].mean()) if len(ex2020) else None
