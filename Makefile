@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/uv pip install --python $(PY) --compile-bytecode -e '.[dev]'
 	@# bytecode up front: where PYTHONDONTWRITEBYTECODE is set (as on this machine) every process, Dask worker and
 	@# test server would otherwise recompile pandas/scipy/statsmodels from source (~20 s an import)
-	$(PY) -m compileall -q carbonmap ingest nowcast pipelines tiles api > /dev/null
+	$(PY) -m compileall -q carbonmap ingest nowcast pipelines tiles api
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -376,9 +376,10 @@ def rolling_test(gcb: pd.DataFrame, years: tuple[int, ...] = ROLLING_YEARS, indi
         tab = nowcast_table(wide, y, top, indicators, shares, mode=mode, prepared=prepared)
         tab["actual"] = wide.loc[tab.index, y]
         tab["year"] = y
-        if "WLD" in wide.index:
-            tab["oracle_world"] = world_growth_oracle(tab["last"], float(wide.loc["WLD", y - 1]),
-                                                      float(wide.loc["WLD", y]))
+        w_last, w_now = (float(wide.loc["WLD", c]) if "WLD" in wide.index else np.nan for c in (y - 1, y))
+        # a reference row only: a year without a usable world total leaves it out (NaN), the scores stand
+        tab["oracle_world"] = (world_growth_oracle(tab["last"], w_last, w_now)
+                               if np.isfinite(w_last) and w_last > 0 and np.isfinite(w_now) else np.nan)
         frames.append(tab.reset_index())
     long = pd.concat(frames, ignore_index=True)
     figs: dict[str, Any] = {"rolling_years": [int(min(years)), int(max(years))], "rolling_n": len(long)}
@@ -395,7 +396,7 @@ def rolling_test(gcb: pd.DataFrame, years: tuple[int, ...] = ROLLING_YEARS, indi
     figs["rolling_mape_by_year"] = {int(k): float(v) for k, v in by_year.groupby("year")["ape"].mean().items()}
     figs["rolling_persistence_mape_by_year"] = {int(k): float(v)
                                                 for k, v in by_year.groupby("year")["ape_p"].mean().items()}
-    if "oracle_world" in long:
+    if long["oracle_world"].notna().any():
         figs["rolling_oracle_world_top20_mape"] = float(((long["oracle_world"] / long["actual"] - 1.0).abs()
                                                          * 100.0).mean())
         figs["rolling_oracle_world_growth_mae_pp"] = float(((long["oracle_world"] - long["actual"]) / long["last"]

@@ -14,6 +14,7 @@ from ingest.gcb import read_gcb
 from nowcast.backtest import (
     BacktestError,
     nowcast_table,
+    rolling_test,
     run_backtest,
     sector_activity,
     select_indicator_mode,
@@ -75,6 +76,17 @@ def test_world_growth_oracle_scales_every_country_by_the_world_ratio() -> None:
     np.testing.assert_allclose(world_growth_oracle(last, 1000.0, 1010.0).to_numpy(), [101.0, 50.5], rtol=1e-12)
     with pytest.raises(BacktestError, match="world series"):
         world_growth_oracle(last, 0.0, 1010.0)
+
+
+def test_a_world_series_gap_leaves_the_oracle_out_but_scores_the_rest(vintages) -> None:
+    """The oracle is a reference row: a year without a world total skips it; the tests still run."""
+    _, new = vintages
+    gap = new[~((new["iso3"] == "WLD") & (new["year"] == 2022))]
+    figs, long = rolling_test(gap, (2022, 2024), top_n=3)   # 2022 lacks the world total, 2024 has both years
+    assert math.isfinite(figs["rolling_top20_mape"])
+    assert long.loc[long["year"] == 2022, "oracle_world"].isna().all()
+    assert long.loc[long["year"] == 2024, "oracle_world"].notna().all()
+    assert math.isfinite(figs["rolling_oracle_world_top20_mape"])
 
 
 def test_world_growth_oracle_misses_the_goals_in_both_tests(vintages) -> None:
