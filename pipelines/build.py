@@ -27,7 +27,7 @@ from distributed import as_completed
 
 from carbonmap import __version__
 from carbonmap import contract as cc
-from carbonmap.progress import ProgressFn
+from carbonmap.progress import ProgressFn, no_progress
 from nowcast.downscale import downscale_with_uncertainty
 from pipelines import remote, store
 from pipelines.cluster import dask_client
@@ -184,10 +184,14 @@ def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: Bui
     """Inputs -> national daily sector totals -> downscaling weights -> the cube's global attributes."""
     say(0, 1, "reading inputs")
     inputs = inputs or load_inputs(grid)
+    say(1, 1, "reading inputs")
     say(0, 1, "national daily sector totals")
     nat: NationalDaily = national_daily(inputs, times)
-    say(0, 1, f"downscaling weights on the {grid.resolution} degree grid")
+    say(1, 1, "national daily sector totals")
+    weights_label = f"downscaling weights on the {grid.resolution} degree grid"
+    say(0, 1, weights_label)
     weights = build_weights(inputs, grid, nat.regions)
+    say(1, 1, weights_label)
     lost = weights.unplaced(nat.values)
     if lost:
         raise BuildError(f"emissions with nowhere to go on the grid: {lost[:10]}; add a fallback location")
@@ -284,7 +288,7 @@ def day_ranges(days: Iterable[pd.Timestamp | dt.date]) -> list[list[str]]:
 def build(request: BuildRequest, progress: ProgressFn | None = None,
           inputs: BuildInputs | None = None) -> Path | str:
     """Build the cube for ``request``, publish it as a new release and return the store path."""
-    say = progress or (lambda done, total, msg: None)
+    say = progress or no_progress
     grid, times = request.grid, request.times
     prep = prepare(grid, times, request.id, inputs, say)
     nat = prep.nat

@@ -80,6 +80,7 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
+from carbonmap.progress import ProgressFn, no_progress
 from pipelines import store
 
 PYRAMID_DIR = "pyramid"
@@ -100,9 +101,6 @@ DAY_MIN_LEVEL = 1
 """The finest daily level stored in the pyramid (daily level 0 is the cube itself)."""
 QUANTILE_MAX_CELLS = 2_000_000
 """Quantiles are computed on the finest level with at most this many cells."""
-
-ProgressFn = Callable[[int, int, str], None]
-
 
 class PyramidError(RuntimeError):
     """A pyramid cannot be built or updated (cube missing or unfinished, bad days)."""
@@ -500,7 +498,7 @@ def build_pyramid(cube_path: Path, progress: ProgressFn | None = None, client: A
     Written to ``pyramid.building`` and renamed, so readers see either no pyramid (and render from
     the cube) or a complete one.
     """
-    say = progress or (lambda done, total, msg: None)
+    say = progress or no_progress
     cube_path = Path(cube_path)
     info = _cube_info(cube_path)
     if len(info.times) == 0:
@@ -548,7 +546,7 @@ def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: Pro
     cube's days were not appended.  While it writes, the pyramid is marked ``updating`` so the
     tile server renders from the cube instead.
     """
-    say = progress or (lambda done, total, msg: None)
+    say = progress or no_progress
     cube_path = Path(cube_path)
     info = _cube_info(cube_path)
     pyr = pyramid_path(cube_path)

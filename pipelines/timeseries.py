@@ -27,7 +27,7 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,7 +39,7 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
-from carbonmap.progress import ProgressFn
+from carbonmap.progress import ProgressFn, no_progress
 from pipelines import store
 
 SUFFIX = ".timeseries"
@@ -190,17 +190,18 @@ def _cube_axes(cube_path: Path) -> tuple[cc.Grid, pd.DatetimeIndex, list[str]]:
     return grid, times, sectors
 
 
-def _run(tasks: list, workers: int, progress: ProgressFn | None, label: str) -> None:
+def _run(tasks: list[Callable[[], object]], workers: int, progress: ProgressFn | None, label: str) -> None:
     done = 0
     lock = threading.Lock()
+    say = progress or no_progress
+    say(0, len(tasks), label)
 
-    def one(fn):
+    def one(fn: Callable[[], object]) -> None:
         nonlocal done
         fn()
         with lock:
             done += 1
-            if progress is not None:
-                progress(label, done, len(tasks))
+            say(done, len(tasks), label)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for f in [pool.submit(one, t) for t in tasks]:

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from carbonmap import contract as cc
-from carbonmap.progress import ProgressFn
+from carbonmap.progress import ProgressFn, no_progress
 from pipelines import remote, store
 from pipelines.build import (
     DAYS_PER_TASK,
@@ -371,7 +371,7 @@ class _RemoteReleases:
 def update(request: UpdateRequest, progress: ProgressFn | None = None,
            inputs: BuildInputs | None = None) -> UpdateResult:
     """Append the newest days (and revise changed ones) of ``request.store`` as one new release."""
-    say = progress or (lambda done, total, msg: None)
+    say = progress or no_progress
     final: store.Target = request.store if remote.is_remote(request.store) else Path(request.store)
     name = final.name if isinstance(final, Path) else final.rstrip("/").rsplit("/", 1)[-1]
     parent_id = store.current_release(final)
