@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) with $(PYTHON)"
@@ -31,6 +31,12 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check carbonmap ingest nowcast pipelines tiles api tests bench
+	$(VENV)/bin/mypy
+
+# mypy with pyproject's [tool.mypy] (check_untyped_defs, pydantic plugin): checks every call of a typed
+# callback such as carbonmap.progress.ProgressFn (issue #14)
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .cache stores .pytest_cache
+	rm -rf $(VENV) .cache stores .pytest_cache .mypy_cache

@@ -13,8 +13,11 @@ from carbonmap import contract as cc
 from carbonmap.registry import Cube
 
 STATIC_HONESTY = (
-    "carbonmap's national annual totals come from real inventories (Global Carbon Budget); how they are "
-    "spread over days and grid cells is modelled with proxies, some of them simplified. Each dataset lists "
+    "carbonmap's national annual totals come from real inventories (Global Carbon Budget); measured activity "
+    "(power generation by fuel, industrial output, fuel sales, flights) shapes them over months and days and "
+    "carries them past the inventory where it exists, and every national value says which it rests on "
+    "('evidence': daily-activity, monthly-statistics, annual-inventory or model). Where emissions fall inside "
+    "a country is modelled with proxies, some of them simplified. Each dataset lists "
     "every input with its licence, its sha256 and whether it is real data or a simplified proxy "
     "(GET /datasets/{id}, 'provenance')."
 )
@@ -96,6 +99,9 @@ def detail(cube: Cube) -> models.DatasetDetail:
         references=str(a.get("references", "")),
         contract_version=str(a.get("carbonmap_contract_version", "unknown")),
         links=links(cube),
+        evidence_levels=list(cc.EVIDENCE_LEVELS) if cc.EVIDENCE_VAR in cube.ds else [],
+        data_edge={str(r): {str(k): str(v) for k, v in e.items()}
+                   for r, e in (a.get("carbonmap_data_edge") or {}).items()},
     )
 
 

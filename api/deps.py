@@ -14,7 +14,8 @@ An unknown release is a 404 problem naming the known releases; a malformed id a 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeAlias, TypeVar
 
 from fastapi import Depends, Path, Query, Request, Response
 
@@ -37,6 +38,11 @@ async def get_settings(request: Request) -> Settings:
     """The settings the app was created with (``app.state.settings``); ``async`` like :func:`get_registry`."""
     return request.app.state.settings
 
+
+_T = TypeVar("_T")
+Dependency: TypeAlias = Callable[..., _T | Awaitable[_T]]
+"""A FastAPI dependency that provides a ``_T``: a plain or an ``async`` callable (FastAPI awaits the latter),
+e.g. ``Dependency[Registry]`` for :func:`get_registry`."""
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

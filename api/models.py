@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 
 class Health(BaseModel):
@@ -60,24 +61,28 @@ class DatasetSummary(BaseModel):
     links: dict[str, str]
 
 
+DATASET_DETAIL_EXAMPLE: JsonDict = {
+    "id": "demo-2024", "title": "carbonmap daily fossil CO2, 2024, 0.25 degree",
+    "summary": "...", "time": {"start": "2024-01-01", "end": "2024-12-31", "days": 366, "resolution": "P1D"},
+    "sectors": [{"id": "power", "long_name": "Power generation (electricity and heat)"}],
+    "countries": ["AFG", "AGO", "..."],
+    "units": {"emissions": "kg day-1", "uncertainty": "1", "national_emissions": "kg day-1",
+              "region_queries": "t CO2 per period"},
+    "grid": {"crs": "EPSG:4326", "resolution_deg": 0.25, "bounds": [-180, -90, 180, 90],
+             "shape": [720, 1440], "cell_registration": "cell centres; rows north to south, longitudes -180..180"},
+    "provenance": {"inputs": [{"path": "statistical/GCB2025v15_MtCO2_flat.csv", "sha256": "3f1c...",
+                               "source": "Global Carbon Budget 2025", "license": "CC-BY-4.0",
+                               "role": "national annual totals", "real": True}],
+                   "code_version": "0.1.0", "build_time": "2025-06-01T12:00:00+00:00",
+                   "methods": {"temporal": "weekday x seasonal profiles"},
+                   "proxies": ["daily profiles are simplified weekday and seasonal profiles"]},
+    "license": "CC-BY-4.0", "citation": "...", "references": "https://globalcarbonbudget.org",
+    "contract_version": "1.0", "links": {"self": "/datasets/demo-2024"}}
+"""The OpenAPI example of :class:`DatasetDetail`."""
+
+
 class DatasetDetail(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "demo-2024", "title": "carbonmap daily fossil CO2, 2024, 0.25 degree",
-        "summary": "...", "time": {"start": "2024-01-01", "end": "2024-12-31", "days": 366, "resolution": "P1D"},
-        "sectors": [{"id": "power", "long_name": "Power generation (electricity and heat)"}],
-        "countries": ["AFG", "AGO", "..."],
-        "units": {"emissions": "kg day-1", "uncertainty": "1", "national_emissions": "kg day-1",
-                  "region_queries": "t CO2 per period"},
-        "grid": {"crs": "EPSG:4326", "resolution_deg": 0.25, "bounds": [-180, -90, 180, 90],
-                 "shape": [720, 1440], "cell_registration": "cell centres; rows north to south, longitudes -180..180"},
-        "provenance": {"inputs": [{"path": "statistical/GCB2025v15_MtCO2_flat.csv", "sha256": "3f1c...",
-                                   "source": "Global Carbon Budget 2025", "license": "CC-BY-4.0",
-                                   "role": "national annual totals", "real": True}],
-                       "code_version": "0.1.0", "build_time": "2025-06-01T12:00:00+00:00",
-                       "methods": {"temporal": "weekday x seasonal profiles"},
-                       "proxies": ["daily profiles are simplified weekday and seasonal profiles"]},
-        "license": "CC-BY-4.0", "citation": "...", "references": "https://globalcarbonbudget.org",
-        "contract_version": "1.0", "links": {"self": "/datasets/demo-2024"}}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [DATASET_DETAIL_EXAMPLE]})
 
     id: str
     title: str
@@ -93,12 +98,26 @@ class DatasetDetail(BaseModel):
     references: str
     contract_version: str
     links: dict[str, str]
+    evidence_levels: list[str] = Field(
+        default_factory=list, description="what can carry a national value, weakest first: model, "
+                                          "annual-inventory, monthly-statistics, daily-activity")
+    data_edge: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per country and sector, how far measured data reach and what follows",
+        examples=[{"CHN": {"power": "monthly-statistics through 2026-03-31 (Carbon Monitor Power monthly "
+                                    "generation by fuel x emission factors); after that, a model"}}])
 
 
 class Estimate(BaseModel):
     emissions: float = Field(description="t CO2 in the period")
     lower: float = Field(description="lower bound of the 90% interval, t CO2")
     upper: float = Field(description="upper bound of the 90% interval, t CO2")
+    evidence: dict[str, float] | None = Field(
+        default=None, description="share of these emissions (0-1) resting on each kind of evidence: "
+                                  "'daily-activity' (measured daily data), 'monthly-statistics', "
+                                  "'annual-inventory' (the year's level from the inventory, its shape a model) or "
+                                  "'model' (no inventory or measured data yet); absent for cubes built before it",
+        examples=[{"monthly-statistics": 0.82, "annual-inventory": 0.18}])
 
 
 class PeriodEmissions(BaseModel):

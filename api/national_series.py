@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 Freq = Literal["day", "month", "year"]
 
@@ -53,7 +54,7 @@ class PeriodTotals:
     total_sigma: np.ndarray
 
 
-def interval90(estimate: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def interval90(estimate: ArrayLike, sigma: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(lower, upper) of the 90% interval, same units and dims as ``estimate``; lower clipped at 0."""
     estimate = np.asarray(estimate, dtype=np.float64)
     sigma = np.asarray(sigma, dtype=np.float64)
@@ -99,3 +100,25 @@ def aggregate(national_kg: np.ndarray, relative_sigma: np.ndarray, times: pd.Dat
     last = tuple(times[codes == p][-1] for p in range(n_periods))
     return PeriodTotals(labels, first, last, days, estimate / KG_PER_T, sigma / KG_PER_T,
                         total_estimate / KG_PER_T, total_sigma / KG_PER_T)
+
+
+def evidence_shares(national_kg: np.ndarray, evidence: np.ndarray, times: pd.DatetimeIndex, freq: Freq,
+                    n_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each period's emissions that rests on each evidence level (dimensionless, sums to 1).
+
+    ``national_kg`` kg CO2 day-1 and ``evidence`` int codes (-1 = none), both dims (time, sector, country).
+    Returns (per sector: dims (period, sector, level); total over sectors: dims (period, level)); NaN where a
+    period has no emissions."""
+    codes, labels = period_codes(times, freq)
+    n_p = len(labels)
+    x = np.asarray(national_kg, dtype=np.float64)
+    ev = np.asarray(evidence)
+    by = np.zeros((n_p, x.shape[1], n_levels))
+    for level in range(n_levels):
+        w = np.where(ev == level, x, 0.0).sum(axis=2)  # (time, sector)
+        np.add.at(by[:, :, level], codes, w)
+    tot = by.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_sector = by / by.sum(axis=2, keepdims=True)
+        total = tot / tot.sum(axis=1, keepdims=True)
+    return per_sector, total

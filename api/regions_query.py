@@ -98,7 +98,7 @@ def parse_geometry(obj: dict[str, Any], max_vertices: int) -> BaseGeometry:
     if kind not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"geometry type {kind!r} is not supported; send a GeoJSON Polygon or MultiPolygon "
                             "(a point or line has no area to sum emissions over)")
-    coords = obj.get("coordinates")
+    coords: Any = obj.get("coordinates")  # parsed JSON: checked as it is read below
     n = _count_vertices(coords)
     if n > max_vertices:
         raise TooManyVertices(f"the geometry has {n} vertices, more than this server's limit of {max_vertices}; "

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import uvicorn
 
@@ -46,6 +47,15 @@ def app_from_settings():  # -> FastAPI
     return create_app(build_registry(store_paths_from(settings)), settings)
 
 
+class _ServerOptions(TypedDict):
+    """The ``uvicorn.run`` options shared by the one-process and the multi-worker server."""
+
+    host: str
+    port: int
+    log_level: str
+    proxy_headers: bool
+
+
 def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port: int | None = None,
         settings: Settings | None = None, log_level: str = "info", workers: int | None = None) -> None:
     """Serve the given stores (default: from settings) on host:port (default: settings.host/port); blocks.
@@ -63,8 +73,8 @@ def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port
     if n < 1:
         raise ValueError(f"--workers must be at least 1 (one per core is usual), got {n}")
     registry = build_registry(paths)  # fails here, with a clear message, before any worker starts
-    common = {"host": host or settings.host, "port": port or settings.port, "log_level": log_level,
-              "proxy_headers": False}
+    common: _ServerOptions = {"host": host or settings.host, "port": port or settings.port, "log_level": log_level,
+                              "proxy_headers": False}
     if n == 1:
         uvicorn.run(create_app(registry, settings), workers=1, **common)
         return

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -16,12 +16,13 @@ app = typer.Typer(help="carbonmap: a daily, global, gridded map of fossil CO2 em
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 DEMO_START = dt.date(2024, 1, 1)
-DEMO_END = dt.date(2024, 12, 31)
+DEMO_END = dt.date(2026, 3, 31)
+"""The newest month Carbon Monitor Power covers for the largest emitters (China, the US, the EU, India, Japan)."""
 DEMO_RESOLUTION = 0.25
-DEMO_ID = "carbonmap-demo-2024-0p25"
+DEMO_ID = "carbonmap-demo-0p25"
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
@@ -35,7 +36,7 @@ def _parse_date(text: str, name: str) -> dt.date:
 
 
 def _build(start: dt.date, end: dt.date, resolution: float, store: Path, dataset_id: str | None,
-           scheduler: str | None, layouts: bool = True) -> Path:
+           scheduler: str | None, layouts: bool = True) -> Path | str:
     from carbonmap.progress import progress_reporter
     from pipelines.build import BuildError, BuildRequest, build
 

@@ -61,6 +61,22 @@ EMISSIONS_VAR = "emissions"
 UNCERTAINTY_VAR = "uncertainty"
 NATIONAL_VAR = "national_emissions"
 NATIONAL_UNC_VAR = "national_uncertainty"
+EVIDENCE_VAR = "evidence"
+"""(time, sector, country) int8: what carries each national value (:data:`EVIDENCE_LEVELS`)."""
+
+EVIDENCE_LEVELS: tuple[str, ...] = ("model", "annual-inventory", "monthly-statistics", "daily-activity")
+"""Codes 0..3 of ``evidence``, weakest to strongest:
+
+- ``model``: no inventory and no measured activity covers the value (a statsmodels nowcast of the annual
+  total, shaped by calendar and temperature);
+- ``annual-inventory``: the year's level is the national inventory (GCB), its monthly and daily shape a
+  model (temperature, calendar, climatology);
+- ``monthly-statistics``: the month's value follows measured monthly statistics (generation by fuel,
+  industrial output, fuel sales), its days a model;
+- ``daily-activity``: the day's value follows a measured daily activity series (grid reports, flights,
+  hourly demand)."""
+EVIDENCE_NO_DATA = -1
+"""Fill value of ``evidence`` where a region has no emissions in a sector."""
 
 EMISSIONS_UNITS = "kg day-1"
 """Units of ``emissions``: kg CO2 per grid cell per day (CF/UDUNITS spelling)."""
@@ -349,6 +365,22 @@ def national_attrs() -> dict[str, Any]:
         "cell_methods": "time: sum (interval: 1 day)",
         "comment": "the totals the grid was downscaled from; XIA and XIS carry international bunkers",
     }
+
+
+def evidence_attrs() -> dict[str, Any]:
+    """CF flag attributes of ``evidence``."""
+    return {
+        "long_name": "what carries the national value: measured daily activity, monthly statistics, the annual "
+                     "inventory, or a model",
+        "flag_values": list(range(len(EVIDENCE_LEVELS))),
+        "flag_meanings": " ".join(level.replace("-", "_") for level in EVIDENCE_LEVELS),
+        "comment": "-1 where the region has no emissions in the sector",
+    }
+
+
+def evidence_label(code: int) -> str:
+    """The name of an evidence code (``none`` for -1)."""
+    return EVIDENCE_LEVELS[code] if 0 <= code < len(EVIDENCE_LEVELS) else "none"
 
 
 def coord_attrs() -> dict[str, dict[str, Any]]:

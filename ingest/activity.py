@@ -68,11 +68,13 @@ VARIABLES: dict[str, str] = {
     "lpg": "LPG consumption",
     "natural_gas": "natural gas consumption",
     "coal_consumption": "coal consumption",
+    "coal_consumption_power": "coal consumed at (utility) power stations",
     "flights": "IFR flights (departures + arrivals + internal + overflights as the source counts them)",
     "flights_departures": "IFR departures",
     "flights_arrivals": "IFR arrivals",
     "flights_internal": "IFR flights within the state",
     "bunker_fuel": "marine bunker fuel sales",
+    "bunker_fuel_quarter": "marine bunker fuel sales of a whole quarter, dated at the quarter's first month",
     "passengers": "airport passengers",
     # CO2 by fuel and sector
     "co2_coal": "fossil CO2 from coal",
@@ -91,6 +93,11 @@ VARIABLES: dict[str, str] = {
     "co2_international_shipping": "fossil CO2 of international shipping",
     "co2_other_sectors": "fossil CO2 of other sectors (agriculture, fishing, energy industries other than power)",
     "co2_total_projection": "a published projection of fossil CO2, all fuels",
+    "co2_coal_power": "CO2 from coal burnt in power plants (coal only)",
+    "co2_coal_heat": "CO2 from coal burnt in heat plants / district heating (coal only)",
+    "co2_coal_industry": "CO2 from coal burnt in industry (coal only; no process CO2)",
+    "co2_coal_other_sectors": "CO2 from coal burnt outside power, heat and industry (coal only)",
+    "co2_gas_power": "CO2 from natural gas burnt in power plants",
 }
 """The vocabulary of ``variable``; a source with a new kind of measurement adds it here."""
 

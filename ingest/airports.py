@@ -7,6 +7,7 @@ coastal airports just off the polygons; None beyond).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,10 +33,10 @@ def read_airports(path: Path, countries: gpd.GeoDataFrame | None = None) -> pd.D
     return df[["lon", "lat", "name", "iso3", "type", "scalerank", "iata_code", "gps_code", "location"]]
 
 
-class AirportsAdapter(BaseAdapter):
+class AirportsAdapter(BaseAdapter[pd.DataFrame]):
     info = INFO
 
-    def read(self, paths):  # type: ignore[override]
+    def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:
             raise IngestError("airports take exactly one file")
         return read_airports(paths[0])

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import pandas as pd
 import xarray as xr
@@ -56,7 +56,9 @@ class SourceInfo:
                             real=self.real if real is None else real, root=root)
 
 
-Data = pd.DataFrame | xr.Dataset | xr.DataArray
+Data: TypeAlias = pd.DataFrame | xr.Dataset | xr.DataArray
+DataT = TypeVar("DataT", bound=Data)
+"""What one adapter's ``read`` returns and its ``validate``/``write`` take (``BaseAdapter[xr.Dataset]``)."""
 
 
 @runtime_checkable
@@ -74,8 +76,11 @@ class Adapter(Protocol):
     def write(self, data: Data, out_path: Path, inputs: Sequence[Path] = ()) -> Path: ...
 
 
-class BaseAdapter(ABC):
-    """Shared behaviour: ``write`` as canonical Parquet/Zarr with provenance; ``download`` refuses by default."""
+class BaseAdapter(ABC, Generic[DataT]):
+    """Shared behaviour: ``write`` as canonical Parquet/Zarr with provenance; ``download`` refuses by default.
+
+    Parametrised by the type of the adapter's data: ``class X(BaseAdapter[xr.Dataset])`` types ``read``,
+    ``validate`` and ``write`` with ``xr.Dataset``; a bare ``BaseAdapter`` takes any :data:`Data`."""
 
     info: SourceInfo
 
@@ -84,9 +89,9 @@ class BaseAdapter(ABC):
                           f"and pass it with --file")
 
     @abstractmethod
-    def read(self, paths: Sequence[Path]) -> Data: ...
+    def read(self, paths: Sequence[Path]) -> DataT: ...
 
-    def validate(self, data: Data) -> None:  # readers validate as they parse; override for extra checks
+    def validate(self, data: DataT) -> None:  # readers validate as they parse; override for extra checks
         return None
 
     def provenance(self, inputs: Sequence[Path]) -> dict[str, Any]:
@@ -106,7 +111,7 @@ class BaseAdapter(ABC):
             ],
         }
 
-    def write(self, data: Data, out_path: Path, inputs: Sequence[Path] = ()) -> Path:
+    def write(self, data: DataT, out_path: Path, inputs: Sequence[Path] = ()) -> Path:
         """Validate, then write ``data`` to ``out_path`` (``.parquet`` or ``.zarr``) atomically."""
         from ingest.canonical import write_parquet_atomic, write_zarr_atomic
 
@@ -114,6 +119,5 @@ class BaseAdapter(ABC):
         attrs = self.provenance(inputs)
         if isinstance(data, pd.DataFrame):
             return write_parquet_atomic(data, out_path, attrs)
-        if isinstance(data, xr.DataArray):
-            data = data.to_dataset(name=data.name or self.info.name)
-        return write_zarr_atomic(data, out_path, attrs)
+        ds = data.to_dataset(name=data.name or self.info.name) if isinstance(data, xr.DataArray) else data
+        return write_zarr_atomic(ds, out_path, attrs)

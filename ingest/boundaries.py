@@ -17,6 +17,7 @@ polygon clipping, not sampling.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,10 +281,10 @@ def assign_iso3(points: pd.DataFrame, countries: gpd.GeoDataFrame, nearest_max_d
     return iso.where(iso.notna(), None)
 
 
-class NaturalEarthCountriesAdapter(BaseAdapter):
+class NaturalEarthCountriesAdapter(BaseAdapter[gpd.GeoDataFrame]):
     info = INFO
 
-    def read(self, paths):  # type: ignore[override]
+    def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         if len(paths) != 1:
             raise IngestError("countries take exactly one file")
         return read_countries(paths[0])

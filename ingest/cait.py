@@ -65,7 +65,7 @@ def read_cait(path: Path) -> pd.DataFrame:
     return df
 
 
-class CAITAdapter(BaseAdapter):
+class CAITAdapter(BaseAdapter[pd.DataFrame]):
     info = INFO
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

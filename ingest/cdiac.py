@@ -149,7 +149,7 @@ def check_against_summary(grid: xr.DataArray, summary: pd.DataFrame) -> dict[str
     return got
 
 
-class CDIACAdapter(BaseAdapter):
+class CDIACAdapter(BaseAdapter[xr.Dataset]):
     """gridcar.<yyyy> files (+ optional SUMMARY.MASS.DAT, checked) -> ``emissions(year, lat, lon)`` kg CO2 yr-1."""
 
     info = INFO
@@ -191,7 +191,7 @@ class CDIACAdapter(BaseAdapter):
         out.attrs.update({"summary_checked": str(summary is not None).lower(), **GRID.to_attrs()})
         return out
 
-    def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
+    def validate(self, data: xr.Dataset) -> None:
         if "emissions" not in data or data["emissions"].attrs.get("units") != "kg yr-1":
             raise IngestError("CDIAC dataset must hold emissions in kg yr-1")
         if pd.Index(data["year"].values).has_duplicates:

@@ -80,7 +80,7 @@ def read_edgar_v5(path: Path) -> pd.DataFrame:
     return df
 
 
-class EDGARAdapter(BaseAdapter):
+class EDGARAdapter(BaseAdapter[pd.DataFrame]):
     info = INFO
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

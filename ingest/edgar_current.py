@@ -141,7 +141,7 @@ def read_edgar_current(path: Path) -> pd.DataFrame:
     return out
 
 
-class EDGARCurrentAdapter(BaseAdapter):
+class EDGARCurrentAdapter(BaseAdapter[pd.DataFrame]):
     """The EDGAR 2024 booklet (xlsx or its CSV export) -> long fossil CO2 table by country and 8 sectors."""
 
     info = INFO

@@ -146,7 +146,7 @@ def read_edgar_grid(path: Path, year: int | None = None) -> xr.DataArray:
                         name="emissions", attrs=attrs)
 
 
-class EDGARGridAdapter(BaseAdapter):
+class EDGARGridAdapter(BaseAdapter[xr.Dataset]):
     """EDGAR sector grid files -> ``emissions(sector, lat, lon)`` kg CO2 day-1 cell-1 (Zarr; one year)."""
 
     info = INFO
@@ -189,7 +189,7 @@ class EDGARGridAdapter(BaseAdapter):
                          "synthetic": str(any(d.attrs["synthetic"] == "true" for d in das)).lower()})
         return ds
 
-    def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
+    def validate(self, data: xr.Dataset) -> None:
         if "emissions" not in data or data["emissions"].attrs.get("units") != "kg day-1":
             raise IngestError("EDGAR grid dataset must hold emissions in kg day-1")
         if pd.Index(data["sector"].values).has_duplicates:

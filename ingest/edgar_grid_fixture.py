@@ -65,7 +65,7 @@ def make_edgar_grid_fixture(out_dir: Path, *, layout: str = "emi", year: int = 2
         data = np.roll(data, -shift, axis=1)
         lon = np.roll(lon, -shift)
         lon = np.where(lon < 0, lon + 360.0, lon)
-    attrs = {"units": units, "long_name": f"{sector}" if layout != "v6" else f"Emissions of CO2 - {sector}"}
+    attrs: dict[str, str | int] = {"units": units, "long_name": f"{sector}" if layout != "v6" else f"Emissions of CO2 - {sector}"}
     if layout != "v6":
         attrs.update({"substance": "CO2", "year": year})
     ds = xr.Dataset(

@@ -241,7 +241,7 @@ def compare_with_gridemissions(generation: pd.DataFrame, co2_ref: pd.DataFrame) 
     return df.rename_axis("ba").reset_index()
 
 
-class EIA930DemandAdapter(BaseAdapter):
+class EIA930DemandAdapter(BaseAdapter[pd.DataFrame]):
     """Cleaned hourly demand CSVs -> daily demand per interconnection (``region, day, demand_mwh, n_hours``)."""
 
     info = DEMAND_INFO
@@ -255,7 +255,7 @@ class EIA930DemandAdapter(BaseAdapter):
         return daily_demand(read_cleaned_demand(paths))
 
 
-class EIA930Adapter(BaseAdapter):
+class EIA930Adapter(BaseAdapter[pd.DataFrame]):
     """Generation by fuel -> daily fossil generation and CO2 per BA (``ba, day, fossil_mwh, co2_kg, n_hours``)."""
 
     info = GEN_INFO
@@ -281,7 +281,7 @@ class EIA930Adapter(BaseAdapter):
         out = out.sort_values("n_hours").drop_duplicates(["ba", "day"], keep="last")
         return out.sort_values(["ba", "day"]).reset_index(drop=True)
 
-    def validate(self, data: pd.DataFrame) -> None:  # type: ignore[override]
+    def validate(self, data: pd.DataFrame) -> None:
         need = {"ba", "day", "fossil_mwh", "co2_kg", "n_hours"}
         if not need <= set(data.columns):
             raise IngestError(f"EIA-930 table lacks {sorted(need - set(data.columns))}")

@@ -206,7 +206,7 @@ def fossil_generation(table: pd.DataFrame) -> pd.DataFrame:
         "fossil_mwh").reset_index()
 
 
-class EmberAdapter(BaseAdapter):
+class EmberAdapter(BaseAdapter[pd.DataFrame]):
     """Ember generation by fuel (any layout) -> ``area, period, frequency, fuel, generation_mwh`` (Parquet)."""
 
     info = INFO
@@ -224,7 +224,7 @@ class EmberAdapter(BaseAdapter):
         self.validate(out)
         return out
 
-    def validate(self, data: pd.DataFrame) -> None:  # type: ignore[override]
+    def validate(self, data: pd.DataFrame) -> None:
         need = {"area", "period", "frequency", "fuel", "generation_mwh"}
         if not need <= set(data.columns):
             raise IngestError(f"Ember table lacks {sorted(need - set(data.columns))}")

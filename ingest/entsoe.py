@@ -303,7 +303,7 @@ def daily_fossil(daily: pd.DataFrame, factors: dict[str, float] | None = None) -
     return out
 
 
-class ENTSOEAdapter(BaseAdapter):
+class ENTSOEAdapter(BaseAdapter[pd.DataFrame]):
     """ENTSO-E generation files (any layout) -> ``iso2, day, fossil_mwh, co2_kg, hours`` (Parquet)."""
 
     info = INFO
@@ -326,7 +326,7 @@ class ENTSOEAdapter(BaseAdapter):
                               f"appears twice")
         return daily_fossil(daily)
 
-    def validate(self, data: pd.DataFrame) -> None:  # type: ignore[override]
+    def validate(self, data: pd.DataFrame) -> None:
         need = {"iso2", "day", "fossil_mwh", "co2_kg", "hours"}
         if not need <= set(data.columns):
             raise IngestError(f"ENTSO-E table lacks {sorted(need - set(data.columns))}")

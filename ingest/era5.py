@@ -327,7 +327,7 @@ def read_station_temperature(path: Path, meta_path: Path) -> pd.DataFrame:
     return long
 
 
-class ERA5Adapter(BaseAdapter):
+class ERA5Adapter(BaseAdapter[xr.DataArray]):
     """ERA5 NetCDF -> ``t2m(day, lat, lon)`` daily means, degC, Zarr.
 
     ``download`` fetches one day per file through the CDS API, which needs a (free) CDS account and
@@ -352,7 +352,7 @@ class ERA5Adapter(BaseAdapter):
         return daily_mean(t.sortby("time"))
 
 
-class _CSVDownload(BaseAdapter):
+class _CSVDownload(BaseAdapter[pd.DataFrame]):
     """Download of a CSV published at a fixed raw URL (``info.url``), via the shared cache."""
 
     def download(self, start: date, end: date) -> list[Path]:
@@ -370,7 +370,7 @@ class ERA5MonthlyCountryAdapter(_CSVDownload):
         return read_era5_monthly_country(paths[0])
 
 
-class ERA5DailyNationalAdapter(BaseAdapter):
+class ERA5DailyNationalAdapter(BaseAdapter[pd.DataFrame]):
     info = DAILY_INFO
 
     def download(self, start: date, end: date) -> list[Path]:
@@ -385,7 +385,7 @@ class ERA5DailyNationalAdapter(BaseAdapter):
         return read_era5_daily_national(paths)
 
 
-class StationTemperatureAdapter(BaseAdapter):
+class StationTemperatureAdapter(BaseAdapter[pd.DataFrame]):
     info = STATION_INFO
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

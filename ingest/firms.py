@@ -127,7 +127,7 @@ def grid_daily(fires: pd.DataFrame, grid: Grid | None = None, min_confidence: fl
         coords=coords, attrs={"min_confidence": float(min_confidence), **grid.to_attrs()})
 
 
-class FIRMSAdapter(BaseAdapter):
+class FIRMSAdapter(BaseAdapter[xr.Dataset]):
     """FIRMS MODIS CSV -> daily ``fire_count``/``frp`` grids at 0.1 degree (Zarr)."""
 
     info = INFO
@@ -154,7 +154,7 @@ class FIRMSAdapter(BaseAdapter):
         fires = pd.concat(frames, ignore_index=True).drop_duplicates(["latitude", "longitude", "time", "satellite"])
         return grid_daily(fires, self.grid)
 
-    def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
+    def validate(self, data: xr.Dataset) -> None:
         for v in ("fire_count", "frp"):
             if v not in data:
                 raise IngestError(f"FIRMS grid lacks {v!r}")

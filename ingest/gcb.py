@@ -161,7 +161,7 @@ def read_vintages(paths: Sequence[Path]) -> pd.DataFrame:
     return out
 
 
-class GCBAdapter(BaseAdapter):
+class GCBAdapter(BaseAdapter[pd.DataFrame]):
     """GCB flat CSVs -> ``inventories.parquet`` (vintage, iso3, year, totals by fuel), Mt CO2 yr-1."""
 
     info = INFO
@@ -169,7 +169,7 @@ class GCBAdapter(BaseAdapter):
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         return read_vintages(paths)
 
-    def validate(self, data: pd.DataFrame) -> None:  # type: ignore[override]
+    def validate(self, data: pd.DataFrame) -> None:
         need = {"vintage", "iso3", "year", "total"}
         if not need <= set(data.columns):
             raise IngestError(f"GCB table lacks {sorted(need - set(data.columns))}")

@@ -82,7 +82,7 @@ def read_gpw_ascii(path: Path) -> xr.DataArray:
     )
 
 
-class GPWAdapter(BaseAdapter):
+class GPWAdapter(BaseAdapter[xr.DataArray]):
     info = INFO
 
     def read(self, paths: Sequence[Path]) -> xr.DataArray:

@@ -8,6 +8,7 @@ measurement; VIIRS Black Marble GeoTIFFs are the real source.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +50,10 @@ def read_city_lights(path: Path) -> xr.DataArray:
                                "source_file": path.name})
 
 
-class CityLightsAdapter(BaseAdapter):
+class CityLightsAdapter(BaseAdapter[xr.DataArray]):
     info = INFO
 
-    def read(self, paths):  # type: ignore[override]
+    def read(self, paths: Sequence[Path]) -> xr.DataArray:
         if len(paths) != 1:
             raise IngestError("city lights take exactly one JPEG")
         return read_city_lights(paths[0])

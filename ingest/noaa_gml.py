@@ -160,7 +160,7 @@ def read_monthly(path: Path) -> pd.DataFrame:
     return out
 
 
-class NOAAGMLDailyAdapter(BaseAdapter):
+class NOAAGMLDailyAdapter(BaseAdapter[pd.DataFrame]):
     """``co2_daily_mlo.csv`` -> ``date, decimal_date, co2_ppm, missing`` (ppm)."""
 
     info = DAILY_INFO
@@ -175,7 +175,7 @@ class NOAAGMLDailyAdapter(BaseAdapter):
             raise IngestError("NOAA GML daily takes exactly one co2_daily_mlo.csv file")
         return read_daily(paths[0])
 
-    def validate(self, data: pd.DataFrame) -> None:  # type: ignore[override]
+    def validate(self, data: pd.DataFrame) -> None:
         need = {"date", "co2_ppm", "missing"}
         if not need <= set(data.columns):
             raise IngestError(f"NOAA GML daily table lacks {sorted(need - set(data.columns))}")
@@ -183,7 +183,7 @@ class NOAAGMLDailyAdapter(BaseAdapter):
         _check_ppm(data["co2_ppm"], "NOAA GML daily table")
 
 
-class NOAAGMLMonthlyAdapter(BaseAdapter):
+class NOAAGMLMonthlyAdapter(BaseAdapter[pd.DataFrame]):
     """``co2_mm_mlo.csv`` -> monthly means (ppm) with interpolation flags."""
 
     info = MONTHLY_INFO
@@ -198,7 +198,7 @@ class NOAAGMLMonthlyAdapter(BaseAdapter):
             raise IngestError("NOAA GML monthly takes exactly one co2_mm_mlo.csv file")
         return read_monthly(paths[0])
 
-    def validate(self, data: pd.DataFrame) -> None:  # type: ignore[override]
+    def validate(self, data: pd.DataFrame) -> None:
         need = {"month", "co2_ppm", "interpolated"}
         if not need <= set(data.columns):
             raise IngestError(f"NOAA GML monthly table lacks {sorted(need - set(data.columns))}")

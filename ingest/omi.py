@@ -451,7 +451,7 @@ def _is_climatology(path: Path) -> bool:
     return "ymonmean" in n or "climatology" in n
 
 
-class OMIAdapter(BaseAdapter):
+class OMIAdapter(BaseAdapter[xr.Dataset]):
     """OMNO2d monthly file(s) [+ a climatology file] -> ``no2(time, lat, lon)`` (+ anomaly) in mol m-2 (Zarr)."""
 
     info = INFO
@@ -542,7 +542,7 @@ class OMIAdapter(BaseAdapter):
         out.attrs.update(ds.attrs)
         return out
 
-    def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
+    def validate(self, data: xr.Dataset) -> None:
         if "no2" not in data or data["no2"].attrs.get("units") != "mol m-2":
             raise IngestError("OMI dataset must hold no2 in mol m-2")
         if tuple(data["no2"].dims) != ("time", "lat", "lon"):

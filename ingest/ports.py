@@ -6,6 +6,7 @@ coastline get the nearest country within :data:`NEAREST_MAX_DEG` degrees (see ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,10 +34,10 @@ def read_ports(path: Path, countries: gpd.GeoDataFrame | None = None) -> pd.Data
     return df[["lon", "lat", "name", "iso3", "scalerank", "natlscale"]]
 
 
-class PortsAdapter(BaseAdapter):
+class PortsAdapter(BaseAdapter[pd.DataFrame]):
     info = INFO
 
-    def read(self, paths):  # type: ignore[override]
+    def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:
             raise IngestError("ports take exactly one file")
         return read_ports(paths[0])

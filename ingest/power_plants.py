@@ -229,7 +229,7 @@ def read_jrc_ppdb(folder: Path) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-class GPPDAdapter(BaseAdapter):
+class GPPDAdapter(BaseAdapter[pd.DataFrame]):
     info = GPPD_INFO
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
@@ -238,7 +238,7 @@ class GPPDAdapter(BaseAdapter):
         return read_gppd_sources(paths[0])
 
 
-class JRCPPDBAdapter(BaseAdapter):
+class JRCPPDBAdapter(BaseAdapter[pd.DataFrame]):
     info = JRC_INFO
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

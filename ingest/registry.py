@@ -40,6 +40,30 @@ _ADAPTERS: dict[str, str] = {
     "viirs": "ingest.viirs:VIIRSAdapter",
     "cdiac": "ingest.cdiac:CDIACAdapter",
     "edgar_grid": "ingest.edgar_grid:EDGARGridAdapter",
+    "cm_power": "ingest.cm_power:CMPowerAdapter",
+    "cm_power_iea": "ingest.cm_power:CMPowerIEAAdapter",
+    "ember_api": "ingest.ember_api:EmberAPIAdapter",
+    "posoco": "ingest.india_grid:POSOCOAdapter",
+    "cea_dgr": "ingest.india_grid:CEADGRAdapter",
+    "nbs_china_monthly": "ingest.china_monthly:NBSChinaMonthlyAdapter",
+    "china_apparent_consumption": "ingest.china_monthly:ChinaApparentConsumptionAdapter",
+    "nbs_china_province_monthly": "ingest.china_monthly:NBSChinaProvinceAdapter",
+    "crea_china_co2": "ingest.crea_china_co2:CreaChinaCO2Adapter",
+    "cicero_eu_monthly_co2": "ingest.cicero_monthly_co2:CiceroEuropeCO2Adapter",
+    "cicero_india_monthly_co2": "ingest.cicero_monthly_co2:CiceroIndiaCO2Adapter",
+    "india_ppac_oil": "ingest.india_monthly:IndiaOilAdapter",
+    "india_ppac_gas": "ingest.india_monthly:IndiaGasAdapter",
+    "india_coal": "ingest.india_monthly:IndiaCoalAdapter",
+    "eurocontrol": "ingest.eurocontrol:EurocontrolAdapter",
+    "bunkers_singapore": "ingest.bunkers:SingaporeBunkersAdapter",
+    "bunkers_rotterdam": "ingest.bunkers:RotterdamBunkersAdapter",
+    "edgar_v7": "ingest.edgar_v7:EDGARv7Adapter",
+    "ceads": "ingest.ceads:CEADsAdapter",
+    "gcb_extra": "ingest.gcb_extra:GCBExtraAdapter",
+    "gem_coal": "ingest.gem_coal:GEMCoalAdapter",
+    "gem_steel": "ingest.gem_steel:GEMSteelAdapter",
+    "gem_cement": "ingest.gem_cement:GEMCementAdapter",
+    "sfi": "ingest.sfi:SFIAdapter",
 }
 """Source name -> ``module:AdapterClass`` (imported lazily, so listing is cheap)."""
 
@@ -72,7 +96,7 @@ def list_sources(data_dir: Path | None = None) -> list[dict[str, str | bool]]:
     from carbonmap.settings import get_settings
 
     root = Path(data_dir) if data_dir is not None else get_settings().data_dir
-    rows = []
+    rows: list[dict[str, str | bool]] = []
     for name, info in sources().items():
         ships = bool(info.shipped) and all((root / p).exists() for p in info.shipped)
         rows.append({"name": name, "title": info.title, "kind": info.kind, "licence": info.licence, "url": info.url,

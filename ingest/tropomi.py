@@ -404,7 +404,7 @@ def read_synthetic_flag(path: Path) -> bool:
         return str(getattr(nc, "carbonmap_synthetic", "false")) == "true"
 
 
-class TropomiAdapter(BaseAdapter):
+class TropomiAdapter(BaseAdapter[xr.Dataset]):
     """TROPOMI L2 NO2 orbits -> daily ``no2(day, lat, lon)`` at 0.1 degree (``satellite.zarr``)."""
 
     info = INFO
@@ -424,7 +424,7 @@ class TropomiAdapter(BaseAdapter):
         ds.attrs["synthetic"] = str(any(read_synthetic_flag(p) for p in paths)).lower()
         return ds
 
-    def write(self, data, out_path: Path, inputs: Sequence[Path] = ()) -> Path:  # type: ignore[override]
+    def write(self, data: xr.Dataset, out_path: Path, inputs: Sequence[Path] = ()) -> Path:
         """Stream the input orbits (``inputs``) straight to Zarr, day by day, instead of the in-memory data."""
         if inputs:
             return write_daily_zarr(list(inputs), self.grid, out_path, self.provenance(inputs))

@@ -192,7 +192,8 @@ def _tile_bounds(h5, path: Path) -> tuple[float, float, float, float]:
         vals = [attr(obj, k) for k in keys]
         if all(v is not None for v in vals):
             try:
-                return tuple(float(v) for v in vals)  # type: ignore[return-value]
+                west, south, east, north = (float(v) for v in vals)
+                return west, south, east, north
             except (TypeError, ValueError):
                 raise IngestError(f"{path.name}: unreadable tile bounds {vals}") from None
     sm = read_struct_metadata(h5, path.name).get("VNP_Grid_DNB")
@@ -416,7 +417,7 @@ def make_vnp46a2_fixture(out_dir: Path, *, year: int = 2022, doy: int = 97, h: i
     return path
 
 
-class VIIRSAdapter(BaseAdapter):
+class VIIRSAdapter(BaseAdapter[xr.Dataset]):
     """VIIRS GeoTIFF tile(s) -> mean radiance on a 0.1 degree grid over their extent (Zarr)."""
 
     info = INFO
@@ -511,7 +512,7 @@ class VIIRSAdapter(BaseAdapter):
                                "units": "1", "long_name": "valid pixel area / cell area"})},
                           attrs={"synthetic": synthetic})
 
-    def validate(self, data: xr.Dataset) -> None:  # type: ignore[override]
+    def validate(self, data: xr.Dataset) -> None:
         if "radiance" not in data or data["radiance"].attrs.get("units") != RADIANCE_UNITS:
             raise IngestError(f"VIIRS dataset must hold radiance in {RADIANCE_UNITS}")
         if tuple(data["radiance"].dims) not in (("lat", "lon"), ("time", "lat", "lon")):

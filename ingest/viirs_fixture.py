@@ -156,9 +156,9 @@ def make_vnp46a2_h5(out_dir: Path, *, day: date = date(2022, 4, 7), h: int = 18,
                            ("TileID", f"5{h:03d}{v:03d}"), ("VersionID", "001"),
                            ("carbonmap_synthetic", "true"), ("carbonmap_synthetic_note", SYNTHETIC_NOTE)):
                 write_str_attr(h5, k, val)
-            for k, val in (("WestBoundingCoord", west), ("EastBoundingCoord", east),
-                           ("NorthBoundingCoord", north), ("SouthBoundingCoord", south)):
-                write_num_attr(h5, k, val, np.float64)
+            for k, coord in (("WestBoundingCoord", west), ("EastBoundingCoord", east),
+                             ("NorthBoundingCoord", north), ("SouthBoundingCoord", south)):
+                write_num_attr(h5, k, coord, np.float64)
             write_num_attr(h5, "HorizontalTileNumber", h, np.int32)
             write_num_attr(h5, "VerticalTileNumber", v, np.int32)
             write_num_attr(h5, "DayOfYear", doy, np.int32)

@@ -14,7 +14,8 @@ sensitivities) are module constants, stated here so the metadata can cite them:
   to heating degree days (base 18 degC).
 - power: the observed daily demand/generation when given (EIA-930 for the USA, ENTSO-E in
   Europe); otherwise the documented fallback weekday x (1 + heating/cooling sensitivity x degree days).
-- industry: the power profile's daily shape, rescaled monthly to production where present.
+- industry: its own calendar model (working-day factors, public holidays, the Lunar New Year in China),
+  rescaled monthly to measured production where present (:mod:`nowcast.measured`).
 - aviation/shipping: monthly climatologies until track data exist.
 """
 
@@ -43,6 +44,9 @@ HDD_BASE_C = 18.0
 CDD_BASE_C = 22.0
 AVIATION_MONTHLY = (0.90, 0.85, 0.97, 0.98, 1.01, 1.05, 1.12, 1.12, 1.02, 1.02, 0.95, 1.01)
 """Aviation activity by month (Jan..Dec), typical passenger-traffic seasonality (northern summer peak)."""
+INDUSTRY_WEEKDAY = (1.00, 1.00, 1.00, 1.00, 0.99, 0.90, 0.84)
+"""Industrial activity factors Monday..Sunday (continuous processes run every day; batch plants slow at
+weekends); public holidays take Sunday's. A calendar model, used where no daily industrial data exist."""
 SHIPPING_MONTHLY = (0.99, 0.95, 1.00, 1.00, 1.01, 1.00, 1.01, 1.01, 1.00, 1.02, 1.01, 1.00)
 """International shipping activity by month, nearly flat (bunker sales seasonality)."""
 
@@ -187,6 +191,21 @@ def industry_profile(power: np.ndarray, days: pd.DatetimeIndex,
     month_mean = s.groupby(months).transform("mean").to_numpy()
     level = prod.reindex(months).to_numpy()
     return _normalise(p / month_mean * level), "monthly production shaped daily by the power profile"
+
+
+def industry_calendar_profile(days: pd.DatetimeIndex, iso3: str,
+                              festival: np.ndarray | None = None) -> Profile:
+    """Industry: working-day factors, public holidays at Sunday's factor, times an optional festival factor
+    (day,) such as China's Lunar New Year climatology. (day,), mean 1. Never the power profile."""
+    days = _days(days)
+    w = np.asarray(INDUSTRY_WEEKDAY, dtype=np.float64)[days.dayofweek]
+    mask, known = holiday_mask(days, iso3)
+    w = np.where(mask, INDUSTRY_WEEKDAY[6], w)
+    src = "industry calendar: working days" + (" + public holidays" if known else "")
+    if festival is not None:
+        w = w * _aligned(festival, days, "festival factor")
+        src += " + Lunar New Year climatology (China daily thermal generation 2019-2023)"
+    return _normalise(w), src
 
 
 def _monthly(days: pd.DatetimeIndex, table: tuple[float, ...]) -> np.ndarray:

@@ -205,9 +205,13 @@ def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: Bui
     title = f"carbonmap daily fossil CO2, {times[0]:%Y-%m-%d} to {times[-1]:%Y-%m-%d}, {grid.resolution} degree"
     attrs = cc.global_attrs(dataset_id=dataset_id, title=title, grid=grid, start=f"{times[0]:%Y-%m-%d}",
                             end=f"{times[-1]:%Y-%m-%d}", provenance=prov,
-                            summary="Daily fossil CO2 emissions in 7 sectors on a regular global grid, "
-                                    "downscaled from national inventories (Global Carbon Budget) with "
-                                    "spatial proxies. See provenance_proxies for the simplified parts.")
+                            summary="Daily fossil CO2 emissions in 7 sectors on a regular global grid: national "
+                                    "inventories (Global Carbon Budget) split by sector from current data, "
+                                    "shaped and carried to the present by measured activity (power generation, "
+                                    "industrial output, fuel sales, flights) where it exists, downscaled with "
+                                    "spatial proxies. The variable 'evidence' says what carries each national "
+                                    "value; see provenance_proxies for the simplified parts.")
+    attrs["carbonmap_data_edge"] = {r: dict(sorted(e.items())) for r, e in sorted(nat.data_edge.items())}
     return Prepared(grid, times, nat, weights, attrs, tuple(inputs.files))
 
 
@@ -299,7 +303,7 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
         else:
             tmp = store.building_path(Path(final))
         store.create(tmp, grid, times, nat.regions, prep.attrs)
-        store.write_national(tmp, nat.values, nat.rel_sigma)
+        store.write_national(tmp, nat.values, nat.rel_sigma, nat.evidence)
         with dask_client(request.scheduler) as client:
             grid_sums = write_days(client, tmp, list(range(len(times))), prep, say)
             check_complete(tmp, len(times))

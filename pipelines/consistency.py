@@ -55,7 +55,7 @@ def check_store(path: store.Target, release: str | None = None) -> Report:
         problems.append(f"store points at {current} but the cube says {rid}")
     n = int(ds.sizes["time"])
     group = store.open_group(target, mode="r")
-    em, un = group[cc.EMISSIONS_VAR], group[cc.UNCERTAINTY_VAR]
+    em, un = store.array(group, cc.EMISSIONS_VAR), store.array(group, cc.UNCERTAINTY_VAR)
     nat = np.asarray(ds[cc.NATIONAL_VAR].values, dtype=np.float64).sum(axis=2)  # (time, sector)
     worst = 0.0
     for t in range(n):

@@ -69,6 +69,15 @@ class DailyIndicators:
     weighting: str = "area mean over the country"
     power_fossil_monthly: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(index=pd.DatetimeIndex([], name="month")))
+    measured_monthly: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """sector -> (month start, iso3) measured monthly activity, in the index units of
+    :mod:`nowcast.activity_indicators` (Mt CO2 month-1 for power and industry, kt for fuels, flights)."""
+    measured_daily: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """sector -> (day, iso3) measured daily reports: their shape sets the days inside a measured month."""
+    measured_sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    """sector -> iso3 -> what the measured series is (for the dataset's metadata)."""
+    spring_festival: pd.Series | None = None
+    """Factor by day offset from Lunar New Year's Day (:func:`nowcast.activity_indicators.spring_festival_profile`)."""
 
     def last_day(self, name: str) -> pd.Timestamp | None:
         """Last day with data of indicator ``name`` (``hdd``, ``cdd`` or ``power_demand``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,9 @@ from ingest import (
     region_catalogue,
 )
 from ingest.sector_shares import national_sector_shares
+from nowcast.sector_split import SectorSplit
 from pipelines.indicators import DailyIndicators, load_daily_indicators
+from pipelines.measured_inputs import load_measured, load_split
 
 GCB_FILE = "statistical/GCB2025v15_MtCO2_flat.csv"
 EDGAR_FILE = "statistical/edgar-v5.0-ft2018-co2-by-sector.csv"
@@ -41,6 +44,8 @@ PORTS_FILE = "boundaries/ne_10m_ports.json"
 URBAN_FILE = boundaries.URBAN_FILE
 
 FALLBACK_PLACES_PER_COUNTRY = 5
+SPLIT_FIRST_YEAR = 1990
+"""First year of the per-year sector split (the national daily chain reads from 2000)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class BuildInputs:
     urban: Callable[[cc.Grid], boundaries.Coverage] | None = None
     """grid -> exact coverage of the Natural Earth 1:50m urban areas (dissolved, cached;
     ingest.region_catalogue.cached_urban_coverage); None = no urban uplift of the population proxies."""
+    split: SectorSplit | None = None
+    """Per-year sector shares from current data (:func:`nowcast.sector_split.sector_split`); None = the
+    static ``shares`` for every year."""
 
 
 def _fallback_points(places: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
@@ -129,6 +137,11 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
     extra = fallback_locations.read_fallback_locations(
         record(fallback_locations.INFO, path(fallback_locations.FILE), "fallback locations"))
     indicators = load_daily_indicators(root, record)
+    measured = load_measured(root, record, indicators.power_demand)
+    indicators = dataclasses.replace(indicators, measured_monthly=measured.monthly, measured_daily=measured.daily,
+                                     measured_sources=measured.sources, spring_festival=measured.spring_festival)
+    last_inv = int(g.loc[g["total"].notna(), "year"].max())
+    split = load_split(root, record, g, shares, list(range(SPLIT_FIRST_YEAR, last_inv + 1)))
     pts = countries.geometry.representative_point()
     south = {str(i): bool(p.y < 0) for i, p in zip(countries["iso3"], pts, strict=True)}
 
@@ -145,5 +158,5 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
         gcb=g, shares=shares, south=south, population=np.asarray(pop.values, dtype=np.float64),
         lights=np.asarray(lights.values, dtype=np.float64), plants=plants, airports=apt, ports=prt,
         fallback_points=_fallback_points(places, extra), coverage=coverage, files=tuple(files),
-        proxies=(), indicators=indicators, jrc_plants=jrc_plants, urban=urban,
+        proxies=(), indicators=indicators, jrc_plants=jrc_plants, urban=urban, split=split,
     )

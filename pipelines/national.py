@@ -26,7 +26,7 @@ one-day profile error (:data:`nowcast.uncertainty.DAILY_PROFILE_REL_SIGMA`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,10 @@ from nowcast.daily import (
     ragged_edge_months,
     year_days,
 )
+from nowcast.activity_indicators import spring_festival_daily
+from nowcast.measured import UNMEASURED, MeasuredSeries, measured_indicator, ratio_annual
 from nowcast.profiles import shape as skeleton_shape
+from nowcast.sector_split import split_totals
 from nowcast.uncertainty import DAILY_PROFILE_REL_SIGMA
 from pipelines.indicators import DailyIndicators, empty_indicators, extend_with_climatology
 from pipelines.inputs import BuildInputs
@@ -54,7 +57,15 @@ HISTORY_START = 2000
 RAGGED_EDGE_MIN_MONTHS = 36
 """Fewest Chow-Lin months of history before the ragged-edge SARIMAX is fitted."""
 SKELETON_SOURCE = "skeleton weekday x seasonal cosine (no ERA5 temperature for the country)"
-INDUSTRY_SOURCE = "daily shape of the power indicator (no monthly production data)"
+RATIO_DRIFT_PER_YEAR = 0.02
+"""Relative 1-sigma per year past the inventory of the emissions-per-activity ratio (fuel mix, efficiency)
+that the Carbon Monitor ratio method holds at its last inventory value."""
+MODEL_SIGMA_PER_MONTH = 0.01
+"""Extra relative 1-sigma per month between a modelled day and the region's last measured data."""
+EVIDENCE_MODEL = cc.EVIDENCE_LEVELS.index("model")
+EVIDENCE_INVENTORY = cc.EVIDENCE_LEVELS.index("annual-inventory")
+FESTIVAL_SECTORS = ("power", "industry")
+"""Sectors whose modelled daily shape in China carries the Lunar New Year climatology."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,10 @@ class NationalDaily:
     values: np.ndarray
     rel_sigma: np.ndarray
     methods: dict[str, str]
+    evidence: np.ndarray | None = None
+    """(time, sector, region) int8 codes of :data:`carbonmap.contract.EVIDENCE_LEVELS` (-1: no emissions)."""
+    data_edge: dict[str, dict[str, str]] = field(default_factory=dict)
+    """region -> sector -> 'evidence through YYYY-MM-DD (source)': where measured data end."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,8 @@ class SectorIndicator:
     sources: tuple[str, ...]
     observed_until: dict[str, pd.Timestamp]
     """Per region, the last day of *observed* (not climatological) indicator data (Chow-Lin regions)."""
+    measured: dict[str, MeasuredSeries] = field(default_factory=dict)
+    """Regions whose indicator is a measured activity series (pro-rata, ratio method past the inventory)."""
 
 
 def _summary(labels: dict[str, str]) -> str:
@@ -152,9 +169,21 @@ def sector_indicators(ind: DailyIndicators, regions: tuple[str, ...], south: dic
             r_src[j] = SKELETON_SOURCE
     out["power"] = SectorIndicator(power, p_cl, tuple(p_src), p_obs)
     out["residential"] = SectorIndicator(res, r_cl, tuple(r_src), r_obs)
-    ind_vals = power.loc[target_days].copy()
-    out["industry"] = SectorIndicator(ind_vals, np.zeros(n, bool),
-                                      tuple(INDUSTRY_SOURCE + f" [{s.split(';')[0]}]" for s in p_src), {})
+    festival = spring_festival_daily(target_days, ind.spring_festival) if ind.spring_festival is not None else None
+    indus = pd.DataFrame(1.0, index=target_days, columns=list(regions))
+    i_src = []
+    for r in regions:
+        if r in cc.INTERNATIONAL_SECTORS.values():
+            i_src.append("flat (international pseudo-region)")
+            continue
+        try:
+            prof, src = ni.industry_calendar_profile(target_days, r, festival if r == "CHN" else None)
+        except (TypeError, KeyError, AttributeError):  # a holidays-package calendar that fails to build
+            w = np.asarray(ni.INDUSTRY_WEEKDAY)[target_days.dayofweek]
+            prof, src = w / w.mean(), "industry calendar: working days"
+        indus[r] = prof
+        i_src.append(src)
+    out["industry"] = SectorIndicator(indus, np.zeros(n, bool), tuple(i_src), {})
     gt = pd.DataFrame(1.0, index=target_days, columns=list(regions))
     g_src = []
     for r in regions:
@@ -176,7 +205,48 @@ def sector_indicators(ind: DailyIndicators, regions: tuple[str, ...], south: dic
                                 ("international_shipping", (sp, sp_src))):
         out[sector] = SectorIndicator(pd.DataFrame(np.repeat(prof[:, None], n, axis=1), index=target_days,
                                                    columns=list(regions)), np.zeros(n, bool), (src,) * n, {})
-    return out
+    return apply_measured(out, ind, regions, target_days, festival)
+
+
+def apply_measured(out: dict[str, SectorIndicator], ind: DailyIndicators, regions: tuple[str, ...],
+                   target_days: pd.DatetimeIndex, festival: np.ndarray | None) -> dict[str, SectorIndicator]:
+    """Replace the modelled indicator of every region with a measured series covering the target days.
+
+    The model's daily shape stays inside each month (times the Lunar New Year climatology for China's
+    power); measured daily reports replace it on the days they cover (:func:`nowcast.measured.measured_indicator`).
+    """
+    res = dict(out)
+    for sector, monthly in ind.measured_monthly.items():
+        if sector not in res or monthly.empty:
+            continue
+        si = res[sector]
+        reports = ind.measured_daily.get(sector)
+        labels = ind.measured_sources.get(sector, {})
+        vals = si.values.copy()
+        cl = si.chow_lin.copy()
+        src = list(si.sources)
+        observed = dict(si.observed_until)
+        measured: dict[str, MeasuredSeries] = {}
+        for j, r in enumerate(regions):
+            if r not in monthly.columns:
+                continue
+            shape = vals[r].reindex(target_days).to_numpy(np.float64)
+            if not np.all(np.isfinite(shape)) or shape.max() <= 0:
+                shape = np.ones(len(target_days))
+            if festival is not None and r == "CHN" and sector == "power":
+                shape = shape * festival
+            rep = reports[r] if reports is not None and r in reports.columns else None
+            label = labels.get(r, f"measured {sector} activity")
+            ms = measured_indicator(target_days, monthly[r], shape, label, rep)
+            if ms is None:
+                continue
+            vals.loc[target_days, r] = ms.daily
+            cl[j] = False
+            src[j] = label
+            observed.pop(r, None)
+            measured[r] = ms
+        res[sector] = SectorIndicator(vals, cl, tuple(src), observed, measured)
+    return res
 
 
 def _ragged_edge(values: np.ndarray, sigma_extra: np.ndarray, monthly: pd.DataFrame, indicator: pd.DataFrame,
@@ -214,33 +284,84 @@ def _ragged_edge(values: np.ndarray, sigma_extra: np.ndarray, monthly: pd.DataFr
     return done
 
 
+def _annual_table(inputs: BuildInputs, years: list[int], regions: tuple[str, ...]) -> np.ndarray:
+    """(year, sector, region) kg CO2 yr-1 of inventory years: GCB totals split per year when the build has a
+    current sector split (:mod:`nowcast.sector_split`), else by the static inventory shares."""
+    if inputs.split is None:
+        return annual_sector_table(inputs.gcb, inputs.shares, years, regions)
+    wide = inputs.gcb.pivot_table(index="year", columns="iso3", values="total", aggfunc="first")
+    tot = wide.reindex(index=years, columns=list(regions)).fillna(0.0).to_numpy(np.float64) * cc.KG_PER_MT
+    intl = {code: sector for sector, code in cc.INTERNATIONAL_SECTORS.items()}
+    return split_totals(tot, inputs.split, years, regions, intl)
+
+
+def _evidence(si: SectorIndicator, regions: tuple[str, ...], days: pd.DatetimeIndex, last_inv: int,
+              annual_pos: np.ndarray) -> np.ndarray:
+    """(day, region) evidence codes of one sector (see :data:`carbonmap.contract.EVIDENCE_LEVELS`)."""
+    base = np.where(days.year.to_numpy() <= last_inv, EVIDENCE_INVENTORY, EVIDENCE_MODEL).astype(np.int8)
+    ev = np.repeat(base[:, None], len(regions), axis=1)
+    for j, r in enumerate(regions):
+        ms = si.measured.get(r)
+        if ms is not None:
+            ev[:, j] = np.where(ms.code != UNMEASURED, ms.code, base)
+        elif r in si.observed_until and si.chow_lin[j] and si.sources[j].startswith("EIA-930"):
+            # the observed daily demand of the US carries the days it covers (degree days are not activity)
+            obs = days <= si.observed_until[r]
+            ev[obs, j] = np.maximum(ev[obs, j], cc.EVIDENCE_LEVELS.index("daily-activity"))
+    ev[:, ~annual_pos] = cc.EVIDENCE_NO_DATA
+    return ev
+
+
+def _months_since(days: pd.DatetimeIndex, edge: pd.Timestamp) -> np.ndarray:
+    """Months (30.44 days) from ``edge`` to each day, 0 on or before it."""
+    return np.clip((days - edge).days.to_numpy() / 30.44, 0.0, None)
+
+
 def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDaily:
-    """National daily sector totals for ``times`` (any span of whole or partial years)."""
+    """National daily sector totals for ``times`` (any span of whole or partial years), kg CO2 day-1.
+
+    Inventory years: the GCB total, split by sector (per year from current data where the build has it),
+    spread over the days along each sector's indicator. Years past the inventory: regions whose sector is
+    measured take the Carbon Monitor ratio method (:func:`nowcast.measured.ratio_annual`) in every year with
+    measured months; the rest take the statsmodels nowcast of the annual total, split like the last
+    inventory year. Returns the values, their relative 1-sigma, the evidence of each value and the methods.
+    """
     regions = regions_of(inputs.gcb)
     ind = inputs.indicators or empty_indicators()
     last_inv = int(inputs.gcb.loc[inputs.gcb["total"].notna(), "year"].max())
     years = list(range(int(times.year.min()), int(times.year.max()) + 1))
+    if years[0] > last_inv:  # the ratio method needs the last inventory year beside the nowcast years
+        years = list(range(last_inv, years[-1] + 1))
     now_years = [y for y in years if y > last_inv]
     hist0 = min(HISTORY_START, years[0])
     inv_years = list(range(hist0, min(last_inv, years[-1]) + 1))
-    annual = annual_sector_table(inputs.gcb, inputs.shares, inv_years, regions)  # (year, sector, region)
+    annual = _annual_table(inputs, inv_years, regions)  # (year, sector, region)
     nc_sigma = np.zeros((len(now_years), len(cc.SECTORS), len(regions)))
     methods: dict[str, str] = {
-        "baseline": "GCB national totals x inventory sector shares (EDGAR v5, CAIT where EDGAR lacks a country)",
-        "temporal": f"annual -> monthly: {CHOW_LIN_METHOD} where the indicator varies between years, else "
-                    f"{PRO_RATA_METHOD}; monthly -> daily: {DENTON_METHOD}; annual totals preserved exactly",
+        "baseline": ("GCB national totals split by sector per year from current data: "
+                     + inputs.split.summary() if inputs.split is not None else
+                     "GCB national totals x inventory sector shares (EDGAR v5, CAIT where EDGAR lacks a country)"),
+        "temporal": f"annual -> monthly: measured monthly statistics where they exist (pro-rata), else "
+                    f"{CHOW_LIN_METHOD} where the indicator varies between years, else {PRO_RATA_METHOD}; "
+                    f"monthly -> daily: measured daily reports where they exist, else {DENTON_METHOD}; annual "
+                    f"totals preserved exactly",
     }
     if now_years:
         wide = inputs.gcb.pivot_table(index="year", columns="iso3", values="total", aggfunc="first")
         hist = wide.reindex(columns=list(regions)).loc[:last_inv]
         nt = nowcast_totals(hist, now_years)
-        annual = np.concatenate([annual, split_by_shares(nt.values * cc.KG_PER_MT, inputs.shares, regions)])
+        last_split = annual[inv_years.index(last_inv)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            last_share = np.where(last_split.sum(axis=0) > 0, last_split / last_split.sum(axis=0), 0.0)
+        annual = np.concatenate([annual, (nt.values * cc.KG_PER_MT)[:, None, :] * last_share[None, :, :]])
         nc_sigma[:] = nt.rel_sigma[:, None, :]
         counts = pd.Series(nt.methods).value_counts()
         methods["nowcast"] = (f"years {now_years[0]}-{now_years[-1]} past the last inventory year {last_inv}: "
+                              "measured sectors by the Carbon Monitor ratio method (last inventory year's emissions "
+                              "per unit of activity x this year's activity); the others by "
                               + "; ".join(f"{m} ({k} regions)" for m, k in counts.items())
-                              + "; the nowcast annual total is the provisional benchmark; its 90% interval -> "
-                              "relative 1-sigma, summed in quadrature over the horizon")
+                              + ", split like the last inventory year; its 90% interval -> relative 1-sigma, "
+                              "summed in quadrature over the horizon")
     all_years = inv_years + now_years
     hist_days = pd.date_range(f"{hist0}-01-01", f"{years[-1]}-12-31", freq="D")
     target_days = year_days(years)
@@ -249,11 +370,23 @@ def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDail
 
     values = np.zeros((len(target_days), len(cc.SECTORS), len(regions)))
     sigma = np.zeros_like(values)
+    evidence = np.full(values.shape, cc.EVIDENCE_NO_DATA, dtype=np.int8)
     doy_year = target_days.year.to_numpy()
     sources: set[str] = set()
+    edges: dict[str, dict[str, str]] = defaultdict(dict)
+    inv_end = pd.Timestamp(f"{last_inv}-12-31")
     for s, sector in enumerate(cc.SECTORS):
         si = sec_ind[sector]
         ann = pd.DataFrame(annual[:, s, :], index=all_years, columns=list(regions))
+        ratio_regions: set[str] = set()
+        for r, ms in si.measured.items():
+            j = regions.index(r)
+            for y in now_years:
+                in_year = doy_year == y
+                if not (ms.code[in_year] != UNMEASURED).any() or ann.at[last_inv, r] <= 0:
+                    continue
+                ann.at[y, r] = ratio_annual(float(ann.at[last_inv, r]), ms.daily, doy_year, y, last_inv)
+                ratio_regions.add(r)
         try:
             dt_ = annual_to_daily(ann, si.values, years, si.chow_lin)
         except DailyError as e:
@@ -265,27 +398,49 @@ def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDail
         edge = {}
         if now_years and dt_.monthly is not None:
             edge = _ragged_edge(vals, extra, dt_.monthly, si.values, si.observed_until, regions, target_days, last_inv)
+        annual_pos = ann.loc[years].to_numpy().max(axis=0) > 0
+        ev = _evidence(si, regions, target_days, last_inv, annual_pos)
+        for j, r in enumerate(regions):
+            ms = si.measured.get(r)
+            if ms is not None:
+                past = doy_year > last_inv
+                if r in ratio_regions:  # ratio months: drift of the activity-to-emissions ratio
+                    yrs = np.clip(doy_year - last_inv, 0, None)
+                    extra[:, j] = np.where(past, RATIO_DRIFT_PER_YEAR * yrs, 0.0)
+                after = _months_since(target_days, ms.observed_until) * MODEL_SIGMA_PER_MONTH
+                extra[:, j] = np.hypot(extra[:, j], np.where(ms.code == UNMEASURED, after, 0.0))
+                if annual_pos[j]:
+                    edges[r][sector] = (f"{cc.evidence_label(int(ms.code[ms.code != UNMEASURED].max()))} through "
+                                        f"{ms.observed_until:%Y-%m-%d} ({ms.source}); after that, a model")
+            elif now_years:
+                extra[:, j] = np.hypot(extra[:, j], _months_since(target_days, inv_end) * MODEL_SIGMA_PER_MONTH)
         values[:, s, :] = vals
+        evidence[:, s, :] = ev
         sigma[:, s, :] = np.sqrt(NATIONAL_REL_SIGMA[sector] ** 2 + DAILY_PROFILE_REL_SIGMA[sector] ** 2 + extra ** 2)
         labels = {}
         for j, r in enumerate(regions):
             if annual[:, s, j].max() <= 0:
                 continue
             meth = dt_.methods[j].split(" over ")[0].replace(f" + {DENTON_METHOD}", "")
-            labels[r] = f"{si.sources[j]} -> {meth}" + (f"; ragged edge {edge[r]}" if r in edge else "")
+            labels[r] = f"{si.sources[j]} -> {meth}" + (f"; ragged edge {edge[r]}" if r in edge else "") + (
+                "; ratio method past the inventory" if r in ratio_regions else "")
             sources.add(si.sources[j].split(" [")[0])
         methods[f"temporal_{sector}"] = _summary(labels)
     take = target_days.get_indexer(times)
     if (take < 0).any():
         raise ValueError("times must be calendar days")
-    values, sigma = values[take], sigma[take]
+    values, sigma, evidence = values[take], sigma[take], evidence[take]
     methods["indicator_sources"] = " | ".join(sorted(sources))
     methods["uncertainty_national"] = ("relative 1-sigma = sqrt(inventory sector error^2 + one-day profile error^2"
-                                       + (" + nowcast error^2" if now_years else "") + ")")
+                                       + (" + nowcast or ratio-drift error^2" if now_years else "")
+                                       + f" + ({MODEL_SIGMA_PER_MONTH:g} x months since the last measured data)^2)")
+    methods["evidence"] = ("evidence(time, sector, country): " + ", ".join(cc.EVIDENCE_LEVELS)
+                           + " (see the data edge of each country in carbonmap_data_edge)")
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         t, s, r = (int(x[0]) for x in np.nonzero(bad))
         raise ValueError(f"national emissions must be finite and >= 0; {regions[r]} {cc.SECTORS[s]} on "
                          f"{times[t]:%Y-%m-%d} is {values[t, s, r]!r}: check the inventory input")
     sigma = np.where(values > 0, sigma, 0.0)
-    return NationalDaily(times, tuple(regions), values, sigma, methods)
+    evidence = np.where(values > 0, evidence, cc.EVIDENCE_NO_DATA).astype(np.int8)
+    return NationalDaily(times, tuple(regions), values, sigma, methods, evidence, dict(edges))

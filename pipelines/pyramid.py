@@ -291,8 +291,8 @@ def _cube_info(cube_path: Path) -> _CubeInfo:
     attrs = dict(group.attrs)
     if "carbonmap_dataset_id" not in attrs:
         raise PyramidError(f"{root} was not built by carbonmap (no carbonmap_dataset_id)")
-    lat, lon = np.asarray(group["lat"][:]), np.asarray(group["lon"][:])
-    time_arr = group["time"]
+    lat, lon = np.asarray(store.array(group, "lat")[:]), np.asarray(store.array(group, "lon")[:])
+    time_arr = store.array(group, "time")
     units = str(time_arr.attrs.get("units", "days since 1970-01-01"))
     origin = pd.Timestamp(units.split("since", 1)[1].strip()) if "since" in units else pd.Timestamp("1970-01-01")
     times = pd.DatetimeIndex(origin + pd.to_timedelta(np.asarray(time_arr[:]), unit="D"))
@@ -301,8 +301,8 @@ def _cube_info(cube_path: Path) -> _CubeInfo:
 
 def read_cube_day(group: zarr.Group, t: int) -> tuple[np.ndarray, np.ndarray]:
     """(mass, absolute sigma) of day index ``t``, both (sector, lat, lon) float32 kg day-1 cell-1."""
-    em = np.asarray(group[cc.EMISSIONS_VAR][t], dtype=np.float32)
-    rel = np.asarray(group[cc.UNCERTAINTY_VAR][t], dtype=np.float32)
+    em = np.asarray(store.array(group, cc.EMISSIONS_VAR)[t], dtype=np.float32)
+    rel = np.asarray(store.array(group, cc.UNCERTAINTY_VAR)[t], dtype=np.float32)
     return em, np.multiply(em, rel, out=rel)
 
 
@@ -324,7 +324,7 @@ def _create_arrays(pyr: Path, grids: Sequence[cc.Grid], steps: dict[str, list[st
             for name, n in ((cc.EMISSIONS_VAR, len(LAYERS)), (cc.UNCERTAINTY_VAR, len(cc.SECTORS))):
                 shape = (len(steps[freq]), n, g.nlat, g.nlon)
                 if name in grp:
-                    arr = grp[name]
+                    arr = store.array(grp, name)
                     if arr.shape != shape:
                         arr.resize(shape)
                     continue
@@ -484,7 +484,7 @@ def _write_all(cube_path: Path, pyr: Path, info: _CubeInfo, grids: list[cc.Grid]
     return PyramidMeta(info.version, grids[0].resolution, grids[0].bounds, levels, steps, n_days, quant, ranges)
 
 
-def pyramid_path(cube_path: Path) -> Path:
+def pyramid_path(cube_path: Path | str) -> Path:
     """Where the pyramid of a cube lives."""
     return Path(cube_path) / PYRAMID_DIR
 
@@ -655,7 +655,7 @@ class Pyramid:
         return np.stack([self.read(freq, level, variable, step, i, *whole) for i in range(n)])
 
 
-def open_pyramid(cube_path: Path, cube_version: str) -> Pyramid | None:
+def open_pyramid(cube_path: Path | str, cube_version: str) -> Pyramid | None:
     """The cube's pyramid if it is complete and was built from this cube version, else None."""
     pyr = pyramid_path(cube_path)
     meta = _read_meta(pyr)

@@ -38,7 +38,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dask.array as da
 import numpy as np
@@ -92,6 +92,8 @@ def template(grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequence[str],
                           cc.national_attrs()),
         cc.NATIONAL_UNC_VAR: (dims3, da.zeros((nt, ns, nc), chunks=(nt, ns, nc), dtype=np.float32),
                               {**cc.uncertainty_attrs(), "long_name": "relative 1-sigma of national totals"}),
+        cc.EVIDENCE_VAR: (dims3, da.full((nt, ns, nc), cc.EVIDENCE_NO_DATA, chunks=(nt, ns, nc), dtype=np.int8),
+                          cc.evidence_attrs()),
     }
     return xr.Dataset(data, coords=coords)
 
@@ -106,6 +108,7 @@ def encoding(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> dict[str, dict[
         cc.UNCERTAINTY_VAR: dict(grid_enc),
         cc.NATIONAL_VAR: {"compressors": zstd},
         cc.NATIONAL_UNC_VAR: {"compressors": zstd},
+        cc.EVIDENCE_VAR: {"compressors": zstd, "fill_value": cc.EVIDENCE_NO_DATA},
         "time": {"units": "days since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int32"},
     }
 
@@ -117,8 +120,23 @@ def zarr_store(target: Target, read_only: bool = False) -> Any:
     return zarr.storage.LocalStore(Path(target), read_only=read_only)
 
 
-def open_group(target: Target, mode: str = "r+") -> zarr.Group:
+AccessMode = Literal["r", "r+", "a", "w", "w-"]
+"""How a Zarr group is opened (zarr's access modes)."""
+
+
+def open_group(target: Target, mode: AccessMode = "r+") -> zarr.Group:
     return zarr.open_group(store=zarr_store(target, read_only=(mode == "r")), mode=mode, zarr_format=3)
+
+
+def array(group: zarr.Group, name: str) -> zarr.Array:
+    """The array ``name`` of ``group``: KeyError if there is none, TypeError if ``name`` is a subgroup.
+
+    ``group[name]`` is typed ``Array | Group``; every reader and writer of a store's variables goes through
+    this, so an index or a ``resize`` on the result is checked against ``zarr.Array``."""
+    node = group[name]
+    if not isinstance(node, zarr.Array):
+        raise TypeError(f"{name!r} in the Zarr group {group.store_path} is a group, not an array")
+    return node
 
 
 def create(path: Target, grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequence[str],
@@ -138,15 +156,19 @@ def create(path: Target, grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequ
 def write_day(path: Target, index: int, emissions: np.ndarray, uncertainty: np.ndarray) -> None:
     """Write one day, all sectors: arrays (sector, lat, lon), kg CO2 day-1 cell-1 and relative 1-sigma."""
     group = open_group(path)
-    group[cc.EMISSIONS_VAR][index] = emissions.astype(cc.EMISSIONS_DTYPE, copy=False)
-    group[cc.UNCERTAINTY_VAR][index] = uncertainty.astype(np.float32, copy=False)
+    array(group, cc.EMISSIONS_VAR)[index] = emissions.astype(cc.EMISSIONS_DTYPE, copy=False)
+    array(group, cc.UNCERTAINTY_VAR)[index] = uncertainty.astype(np.float32, copy=False)
 
 
-def write_national(path: Target, national: np.ndarray, national_unc: np.ndarray) -> None:
-    """Write the national table, arrays (time, sector, country), kg CO2 day-1 and relative 1-sigma."""
+def write_national(path: Target, national: np.ndarray, national_unc: np.ndarray,
+                   evidence: np.ndarray | None = None) -> None:
+    """Write the national table, arrays (time, sector, country): kg CO2 day-1, relative 1-sigma and the
+    evidence code of each value (:data:`carbonmap.contract.EVIDENCE_LEVELS`; None leaves the fill, -1)."""
     group = open_group(path)
-    group[cc.NATIONAL_VAR][...] = national.astype(cc.NATIONAL_DTYPE, copy=False)
-    group[cc.NATIONAL_UNC_VAR][...] = national_unc.astype(np.float32, copy=False)
+    array(group, cc.NATIONAL_VAR)[...] = national.astype(cc.NATIONAL_DTYPE, copy=False)
+    array(group, cc.NATIONAL_UNC_VAR)[...] = national_unc.astype(np.float32, copy=False)
+    if evidence is not None and cc.EVIDENCE_VAR in group:
+        array(group, cc.EVIDENCE_VAR)[...] = evidence.astype(np.int8, copy=False)
 
 
 def releases_dir(final: Path) -> Path:
@@ -183,7 +205,7 @@ def release_ids(final: Target) -> list[str]:
     if remote.is_remote(final):
         names = remote.list_dirs(str(final), "releases")
         return sorted(n for n in names
-                      if RELEASE_RE.match(n) and remote.exists(release_location(final, n), MANIFEST))
+                      if RELEASE_RE.match(n) and remote.exists(str(release_location(final, n)), MANIFEST))
     rel = releases_dir(Path(final))
     if not rel.is_dir():
         return []

@@ -27,11 +27,12 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ class TimeseriesError(RuntimeError):
     """The time-series store is missing, unfinished or does not match its cube."""
 
 
-def timeseries_path(cube_path: Path) -> Path:
+def timeseries_path(cube_path: Path | str) -> Path:
     """Where the time-series layout of the cube directory ``cube_path`` lives: a sibling named
     ``<name>.timeseries`` (``x.zarr`` -> ``x.timeseries``; a release ``r0003`` -> ``r0003.timeseries``).
     Pass the resolved release directory, not the store symlink."""
@@ -110,9 +111,9 @@ def _create_arrays(group: zarr.Group, grid: cc.Grid, times: pd.DatetimeIndex, se
                              attributes=ca["sector"])
     sec[...] = np.array(sectors, dtype=object)
     dims4 = ("time", "sector", "lat", "lon")
-    for name, attrs in ((cc.EMISSIONS_VAR, cc.emissions_attrs()),
-                        (SIGMA_VAR, {"units": cc.EMISSIONS_UNITS, "long_name": "absolute 1-sigma of emissions",
-                                     "comment": "emissions x uncertainty; sums = sigma of fully correlated errors"})):
+    sigma_attrs: dict[str, Any] = {"units": cc.EMISSIONS_UNITS, "long_name": "absolute 1-sigma of emissions",
+                                   "comment": "emissions x uncertainty; sums = sigma of fully correlated errors"}
+    for name, attrs in ((cc.EMISSIONS_VAR, cc.emissions_attrs()), (SIGMA_VAR, sigma_attrs)):
         group.create_array(name, shape=(nt, ns, grid.nlat, grid.nlon), dtype=np.float32, chunks=ty_chunks,
                            compressors=zstd, fill_value=0.0, dimension_names=dims4, attributes=attrs)
         for agg, n, tchunk in (("monthly", nm, 12), ("annual", ny, 1)):
@@ -137,14 +138,14 @@ def _blocks(n: int, step: int, start: int = 0) -> Iterator[tuple[int, int]]:
 
 def _copy_block(cube: zarr.Group, ts: zarr.Group, t: tuple[int, int], r: tuple[int, int], c: tuple[int, int]) -> None:
     sel = (slice(*t), slice(None), slice(*r), slice(*c))
-    em = np.asarray(cube[cc.EMISSIONS_VAR][sel], dtype=np.float32)
-    ts[cc.EMISSIONS_VAR][sel] = em
-    sigma = np.asarray(cube[cc.UNCERTAINTY_VAR][sel], dtype=np.float32)
+    em = np.asarray(store.array(cube, cc.EMISSIONS_VAR)[sel], dtype=np.float32)
+    store.array(ts, cc.EMISSIONS_VAR)[sel] = em
+    sigma = np.asarray(store.array(cube, cc.UNCERTAINTY_VAR)[sel], dtype=np.float32)
     # sigma = em x |relative 1-sigma|, in place: a float32 product is correctly rounded, so this equals
     # the float64 product cast to float32, without a float64 copy of the block (~1.5 GB at 0.1 deg)
     np.abs(sigma, out=sigma)
     sigma *= em
-    ts[SIGMA_VAR][sel] = sigma
+    store.array(ts, SIGMA_VAR)[sel] = sigma
 
 
 def _aggregate_block(ts: zarr.Group, times: pd.DatetimeIndex, r: tuple[int, int], c: tuple[int, int],
@@ -162,14 +163,16 @@ def _aggregate_block(ts: zarr.Group, times: pd.DatetimeIndex, r: tuple[int, int]
             days = days[days >= d0]
             if days.size == 0:
                 continue
-            block = np.asarray(ts[name][days[0]:days[-1] + 1, :, slice(*r), slice(*c)], dtype=np.float64)
+            block = np.asarray(store.array(ts, name)[days[0]:days[-1] + 1, :, slice(*r), slice(*c)],
+                               dtype=np.float64)
             codes = month_of_day[days]
             starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
             monthly = np.add.reduceat(block, starts, axis=0)
             m0 = int(codes[0])
-            ts[f"{name}_monthly"][m0:m0 + len(starts), :, slice(*r), slice(*c)] = monthly.astype(np.float32)
-            ts[f"{name}_annual"][yi:yi + 1, :, slice(*r), slice(*c)] = monthly.sum(axis=0, keepdims=True).astype(
+            store.array(ts, f"{name}_monthly")[m0:m0 + len(starts), :, slice(*r), slice(*c)] = monthly.astype(
                 np.float32)
+            store.array(ts, f"{name}_annual")[yi:yi + 1, :, slice(*r), slice(*c)] = monthly.sum(
+                axis=0, keepdims=True).astype(np.float32)
 
 
 def _cube_meta(cube_path: Path) -> dict:
@@ -190,7 +193,7 @@ def _cube_axes(cube_path: Path) -> tuple[cc.Grid, pd.DatetimeIndex, list[str]]:
     return grid, times, sectors
 
 
-def _run(tasks: list[Callable[[], object]], workers: int, progress: ProgressFn | None, label: str) -> None:
+def _run(tasks: Sequence[Callable[[], object]], workers: int, progress: ProgressFn | None, label: str) -> None:
     done = 0
     lock = threading.Lock()
     say = progress or no_progress
@@ -268,6 +271,7 @@ def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, par
     if first is not None:
         if first_changed_day is not None:
             first = min(first, max(0, int(first_changed_day)))
+        assert parent is not None  # ``first`` is only set from a parent layout
         shutil.copytree(parent, tmp, copy_function=os.link)
         _extend_in_place(tmp, grid, times, sectors)
     else:
@@ -303,9 +307,9 @@ def _extend_in_place(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sect
     epoch = np.datetime64("1970-01-01", "D")
     ns = len(sectors)
     for name in (cc.EMISSIONS_VAR, SIGMA_VAR):
-        group[name].resize((len(times), ns, grid.nlat, grid.nlon))
-        group[f"{name}_monthly"].resize((len(months), ns, grid.nlat, grid.nlon))
-        group[f"{name}_annual"].resize((len(years), ns, grid.nlat, grid.nlon))
+        store.array(group, name).resize((len(times), ns, grid.nlat, grid.nlon))
+        store.array(group, f"{name}_monthly").resize((len(months), ns, grid.nlat, grid.nlon))
+        store.array(group, f"{name}_annual").resize((len(years), ns, grid.nlat, grid.nlon))
     for name, values in (("time", (times.values.astype("datetime64[D]") - epoch).astype(np.int32)),
                          ("month", (months.values.astype("datetime64[D]") - epoch).astype(np.int32)),
                          ("year", years),
@@ -314,7 +318,7 @@ def _extend_in_place(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sect
                                                     minlength=len(months)).astype(np.int32)),
                          ("year_days", np.array([(times.year == y).sum() for y in years], dtype=np.int32))):
         del group[name]
-        attrs = {}
+        attrs: dict[str, Any] = {}
         arr = group.create_array(name, shape=values.shape, dtype=values.dtype, chunks=(max(1, len(values)),),
                                  dimension_names=("time" if name == "time" else "month" if name.startswith("month")
                                                   else "year",), attributes=attrs, fill_value=None)
@@ -343,26 +347,28 @@ class TimeseriesStore:
 
     @cached_property
     def times(self) -> pd.DatetimeIndex:
-        return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + self.group["time"][...].astype("timedelta64[D]"))
+        days = np.asarray(store.array(self.group, "time")[...])
+        return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]"))
 
     @cached_property
     def months(self) -> pd.DatetimeIndex:
-        return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + self.group["month"][...].astype("timedelta64[D]"))
+        days = np.asarray(store.array(self.group, "month")[...])
+        return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]"))
 
     @cached_property
     def years(self) -> np.ndarray:
-        return np.asarray(self.group["year"][...], dtype=np.int64)
+        return np.asarray(store.array(self.group, "year")[...], dtype=np.int64)
 
     @cached_property
     def sectors(self) -> tuple[str, ...]:
-        return tuple(str(s) for s in self.group["sector"][...])
+        return tuple(str(s) for s in np.asarray(store.array(self.group, "sector")[...]))
 
     @cached_property
     def grid(self) -> cc.Grid:
-        return cc.Grid.from_coords(self.group["lat"][...], self.group["lon"][...])
+        return cc.Grid.from_coords(np.asarray(store.array(self.group, "lat")[...]),
+                                   np.asarray(store.array(self.group, "lon")[...]))
 
     def read(self, variable: str, index: slice, sectors: list[int] | slice, rows: slice, cols: slice) -> np.ndarray:
         """Block of ``variable`` (e.g. ``emissions``, ``sigma_monthly``), dims (time, sector, lat, lon), float32."""
-        arr = self.group[variable]
-        block = arr[index, :, rows, cols]
-        return np.asarray(block if isinstance(sectors, slice) and sectors == slice(None) else block[:, sectors])
+        block = np.asarray(store.array(self.group, variable)[index, :, rows, cols])
+        return block if isinstance(sectors, slice) and sectors == slice(None) else np.asarray(block[:, sectors])

@@ -43,7 +43,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -215,6 +215,10 @@ class _LocalReleases:
             _remove(entry)
         return resume, publishable
 
+    def location(self, rid: str) -> Path:
+        """Where release ``rid`` lives (``<store>.releases/<id>``)."""
+        return Path(store.release_location(self.final, rid))
+
     def new_staging(self, rid: str) -> Path:
         return self.rel / f"{rid}.building"
 
@@ -243,7 +247,7 @@ class _LocalReleases:
             for p_side, s_side in zip(store.sidecars(parent), store.sidecars(staging), strict=True):
                 if p_side.is_dir():
                     _link_tree(p_side, s_side)
-        store.write_national(staging, prep.nat.values, prep.nat.rel_sigma)
+        store.write_national(staging, prep.nat.values, prep.nat.rel_sigma, prep.nat.evidence)
         (staging / PROGRESS).mkdir(exist_ok=True)
 
     @staticmethod
@@ -303,6 +307,10 @@ class _RemoteReleases:
             remote.delete_prefix(prefix)
         return resume, publishable
 
+    def location(self, rid: str) -> str:
+        """Where release ``rid`` lives (the prefix ``<store>/releases/<id>``)."""
+        return str(store.release_location(self.final, rid))
+
     def new_staging(self, rid: str) -> str:
         return str(store.release_location(self.final, rid))
 
@@ -327,7 +335,7 @@ class _RemoteReleases:
                     pairs.append((key, self._key(dst_rid, key[len(self._key(src_rid)) + 1:])))
         say(0, 1, f"copying {len(pairs)} unchanged shard(s) from {src_rid} (server-side)")
         remote.copy_keys(self.final, pairs)
-        store.write_national(staging, prep.nat.values, prep.nat.rel_sigma)
+        store.write_national(staging, prep.nat.values, prep.nat.rel_sigma, prep.nat.evidence)
 
     @staticmethod
     def write_plan(staging: str, plan: dict[str, Any]) -> None:
@@ -368,17 +376,52 @@ class _RemoteReleases:
         remote.delete(prefix, [*keys, PLAN])
 
 
+_Loc = TypeVar("_Loc", Path, str)
+
+
+class _Releases(Protocol[_Loc]):
+    """What :func:`update` needs of a store's releases, located by local paths (:class:`_LocalReleases`)
+    or by object-store URLs (:class:`_RemoteReleases`)."""
+
+    def location(self, rid: str) -> _Loc: ...
+
+    def sweep(self, fingerprint: str) -> tuple[_Loc | None, str | None]: ...
+
+    def new_staging(self, rid: str) -> _Loc: ...
+
+    def release_id(self, staging: store.Target) -> str: ...
+
+    def stage(self, staging: _Loc, parent: _Loc, prep: Prepared, rewrite: Iterable[int], n_old: int,
+              linked_layouts: bool, say: ProgressFn) -> None: ...
+
+    def write_plan(self, staging: _Loc, plan: dict[str, Any]) -> None: ...
+
+    def markers(self, staging: _Loc) -> dict[int, np.ndarray]: ...
+
+    def write_days(self, client: Any, staging: _Loc, todo: list[int], prep: Prepared, say: ProgressFn
+                   ) -> np.ndarray: ...
+
+    def finish(self, rid: str) -> None: ...
+
+
 def update(request: UpdateRequest, progress: ProgressFn | None = None,
            inputs: BuildInputs | None = None) -> UpdateResult:
     """Append the newest days (and revise changed ones) of ``request.store`` as one new release."""
     say = progress or no_progress
     final: store.Target = request.store if remote.is_remote(request.store) else Path(request.store)
+    if isinstance(final, str):
+        return _update(request, final, _RemoteReleases(final), say, inputs)
+    return _update(request, final, _LocalReleases(final), say, inputs)
+
+
+def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc], say: ProgressFn,
+            inputs: BuildInputs | None) -> UpdateResult:
+    """:func:`update` of the store ``final`` through its releases ``backend``."""
     name = final.name if isinstance(final, Path) else final.rstrip("/").rsplit("/", 1)[-1]
     parent_id = store.current_release(final)
     if parent_id is None:
         raise UpdateError(f"{final} is not a carbonmap store with releases; create it with `carbonmap build`")
-    backend = _RemoteReleases(final) if isinstance(final, str) else _LocalReleases(final)
-    parent = store.release_location(final, parent_id)
+    parent = backend.location(parent_id)
     try:
         head = store.open_cube(parent)
     except store.StoreError as exc:

@@ -245,11 +245,12 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
                                     "JRC-PPDB reported CO2")
     methods["no2_reweighting"] = (f"{NO2_METHOD}, alpha {no2_alpha}, sectors {', '.join(NO2_SECTORS)}"
                                   if no2_ratio is not None else "off (no global NO2 ratio grid in the inputs)")
-    proxies = (("Population is GPW v4 2020 at 1 degree, refined within each degree by the NASA City Lights "
-               "picture (an 8-bit image, not radiance): a simplified proxy."),
-               ("Power-plant emissions are estimated from capacity and typical capacity factors and fuel "
-               "emission factors where a plant reports no generation."),
-               "Shipping lanes are approximated by sea cells decaying with distance to ports.")
+    proxies: tuple[str, ...] = (
+        ("Population is GPW v4 2020 at 1 degree, refined within each degree by the NASA City Lights "
+         "picture (an 8-bit image, not radiance): a simplified proxy."),
+        ("Power-plant emissions are estimated from capacity and typical capacity factors and fuel "
+         "emission factors where a plant reports no generation."),
+        "Shipping lanes are approximated by sea cells decaying with distance to ports.")
     if urban is not None:
         proxies += (("Urban areas are the Natural Earth 1:50m built-up polygons (a single snapshot); the urban "
                      "uplift k of ground transport and residential is expert judgement, not fitted."),)

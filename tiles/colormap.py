@@ -171,7 +171,7 @@ def palette(colormap_name: str) -> np.ndarray:
     ramp = np.zeros((256, 4), np.uint8)
     for k, rgba in cm.items():
         if 0 <= k < 256:
-            ramp[k] = tuple(rgba)[:4] if len(rgba) == 4 else (*rgba[:3], 255)
+            ramp[int(k)] = tuple(rgba)[:4] if len(rgba) == 4 else (*rgba[:3], 255)
     out = np.zeros((256, 4), np.uint8)
     src = np.round(np.arange(N_COLOURS) * 255 / (N_COLOURS - 1)).astype(int)
     out[1:] = ramp[src]

@@ -38,7 +38,6 @@ import datetime as dt
 import math
 import threading
 import time
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -54,7 +53,7 @@ from starlette.responses import JSONResponse, Response
 from titiler.core.factory import BaseFactory
 from titiler.core.models.mapbox import TileJSON
 
-from api.deps import AsOfQuery, ReleaseQuery, release_headers, resolve_cube
+from api.deps import AsOfQuery, Dependency, ReleaseQuery, release_headers, resolve_cube
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import get_settings
@@ -205,7 +204,7 @@ class CarbonTilerFactory(BaseFactory):
     """
 
     router: APIRouter = field(factory=lambda: APIRouter(prefix="/tiles", tags=["Tiles"]))
-    registry_dependency: Callable[..., Registry] = registry_from_app_state
+    registry_dependency: Dependency[Registry] = registry_from_app_state
     reader: type[CubeLayerReader] = CubeLayerReader
     tile_cache: TileCache = field(factory=lambda: TileCache(get_settings().tile_cache_items))
     fields: FieldCache = field(factory=lambda: ReleaseFieldCache(get_settings().chunk_cache_bytes))

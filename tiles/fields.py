@@ -30,7 +30,7 @@ def read_step(cube: Cube, layer: Layer) -> np.ndarray:
     if layer.step.freq == "day":
         return cube.read_day(layer.day, layer.sector, layer.variable)
     if layer.variable == cc.EMISSIONS_VAR:
-        return sum(np.asarray(cube.read_day(d, layer.sector), dtype=np.float64) for d in days) / len(days)
+        return np.asarray(sum(np.asarray(cube.read_day(d, layer.sector), dtype=np.float64) for d in days) / len(days))
     em = [np.asarray(cube.read_day(d, layer.sector), dtype=np.float64) for d in days]
     sig = sum(np.asarray(cube.read_day(d, layer.sector, layer.variable), dtype=np.float64) * e
               for d, e in zip(days, em, strict=True))

@@ -11,6 +11,7 @@ the grid.  Unknown datasets and dates come from :mod:`carbonmap.registry` (Looku
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 
@@ -124,7 +125,7 @@ def cube_version(cube: Cube) -> str:
     """A token that changes whenever the served store is rebuilt (its build time) or another release
     of it is served (the release id is appended)."""
     attrs = cube.attrs
-    token = str(attrs.get("provenance_build_time") or attrs.get("date_created") or cube.path.stat().st_mtime_ns)
+    token = str(attrs.get("provenance_build_time") or attrs.get("date_created") or os.stat(cube.path).st_mtime_ns)
     release = getattr(cube, "release", None)
     return f"{token}@{release}" if release else token
 

@@ -23,6 +23,7 @@ from rio_tiler.constants import WEB_MERCATOR_TMS, WGS84_CRS
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io.xarray import Options, XarrayReader
 from rio_tiler.models import ImageData
+from rio_tiler.types import WarpResampling
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
@@ -104,8 +105,9 @@ class CubeLayerReader(XarrayReader):
         w, _, e, _ = self.tms.bounds(Tile(x=x, y=y, z=z))
         return (e - w) / tilesize / self.grid.resolution
 
+    # override: rio-tiler's later parameters (auto_expand, nodata, ...) are passed on through **kwargs
     def tile(self, tile_x: int, tile_y: int, tile_z: int, tilesize: int | None = None,  # type: ignore[override]
-             reproject_method: str | None = None, **kwargs: Any) -> ImageData:
+             reproject_method: WarpResampling | None = None, **kwargs: Any) -> ImageData:
         """The tile as rio-tiler ``ImageData`` (masked float32, one band).
 
         ``reproject_method`` None picks ``average`` when a pixel spans several cells (zoomed out)

@@ -32,7 +32,8 @@ EARTH_RADIUS_M = 6378137.0
 """Web Mercator sphere radius, m."""
 
 
-_TMS: dict[str, TileMatrixSet] = {}
+_TMS: dict[str | None, TileMatrixSet] = {}
+"""Tile matrix sets by id (morecantile's ``id`` is optional: None for an unnamed custom set)."""
 
 
 def supports(tms: TileMatrixSet) -> bool:
@@ -40,13 +41,13 @@ def supports(tms: TileMatrixSet) -> bool:
     return tms.crs.to_epsg() == 3857 or str(tms.crs.srs).endswith("CRS84")
 
 
-def _register(tms: TileMatrixSet) -> str:
+def _register(tms: TileMatrixSet) -> str | None:
     _TMS.setdefault(tms.id, tms)
     return tms.id
 
 
 @lru_cache(maxsize=8192)
-def _axis(tms_id: str, z: int, index: int, size: int, axis: str) -> np.ndarray:
+def _axis(tms_id: str | None, z: int, index: int, size: int, axis: str) -> np.ndarray:
     """Pixel-centre longitudes (axis 'x', of tile column ``index``) or latitudes (axis 'y', of
     tile row ``index``), degrees, dims (size,)."""
     tms = _TMS[tms_id]
@@ -76,7 +77,7 @@ def pick_level(levels: tuple[float, ...], pixel_deg: float) -> int:
 
 
 @lru_cache(maxsize=16384)
-def _index(edge: float, res: float, n: int, tms_id: str, z: int, i: int, size: int, axis: str) -> np.ndarray:
+def _index(edge: float, res: float, n: int, tms_id: str | None, z: int, i: int, size: int, axis: str) -> np.ndarray:
     v = _axis(tms_id, z, i, size, axis)
     descending = axis == "y"
     idx = np.floor(((edge - v) if descending else (v - edge)) / res).astype(np.int64)
@@ -86,7 +87,7 @@ def _index(edge: float, res: float, n: int, tms_id: str, z: int, i: int, size: i
 
 
 @lru_cache(maxsize=16384)
-def _unique(edge: float, res: float, n: int, tms_id: str, z: int, i: int, size: int, axis: str
+def _unique(edge: float, res: float, n: int, tms_id: str | None, z: int, i: int, size: int, axis: str
             ) -> tuple[np.ndarray, np.ndarray]:
     """(distinct source indices, position of each pixel's index among them) of one tile axis."""
     u, inv = np.unique(_index(edge, res, n, tms_id, z, i, size, axis), return_inverse=True)
@@ -208,23 +209,24 @@ class PyramidRenderer:
         li = pyr.layer_index(layer.variable, layer.sector)
         chunk = pyr.chunk_shape(freq, level)
         base = (*self._token, freq, level, layer.variable, step, li)
-        wanted = needed_chunks(rows, cols, chunk)
-        keys: list[ChunkKey] = [(*base, i, j) for i, j in wanted]
+        # cache key -> its (chunk row, chunk col), the key's last two entries
+        ij_of: dict[ChunkKey, tuple[int, int]] = {(*base, i, j): (i, j) for i, j in needed_chunks(rows, cols, chunk)}
+        keys = list(ij_of)
 
         def load(missing: list[ChunkKey]) -> dict[ChunkKey, np.ndarray]:
             # one zarr read of the missing chunks' bounding window, split into chunks
-            ii = [k[-2] for k in missing]
-            jj = [k[-1] for k in missing]
+            ii = [ij_of[k][0] for k in missing]
+            jj = [ij_of[k][1] for k in missing]
             r0, r1 = min(ii) * chunk[0], min((max(ii) + 1) * chunk[0], grid.nlat)
             c0, c1 = min(jj) * chunk[1], min((max(jj) + 1) * chunk[1], grid.nlon)
             window = pyr.read(freq, level, layer.variable, step, li, slice(r0, r1), slice(c0, c1))
             out = {}
             for k in missing:
-                i, j = k[-2], k[-1]
+                i, j = ij_of[k]
                 out[k] = np.ascontiguousarray(window[i * chunk[0] - r0:(i + 1) * chunk[0] - r0,
                                                      j * chunk[1] - c0:(j + 1) * chunk[1] - c0])
             return out
 
         got = self.chunks.get_many(keys, load)
-        values = gather(rows, cols, chunk, {(k[-2], k[-1]): v for k, v in got.items()})
+        values = gather(rows, cols, chunk, {ij_of[k]: v for k, v in got.items()})
         return Sample(values, row_of, col_of)

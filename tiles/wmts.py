@@ -43,7 +43,7 @@ def _w(tag: str) -> str:
     return f"{{{NS['']}}}{tag}"
 
 
-def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+def _text(parent: ET.Element, tag: str, text: str | None, **attrs: str) -> ET.Element:
     el = ET.SubElement(parent, tag, attrs)
     el.text = text
     return el

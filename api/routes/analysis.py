@@ -29,7 +29,7 @@ import shapely
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import cube_from_query, get_settings
+from api.deps import Dependency, cube_from_query, get_settings
 from api.problems import problem_responses
 from api.routes.query import query_geometry
 from api.routes.region_catalogue import region_geometry
@@ -60,13 +60,17 @@ class YearOverYear(BaseModel):
     previous_period: str | None = None
 
 
+Verdict = Literal["peaked", "not yet", "uncertain"]
+"""The peak test's answer (:func:`peak_verdict`)."""
+
+
 class Trend(BaseModel):
     method: str
     series: Literal["monthly", "daily", "none"]
     dates: list[str]
     observed_t: list[float]
     trend_t: list[float]
-    verdict: Literal["peaked", "not yet", "uncertain"]
+    verdict: Verdict
     evidence: dict[str, Any]
 
 
@@ -130,7 +134,7 @@ def year_over_year(daily: pd.Series) -> YearOverYear:
                         previous_period=f"{prev.index[0].date()}..{prev.index[-1].date()}")
 
 
-def peak_verdict(series: pd.Series, period: int, unit: str) -> tuple[np.ndarray, str, dict[str, Any]]:
+def peak_verdict(series: pd.Series, period: int, unit: str) -> tuple[np.ndarray, Verdict, dict[str, Any]]:
     """STL trend of ``series`` and the verdict with its evidence.
 
     Rule: the noise is 1.645 x the std of the STL residual (a 90% band). ``peaked`` if the trend's maximum
@@ -152,6 +156,7 @@ def peak_verdict(series: pd.Series, period: int, unit: str) -> tuple[np.ndarray,
     steps_since = len(y) - 1 - k
     drop = float(trend[k] - trend[-1])
     rise = float(trend[-1] - trend[-1 - period])
+    verdict: Verdict
     if steps_since >= period and drop > noise:
         verdict = "peaked"
     elif steps_since < period and rise > noise:
@@ -248,7 +253,7 @@ def analyse(cube: Cube, settings: Settings, region_id: str, start: dt.date | Non
 
 @dataclass
 class AnalysisFactory:
-    settings_dependency: Callable[..., Settings] = get_settings
+    settings_dependency: Dependency[Settings] = get_settings
     cube_dependency: Callable[..., Cube] = cube_from_query
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
 

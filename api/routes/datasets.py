@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends
 from pydantic import ConfigDict, Field
 
 from api import dataset_info
-from api.deps import cube_from_path, get_registry
-from api.models import DatasetDetail, DatasetSummary
+from api.deps import Dependency, cube_from_path, get_registry
+from api.models import DATASET_DETAIL_EXAMPLE, DatasetDetail, DatasetSummary
 from api.problems import problem_responses
 from api.routes.releases import ReleasesFactory
 from carbonmap.registry import Cube, Registry
@@ -26,8 +26,7 @@ class DatasetSummaryOut(DatasetSummary):
 
 class DatasetDetailOut(DatasetDetail):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        **DatasetDetail.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
-        "release": "r0003"}]})
+        **DATASET_DETAIL_EXAMPLE, "release": "r0003"}]})
 
     release: str | None = Field(None, description="the release these metadata describe; pin it with ?release=")
 
@@ -44,7 +43,7 @@ def _links(cube: Cube) -> dict[str, str]:
 class DatasetsFactory:
     """Builds the dataset catalogue router from injected registry/cube dependencies."""
 
-    registry_dependency: Callable[..., Registry] = get_registry
+    registry_dependency: Dependency[Registry] = get_registry
     cube_dependency: Callable[..., Cube] = cube_from_path
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["datasets"]))
 

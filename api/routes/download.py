@@ -22,7 +22,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import cube_from_dataset_path, get_settings, release_headers
+from api.deps import Dependency, cube_from_dataset_path, get_settings, release_headers
 from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, DateOutOfRange
@@ -158,10 +158,10 @@ def write_netcdf(subset: Subset, path: FsPath) -> None:
         un = nc.createVariable(cc.UNCERTAINTY_VAR, "f4", ("time", "sector", "lat", "lon"), zlib=True, complevel=4,
                                chunksizes=(1, 1, min(subset.grid.nlat, 450), min(subset.grid.nlon, 450)))
         un.setncatts({**cc.uncertainty_attrs(), "coordinates": "sector"})
-        epoch = np.datetime64("1970-01-01", "D")
+        epoch = dt.date(1970, 1, 1)
         for k, day in enumerate(subset.times):
             e, u = subset.day(k)
-            d = int((np.datetime64(day.date(), "D") - epoch).astype(int))
+            d = (day.date() - epoch).days  # days since 1970-01-01
             t[k] = d
             tb[k, :] = [d, d + 1]
             em[k] = e
@@ -232,7 +232,7 @@ shrink it; for whole cubes read the Zarr store over HTTP (`/zarr/{dataset}`).
 @dataclass
 class DownloadFactory:
     cube_dependency: Callable[..., Cube] = cube_from_dataset_path
-    settings_dependency: Callable[..., Settings] = get_settings
+    settings_dependency: Dependency[Settings] = get_settings
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["downloads"]))
 
     def __post_init__(self) -> None:

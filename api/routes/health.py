@@ -1,12 +1,11 @@
 """``GET /healthz``: liveness, the served datasets and the code version."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.deps import get_registry
+from api.deps import Dependency, get_registry
 from api.models import Health
 from carbonmap import __version__
 from carbonmap.registry import Registry
@@ -16,7 +15,7 @@ from carbonmap.registry import Registry
 class HealthFactory:
     """Builds the health router; ``registry_dependency`` yields the served Registry."""
 
-    registry_dependency: Callable[..., Registry] = get_registry
+    registry_dependency: Dependency[Registry] = get_registry
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["health"]))
 
     def __post_init__(self) -> None:

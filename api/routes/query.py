@@ -12,10 +12,9 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import orjson
@@ -33,6 +32,7 @@ from api.deps import (
     RELEASE_HEADER,
     RELEASE_PATTERN,
     AsOfQuery,
+    Dependency,
     ReleaseQuery,
     get_registry,
     get_settings,
@@ -44,8 +44,12 @@ from api.routes.regions import wants_csv
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, DateOutOfRange, Registry
 from carbonmap.settings import Settings
+from pipelines import store as pstore
 from pipelines import timeseries as pts
 from tiles.chunks import ChunkCache
+
+if TYPE_CHECKING:
+    import zarr
 
 WEIGHTS = rq.WeightCache(256)
 GEOMETRIES = rq.ParsedGeometryCache(256)
@@ -74,7 +78,7 @@ class _Source:
             self.ts = ts if same else None
         except pts.TimeseriesError:
             self.ts = None
-        self._cube_group = None
+        self._cube_group: zarr.Group | None = None
         self._arrays: dict[str, Any] = {}
         self._plans: OrderedDict[tuple, tuple] = OrderedDict()
         self._plans_lock = threading.Lock()
@@ -104,7 +108,7 @@ class _Source:
 
     def chunk_shape(self, variable: str) -> tuple[int, int]:
         """(rows, cols) of a layout variable's spatial chunks."""
-        return tuple(self._array(variable).chunks[2:])  # type: ignore[return-value]
+        return tuple(self._array(variable).chunks[2:])
 
     def _chunks(self, variable: str, keys: list[tuple]) -> dict[tuple, np.ndarray]:
         """Decoded chunks of a layout variable, keyed (path, variable, t, y, x), cached, **cell-major**:
@@ -167,8 +171,8 @@ class _Source:
         if self._cube_group is None:
             self._cube_group = zarr.open_group(self.cube.path, mode="r")
         sel = (slice(i0, i1), slice(None), rows, cols)
-        em = np.asarray(self._cube_group[cc.EMISSIONS_VAR][sel])
-        unc = np.asarray(self._cube_group[cc.UNCERTAINTY_VAR][sel])
+        em = np.asarray(pstore.array(self._cube_group, cc.EMISSIONS_VAR)[sel])
+        unc = np.asarray(pstore.array(self._cube_group, cc.UNCERTAINTY_VAR)[sel])
         return em, (em.astype(np.float64) * np.abs(unc)).astype(np.float32)
 
 
@@ -281,10 +285,10 @@ def plan(source: _Source, cube: Cube, start: dt.date, end: dt.date, freq: nation
         d64 = days.values.astype("datetime64[D]")
         dates = d64.tolist()  # datetime.date objects
         day0, n = cube.day_index(start), len(d64)
-        run = max(1, max_daily_run)
-        pieces = [Piece("daily", day0 + a, day0 + min(n, a + run), np.arange(a, min(n, a + run)))
-                  for a in range(0, n, run)]
-        return pieces, tuple(np.datetime_as_string(d64, unit="D").tolist()), [(d, d, 1) for d in dates]
+        per_read = max(1, max_daily_run)
+        reads = [Piece("daily", day0 + a, day0 + min(n, a + per_read), np.arange(a, min(n, a + per_read)))
+                 for a in range(0, n, per_read)]
+        return reads, tuple(np.datetime_as_string(d64, unit="D").tolist()), [(d, d, 1) for d in dates]
     else:
         codes, labels = national_series.period_codes(days, freq)
     first = np.searchsorted(codes, np.arange(len(labels)), side="left")
@@ -598,8 +602,8 @@ dataset; `release` in the answer and the `X-Carbonmap-Release` header name the r
 
 @dataclass
 class QueryFactory:
-    registry_dependency: Callable[..., Registry] = get_registry
-    settings_dependency: Callable[..., Settings] = get_settings
+    registry_dependency: Dependency[Registry] = get_registry
+    settings_dependency: Dependency[Settings] = get_settings
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.convertors import Convertor, register_url_convertor
 
-from api.deps import cube_from_query, get_settings
+from api.deps import Dependency, cube_from_query, get_settings
 from api.problems import problem_responses
 from api.routes.query import DESCRIPTION as QUERY_DESCRIPTION
 from api.routes.query import QueryEmissions, parse_sector_list, query_geometry, respond
@@ -88,7 +88,7 @@ REGION_ID = Annotated[str, Path(description="region id from GET /regions", patte
 
 @dataclass
 class RegionCatalogueFactory:
-    settings_dependency: Callable[..., Settings] = get_settings
+    settings_dependency: Dependency[Settings] = get_settings
     cube_dependency: Callable[..., Cube] = cube_from_query
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
 

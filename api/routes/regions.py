@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from api import national_regions, national_series
-from api.deps import cube_from_query, get_settings, release_headers
+from api.deps import Dependency, cube_from_query, get_settings, release_headers
 from api.models import Estimate, IntervalInfo, PeriodEmissions, RegionEmissions, RegionInfo
 from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
@@ -122,12 +122,26 @@ def region_emissions(cube: Cube, iso3: str, start: dt.date | None, end: dt.date 
     national = cube.ds[cc.NATIONAL_VAR].isel(sel).values
     rel_sigma = cube.ds[cc.NATIONAL_UNC_VAR].isel(sel).values
     totals = national_series.aggregate(national, rel_sigma, cube.times[times_slice], freq)
+    ev_sector = ev_total = None
+    if cc.EVIDENCE_VAR in cube.ds:
+        ev_sector, ev_total = national_series.evidence_shares(
+            national, cube.ds[cc.EVIDENCE_VAR].isel(sel).values, cube.times[times_slice], freq,
+            len(cc.EVIDENCE_LEVELS))
+
+    def shares(row: np.ndarray | None) -> dict[str, float] | None:
+        if row is None or not np.isfinite(row).all():
+            return None
+        return {cc.EVIDENCE_LEVELS[i]: round(float(v), 6) for i, v in enumerate(row) if v > 0}
+
     periods = []
     for p, label in enumerate(totals.labels):
         periods.append(PeriodEmissions(
             period=label, start=totals.first[p].date(), end=totals.last[p].date(), days=int(totals.days[p]),
-            sectors={s: _estimate(totals.estimate[p, k], totals.sigma[p, k]) for k, s in enumerate(sectors)},
-            total=_estimate(totals.total_estimate[p], totals.total_sigma[p]),
+            sectors={s: _estimate(totals.estimate[p, k], totals.sigma[p, k]).model_copy(
+                update={"evidence": shares(None if ev_sector is None else ev_sector[p, k])})
+                for k, s in enumerate(sectors)},
+            total=_estimate(totals.total_estimate[p], totals.total_sigma[p]).model_copy(
+                update={"evidence": shares(None if ev_total is None else ev_total[p])}),
         ))
     return RegionEmissions(
         dataset=cube.id, region=RegionInfo(id=region.id, type=region.type, definition=region.definition),
@@ -153,7 +167,7 @@ class RegionsFactory:
     """Builds the region router; the cube and settings come from injected dependencies."""
 
     cube_dependency: Callable[..., Cube] = cube_from_query
-    settings_dependency: Callable[..., Settings] = get_settings
+    settings_dependency: Dependency[Settings] = get_settings
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
 
     def __post_init__(self) -> None:

@@ -15,7 +15,6 @@ import hashlib
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -23,12 +22,14 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api.deps import (
     AS_OF_DESCRIPTION,
     DATASET_ID_PATTERN,
     RELEASE_HEADER,
     RELEASE_PATTERN,
+    Dependency,
     get_registry,
     get_settings,
     known_releases,
@@ -43,7 +44,7 @@ from pipelines import releases as cube_releases
 DIFF_CSV_COLUMNS = ("dataset", "release", "against", "date", "sector", "country", "against_t", "release_t",
                     "change_t")
 
-RELEASE_EXAMPLE = {
+RELEASE_EXAMPLE: JsonDict = {
     "id": "r0003", "created": "2024-03-06T04:10:00+00:00", "kind": "update", "parent": "r0002",
     "days_added": [], "days_revised": [["2024-03-01", "2024-03-05"]],
     "reason": "revised national inventory (GCB 2025 v1.6)", "current": True,
@@ -247,8 +248,8 @@ _E422 = ("invalid-parameter", ("path parameter 'release' (got 'v3'): String shou
 class ReleasesFactory:
     """Builds the revision-history router (``/datasets/{id}/releases...``) from injected dependencies."""
 
-    registry_dependency: Callable[..., Registry] = get_registry
-    settings_dependency: Callable[..., Settings] = get_settings
+    registry_dependency: Dependency[Registry] = get_registry
+    settings_dependency: Dependency[Settings] = get_settings
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["datasets"]))
 
     def __post_init__(self) -> None:

@@ -13,7 +13,6 @@ past release, with its assets pinned to it (``/zarr/{id}/releases/r0002``, ``dow
 
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -23,7 +22,15 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api import dataset_info
-from api.deps import DATASET_ID_PATTERN, AsOfQuery, ReleaseQuery, get_registry, release_headers, resolve_cube
+from api.deps import (
+    DATASET_ID_PATTERN,
+    AsOfQuery,
+    Dependency,
+    ReleaseQuery,
+    get_registry,
+    release_headers,
+    resolve_cube,
+)
 from api.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 
@@ -149,7 +156,7 @@ def _json(obj: Any, geo: bool = False, cube: Cube | None = None) -> JSONResponse
 
 @dataclass
 class StacFactory:
-    registry_dependency: Callable[..., Registry] = get_registry
+    registry_dependency: Dependency[Registry] = get_registry
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["stac"]))
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ paths are refused with 404.  Nothing a client sends is ever used as a path outsi
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -33,6 +33,7 @@ from api.deps import (
     DATASET_ID_PATTERN,
     RELEASE_PATTERN,
     AsOfQuery,
+    Dependency,
     ReleaseQuery,
     get_registry,
     release_headers,
@@ -193,7 +194,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @dataclass
 class ZarrHttpFactory:
-    registry_dependency: Callable[..., Registry] = get_registry
+    registry_dependency: Dependency[Registry] = get_registry
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["downloads"]))
 
     def __post_init__(self) -> None:

@@ -16,7 +16,7 @@ from nowcast.baseline import annual_sector_table
 from pipelines import store
 from pipelines.build import BuildRequest, build
 from pipelines.inputs import load_inputs
-from pipelines.national import national_daily
+from pipelines.national import _annual_table, national_daily
 
 YEAR = pd.date_range("2024-01-01", "2024-12-31", freq="D")
 
@@ -42,11 +42,23 @@ def _subset(inputs, codes: list[str], last_year: int | None = None):
 
 
 def test_every_annual_total_is_preserved(inputs, nd2024) -> None:
-    ref = annual_sector_table(inputs.gcb, inputs.shares, [2024], nd2024.regions)[0]
+    assert inputs.split is not None, "the shipped inputs give a per-year sector split"
+    ref = _annual_table(inputs, [2024], nd2024.regions)[0]
     got = nd2024.values.sum(axis=0)
     assert got.shape == (len(cc.SECTORS), len(nd2024.regions)) and ref.sum() > 3.5e13
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=0)
     assert np.all(nd2024.values >= 0)
+    # and every country's GCB 2024 total, whatever the split
+    gcb = inputs.gcb[inputs.gcb["year"] == 2024].set_index("iso3")["total"]
+    for code in ("CHN", "USA", "IND", "DEU", "XIA", "XIS"):
+        j = nd2024.regions.index(code)
+        assert got[:, j].sum() == pytest.approx(gcb[code] * cc.KG_PER_MT, rel=1e-9)
+
+
+def test_static_shares_still_split_when_no_current_split(inputs) -> None:
+    ref = annual_sector_table(inputs.gcb, inputs.shares, [2024], ("DEU", "FRA"))[0]
+    got = _annual_table(dataclasses.replace(inputs, split=None), [2024], ("DEU", "FRA"))[0]
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
 
 
 def test_methods_name_indicators_per_sector_and_country(nd2024) -> None:
