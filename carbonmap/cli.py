@@ -203,17 +203,31 @@ def backtest(
     quick: Annotated[bool, typer.Option("--quick", help="top 5 only, rolling 2021-2023 (seconds)")] = False,
     out: Annotated[Path, typer.Option(help="report directory")] = Path("reports"),
 ) -> None:
-    """Backtest the nowcast (GCB2024v17 -> GCB2025v15 vintage test, rolling origins 2010-2023)."""
+    """Backtest the nowcast: GCB2024v17 -> GCB2025v15 vintage test, rolling origins 2010-2023, and the as-of tests
+    that use only the data published by each day (2024 as of 2024-11-13 and 2025-03-01, rolling 2016-2023 as of
+    each 13 November, 2025 beside GCB 2025's projection)."""
     import time
 
+    import pandas as pd
+
     from carbonmap.settings import get_settings
+    from ingest import cait, edgar
+    from ingest.activity import PUBLICATION_LAG_DAYS
     from ingest.gcb import read_gcb
+    from ingest.gcb_extra import PROJECTIONS_FILE, read_gcb_projections
+    from ingest.sector_shares import national_sector_shares
+    from nowcast.asof import AsofInputs, lag_table
     from nowcast.backtest import run_backtest
     from pipelines.indicators import annual_indicator_table, load_daily_indicators
-    from pipelines.inputs import load_inputs
+    from pipelines.inputs import CAIT_FILE, EDGAR_FILE
+    from pipelines.measured_inputs import load_measured, load_split, published_monthly
 
     data = get_settings().data_dir
     t0 = time.perf_counter()
+
+    def record(_info: object, p: Path, _role: str) -> Path:
+        return p
+
     try:
         old = read_gcb(data / "statistical" / "GCB2024v17_MtCO2_flat.csv")
         new = read_gcb(data / "statistical" / "GCB2025v15_MtCO2_flat.csv")
@@ -221,10 +235,33 @@ def backtest(
         ind = annual_indicator_table(load_daily_indicators(data))
         typer.echo(f"indicators: {len(ind)} country-years ({', '.join(ind.columns)}), "
                    f"{int(ind['power_demand'].notna().sum())} with observed power demand")
-        shares = load_inputs().shares
-        typer.echo("running the vintage and rolling-origin tests" + (" (quick)" if quick else ""))
+        codes = [x for x in new["iso3"].dropna().unique() if x not in ("WLD", *cc.INTERNATIONAL_SECTORS.values())]
+        shares = national_sector_shares(edgar.read_edgar_v5(data / EDGAR_FILE), cait.read_cait(data / CAIT_FILE),
+                                        countries=codes)
+        measured = load_measured(data, record)
+        split = load_split(data, record, new, shares, list(range(2009, 2025)))
+        if split is None:
+            raise FileNotFoundError("no sector split inputs (Ember yearly, EDGAR v7.0, Carbon Monitor Power) ship")
+        # the power series in Mt CO2 month-1 (Grid-India's daily reports are kt CO2 day-1, summed per month)
+        kt = [c for c, lab in measured.sources.get("power", {}).items() if lab.startswith("Grid-India")]
+
+        def published(as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+            cut = {s: published_monthly(measured, s, as_of) for s in measured.monthly}
+            if "power" in cut and kt:
+                cut["power"] = cut["power"].assign(**{c: cut["power"][c] / 1000.0 for c in kt})
+            return cut
+
+        proj_path = data / PROJECTIONS_FILE
+        proj = None
+        if proj_path.exists():
+            p = read_gcb_projections(proj_path)
+            proj = p.set_index("iso3")["value"]
+        asof = AsofInputs(published=published, split=split.for_year, projection=proj,
+                          lags=lag_table(measured.sources, measured.lags, PUBLICATION_LAG_DAYS),
+                          today=pd.Timestamp(dt.date.today()))
+        typer.echo("running the vintage, rolling-origin and as-of tests" + (" (quick)" if quick else ""))
         out.mkdir(parents=True, exist_ok=True)
-        figs = run_backtest(old, new, out, indicators=ind, shares=shares, quick=quick)
+        figs = run_backtest(old, new, out, indicators=ind, shares=shares, quick=quick, asof=asof)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc), code=1)
         raise  # unreachable
@@ -240,6 +277,11 @@ def backtest(
     typer.echo(f"rolling: top-20 MAPE {f('rolling_top20_mape')}% (persistence "
                f"{f('rolling_persistence_top20_mape')}%, Carbon Monitor ratio {f('rolling_cm_ratio_top20_mape')}%); "
                f"90% interval coverage {f('coverage90')}")
+    typer.echo(f"as of 2024-11-13: top-20 growth MAE {f('asof_nov_top20_growth_mae_pp')} pp, global error "
+               f"{f('asof_nov_global_growth_error_pp')} pp, CN+US+IN {f('asof_nov_cn_us_in_mae_pp')} pp (GCB2024 "
+               f"projection {f('gcb_projection_cn_us_in_mae_pp')}); as of 2025-03-01: "
+               f"{f('asof_mar_top20_growth_mae_pp')} pp; rolling as of 13 November: top-20 MAPE "
+               f"{f('rolling_asof_top20_mape')}%; coverage {f('asof_coverage90')}")
     typer.echo(json.dumps({"goals": figs.get("goals"), "seconds": round(time.perf_counter() - t0, 1)}))
     typer.echo(f"wrote {out / 'backtest.md'} and {out / 'backtest.json'}")
 

@@ -169,9 +169,8 @@ def finish_facilities(df: pd.DataFrame, name: str, source: str) -> pd.DataFrame:
     """
     df = df.copy()
     df["source"] = source
-    for c in ("region",):
-        if c not in df.columns:
-            df[c] = None
+    if "region" not in df.columns:
+        df["region"] = None
     need(df, COLUMNS, name)
     n0 = len(df)
     df = df[df["co2_t"].notna()]

@@ -64,6 +64,11 @@ _ADAPTERS: dict[str, str] = {
     "gem_steel": "ingest.gem_steel:GEMSteelAdapter",
     "gem_cement": "ingest.gem_cement:GEMCementAdapter",
     "sfi": "ingest.sfi:SFIAdapter",
+    "facility_emissions": "ingest.facility_emissions:FacilityEmissionsAdapter",
+    "us_ghgrp": "ingest.ghgrp:GHGRPAdapter",
+    "airport_traffic": "ingest.airport_traffic:AirportTrafficAdapter",
+    "shipping_lanes": "ingest.shipping_lanes:ShippingLanesAdapter",
+    "admin1": "ingest.admin1:Admin1Adapter",
 }
 """Source name -> ``module:AdapterClass`` (imported lazily, so listing is cheap)."""
 

@@ -113,9 +113,9 @@ def lunar_new_year(year: int) -> pd.Timestamp:
     import holidays
 
     for day, name in holidays.country_holidays("CN", years=year, language="en_US").items():
-        if "Spring Festival" in name or "Chinese New Year" in name or "Lunar New Year" in name:
-            if day.month in (1, 2):
-                return pd.Timestamp(day)
+        festive = "Spring Festival" in name or "Chinese New Year" in name or "Lunar New Year" in name
+        if festive and day.month in (1, 2):
+            return pd.Timestamp(day)
     raise ValueError(f"the holidays calendar has no Spring Festival in {year}")
 
 

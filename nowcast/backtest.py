@@ -428,8 +428,8 @@ def _goals(f: dict[str, Any]) -> dict[str, Any]:
 
 def run_backtest(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, out_dir: Path, *,
                  indicators: pd.DataFrame | None = None, shares: pd.DataFrame | None = None,
-                 quick: bool = False, mode: str = "auto") -> dict[str, Any]:
-    """Run both tests and write ``out_dir/backtest.md``, ``out_dir/backtest.json`` and PNG plots.
+                 quick: bool = False, mode: str = "auto", asof: Any = None) -> dict[str, Any]:
+    """Run both tests (and the as-of tests of :mod:`nowcast.asof` when ``asof`` inputs are given) and write ``out_dir/backtest.md``, ``out_dir/backtest.json`` and PNG plots.
 
     ``quick`` (for tests) scores the top 5 only, selects on 2007-2009 and rolls over 2021-2023.
     ``mode``: how indicators enter the model, one of :data:`INDICATOR_MODES` or ``auto`` (chosen by
@@ -479,9 +479,16 @@ def run_backtest(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, out_dir: Path, *,
     figs["coverage90"] = float(np.mean(pooled_in))
     figs["coverage90_n"] = len(pooled_in)
     figs["goals"] = _goals(figs)
+    atabs = None
+    if asof is not None:
+        from nowcast.asof import run_asof
+
+        afigs, atabs = run_asof(gcb_old, gcb_new, asof, quick=quick)
+        figs.update(afigs)
+        figs["goals"].update(afigs["asof_goals"])
     figs["quick"] = quick
     figs["vintages"] = {"old": gcb_old.attrs.get("vintage"), "new": gcb_new.attrs.get("vintage")}
     figs["indicators"] = sorted(c for c in indicators.columns if indicators[c].notna().any()) if indicators is not None else []
     figs["seconds"] = time.perf_counter() - t0
-    write_report(figs, vtab, rtab, Path(out_dir))
+    write_report(figs, vtab, rtab, Path(out_dir), atabs)
     return figs

@@ -48,17 +48,17 @@ regional turboprops burn less, longer island routes more."""
 MAX_AVIATION_SHARE_OF_TRANSPORT = 0.5
 
 RULES: tuple[tuple[str, str], ...] = (
-    ("power", "fossil generation by fuel x direct emission factors (Carbon Monitor Power, complete years), else "
+    ("power", ("fossil generation by fuel x direct emission factors (Carbon Monitor Power, complete years), else "
               "Ember yearly demand x CO2 intensity (the source's last share after its last year), "
               f"clipped to {POWER_SHARE_BOUNDS[0]:.0%}-{POWER_SHARE_BOUNDS[1]:.0%} of the GCB total; "
-              "else the inventory share"),
+              "else the inventory share")),
     ("industry (process)", "GCB cement + flaring + other CO2 of the same year"),
     ("industry, ground_transport, residential, domestic_aviation",
-     "GCB total minus power minus process CO2, split by the newest sector inventory of the country: CEADs 2019 "
-     "(China), EDGAR v7.0 2021 combustion sectors, then EDGAR v5 2018 / CAIT / global mean"),
-    ("domestic_aviation", "EUROCONTROL internal IFR flights x 6 t CO2 per flight (40 European states, taken out of "
+     ("GCB total minus power minus process CO2, split by the newest sector inventory of the country: CEADs 2019 "
+     "(China), EDGAR v7.0 2021 combustion sectors, then EDGAR v5 2018 / CAIT / global mean")),
+    ("domestic_aviation", ("EUROCONTROL internal IFR flights x 6 t CO2 per flight (40 European states, taken out of "
                           "transport); CEADs kerosene in transport (China); elsewhere 5% of transport (simplified "
-                          "proxy)"),
+                          "proxy)")),
     ("anchor", "the GCB 2025 national total of every inventory year is conserved exactly"),
 )
 

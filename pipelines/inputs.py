@@ -29,6 +29,7 @@ from ingest.sector_shares import national_sector_shares
 from nowcast.sector_split import SectorSplit
 from pipelines.indicators import DailyIndicators, load_daily_indicators
 from pipelines.measured_inputs import load_measured, load_split
+from pipelines.spatial_inputs import SpatialInputs, load_spatial
 
 GCB_FILE = "statistical/GCB2025v15_MtCO2_flat.csv"
 EDGAR_FILE = "statistical/edgar-v5.0-ft2018-co2-by-sector.csv"
@@ -84,6 +85,9 @@ class BuildInputs:
     split: SectorSplit | None = None
     """Per-year sector shares from current data (:func:`nowcast.sector_split.sector_split`); None = the
     static ``shares`` for every year."""
+    spatial: SpatialInputs | None = None
+    """Facilities (power and industry points), airport traffic and shipping lanes of the last inventory year
+    (:func:`pipelines.spatial_inputs.load_spatial`); None = the older plant table and proxies."""
 
 
 def _fallback_points(places: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +146,7 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
                                      measured_sources=measured.sources, spring_festival=measured.spring_festival)
     last_inv = int(g.loc[g["total"].notna(), "year"].max())
     split = load_split(root, record, g, shares, list(range(SPLIT_FIRST_YEAR, last_inv + 1)))
+    spatial = load_spatial(root, record, last_inv, plants, jrc_plants)
     pts = countries.geometry.representative_point()
     south = {str(i): bool(p.y < 0) for i, p in zip(countries["iso3"], pts, strict=True)}
 
@@ -158,5 +163,5 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
         gcb=g, shares=shares, south=south, population=np.asarray(pop.values, dtype=np.float64),
         lights=np.asarray(lights.values, dtype=np.float64), plants=plants, airports=apt, ports=prt,
         fallback_points=_fallback_points(places, extra), coverage=coverage, files=tuple(files),
-        proxies=(), indicators=indicators, jrc_plants=jrc_plants, urban=urban, split=split,
+        proxies=(), indicators=indicators, jrc_plants=jrc_plants, urban=urban, split=split, spatial=spatial,
     )

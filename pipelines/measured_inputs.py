@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ingest.activity import PUBLICATION_LAG_DAYS
 from nowcast import activity_indicators as ai
 from nowcast.measured import daily_as_monthly
 from nowcast.sector_split import (
@@ -64,6 +65,9 @@ class Measured:
     daily: dict[str, pd.DataFrame] = field(default_factory=dict)
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     spring_festival: pd.Series | None = None
+    lags: dict[str, dict[str, int]] = field(default_factory=dict)
+    """sector -> iso3 -> days after a month ends until the series publishes it (the adapter's registered lag;
+    China's NBS publishes January only with February, which :func:`published_monthly` applies)."""
 
 
 def find(root: Path, rel: str) -> Path | None:
@@ -74,8 +78,27 @@ def find(root: Path, rel: str) -> Path | None:
     return None
 
 
+def published_monthly(m: Measured, sector: str, as_of: pd.Timestamp | str) -> pd.DataFrame:
+    """The monthly series of ``sector`` as it stood on ``as_of``: months whose end + lag falls after it are NaN
+    (and January of China's NBS series until February is out)."""
+    monthly = m.monthly.get(sector, pd.DataFrame(dtype=np.float64))
+    if monthly.empty:
+        return monthly
+    as_of = pd.Timestamp(as_of)
+    ends = pd.DatetimeIndex(monthly.index) + pd.offsets.MonthEnd(0)
+    out = monthly.copy()
+    for c in out.columns:
+        lag = pd.Timedelta(days=m.lags.get(sector, {}).get(str(c), 0))
+        cut = ends + lag > as_of
+        if sector == "industry" and str(c) == "CHN":  # NBS: January comes out with February
+            feb_end = ends + pd.offsets.MonthEnd(1)
+            cut = cut | ((pd.DatetimeIndex(monthly.index).month == 1) & (feb_end + lag > as_of))
+        out.loc[cut, c] = np.nan
+    return out
+
+
 def _add(m: Measured, sector: str, monthly: pd.DataFrame, label: str, *, overwrite: bool = False,
-         daily: pd.DataFrame | None = None) -> None:
+         daily: pd.DataFrame | None = None, source: str = "") -> None:
     if monthly.empty:
         return
     cur = m.monthly.get(sector, pd.DataFrame(dtype=np.float64))
@@ -88,6 +111,7 @@ def _add(m: Measured, sector: str, monthly: pd.DataFrame, label: str, *, overwri
     merged.index = pd.DatetimeIndex(merged.index, name="month")
     m.monthly[sector] = merged.sort_index()
     m.sources.setdefault(sector, {}).update({c: label for c in cols})
+    m.lags.setdefault(sector, {}).update({str(c): PUBLICATION_LAG_DAYS.get(source, 0) for c in cols})
     if daily is not None:
         d_cur = m.daily.get(sector, pd.DataFrame(dtype=np.float64))
         dcols = [c for c in daily.columns if c in cols]
@@ -125,20 +149,20 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
             record(india_grid.INFO, p, "daily indicator: India power (coal and gas generation)")))
         if not rep.empty:
             _add(m, "power", rep.apply(daily_as_monthly), "Grid-India daily reports: coal + gas generation x "
-                 "emission factors", daily=rep)
+                 "emission factors", daily=rep, source="posoco")
     p = find(root, CM_MONTHLY)
     if p is not None:
         from ingest import cm_power
 
         gen = cm_power.read_cm_power_monthly(record(cm_power.INFO, p, "monthly indicator: power generation by fuel"))
         _add(m, "power", ai.power_co2_monthly(gen), "Carbon Monitor Power monthly generation by fuel x emission "
-             "factors")
+             "factors", source="cm_power")
     p = find(root, EMBER_MONTHLY)
     if p is not None:
         from ingest import ember_api
 
         ov = ember_api.read_ember_overview(record(ember_api.INFO, p, "monthly indicator: power CO2 (Ember)"))
-        _add(m, "power", ai.ember_power_co2_monthly(ov), "Ember monthly demand x CO2 intensity")
+        _add(m, "power", ai.ember_power_co2_monthly(ov), "Ember monthly demand x CO2 intensity", source="ember_monthly")
     if us_demand is not None and "USA" in us_demand.columns and "USA" in m.monthly.get("power", {}):
         m.daily.setdefault("power", pd.DataFrame(dtype=np.float64))
         d = m.daily["power"]
@@ -153,7 +177,7 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
                                                                          "daily thermal generation)"))
         coal = cd[(cd["variable"] == "generation_coal") & (cd["frequency"] == "daily")]
         festival = ai.spring_festival_profile(coal.set_index("period")["value"].sort_index())
-        m = Measured(m.monthly, m.daily, m.sources, festival)
+        m = Measured(m.monthly, m.daily, m.sources, festival, m.lags)
     p = find(root, CHINA_INDUSTRY)
     if p is not None:
         from ingest import china_monthly
@@ -172,7 +196,8 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
             shape = pd.Series(ai.spring_festival_daily(days, festival) if festival is not None else 1.0, index=days)
             idx = idx.apply(lambda col: ai.split_combined_jan_feb(col, shape))
             _add(m, "industry", idx[["CHN"]], "NBS crude steel, cement and crude processed x CO2 per tonne "
-                 "(January and February published together, split by the Lunar New Year climatology)")
+                 "(January and February published together, split by the Lunar New Year climatology)",
+                 source="nbs_china_monthly")
     p = find(root, INDIA_OIL)
     if p is not None:
         from ingest import india_monthly
@@ -183,9 +208,9 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
             record(info, meta, "metadata of the India fuel sales")
         oil = india_monthly.read_india_oil_monthly(record(info, p, "monthly indicator: India fuel sales"), meta)
         road = ai.weighted_index(oil, "monthly", {"diesel": 1.0, "petrol": 1.0}, required=("diesel", "petrol"))
-        _add(m, "ground_transport", road, "PPAC diesel + petrol consumption")
+        _add(m, "ground_transport", road, "PPAC diesel + petrol consumption", source="india_ppac_oil")
         jet = ai.weighted_index(oil, "monthly", {"jet_fuel": 1.0}, required=("jet_fuel",))
-        _add(m, "domestic_aviation", jet, "PPAC aviation turbine fuel consumption")
+        _add(m, "domestic_aviation", jet, "PPAC aviation turbine fuel consumption", source="india_ppac_oil")
     d = root / EUROCONTROL_DIR
     if d.is_dir():
         from ingest import eurocontrol
@@ -196,7 +221,7 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
         fl = ai.flights_daily(eurocontrol.read_eurocontrol_daily(files), "flights_internal")
         fl = fl[[c for c in fl.columns if len(str(c)) == 3 and str(c).isupper()]]  # BEL_LUX, SRB_MNE: two states
         _add(m, "domestic_aviation", fl.apply(daily_as_monthly), "EUROCONTROL daily internal (domestic) IFR flights",
-             daily=fl)
+             daily=fl, source="eurocontrol")
     return m
 
 

@@ -33,7 +33,8 @@ import pandas as pd
 
 from carbonmap import contract as cc
 from nowcast import indicators as ni
-from nowcast.baseline import NATIONAL_REL_SIGMA, annual_sector_table, regions_of, split_by_shares
+from nowcast.activity_indicators import spring_festival_daily
+from nowcast.baseline import NATIONAL_REL_SIGMA, annual_sector_table, regions_of
 from nowcast.daily import (
     CHOW_LIN_METHOD,
     DENTON_METHOD,
@@ -44,7 +45,6 @@ from nowcast.daily import (
     ragged_edge_months,
     year_days,
 )
-from nowcast.activity_indicators import spring_festival_daily
 from nowcast.measured import UNMEASURED, MeasuredSeries, measured_indicator, ratio_annual
 from nowcast.profiles import shape as skeleton_shape
 from nowcast.sector_split import split_totals
@@ -284,7 +284,7 @@ def _ragged_edge(values: np.ndarray, sigma_extra: np.ndarray, monthly: pd.DataFr
     return done
 
 
-def _annual_table(inputs: BuildInputs, years: list[int], regions: tuple[str, ...]) -> np.ndarray:
+def annual_table(inputs: BuildInputs, years: list[int], regions: tuple[str, ...]) -> np.ndarray:
     """(year, sector, region) kg CO2 yr-1 of inventory years: GCB totals split per year when the build has a
     current sector split (:mod:`nowcast.sector_split`), else by the static inventory shares."""
     if inputs.split is None:
@@ -335,7 +335,7 @@ def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDail
     now_years = [y for y in years if y > last_inv]
     hist0 = min(HISTORY_START, years[0])
     inv_years = list(range(hist0, min(last_inv, years[-1]) + 1))
-    annual = _annual_table(inputs, inv_years, regions)  # (year, sector, region)
+    annual = annual_table(inputs, inv_years, regions)  # (year, sector, region)
     nc_sigma = np.zeros((len(now_years), len(cc.SECTORS), len(regions)))
     methods: dict[str, str] = {
         "baseline": ("GCB national totals split by sector per year from current data: "

@@ -12,12 +12,16 @@ from carbonmap import contract as cc
 from nowcast import proxies as px
 from nowcast.baseline import annual_sector_table
 from nowcast.downscale import FALLBACK_LEVELS, POWER_RULES, Coverage, Points, plants_first_weights, sector_weights
+from nowcast.facilities import calibrated_plants_first
 from nowcast.reweight import NO2_METHOD, no2_reweight
 from pipelines.inputs import BuildInputs
 
 NO2_SECTORS: tuple[str, ...] = ("power", "industry", "ground_transport", "residential")
 """Sectors the optional NO2 reweighting applies to (land combustion sources)."""
 
+
+LANE_PORT_SHARE = 0.2
+"""Share of the international shipping proxy in port cells; the rest follows the shipping-lane network."""
 
 FIRST_CHOICE: dict[str, str] = {"power": "points", "domestic_aviation": "points",
                                 "international_aviation": "points", "international_shipping": "points",
@@ -138,11 +142,30 @@ def urban_share(inputs: BuildInputs, grid: cc.Grid) -> np.ndarray | None:
     return px.urban_fraction(grid, cov.cell, cov.fraction)
 
 
+def sector_annual_totals(inputs: BuildInputs, regions: tuple[str, ...], sector: str = "power") -> np.ndarray:
+    """(region,) a sector's total of the last inventory year, kg CO2 yr-1 (what decides the points-first split),
+    split by the build's per-year sector split where it has one."""
+    from pipelines.national import annual_table
+
+    last = int(inputs.gcb.loc[inputs.gcb["total"].notna(), "year"].max())
+    table = annual_table(inputs, [last], regions)  # (year, sector, region)
+    return table[0, cc.SECTORS.index(sector)]
+
+
 def power_annual_totals(inputs: BuildInputs, regions: tuple[str, ...]) -> np.ndarray:
     """(region,) power-sector total of the last inventory year, kg CO2 yr-1 (the plants-first split)."""
-    last = int(inputs.gcb.loc[inputs.gcb["total"].notna(), "year"].max())
-    table = annual_sector_table(inputs.gcb, inputs.shares, [last], regions)  # (year, sector, region)
-    return table[0, cc.SECTORS.index("power")]
+    return sector_annual_totals(inputs, regions, "power")
+
+
+def _airport_points(grid: cc.Grid, lon: np.ndarray, lat: np.ndarray, weight: np.ndarray, owner: np.ndarray
+                    ) -> tuple[Points, np.ndarray]:
+    """Airports as (country points by the cell's main owner, global field), weights as given."""
+    cells = px.points_to_cells(grid, lon, lat)
+    field = px.points_field(grid, cells, weight)
+    ok = (cells >= 0) & (weight > 0)
+    own = np.where(ok, owner[np.where(cells >= 0, cells, 0)], -1)
+    keep = own >= 0
+    return Points(own[keep], cells[keep], weight[keep]), field
 
 
 def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
@@ -171,27 +194,46 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     lit_population = (population * (lights.ravel() + 1.0))
     urban = urban_share(inputs, grid)
 
-    plants = px.plant_emissions(inputs.plants, inputs.jrc_plants)
+    spatial = inputs.spatial
+    facilities = spatial is not None and spatial.power_points is not None
+    if spatial is not None and spatial.power_points is not None:
+        plants = spatial.power_points
+    else:
+        plants = px.plant_emissions(inputs.plants, inputs.jrc_plants)
     plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"],
                                plants["co2_kg_per_yr"].to_numpy(float), coverage)
 
-    airports = inputs.airports
-    air_w = px.airport_weights(airports["type"].to_numpy())
-    air_cells = px.points_to_cells(grid, airports["lon"].to_numpy(), airports["lat"].to_numpy())
-    air_field = px.points_field(grid, air_cells, air_w)
-    # domestic aviation: airports inside each country, by the country covering most of the cell
+    # aviation: airports inside each country, by the country covering most of the cell
     owner = np.full(n_cells, -1, dtype=np.int64)
     order = np.argsort(coverage.fraction)
     owner[coverage.cell[order]] = coverage.region[order]
-    air_cells_ok = air_cells[air_cells >= 0]
-    air_w_ok = air_w[air_cells >= 0]
-    air_owner = owner[air_cells_ok]
-    dom_pts = Points(air_owner[air_owner >= 0], air_cells_ok[air_owner >= 0], air_w_ok[air_owner >= 0])
+    airports = inputs.airports
+    ne_pts, air_field = _airport_points(grid, airports["lon"].to_numpy(float), airports["lat"].to_numpy(float),
+                                        px.airport_weights(airports["type"].to_numpy()), owner)
+    dom_pts = ne_pts
+    traffic = spatial.airports if spatial is not None else None
+    if traffic is not None:
+        lon, lat = traffic["lon"].to_numpy(float), traffic["lat"].to_numpy(float)
+        t_dom, _ = _airport_points(grid, lon, lat, traffic["departures_domestic"].to_numpy(float), owner)
+        _, air_field = _airport_points(grid, lon, lat, traffic["departures_international"].to_numpy(float), owner)
+        counted = np.isin(ne_pts.region, np.unique(t_dom.region))  # NE airports only where no traffic is counted
+        dom_pts = Points(np.concatenate([t_dom.region, ne_pts.region[~counted]]),
+                         np.concatenate([t_dom.cell, ne_pts.cell[~counted]]),
+                         np.concatenate([t_dom.weight, ne_pts.weight[~counted] * 1e-6]))
 
     ports = inputs.ports
     port_cells = px.points_to_cells(grid, ports["lon"].to_numpy(), ports["lat"].to_numpy())
     port_w = np.clip(11.0 - ports["scalerank"].to_numpy(dtype=float), 1.0, None)
     ship_field = px.shipping_field(grid, port_cells, port_w, land)
+    lanes = spatial.lanes if spatial is not None else None
+    if lanes is not None:
+        from ingest.shipping_lanes import lane_density
+
+        dens = np.asarray(lane_density(grid.resolution, lanes), dtype=np.float64).ravel()
+        if dens.sum() > 0:
+            port_part = px.points_field(grid, port_cells, port_w)
+            ship_field = (LANE_PORT_SHARE * port_part / port_part.sum()
+                          + (1 - LANE_PORT_SHARE) * dens / dens.sum())
 
     fb = inputs.fallback_points
     fb_pts = _region_points(grid, regions, fb["iso3"], fb["lon"], fb["lat"], fb["weight"].to_numpy(float))
@@ -201,7 +243,8 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     levels: dict[str, np.ndarray] = {}
     resid = sector_weights(n_cells, n_regions, coverage, population, population, empty, fb_pts)
     total = power_annual_totals(inputs, regions) if power_annual is None else np.asarray(power_annual, float)
-    pw = plants_first_weights(plant_pts, total, resid.matrix)
+    pw = (calibrated_plants_first(plant_pts, total, resid.matrix) if facilities
+          else plants_first_weights(plant_pts, total, resid.matrix))
     matrices["power"] = pw.matrix
     has_pts = pw.rule != POWER_RULES.index("no_plants")
     levels["power"] = np.where(has_pts, FALLBACK_LEVELS.index("points"), resid.level).astype(np.int8)
@@ -210,8 +253,20 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     def uplift(sector: str, proxy: np.ndarray) -> np.ndarray:
         return proxy if urban is None else px.urban_weighted(proxy, urban, px.URBAN_UPLIFT[sector])
 
-    spec: dict[str, tuple[np.ndarray | None, Points]] = {
-        "industry": (uplift("industry", lit_population), empty),
+    ind_points = spatial.industry_points if spatial is not None else None
+    if ind_points is not None:
+        ind_pts = _region_points(grid, regions, ind_points["iso3"], ind_points["lon"], ind_points["lat"],
+                                 ind_points["co2_kg_per_yr"].to_numpy(float), coverage)
+        ind_resid = sector_weights(n_cells, n_regions, coverage, uplift("industry", lit_population), population,
+                                   empty, fb_pts)
+        iw = calibrated_plants_first(ind_pts, sector_annual_totals(inputs, regions, "industry"), ind_resid.matrix,
+                                     max_scale=1.0)
+        matrices["industry"] = iw.matrix
+        levels["industry"] = np.where(iw.rule != POWER_RULES.index("no_plants"), FALLBACK_LEVELS.index("points"),
+                                      ind_resid.level).astype(np.int8)
+    spec: dict[str, tuple[np.ndarray | None, Points]] = {} if ind_points is not None else {
+        "industry": (uplift("industry", lit_population), empty)}
+    spec |= {
         "ground_transport": (uplift("ground_transport", population), empty),
         "residential": (uplift("residential", population), empty),
         "domestic_aviation": (None, dom_pts),

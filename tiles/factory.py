@@ -39,7 +39,7 @@ import math
 import threading
 import time
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 import numpy as np
@@ -321,7 +321,8 @@ class CarbonTilerFactory(BaseFactory):
             rng = self.default_range(cube, sector, variable)
             if chosen_scale == "log" and rng[0] <= 0:
                 rng = (max(rng[1] / 1e3, 1e-6), rng[1])
-        return cm.ColorScale(chosen_scale, rng[0], rng[1], colormap_name or style.colormap_name)  # type: ignore[arg-type]
+        return cm.ColorScale(cast(cm.Scale, chosen_scale),  # one of cm.SCALES, checked above
+                             rng[0], rng[1], colormap_name or style.colormap_name)
 
     def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int) -> Sample:
         """One tile's values in display units, as a :class:`~tiles.render.Sample`: pyramid if possible."""

@@ -138,8 +138,9 @@ class _Source:
         its weights, one small float64 matrix product (~20 us), so memory is only the output.
         """
         arr = self._array(variable)
+        assert self.ts is not None  # as in _array: only a source with a time-series layout reduces chunks
         ct, ns = arr.chunks[0], arr.shape[1]
-        path = str(self.ts.path)  # type: ignore[union-attr]
+        path = str(self.ts.path)
         tis = range(i0 // ct, (i1 - 1) // ct + 1)
         chunks = self._chunks(variable, [(path, variable, a, *p.chunk) for a in tis for p in parts])
         n_out = parts[0].n_out if parts else 1

@@ -16,7 +16,7 @@ from nowcast.baseline import annual_sector_table
 from pipelines import store
 from pipelines.build import BuildRequest, build
 from pipelines.inputs import load_inputs
-from pipelines.national import _annual_table, national_daily
+from pipelines.national import annual_table, national_daily
 
 YEAR = pd.date_range("2024-01-01", "2024-12-31", freq="D")
 
@@ -43,7 +43,7 @@ def _subset(inputs, codes: list[str], last_year: int | None = None):
 
 def test_every_annual_total_is_preserved(inputs, nd2024) -> None:
     assert inputs.split is not None, "the shipped inputs give a per-year sector split"
-    ref = _annual_table(inputs, [2024], nd2024.regions)[0]
+    ref = annual_table(inputs, [2024], nd2024.regions)[0]
     got = nd2024.values.sum(axis=0)
     assert got.shape == (len(cc.SECTORS), len(nd2024.regions)) and ref.sum() > 3.5e13
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=0)
@@ -57,7 +57,7 @@ def test_every_annual_total_is_preserved(inputs, nd2024) -> None:
 
 def test_static_shares_still_split_when_no_current_split(inputs) -> None:
     ref = annual_sector_table(inputs.gcb, inputs.shares, [2024], ("DEU", "FRA"))[0]
-    got = _annual_table(dataclasses.replace(inputs, split=None), [2024], ("DEU", "FRA"))[0]
+    got = annual_table(dataclasses.replace(inputs, split=None), [2024], ("DEU", "FRA"))[0]
     np.testing.assert_allclose(got, ref, rtol=1e-12)
 
 

@@ -12,6 +12,7 @@ from nowcast.baseline import regions_of
 from nowcast.downscale import POWER_RULES
 from nowcast.proxies import URBAN_UPLIFT, plant_emissions
 from pipelines.inputs import BuildInputs, load_inputs
+from nowcast.facilities import MAX_POINT_SCALE
 from pipelines.weights import GridWeights, build_weights, power_annual_totals, urban_share
 
 GRID = cc.Grid(2.0, -180.0, -90.0, 180.0, 90.0)
@@ -40,23 +41,42 @@ def test_every_emitting_power_column_sums_to_one_and_rules_are_recorded(inputs: 
     assert "plants_then_residual" in weights.methods["power_placement"]
 
 
-def test_plants_receive_their_estimate_and_the_residual_is_the_rest(inputs: BuildInputs,
-                                                                    weights: GridWeights) -> None:
+def test_plants_receive_their_calibrated_estimate_and_the_residual_is_the_rest(inputs: BuildInputs,
+                                                                               weights: GridWeights) -> None:
+    assert inputs.spatial is not None and inputs.spatial.power_points is not None
     total = power_annual_totals(inputs, weights.regions)
-    j = weights.regions.index("USA")
-    assert weights.power_rules["USA"] == "plants_then_residual"
-    plants = plant_emissions(inputs.plants, inputs.jrc_plants)
-    us = plants[plants["iso3"] == "USA"]["co2_kg_per_yr"].sum()
-    assert 0 < us < total[j]
+    plants = inputs.spatial.power_points.groupby("iso3")["co2_kg_per_yr"].sum()
+    # the US power sector sits on its GHGRP-reported plants, all of it
+    assert weights.power_rules["USA"] in ("plants_scaled_down", "plants_only")
+    # a country whose plants, even scaled up by MAX_POINT_SCALE, fall short: plants get that, population the rest
+    short = [r for r in weights.regions if weights.power_rules[r] == "plants_then_residual" and r in plants.index]
+    assert short, "some country's plant table must fall short of its power total"
+    code = max(short, key=lambda r: total[weights.regions.index(r)])
+    j = weights.regions.index(code)
+    placed = min(MAX_POINT_SCALE * plants[code], total[j])
+    assert 0 < placed < total[j]
     column = weights.matrices["power"][:, j].toarray().ravel()
-    assert (column * total[j]).sum() == pytest.approx(total[j], rel=1e-12)
-    # the residual (1 - P/T) goes over population: the plants-only rule would put it all on plants
-    resid_only = build_weights(inputs, GRID, weights.regions, power_annual=np.where(total > 0, 1.0, 0.0))
-    assert resid_only.power_rules["USA"] == "plants_scaled_down"
-    plants_only = resid_only.matrices["power"][:, j].toarray().ravel()
-    residual = column - plants_only * (us / total[j])  # = (1 - P/T) x population column
+    assert column.sum() == pytest.approx(1.0, rel=1e-12)
+    only = build_weights(inputs, GRID, weights.regions, power_annual=np.where(total > 0, 1.0, 0.0))
+    assert only.power_rules[code] == "plants_scaled_down"
+    plants_only = only.matrices["power"][:, j].toarray().ravel()
+    residual = column - plants_only * (placed / total[j])  # = (1 - placed/T) x population column
     assert residual.min() >= -1e-12
-    assert residual.sum() == pytest.approx(1.0 - us / total[j], rel=1e-9)
+    assert residual.sum() == pytest.approx(1.0 - placed / total[j], rel=1e-9)
+
+
+def test_industry_sits_on_steel_cement_and_reported_facilities_first(inputs: BuildInputs,
+                                                                     weights: GridWeights) -> None:
+    assert weights.levels["industry"][weights.regions.index("CHN")] == 0  # "points" first
+    from pipelines.weights import sector_annual_totals
+
+    total = sector_annual_totals(inputs, weights.regions, "industry")
+    pts = inputs.spatial.industry_points  # type: ignore[union-attr]
+    cn = pts[pts["iso3"] == "CHN"]["co2_kg_per_yr"].sum()
+    j = weights.regions.index("CHN")
+    assert 0.2 * total[j] < cn < total[j]  # steel and cement are a large part of China's industry, not all
+    column = weights.matrices["industry"][:, j].toarray().ravel()
+    assert column.sum() == pytest.approx(1.0, rel=1e-12)
 
 
 def test_jrc_reported_co2_replaces_gppd_estimates_in_europe(inputs: BuildInputs) -> None:
