@@ -270,7 +270,7 @@ def score_2024(tab: pd.DataFrame, new: pd.DataFrame, top: list[str], prefix: str
         f[f"{prefix}{key}_global_growth_error_pp"] = g - r_world
     f[f"{prefix}_persistence_global_growth_error_pp"] = -r_world
     f[f"{prefix}_global_realised_growth_pct"] = r_world
-    f[f"{prefix}_global_countries"] = len(parts)
+    f[f"{prefix}_global_countries"] = len(parts.drop(index=list(PSEUDO), errors="ignore"))
     regions: dict[str, dict[str, float]] = {}
     for reg, members in [(c, (c,)) for c in CN_US_IN] + [("EU27", EU27)]:
         ms = [c for c in members if c in new.index]
@@ -289,6 +289,7 @@ def score_2024(tab: pd.DataFrame, new: pd.DataFrame, top: list[str], prefix: str
     f[f"{prefix}_model_cn_us_in_mae_pp"] = mae(CN_US_IN, "model_pct")
     f["gcb_projection_cn_us_in_mae_pp"] = mae(CN_US_IN, "gcb_projection_pct")
     f["gcb_projection_cn_us_in_eu_mae_pp"] = mae(four, "gcb_projection_pct")
+    f["gcb_projection_global_growth_pct"] = GCB2024_PROJECTION["WLD"][0]
     f["gcb_projection_global_growth_error_pp"] = GCB2024_PROJECTION["WLD"][0] - r_world
     return f, gt
 
@@ -391,6 +392,8 @@ def run_asof(gcb_old: pd.DataFrame, gcb_new: pd.DataFrame, inp: AsofInputs, quic
                  "rolling_asof_growth_mae_pp": float(((roll["pred"] - roll["actual"]) / roll["last"]).abs().mean() * 100),
                  "rolling_asof_model_growth_mae_pp": float(((roll["model"] - roll["actual"]) / roll["last"]).abs().mean()
                                                            * 100),
+                 "rolling_asof_persistence_growth_mae_pp": float(((roll["last"] - roll["actual"]) / roll["last"]).abs().mean()
+                                                                 * 100),
                  "rolling_asof_measured_share": float(roll["measured_share"].mean()),
                  "rolling_asof_mape_by_year": {int(k): float(v) for k, v in ape.groupby(roll["year"]).mean().items()},
                  "rolling_asof_measured_share_by_year": {int(k): float(v) for k, v in

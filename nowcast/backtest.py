@@ -12,6 +12,8 @@ Two tests (issue 4):
 
 Every score is reported for the model and the baselines (persistence, 5-year linear trend, and the
 Carbon Monitor ratio method where indicators exist), plus the published GCB2024 projection for 2024.
+The as-of tests of issue #15 point 7 (only the data published by each day) are :mod:`nowcast.asof`, run by
+:func:`run_backtest` when given ``asof`` inputs.
 
 Inputs are :func:`ingest.gcb.read_gcb` tables (``iso3, year, total`` in Mt CO2 yr-1).  Optional
 ``indicators``: index (iso3, year), columns among ``hdd``, ``cdd`` (degC day yr-1),
@@ -56,7 +58,7 @@ GCB2024_PROJECTION: dict[str, tuple[float, float]] = {
     "IND": (4.6, 4.3),
 }
 """GCB2024's published projection for 2024 and the realised growth as published (percent)."""
-GOALS = {
+GOALS: dict[str, Any] = {
     "top20_growth_mae_pp": 1.5,
     "improvement_vs_persistence": 0.40,
     "global_growth_error_pp": 0.5,

@@ -223,19 +223,19 @@ def annual_to_daily(annual: pd.DataFrame, indicator: pd.DataFrame, years: Sequen
         mt = months.to_timestamp()
         in_target = np.asarray(mt.year.isin(years))
         c_day = aggregation_matrix(days, "MS")
-        for q, j in enumerate(cols):
+        for q, col in enumerate(int(c_) for c_ in cols):
             mv = monthly[in_target, q]
             if not np.all(np.isfinite(mv)) or np.any(mv < 0):
                 continue  # keep pro-rata
             try:
-                d = denton_cholette(mv, ind_t[:, j], c_day)
+                d = denton_cholette(mv, ind_t[:, col], c_day)
             except DisaggregationError:
                 continue
             if np.any(d < 0):
                 continue
-            values[:, j] = d
-            methods[j] = f"{CHOW_LIN_METHOD} over {y0}-{y1} + {DENTON_METHOD}"
-            months_all[j] = pd.Series(monthly[:, q], index=mt)
+            values[:, col] = d
+            methods[col] = f"{CHOW_LIN_METHOD} over {y0}-{y1} + {DENTON_METHOD}"
+            months_all[col] = pd.Series(monthly[:, q], index=mt)
     # exact benchmarks: per-year proportional correction (changes values by ~1e-12 relative at most)
     for k, y in enumerate(years):
         m = year_of_day == y

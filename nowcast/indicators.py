@@ -160,12 +160,12 @@ def power_profile(days: pd.DatetimeIndex, demand: np.ndarray | None = None, *, h
             raise IndicatorError("electricity demand cannot be negative")
         return _normalise(d), demand_source
     w = np.asarray(POWER_WEEKDAY)[days.dayofweek]
-    seasonal = np.ones(len(days))
+    seasonal: np.ndarray = np.ones(len(days))
     src = "fallback: weekday factors"
     if hdd is not None or cdd is not None:
         h = _aligned(hdd, days, "hdd") if hdd is not None else 0.0
         c = _aligned(cdd, days, "cdd") if cdd is not None else 0.0
-        seasonal = 1.0 + POWER_HDD_SENSITIVITY * h + POWER_CDD_SENSITIVITY * c
+        seasonal = np.asarray(1.0 + POWER_HDD_SENSITIVITY * h + POWER_CDD_SENSITIVITY * c, dtype=np.float64)
         src = "fallback: weekday factors x degree-day seasonality (HDD+CDD)"
     return _normalise(w * seasonal), src
 

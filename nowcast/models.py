@@ -209,6 +209,7 @@ def nowcast_annual(y: pd.Series, exog: pd.DataFrame | None = None, *, window: in
     mu = float(np.asarray(fc.predicted_mean)[0])
     sd = float(np.sqrt(np.asarray(fc.var_pred_mean)[0]))
     if x_hist is not None:
+        assert x_next is not None  # checked with x_hist above
         beta_fit = np.asarray(res.params)[-x_hist.shape[1]:]
         effect = float(x_next[0] @ beta_fit)
         mu = mu - effect

@@ -21,6 +21,7 @@ Rules (documented for the dataset metadata):
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 PROXY_REL_SIGMA: dict[str, float] = {
@@ -53,7 +54,7 @@ class UncertaintyError(ValueError):
     """Uncertainty inputs are inconsistent (upper below lower, non-positive values, bad level)."""
 
 
-def interval_to_rel_sigma(lower: np.ndarray, upper: np.ndarray, level: float = 0.9) -> np.ndarray:
+def interval_to_rel_sigma(lower: ArrayLike, upper: ArrayLike, level: float = 0.9) -> np.ndarray:
     """Relative 1-sigma from a log-symmetric prediction interval (rule 1), same shape as inputs.
 
     ``lower`` and ``upper`` are the interval bounds (positive, any flow unit); ``level`` its coverage.

@@ -95,7 +95,7 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
     written there (atomically), so a resumed update knows which days are done.
     """
     group = store.open_group(target)
-    em_arr, un_arr = group[cc.EMISSIONS_VAR], group[cc.UNCERTAINTY_VAR]
+    em_arr, un_arr = store.array(group, cc.EMISSIONS_VAR), store.array(group, cc.UNCERTAINTY_VAR)
     ny, nx = shape
     sums = np.zeros((len(days), len(cc.SECTORS)))
     for k, t in enumerate(days):

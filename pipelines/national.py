@@ -401,8 +401,9 @@ def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDail
         annual_pos = ann.loc[years].to_numpy().max(axis=0) > 0
         ev = _evidence(si, regions, target_days, last_inv, annual_pos)
         for j, r in enumerate(regions):
-            ms = si.measured.get(r)
-            if ms is not None:
+            msr = si.measured.get(r)
+            if msr is not None:
+                ms = msr
                 past = doy_year > last_inv
                 if r in ratio_regions:  # ratio months: drift of the activity-to-emissions ratio
                     yrs = np.clip(doy_year - last_inv, 0, None)
@@ -438,9 +439,9 @@ def national_daily(inputs: BuildInputs, times: pd.DatetimeIndex) -> NationalDail
                            + " (see the data edge of each country in carbonmap_data_edge)")
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
-        t, s, r = (int(x[0]) for x in np.nonzero(bad))
-        raise ValueError(f"national emissions must be finite and >= 0; {regions[r]} {cc.SECTORS[s]} on "
-                         f"{times[t]:%Y-%m-%d} is {values[t, s, r]!r}: check the inventory input")
+        bt, bs, br = (int(x[0]) for x in np.nonzero(bad))
+        raise ValueError(f"national emissions must be finite and >= 0; {regions[br]} {cc.SECTORS[bs]} on "
+                         f"{times[bt]:%Y-%m-%d} is {values[bt, bs, br]!r}: check the inventory input")
     sigma = np.where(values > 0, sigma, 0.0)
     evidence = np.where(values > 0, evidence, cc.EVIDENCE_NO_DATA).astype(np.int8)
     return NationalDaily(times, tuple(regions), values, sigma, methods, evidence, dict(edges))

@@ -10,6 +10,7 @@ NetCDF and GeoTIFF are written day by day into a temporary file that is streamed
 import csv
 import datetime as dt
 import io
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -158,6 +159,18 @@ def write_netcdf(subset: Subset, path: FsPath) -> None:
         un = nc.createVariable(cc.UNCERTAINTY_VAR, "f4", ("time", "sector", "lat", "lon"), zlib=True, complevel=4,
                                chunksizes=(1, 1, min(subset.grid.nlat, 450), min(subset.grid.nlon, 450)))
         un.setncatts({**cc.uncertainty_attrs(), "coordinates": "sector"})
+        ev = None
+        if cc.EVIDENCE_VAR in cube.ds:  # what carries each national value, and where measured data end
+            countries = [str(c) for c in cube.ds["country"].values]
+            nc.createDimension("country", len(countries))
+            cv = nc.createVariable("country", str, ("country",))
+            cv.setncatts(ca["country"])
+            for k, name in enumerate(countries):
+                cv[k] = name
+            ev = nc.createVariable(cc.EVIDENCE_VAR, "i1", ("time", "sector", "country"), zlib=True,
+                                   fill_value=cc.EVIDENCE_NO_DATA)
+            ev.setncatts({**cc.evidence_attrs(), "coordinates": "sector country"})
+            nc.setncattr("carbonmap_data_edge", json.dumps(cube.attrs.get("carbonmap_data_edge") or {}))
         epoch = dt.date(1970, 1, 1)
         for k, day in enumerate(subset.times):
             e, u = subset.day(k)
@@ -166,6 +179,9 @@ def write_netcdf(subset: Subset, path: FsPath) -> None:
             tb[k, :] = [d, d + 1]
             em[k] = e
             un[k] = u
+            if ev is not None:
+                ev[k] = np.asarray(cube.ds[cc.EVIDENCE_VAR].isel(time=subset.time_slice.start + k,
+                                                                 sector=subset.sector_idx).values, dtype=np.int8)
 
 
 def write_geotiff(subset: Subset, path: FsPath) -> None:

@@ -25,7 +25,7 @@ def test_list_sources(data_dir: Path) -> None:
 def test_adapters_follow_protocol() -> None:
     for r in list_sources():
         assert isinstance(adapter(str(r["name"])), Adapter)
-    with pytest.raises(IngestError, match="unknown ingest source 'nope'; known sources: airports"):
+    with pytest.raises(IngestError, match="unknown ingest source 'nope'; known sources: admin1, airport_traffic, airports"):
         adapter("nope")
 
 
