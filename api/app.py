@@ -21,6 +21,7 @@ from api.routes.docs import DocsFactory
 from api.routes.download import DownloadFactory
 from api.routes.health import HealthFactory
 from api.routes.map_page import STATIC_DIR, MapPageFactory
+from api.routes.pathway import PathwayFactory
 from api.routes.query import QueryFactory
 from api.routes.region_catalogue import RegionCatalogueFactory
 from api.routes.regions import RegionsFactory
@@ -38,6 +39,8 @@ OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and what is served."},
     {"name": "datasets", "description": "The served cubes: coverage, units, grid, provenance, licence, citation."},
     {"name": "regions", "description": "Emissions of countries and the world per period and sector."},
+    {"name": "analysis", "description": "A region's total, sectors, history, peak verdict, target gap, largest "
+                                        "facilities, and the sector pathway to a target."},
     {"name": "Tiles", "description": "Map tiles (PNG/WebP), TileJSON and legends."},
     {"name": "map", "description": "The web map."},
 ]
@@ -60,6 +63,7 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.include_router(DatasetsFactory().router)
     app.include_router(RegionCatalogueFactory().router)  # before RegionsFactory: non-ISO3 /regions/{id}/emissions
     app.include_router(AnalysisFactory().router)
+    app.include_router(PathwayFactory().router)
     app.include_router(RegionsFactory().router)
     app.include_router(QueryFactory().router)
     app.include_router(DownloadFactory().router)

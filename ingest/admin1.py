@@ -212,6 +212,21 @@ def _local_and_alt(row: pd.Series, iso3: str, name: str) -> tuple[str | None, st
     return local, ("|".join(alt) if alt else None)
 
 
+CODE_FIXES: dict[tuple[str, str], str] = {
+    ("RU-MOS", "Moskva"): "RU-MOW",  # the file gives the city Moscow the oblast's code...
+    ("RU-MOW", "Moskovs"): "RU-MOS",  # ...and the oblast ("Moskovsskaya" in the file) the city's (ISO 3166-2:RU: MOW city, MOS oblast)
+}
+"""(code in the file, start of the unit's name) -> the ISO 3166-2 code; errors of the shipped Natural Earth file."""
+
+
+def fix_codes(codes: pd.Series, names: pd.Series) -> pd.Series:
+    """Codes with :data:`CODE_FIXES` applied (matched on the code and the start of the English name)."""
+    out = codes.copy()
+    for (code, name), right in CODE_FIXES.items():
+        out[(codes == code) & names.str.startswith(name)] = right
+    return out
+
+
 def read_admin1(path: Path, names_path: Path | None = None) -> gpd.GeoDataFrame:
     """Admin-1 polygons (EPSG:4326): ``id, name, name_local, names_alt, iso3, iso_3166_2, admin, type, geometry``.
 
@@ -231,6 +246,7 @@ def read_admin1(path: Path, names_path: Path | None = None) -> gpd.GeoDataFrame:
         for col in [c for c in extra.columns if c.startswith("name_") or c in ("type_en", "name_local")]:
             filled = codes.map(extra[col])
             props[col] = props[col].where(props[col].notna(), filled) if col in props.columns else filled
+    props["iso_3166_2"] = fix_codes(props["iso_3166_2"].astype(str), props["name"].astype(str))
     ids, local, alt, iso3 = [], [], [], []
     code_ok = props["iso_3166_2"].astype(str).str.match(ISO_3166_2)
     dup = props["iso_3166_2"].where(code_ok).duplicated(keep=False) & code_ok

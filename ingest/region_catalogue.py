@@ -60,7 +60,7 @@ from ingest.geojson_points import read_point_features
 ADMIN1_FILE = ADMIN1_TOPO_FILE
 ADMIN1_NAMES_FILE = NAMES_FILE
 ALIASES_FILE = "boundaries/region_aliases.csv"
-CATALOGUE_VERSION = "catalogue-v2"  # bump when the way the catalogue is built changes (part of its cache key)
+CATALOGUE_VERSION = "catalogue-v4"  # bump when the way the catalogue is built changes (part of its cache key)
 MIN_PLACE_POP = 100_000
 PLACE_RADIUS_KM = 10.0
 PLACE_SNAP_KM = 5.0
@@ -178,7 +178,7 @@ def admin1_regions(data_dir: Path) -> gpd.GeoDataFrame:
     """Catalogue rows of the NE 1:10m admin-1 units (see the module docstring)."""
     a = read_admin1(data_dir / ADMIN1_FILE, data_dir / ADMIN1_NAMES_FILE)
     iso3 = a["iso3"].replace(NE_ALIASES)
-    names = [n if isinstance(n, str) and n else f"unnamed admin-1 unit {i} ({adm or 'no country'})"
+    names = [n if isinstance(n, str) and n else f"unnamed admin-1 unit {i} ({adm if isinstance(adm, str) else '?'})"
              for n, i, adm in zip(a["name"], a["id"], a["admin"], strict=True)]
     props = [ft.get("properties") or {} for ft in json.loads((data_dir / ADMIN1_NAMES_FILE).read_text("utf-8"))["features"]]
     legacy = {p["iso_3166_2"]: f"ADM1-{p['adm1_code']}" for p in props if p.get("iso_3166_2") and p.get("adm1_code")}

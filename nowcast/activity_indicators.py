@@ -175,7 +175,8 @@ def split_combined_jan_feb(monthly: pd.Series, shape: pd.Series) -> pd.Series:
     ``monthly``: a month-start series where January is NaN (or absent) and February holds January + February; ``shape``:
     a daily activity factor covering those months. Months that are not such pairs are returned unchanged.
     """
-    full = pd.date_range(pd.Timestamp(monthly.index.min()).replace(day=1), monthly.index.max(), freq="MS")
+    first = pd.Timestamp(monthly.index.min())
+    full = pd.date_range(first.replace(month=1, day=1), monthly.index.max(), freq="MS")
     out = monthly.reindex(full).astype(np.float64)  # an absent January counts as missing
     idx = pd.DatetimeIndex(out.index)
     for feb in idx[idx.month == 2]:

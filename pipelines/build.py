@@ -33,6 +33,7 @@ from pipelines import remote, store
 from pipelines.cluster import dask_client
 from pipelines.inputs import BuildInputs, load_inputs
 from pipelines.national import NationalDaily, national_daily
+from pipelines.release_tables import release_tables, write_tables
 from pipelines.weights import SectorWeights, build_weights
 
 DAYS_PER_TASK = 8
@@ -166,6 +167,8 @@ class Prepared:
     weights: Any
     attrs: dict[str, Any]
     files: tuple[cc.InputFile, ...] = field(default=())
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Small tables written into the release (``pipelines.release_tables``): national history, facilities."""
 
 
 def weights_digest(prep: Prepared) -> str:
@@ -212,7 +215,8 @@ def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: Bui
                                     "spatial proxies. The variable 'evidence' says what carries each national "
                                     "value; see provenance_proxies for the simplified parts.")
     attrs["carbonmap_data_edge"] = {r: dict(sorted(e.items())) for r, e in sorted(nat.data_edge.items())}
-    return Prepared(grid, times, nat, weights, attrs, tuple(inputs.files))
+    tables = release_tables(inputs, nat.regions)  # national history from 1970 and facilities, pinned to the release
+    return Prepared(grid, times, nat, weights, attrs, tuple(inputs.files), tables)
 
 
 def write_days(client: Any, target: store.Target, days: list[int], prep: Prepared, say: ProgressFn,
@@ -304,6 +308,7 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
             tmp = store.building_path(Path(final))
         store.create(tmp, grid, times, nat.regions, prep.attrs)
         store.write_national(tmp, nat.values, nat.rel_sigma, nat.evidence)
+        write_tables(tmp, prep.tables)
         with dask_client(request.scheduler) as client:
             grid_sums = write_days(client, tmp, list(range(len(times))), prep, say)
             check_complete(tmp, len(times))

@@ -8,13 +8,17 @@ ship are skipped (the build then keeps its older proxies for that part, and says
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from carbonmap.contract import Grid
 from nowcast import facilities as fac
+from nowcast.downscale import Coverage
+from nowcast.subnational import ProvinceLevel, shares_from_stats
 
 Record = Callable[[Any, Path, str], Path]
 
@@ -28,6 +32,11 @@ GHGRP = "point_sources/facility-emissions/us_ghgrp_direct_emitters_2010-2020_202
 EPRTR = "point_sources/facility-emissions/eu_eprtr_facility_co2_2007-2021.csv.gz"
 AIRPORT_TRAFFIC = "activity/aviation/airport_departures_2016-08_optd_x_openflights.csv.gz"
 SHIPPING_LANES = "activity/shipping/shipping_lanes_v1_cia2012.geojson.gz"
+ADMIN1 = "boundaries/ne_10m_admin_1_states_provinces.topo.json.gz"
+CN_PROVINCE_THERMAL = "activity/china-monthly/nbs_province_thermal_power_monthly_火电当月.csv"
+CN_PROVINCE_THERMAL_YTD = "activity/china-monthly/nbs_province_thermal_power_ytd_火电累计.csv"
+US_STATES = "electricity/ember/api_overview_usa_monthly.csv.gz"
+IND_STATES = "electricity/ember/api_overview_ind_monthly.csv"
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,49 @@ class SpatialInputs:
     """iso3, lon, lat, departures_domestic, departures_international (flights per month, August 2016)."""
     lanes: Any = None
     """GeoDataFrame of shipping-lane lines (ingest.shipping_lanes.read_shipping_lanes)."""
+    province_stats: dict[str, tuple[pd.Series, str]] = field(default_factory=dict)
+    """Power: iso3 -> (province id -> statistic of the newest complete year <= ``year``, what it is)."""
+    admin1_path: Path | None = None
+
+    def provinces(self, grid: Grid, sector: str = "power") -> list[ProvinceLevel]:
+        """The countries whose ``sector`` has a province level on ``grid`` (coverage cached per grid)."""
+        if sector != "power" or not self.province_stats or self.admin1_path is None:
+            return []
+        out = []
+        units: list[Any] = []  # the admin-1 file, read once and only on a cache miss
+        for iso3, (stats, source) in sorted(self.province_stats.items()):
+            cov = province_coverage(self.admin1_path, iso3, grid, units)
+            ids = tuple(cov.ids)
+            shares = shares_from_stats(stats, ids)
+            out.append(ProvinceLevel(iso3, ids, Coverage(cov.region.astype(np.int64), cov.cell, cov.fraction),
+                                     shares, source, generation="generation" in source))
+        return out
+
+
+def province_coverage(admin1_path: Path, iso3: str, grid: Grid, units_cache: list[Any] | None = None) -> Any:
+    """Exact coverage of one country's admin-1 polygons on ``grid`` (ingest.boundaries.Coverage), cached."""
+    import hashlib
+
+    from carbonmap.contract import sha256_file
+    from carbonmap.settings import get_settings
+    from ingest import admin1, boundaries
+
+    key = hashlib.sha256(f"{sha256_file(admin1_path)}|{iso3}|{grid.bounds}|{grid.resolution}".encode()).hexdigest()
+    cache = get_settings().cache_dir / "coverage" / f"admin1_{iso3}_{grid.resolution:g}deg_{key[:20]}.parquet"
+    if cache.exists():
+        try:
+            return boundaries.load_coverage(cache)
+        except (OSError, ValueError, KeyError):
+            cache.unlink(missing_ok=True)
+    if units_cache is None:
+        units_cache = []
+    if not units_cache:
+        units_cache.append(admin1.read_admin1(admin1_path))
+    units = units_cache[0]
+    units = units[(units["iso3"] == iso3) & ~units["id"].str.startswith("adm1:")].reset_index(drop=True)
+    cov = boundaries.coverage_fractions(units.rename(columns={"id": "code"}), grid, id_col="code")
+    boundaries.save_coverage(cov, cache)
+    return cov
 
 
 def load_spatial(root: Path, record: Record, year: int, gppd: pd.DataFrame, jrc: pd.DataFrame | None
@@ -103,4 +155,49 @@ def load_spatial(root: Path, record: Record, year: int, gppd: pd.DataFrame, jrc:
 
         lanes = shipping_lanes.read_shipping_lanes(
             record(shipping_lanes.INFO, root / SHIPPING_LANES, "international shipping: lane network"))
-    return SpatialInputs(year, power, industry, airports, lanes)
+    stats: dict[str, tuple[pd.Series, str]] = {}
+    if (root / ADMIN1).exists():
+        stats = _province_power_stats(root, record, year)
+    return SpatialInputs(year, power, industry, airports, lanes, stats,
+                         root / ADMIN1 if (root / ADMIN1).exists() else None)
+
+
+def _newest_full_year(table: pd.DataFrame, variable: str, year: int) -> tuple[pd.Series, int] | None:
+    t = table[(table["variable"] == variable) & (table["frequency"] == "monthly") & (table["region"] != "")]
+    if t.empty:
+        return None
+    y = pd.DatetimeIndex(t["period"]).year
+    counts = t.groupby([y, t["region"]])["value"].count().unstack()
+    full = [int(v) for v in counts.index if v <= year and (counts.loc[v] == 12).sum() >= 0.8 * counts.shape[1]]
+    if not full:
+        return None
+    best = max(full)
+    sel = t[(y == best)]
+    return sel.groupby("region")["value"].sum(), best
+
+
+def _province_power_stats(root: Path, record: Record, year: int) -> dict[str, tuple[pd.Series, str]]:
+    """China: NBS provincial thermal generation; USA and India: Ember's state power-sector CO2."""
+    out: dict[str, tuple[pd.Series, str]] = {}
+    cn, cn_ytd = root / CN_PROVINCE_THERMAL, root / CN_PROVINCE_THERMAL_YTD
+    if cn.exists():
+        from ingest import china_monthly
+
+        t = china_monthly.read_china_province_thermal_monthly(
+            record(china_monthly.PROVINCE_INFO, cn, "province level of power: thermal generation by province"),
+            record(china_monthly.PROVINCE_INFO, cn_ytd, "province level of power (year to date)")
+            if cn_ytd.exists() else None)
+        got = _newest_full_year(t, "generation_thermal", year)
+        if got is not None:
+            out["CHN"] = (got[0], f"NBS thermal generation by province, {got[1]}")
+    for iso3, rel in (("USA", US_STATES), ("IND", IND_STATES)):
+        p = root / rel
+        if not p.exists():
+            continue
+        from ingest import ember_api
+
+        t = ember_api.read_ember_states(record(ember_api.INFO, p, f"state level of power ({iso3})"))
+        got = _newest_full_year(t, "power_co2", year)
+        if got is not None:
+            out[iso3] = (got[0], f"Ember power-sector CO2 by state, {got[1]}")
+    return out

@@ -10,10 +10,10 @@ import scipy.sparse as sp
 
 from carbonmap import contract as cc
 from nowcast import proxies as px
-from nowcast.baseline import annual_sector_table
 from nowcast.downscale import FALLBACK_LEVELS, POWER_RULES, Coverage, Points, plants_first_weights, sector_weights
 from nowcast.facilities import calibrated_plants_first
 from nowcast.reweight import NO2_METHOD, no2_reweight
+from nowcast.subnational import country_column
 from pipelines.inputs import BuildInputs
 
 NO2_SECTORS: tuple[str, ...] = ("power", "industry", "ground_transport", "residential")
@@ -80,8 +80,8 @@ class GridWeights:
         return bad
 
 
-def _region_points(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon: pd.Series, lat: pd.Series,
-                   weight: np.ndarray, coverage: Coverage | None = None) -> Points:
+def _located(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon: pd.Series, lat: pd.Series,
+             weight: np.ndarray, coverage: Coverage | None) -> tuple[Points, np.ndarray]:
     index = {r: i for i, r in enumerate(regions)}
     reg = np.array([index.get(str(c), -1) for c in iso3], dtype=np.int64)
     cells = px.points_to_cells(grid, lon.to_numpy(), lat.to_numpy())
@@ -89,7 +89,21 @@ def _region_points(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon
     reg, cells = reg[ok], cells[ok]
     if coverage is not None:
         cells = snap_into_region(grid, reg, cells, coverage)
-    return Points(reg, cells, np.asarray(weight, dtype=np.float64)[ok])
+    return Points(reg, cells, np.asarray(weight, dtype=np.float64)[ok]), ok
+
+
+def _region_points(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon: pd.Series, lat: pd.Series,
+                   weight: np.ndarray, coverage: Coverage | None = None) -> Points:
+    """The located points of the regions (points off the grid, of unknown regions or weight 0 dropped)."""
+    return _located(grid, regions, iso3, lon, lat, weight, coverage)[0]
+
+
+def _flagged_points(grid: cc.Grid, regions: tuple[str, ...], iso3: pd.Series, lon: pd.Series, lat: pd.Series,
+                    weight: np.ndarray, coverage: Coverage | None, flag: np.ndarray | None
+                    ) -> tuple[Points, np.ndarray]:
+    """:func:`_region_points` and a per-row ``flag`` of each kept point (all False without one)."""
+    pts, ok = _located(grid, regions, iso3, lon, lat, weight, coverage)
+    return pts, (np.asarray(flag, dtype=bool)[ok] if flag is not None else np.zeros(len(pts.cell), bool))
 
 
 def snap_into_region(grid: cc.Grid, region: np.ndarray, cells: np.ndarray, coverage: Coverage) -> np.ndarray:
@@ -157,6 +171,17 @@ def power_annual_totals(inputs: BuildInputs, regions: tuple[str, ...]) -> np.nda
     return sector_annual_totals(inputs, regions, "power")
 
 
+def replace_column(matrix: sp.csc_matrix, j: int, column: np.ndarray) -> sp.csc_matrix:
+    """``matrix`` with its column ``j`` replaced by the dense (cell,) ``column``."""
+    keep = np.ones(matrix.shape[1])
+    keep[j] = 0.0
+    nz = np.flatnonzero(column)
+    new = sp.csc_matrix((column[nz], (nz, np.full(nz.size, j))), shape=matrix.shape)
+    out = sp.csc_matrix(matrix @ sp.diags(keep) + new)
+    out.eliminate_zeros()
+    return out
+
+
 def _airport_points(grid: cc.Grid, lon: np.ndarray, lat: np.ndarray, weight: np.ndarray, owner: np.ndarray
                     ) -> tuple[Points, np.ndarray]:
     """Airports as (country points by the cell's main owner, global field), weights as given."""
@@ -200,8 +225,10 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
         plants = spatial.power_points
     else:
         plants = px.plant_emissions(inputs.plants, inputs.jrc_plants)
-    plant_pts = _region_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"],
-                               plants["co2_kg_per_yr"].to_numpy(float), coverage)
+    plant_pts, plant_coal = _flagged_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"],
+                                            plants["co2_kg_per_yr"].to_numpy(float), coverage,
+                                            plants["kind"].astype(str).str.startswith("coal").to_numpy()
+                                            if "kind" in plants.columns else None)
 
     # aviation: airports inside each country, by the country covering most of the cell
     owner = np.full(n_cells, -1, dtype=np.int64)
@@ -245,7 +272,20 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     total = power_annual_totals(inputs, regions) if power_annual is None else np.asarray(power_annual, float)
     pw = (calibrated_plants_first(plant_pts, total, resid.matrix) if facilities
           else plants_first_weights(plant_pts, total, resid.matrix))
-    matrices["power"] = pw.matrix
+    power_matrix = pw.matrix
+    levels_used: list[str] = []
+    if spatial is not None:
+        for level in spatial.provinces(grid, "power"):
+            if level.country not in index:
+                continue
+            j = index[level.country]
+            mine = plant_pts.region == j
+            pts_c = Points(plant_pts.region[mine], plant_pts.cell[mine], plant_pts.weight[mine])
+            col = country_column(level, pts_c, population, float(total[j]), n_cells, grid.shape,
+                                 coal=plant_coal[mine])
+            power_matrix = replace_column(power_matrix, j, col)
+            levels_used.append(f"{level.country} ({len(level.ids)} units, {level.source})")
+    matrices["power"] = power_matrix
     has_pts = pw.rule != POWER_RULES.index("no_plants")
     levels["power"] = np.where(has_pts, FALLBACK_LEVELS.index("points"), resid.level).astype(np.int8)
     power_rules = {r: POWER_RULES[int(k)] for r, k in zip(regions, pw.rule, strict=True)}
@@ -298,6 +338,9 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
                                   + ", ".join(f"{k} {v}" for k, v in counts.items())
                                   + f"; {plants.attrs.get('gppd_replaced_by_jrc', 0)} GPPD plants replaced by "
                                     "JRC-PPDB reported CO2")
+    methods["province_level_power"] = ("provinces/states first, by their statistical share of national power, then "
+                                       "plants inside each, then population (nowcast.subnational): "
+                                       + ("; ".join(levels_used) if levels_used else "none on this grid"))
     methods["no2_reweighting"] = (f"{NO2_METHOD}, alpha {no2_alpha}, sectors {', '.join(NO2_SECTORS)}"
                                   if no2_ratio is not None else "off (no global NO2 ratio grid in the inputs)")
     proxies: tuple[str, ...] = (

@@ -1,298 +1,381 @@
-"""``GET /regions/{id}/analysis``: what drives a region's emissions and where they are heading.
+"""``GET /regions/{id}/analysis`` and ``POST /emissions/analysis``: see it, see it clearly, set the target.
 
-For any catalogue region (country, admin-1, urban area, place), from its polygon (exact coverage,
-like ``POST /emissions/query``):
+For any region (country, ``WLD``, ``XIA``/``XIS``, admin-1 unit, city, place, or a posted polygon):
 
-- **sector ranking**: each sector's total and share over the period;
-- **year-over-year change**: the last 365 days against the 365 before (needs two years in the cube);
-- **trend and peak**: an STL decomposition (statsmodels) of the monthly series (period 12, needs 24
-  months) or, for shorter cubes, of the daily series (weekly period 7, needs 14 days); the verdict
-  ``peaked`` / ``not yet`` / ``uncertain`` comes with its evidence (see :func:`peak_verdict`);
-- **target pathway**: the distance to a straight line from the base year's emissions to
-  ``target_pct`` % of them in ``target_year``;
-- **point sources**: the largest power plants inside the polygon (GPPD), with their *estimated*
-  annual CO2 from ``nowcast.proxies.plant_weights`` (reported generation, else capacity x a capacity
-  factor, times a fuel emission factor) - an estimate, not a measurement.
+- **the total** of the period (``start``..``end``) with its 90 % interval and the evidence behind it, and the
+  **sector ranking** with each sector's interval and evidence;
+- the **data edge** of the region's country (how far measured data reach, per sector);
+- the **annual history**: national inventory years from 1970 and the dataset's complete years; for a
+  sub-national region the earlier years are *estimated* (its share of its country's sector totals carried
+  back) and labelled so (``api.routes.region_analysis``);
+- the **peak verdict** from those annual totals (:mod:`nowcast.peak`): peaked (year, how sure), plateau or
+  still rising;
+- a **target** if asked: ``peak_year=2028``, or ``target_year=2030&cut_pct=50&base_year=2005`` ("cut 50% by
+  2030 against 2005"); a half-given target, a target year that is not in the future or a base year outside the
+  data is a 422 that says what to change; the answer gives the gap to the path and the annual rate now needed
+  (:mod:`nowcast.pathways`);
+- the **largest facilities** inside the region (power plants, industrial plants, airports) with their
+  emissions over the period, consistent with the sector totals (they never add up to more than a sector), and
+  the largest closed plants (shown as closed, emitting nothing).
+
+Countries are answered from the national table (fast, the same numbers as ``/regions/{iso3}/emissions``);
+everything else from the grid inside its polygon.
 """
 
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
-import pandas as pd
-import shapely
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Dependency, cube_from_query, get_settings
+from api import regions_query as rq
+from api.deps import (
+    AsOfQuery,
+    Dependency,
+    ReleaseQuery,
+    cube_from_query,
+    get_registry,
+    get_settings,
+    resolve_cube,
+)
+from api.national_series import Z90
 from api.problems import problem_responses
-from api.routes.query import query_geometry
-from api.routes.region_catalogue import region_geometry
+from api.routes import region_analysis as ra
+from api.routes import region_history as rh
+from api.routes.analysis_models import (
+    Analysis,
+    AnalysisRegion,
+    FacilitiesOut,
+    Facility,
+    HistoryOut,
+    PeakOut,
+    SectorRank,
+    TargetOut,
+    Total,
+    TwelveMonths,
+)
+from api.routes.query import GEOMETRIES
+from api.routes.region_catalogue import catalogue
 from carbonmap import contract as cc
-from carbonmap.registry import Cube
+from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
-from ingest.region_catalogue import ID_PATTERN
+from nowcast import pathways as pw
+from nowcast import peak as pk
 
-GPPD_DIR = "point_sources/wri-gppd-v1.3.0/source_databases_csv"
-PLANT_METHOD = ("estimated annual CO2 = reported generation (else capacity x fuel capacity factor x 8.76 GWh/MW-yr) "
-                "x fuel emission factor (nowcast.proxies.plant_weights); an estimate from GPPD attributes, "
-                "not a measurement")
-
-
-class SectorRank(BaseModel):
-    sector: str
-    emissions_t: float
-    share: float = Field(description="share of the region's total over the period, 0..1")
+INTERVAL_RULE = ("90% interval = estimate +- 1.645 sigma; within a country errors are fully correlated across "
+                 "days, sectors and cells (sigmas add), different countries are independent (quadrature); across "
+                 "periods sigmas add linearly. History: inventory years carry the relative interval of the "
+                 "dataset's first complete inventory year.")
 
 
-class YearOverYear(BaseModel):
-    available: bool
-    reason: str | None = None
-    current_t: float | None = None
-    previous_t: float | None = None
-    change_pct: float | None = None
-    current_period: str | None = None
-    previous_period: str | None = None
+# ----------------------------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class TargetParams:
+    peak_year: int | None = None
+    target_year: int | None = None
+    cut_pct: float | None = None
+    base_year: int | None = None
+    base_value_t: float | None = None
+    target_pct: float | None = None
+
+    def check_legacy(self) -> None:
+        if self.target_pct is not None:
+            raise pw.TargetError(f"target_pct is no longer accepted: it read as a change (+{self.target_pct:g}% meant "
+                                 f"{100 + self.target_pct:g}% of the base); give cut_pct instead, e.g. cut_pct=50 for "
+                                 "half the base year's emissions, with target_year and base_year")
 
 
-Verdict = Literal["peaked", "not yet", "uncertain"]
-"""The peak test's answer (:func:`peak_verdict`)."""
+def target_query(
+    peak_year: Annotated[int | None, Query(ge=1900, le=2200, description="target: emissions peak no later than this "
+                                           "year (not together with the cut target)",
+                                           openapi_examples={"2028": {"summary": "peak by 2028", "value": 2028}})] = None,
+    target_year: Annotated[int | None, Query(ge=1900, le=2200, description="cut target: the year by which to cut "
+                                             "(with cut_pct and base_year)",
+                                             openapi_examples={"2030": {"summary": "2030", "value": 2030}})] = None,
+    cut_pct: Annotated[float | None, Query(description="cut target: % cut against the base year, 0-100 (50 = half)",
+                                           openapi_examples={"half": {"summary": "cut 50%", "value": 50}})] = None,
+    base_year: Annotated[int | None, Query(ge=1900, le=2200, description="cut target: the base year (must lie in the "
+                                           "region's data, see history.years, unless base_value_t is given)",
+                                           openapi_examples={"2005": {"summary": "2005", "value": 2005}})] = None,
+    base_value_t: Annotated[float | None, Query(ge=0, description="cut target: the base year's emissions in t CO2 "
+                                                "from your own inventory (default: this region's history)",
+                                                openapi_examples={"own": {"summary": "5 Mt", "value": 5e6}})] = None,
+    target_pct: Annotated[float | None, Query(deprecated=True, description="no longer accepted (it was ambiguous); "
+                                              "use cut_pct")] = None,
+) -> TargetParams:
+    return TargetParams(peak_year, target_year, cut_pct, base_year, base_value_t, target_pct)
 
 
-class Trend(BaseModel):
-    method: str
-    series: Literal["monthly", "daily", "none"]
-    dates: list[str]
-    observed_t: list[float]
-    trend_t: list[float]
-    verdict: Verdict
-    evidence: dict[str, Any]
+class TargetBody(BaseModel):
+    peak_year: int | None = Field(None, ge=1900, le=2200, description="peak no later than this year")
+    target_year: int | None = Field(None, ge=1900, le=2200, description="cut target year")
+    cut_pct: float | None = Field(None, description="cut target: % cut against base_year, 0-100")
+    base_year: int | None = Field(None, ge=1900, le=2200)
+    base_value_t: float | None = Field(None, ge=0)
+
+    def params(self) -> TargetParams:
+        return TargetParams(self.peak_year, self.target_year, self.cut_pct, self.base_year, self.base_value_t)
 
 
-class Target(BaseModel):
-    base_year: int
-    base_t: float = Field(description="annual emissions in the base year, t CO2")
-    base_source: str
-    target_year: int
-    target_pct: float
-    target_t: float
-    current_year: int
-    current_t: float = Field(description="emissions of the last 365 days, or the period's mean day x 365, t CO2")
-    current_basis: str
-    pathway_t: float = Field(description="the straight-line pathway's value in the current year, t CO2")
-    gap_t: float = Field(description="current - pathway; > 0 means above the pathway")
-    gap_pct: float
-    on_track: bool
+class GeometryAnalysisBody(TargetBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "geometry": {"type": "Polygon", "coordinates": [[[4.7, 45.6], [5.1, 45.6], [5.1, 45.9], [4.7, 45.9],
+                                                         [4.7, 45.6]]]},
+        "dataset": "carbonmap-demo-0p25", "target_year": 2030, "cut_pct": 50, "base_year": 2015, "top": 5}]})
+
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon (or a Feature holding one)")
+    start: dt.date | None = None
+    end: dt.date | None = None
+    top: int = Field(10, ge=1, le=100, description="how many facilities")
+    dataset: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    release: str | None = Field(None, pattern=r"^r\d{4,9}$")
+    as_of: dt.datetime | None = None
 
 
-class PointSource(BaseModel):
-    plant_id: str
-    name: str
-    iso3: str
-    lat: float
-    lon: float
-    primary_fuel: str
-    capacity_mw: float
-    estimated_t_per_year: float
+# ----------------------------------------------------------------------------------------------- scopes
+def region_scope(cube: Cube, settings: Settings, region_id: str) -> ra.Scope:
+    """National scope for codes in the national table (and WLD), else the catalogue region's polygon."""
+    code = region_id.strip().upper()
+    if len(code) == 3 and code.isalpha():
+        scope = ra.national_scope(cube, code)
+        if scope is not None:
+            row = catalogue(settings).table
+            name = row.loc[row["id"] == code, "name"]
+            if len(name):
+                scope.info["definition"] = f"{name.iloc[0]}: {scope.info['definition']}"
+            return scope
+    row = catalogue(settings).get(code)
+    info = {"id": str(row["id"]), "type": str(row["type"]), "definition": f"{row['name']}: {row['definition']}"}
+    iso3 = row.get("iso3")
+    return ra.polygon_scope(cube, row.geometry, info, str(iso3) if isinstance(iso3, str) else None)
 
 
-class Analysis(BaseModel):
-    dataset: str
-    release: str | None = Field(None, description="the dataset release the numbers come from (pin it with "
-                                                  "?release=)")
-    region: dict[str, str]
-    start: dt.date
-    end: dt.date
-    total_t: float
-    sectors: list[SectorRank]
-    year_over_year: YearOverYear
-    trend: Trend
-    target: Target | None
-    point_sources: list[PointSource]
-    point_source_method: str
+def geometry_scope(cube: Cube, settings: Settings, geometry: dict[str, Any]) -> ra.Scope:
+    try:
+        geom, key = GEOMETRIES.parse(geometry, settings.max_vertices)
+    except rq.GeometryError as exc:
+        raise cc.ContractError(str(exc)) from None
+    info = {"id": f"geometry:{key[:16]}", "type": "geometry",
+            "definition": "the posted polygon; each cell weighted by the exact fraction of its area inside it"}
+    return ra.polygon_scope(cube, geom, info, None, key)
 
 
-def sector_ranking(totals: dict[str, float]) -> list[SectorRank]:
-    grand = sum(totals.values())
-    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
-    return [SectorRank(sector=s, emissions_t=v, share=(v / grand if grand > 0 else 0.0)) for s, v in ranked]
+# ----------------------------------------------------------------------------------------------- assembly
+def _total(est: float, sigma: float, evidence: dict[str, float] | None) -> Total:
+    return Total(emissions_t=float(est), lower_t=max(float(est - Z90 * sigma), 0.0), upper_t=float(est + Z90 * sigma),
+                 evidence=evidence)
 
 
-def year_over_year(daily: pd.Series) -> YearOverYear:
-    """Last 365 days vs the 365 before, from a daily t CO2 series."""
-    if len(daily) < 730:
-        return YearOverYear(available=False, reason=f"needs 730 days of data, the period has {len(daily)}")
-    cur, prev = daily.iloc[-365:], daily.iloc[-730:-365]
-    c, p = float(cur.sum()), float(prev.sum())
-    return YearOverYear(available=True, current_t=c, previous_t=p, change_pct=(c / p - 1) * 100 if p else None,
-                        current_period=f"{cur.index[0].date()}..{cur.index[-1].date()}",
-                        previous_period=f"{prev.index[0].date()}..{prev.index[-1].date()}")
+def history_out(h: rh.History) -> HistoryOut:
+    half = Z90 * h.rel_level * h.total_t
+    return HistoryOut(years=[int(y) for y in h.years], total_t=h.total_t.tolist(),
+                      lower_t=np.maximum(h.total_t - half, 0.0).tolist(), upper_t=(h.total_t + half).tolist(),
+                      basis=h.basis, evidence=h.evidence,
+                      sectors=None if h.sectors is None else {s: v.tolist() for s, v in h.sectors.items()}, note=h.note)
 
 
-def peak_verdict(series: pd.Series, period: int, unit: str) -> tuple[np.ndarray, Verdict, dict[str, Any]]:
-    """STL trend of ``series`` and the verdict with its evidence.
+def peak_out(h: rh.History) -> PeakOut:
+    r = pk.peak_verdict(h.years, h.total_t, h.rel_independent) if len(h.years) else pk.peak_verdict(
+        np.zeros(0), np.zeros(0), np.zeros(0))
 
-    Rule: the noise is 1.645 x the std of the STL residual (a 90% band). ``peaked`` if the trend's maximum
-    lies at least ``period`` steps before the end and the latest trend is below it by more than the noise;
-    ``not yet`` if the maximum is within the last ``period`` steps and the trend rose by more than the noise
-    over the last ``period`` steps; otherwise ``uncertain``.  Fewer than 2 x period points -> ``uncertain``.
-    """
-    from statsmodels.tsa.seasonal import STL
+    def pct(v: float | None) -> float | None:
+        return None if v is None else v * 100
 
-    y = series.to_numpy(dtype=np.float64)
-    if len(y) < 2 * period + 1:
-        return (np.full(len(y), np.nan), "uncertain",
-                {"reason": f"STL needs at least {2 * period + 1} {unit} points, the period has {len(y)}",
-                 "points": len(y)})
-    res = STL(y, period=period, robust=True).fit()
-    trend = np.asarray(res.trend)
-    noise = 1.645 * float(np.std(res.resid))
-    k = int(np.argmax(trend))
-    steps_since = len(y) - 1 - k
-    drop = float(trend[k] - trend[-1])
-    rise = float(trend[-1] - trend[-1 - period])
-    verdict: Verdict
-    if steps_since >= period and drop > noise:
-        verdict = "peaked"
-    elif steps_since < period and rise > noise:
-        verdict = "not yet"
-    else:
-        verdict = "uncertain"
-    evidence = {"peak_at": str(series.index[k].date()), f"{unit}s_since_peak": steps_since,
-                "decline_from_peak_t": drop, "decline_from_peak_pct": drop / trend[k] * 100 if trend[k] else None,
-                "rise_over_last_period_t": rise, "noise_90_t": noise, "points": len(y), "stl_period": period,
-                "rule": "peaked: trend max >= one period before the end and decline > noise; not yet: max within the "
-                        "last period and rise > noise; else uncertain (noise = 1.645 x std of STL residual)"}
-    return trend, verdict, evidence
+    return PeakOut(verdict=r.verdict, probability=r.probability, likelihood=r.likelihood, peak_year=r.peak_year,
+                   peak_year_range=list(r.peak_year_range) if r.peak_year_range else None, peak_t=r.peak_t,
+                   last_year=r.last_year, last_t=r.last_t, decline_from_peak_pct=pct(r.decline_from_peak),
+                   recent_growth_pct=pct(r.recent_growth),
+                   recent_growth_range_pct=[v * 100 for v in r.recent_growth_range] if r.recent_growth_range else None,
+                   shares=r.shares, years_used=[int(y) for y in h.years], rule=pk.RULE, reason=r.reason)
 
 
-def trend_section(daily: pd.Series) -> Trend:
-    monthly = daily.resample("MS").sum()
-    if len(monthly) >= 25:
-        trend, verdict, ev = peak_verdict(monthly, 12, "month")
-        return Trend(method="STL (statsmodels, robust, period 12) on monthly totals", series="monthly",
-                     dates=[str(d.date()) for d in monthly.index], observed_t=monthly.tolist(),
-                     trend_t=[float(v) for v in trend], verdict=verdict, evidence=ev)
-    trend, verdict, ev = peak_verdict(daily, 7, "day")
-    ok = np.isfinite(trend).all()
-    return Trend(method="STL (statsmodels, robust, period 7) on daily totals; monthly STL needs 25 months",
-                 series="daily" if ok else "none", dates=[str(d.date()) for d in daily.index],
-                 observed_t=daily.tolist(), trend_t=[float(v) for v in trend] if ok else [],
-                 verdict=verdict, evidence=ev)
+def target_out(a: pw.Assessment) -> TargetOut:
+    t = a.target
+    return TargetOut(description=t.describe(), kind=t.kind, year=t.year, cut_pct=t.cut_pct, base_year=t.base_year,
+                     base_t=a.base_t, target_t=a.target_t, now_year=a.now_year, now_t=a.now_t, path_t_now=a.path_t_now,
+                     gap_t=a.gap_t, gap_pct=a.gap_pct, required_annual_change_pct=a.required_annual_change * 100,
+                     required_slowdown_pp_per_year=None if a.required_slowdown_pp_per_year is None
+                     else a.required_slowdown_pp_per_year * 100, trend_growth_pct=a.trend_growth * 100,
+                     trend_t_at_target_year=a.trend_t_at_target_year, gap_at_target_year_t=a.gap_at_target_year_t,
+                     on_track=a.on_track, met=a.met, explanation=a.explanation)
 
 
-def target_section(daily: pd.Series, base_year: int, target_year: int, target_pct: float,
-                   base_value_t: float | None) -> Target:
-    if target_year <= base_year:
-        raise cc.ContractError(f"target_year {target_year} must be after base_year {base_year}")
-    years = daily.groupby(daily.index.year)
-    if base_value_t is not None:
-        base, source = float(base_value_t), "given by the caller (base_value_t)"
-    elif base_year in years.groups and years.size()[base_year] >= 365:
-        base, source = float(years.sum()[base_year]), "this dataset's full calendar year"
-    else:
-        raise cc.ContractError(f"the dataset does not cover all of {base_year}; pass base_value_t (the base year's "
-                               "emissions in t CO2, e.g. from a national inventory) or pick a covered base_year")
-    if len(daily) >= 365:
-        current, basis = float(daily.iloc[-365:].sum()), "sum of the last 365 days"
-    else:
-        current, basis = float(daily.mean() * 365), f"mean of {len(daily)} days x 365 (no seasonal adjustment)"
-    year = int(daily.index[-1].year)
-    target = base * (1 + target_pct / 100)
-    frac = min(max((year - base_year) / (target_year - base_year), 0.0), 1.0)
-    pathway = base + (target - base) * frac
-    gap = current - pathway
-    return Target(base_year=base_year, base_t=base, base_source=source, target_year=target_year,
-                  target_pct=target_pct, target_t=target, current_year=year, current_t=current, current_basis=basis,
-                  pathway_t=pathway, gap_t=gap, gap_pct=gap / pathway * 100 if pathway else 0.0, on_track=gap <= 0)
+def parse_target(cube: Cube, h: rh.History, p: TargetParams) -> pw.Target | None:
+    p.check_legacy()
+    years = (int(h.years[0]), int(h.years[-1])) if len(h.years) else (cube.start.year, cube.start.year - 1)
+    return pw.parse_target(p.peak_year, p.target_year, p.cut_pct, p.base_year, years, cube.end.year,
+                           base_given=p.base_value_t is not None)
 
 
-@lru_cache(maxsize=2)
-def _plants(data_dir: FsPath) -> pd.DataFrame:
-    from ingest.power_plants import read_gppd_sources
-    from nowcast.proxies import plant_weights
-
-    df = read_gppd_sources(data_dir / GPPD_DIR)
-    df = df.assign(estimated_t_per_year=plant_weights(df["primary_fuel"].to_numpy(), df["capacity_mw"].to_numpy(),
-                                                      df["generation_gwh"].to_numpy()))
-    return df[df["estimated_t_per_year"] > 0].reset_index(drop=True)
-
-
-def point_sources(geom: Any, data_dir: FsPath, top: int) -> list[PointSource]:
-    plants = _plants(FsPath(data_dir))
-    inside = shapely.contains_xy(geom, plants["lon"].to_numpy(), plants["lat"].to_numpy())
-    sel = plants[inside].nlargest(top, "estimated_t_per_year")
-    return [PointSource(plant_id=str(r.plant_id), name=str(r.name), iso3=str(r.iso3), lat=float(r.lat),
-                        lon=float(r.lon), primary_fuel=str(r.primary_fuel), capacity_mw=float(r.capacity_mw),
-                        estimated_t_per_year=float(r.estimated_t_per_year)) for r in sel.itertuples()]
+def assess(cube: Cube, h: rh.History, p: TargetParams, verdict: PeakOut) -> pw.Assessment | None:
+    target = parse_target(cube, h, p)
+    if target is None:
+        return None
+    if len(h.years) < 2:
+        raise pw.TargetError("this region has fewer than two complete years of data; a target needs a trend")
+    peaked = verdict.peak_year if verdict.verdict == "peaked" else None
+    return pw.assess_target(target, h.years, h.total_t, peaked, p.base_value_t)
 
 
-def analyse(cube: Cube, settings: Settings, region_id: str, start: dt.date | None, end: dt.date | None,
-            base_year: int | None, target_year: int | None, target_pct: float | None,
-            base_value_t: float | None, top: int) -> Analysis:
-    geom, info = region_geometry(settings, region_id)
-    result = query_geometry(cube, geom, start, end, "day", cc.SECTORS, settings, region=info)
-    idx = pd.DatetimeIndex([pd.Timestamp(b[0]) for b in result.bounds])
-    daily = pd.Series(result.arrays["total_estimate"], index=idx)
-    sector_sums = result.arrays["sector_estimate"].sum(axis=0)
-    totals = {s: float(sector_sums[k]) for k, s in enumerate(result.sectors)}
-    target = None
-    if target_year is not None and target_pct is not None:
-        target = target_section(daily, base_year or int(idx[0].year), target_year, target_pct, base_value_t)
-    return Analysis(dataset=cube.id, release=cube.release, region=info, start=result.start, end=result.end,
-                    total_t=float(daily.sum()),
-                    sectors=sector_ranking(totals), year_over_year=year_over_year(daily), trend=trend_section(daily),
-                    target=target, point_sources=point_sources(geom, settings.data_dir, top),
-                    point_source_method=PLANT_METHOD)
+@dataclass
+class Context:
+    """What both the analysis and the pathway read, computed once per request."""
+
+    cube: Cube
+    scope: ra.Scope
+    tables: ra.Tables
+    monthly: ra.Monthly
+    history: rh.History
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def context(cube: Cube, settings: Settings, scope: ra.Scope) -> Context:
+    t0 = time.perf_counter()
+    tables = ra.tables_of(cube, settings)
+    m = ra.monthly(cube, settings, scope)
+    t1 = time.perf_counter()
+    h = rh.history(cube, settings, scope, m, tables)
+    return Context(cube, scope, tables, m, h, {"read": (t1 - t0) * 1000, "history": (time.perf_counter() - t1) * 1000})
+
+
+def region_out(scope: ra.Scope) -> AnalysisRegion:
+    return AnalysisRegion(**scope.info, home_country=scope.home,
+                          scope="national table" if scope.kind == "national" else "polygon")
+
+
+def analyse(ctx: Context, settings: Settings, start: dt.date | None, end: dt.date | None, p: TargetParams,
+            top: int) -> Analysis:
+    cube, scope = ctx.cube, ctx.scope
+    start, end = ra._check_dates(cube, start, end)
+    totals = (ra.national_totals(cube, scope, start, end) if scope.kind == "national"
+              else ra.polygon_totals(cube, settings, scope, start, end))
+    grand = totals.total_t
+    ranked = sorted(range(len(cc.SECTORS)), key=lambda k: -totals.sector_t[k])
+    sectors = [SectorRank(sector=cc.SECTORS[k], share=float(totals.sector_t[k] / grand) if grand > 0 else 0.0,
+                          **_total(totals.sector_t[k], totals.sector_sigma[k], totals.sector_evidence[k]).model_dump())
+               for k in ranked]
+    verdict = peak_out(ctx.history)
+    assessment = assess(cube, ctx.history, p, verdict)
+    fac = rh.facilities(cube, scope, ctx.tables, start, end,
+                        {s: float(totals.sector_t[k]) for k, s in enumerate(cc.SECTORS)}, top)
+    edge = (cube.attrs.get("carbonmap_data_edge") or {}).get(scope.home or "", {})
+    twelve = ra.latest_twelve_months(ctx.monthly)
+    return Analysis(
+        dataset=cube.id, release=cube.release, region=region_out(scope), start=start, end=end, days=totals.days,
+        total=_total(grand, totals.total_sigma, totals.total_evidence), sectors=sectors,
+        data_edge={str(k): str(v) for k, v in edge.items()},
+        latest_12_months=TwelveMonths(**twelve) if twelve else None, history=history_out(ctx.history), peak=verdict,
+        target=target_out(assessment) if assessment else None,
+        facilities=FacilitiesOut(available=fac.available, operating=[Facility(**f) for f in fac.operating],
+                                 closed=[Facility(**f) for f in fac.closed],
+                                 scaled_to_sector_totals=fac.scaled, method=fac.note),
+        interval_rule=INTERVAL_RULE)
+
+
+# ----------------------------------------------------------------------------------------------- routes
+EXAMPLE_QUERY = "/regions/CHN/analysis?peak_year=2028"
+PROBLEMS = problem_responses(
+    e404=("region-not-in-catalogue", "no region 'XXX' in the catalogue; search with GET /regions?q=name"),
+    e422=("invalid-parameter", ("a cut target needs target_year, cut_pct and base_year; missing: base_year (e.g. "
+                               "target_year=2030&cut_pct=50&base_year=2005 for 'cut 50% by 2030 against 2005')")))
+
+
+def _timed(response: Response, ctx: Context, t0: float) -> None:
+    parts = [f"{k};dur={v:.1f}" for k, v in ctx.timings.items()]
+    parts.append(f"total;dur={(time.perf_counter() - t0) * 1000:.1f}")
+    response.headers["Server-Timing"] = ", ".join(parts)
 
 
 @dataclass
 class AnalysisFactory:
     settings_dependency: Dependency[Settings] = get_settings
     cube_dependency: Callable[..., Cube] = cube_from_query
-    router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
+    registry_dependency: Dependency[Registry] = get_registry
+    router: APIRouter = field(default_factory=lambda: APIRouter(tags=["analysis"]))
 
     def __post_init__(self) -> None:
         @self.router.get(
-            "/regions/{region_id}/analysis", response_model=Analysis,
-            summary="Sector ranking, year-over-year change, STL trend and peak verdict, target gap, top plants",
-            description=__doc__,
-            responses=problem_responses(
-                e404=("region-not-in-catalogue", "no region 'XXX' in the catalogue; search with GET /regions?q=name"),
-                e422=("invalid-parameter", ("the dataset does not cover all of 2005; pass base_value_t or pick a "
-                                           "covered base_year"))))
+            "/regions/{region_id}/analysis", response_model=Analysis, description=__doc__,
+            summary="A region's total with interval and evidence, sectors, history, peak verdict, target gap and "
+                    "largest facilities",
+            responses={200: {"content": {"application/json": {"example": ANALYSIS_EXAMPLE}}}, **PROBLEMS})
         def get_analysis(
+            response: Response,
             settings: Annotated[Settings, Depends(self.settings_dependency)],
             cube: Annotated[Cube, Depends(self.cube_dependency)],
-            region_id: Annotated[str, Path(pattern=ID_PATTERN.replace("[A-Z]", "[A-Za-z]"), description="region id",
-                                           openapi_examples={"city": {"summary": "Tokyo urban area",
-                                                                      "value": "UA2132"}})],
-            start: Annotated[dt.date | None, Query(description="first day; default the dataset's first",
-                                                   openapi_examples={"jan": {"summary": "2024-01-01",
-                                                                             "value": "2024-01-01"}})] = None,
-            end: Annotated[dt.date | None, Query(description="last day; default the dataset's last",
-                                                 openapi_examples={"dec": {"summary": "2024-12-31",
-                                                                           "value": "2024-12-31"}})] = None,
-            base_year: Annotated[int | None, Query(ge=1950, le=2100, description="target base year",
-                                                   openapi_examples={"2019": {"summary": "2019",
-                                                                              "value": 2019}})] = None,
-            target_year: Annotated[int | None, Query(ge=1950, le=2100, description="target year",
-                                                     openapi_examples={"2030": {"summary": "2030",
-                                                                                "value": 2030}})] = None,
-            target_pct: Annotated[float | None, Query(ge=-100, le=100, description="target change vs base, %",
-                                                      openapi_examples={"half": {"summary": "-50%",
-                                                                                 "value": -50}})] = None,
-            base_value_t: Annotated[float | None, Query(ge=0, description="base-year emissions, t CO2, if the "
-                                                                          "dataset does not cover the base year",
-                                                              openapi_examples={"base": {"summary": "5 Mt",
-                                                                                         "value": 5.0e6}})] = None,
-            top: Annotated[int, Query(ge=1, le=100, description="how many point sources",
+            target: Annotated[TargetParams, Depends(target_query)],
+            region_id: Annotated[str, Path(description="region id: ISO3, WLD, XIA/XIS, or an id from GET /regions",
+                                           openapi_examples={"china": {"summary": "China", "value": "CHN"},
+                                                             "province": {"summary": "Shanghai", "value": "CN-SH"},
+                                                             "world": {"summary": "the world", "value": "WLD"}})],
+            start: Annotated[dt.date | None, Query(description="first day of the period; default the dataset's first",
+                                                   openapi_examples={"y": {"summary": "2025", "value": "2025-01-01"}})
+                             ] = None,
+            end: Annotated[dt.date | None, Query(description="last day of the period; default the dataset's last",
+                                                 openapi_examples={"y": {"summary": "2025", "value": "2025-12-31"}})
+                           ] = None,
+            top: Annotated[int, Query(ge=1, le=100, description="how many facilities (operating, and closed)",
                                       openapi_examples={"five": {"summary": "five", "value": 5}})] = 10,
         ) -> Analysis:
-            return analyse(cube, settings, region_id, start, end, base_year, target_year, target_pct, base_value_t,
-                           top)
+            t0 = time.perf_counter()
+            ctx = context(cube, settings, region_scope(cube, settings, region_id))
+            out = analyse(ctx, settings, start, end, target, top)
+            _timed(response, ctx, t0)
+            return out
+
+        @self.router.post(
+            "/emissions/analysis", response_model=Analysis, description=__doc__,
+            summary="The analysis of any GeoJSON polygon (a drawn area)",
+            responses={200: {"content": {"application/json": {"example": ANALYSIS_EXAMPLE}}}, **PROBLEMS})
+        def post_analysis(
+            response: Response,
+            settings: Annotated[Settings, Depends(self.settings_dependency)],
+            registry: Annotated[Registry, Depends(self.registry_dependency)],
+            body: Annotated[GeometryAnalysisBody, Body()],
+            release: ReleaseQuery = None,
+            as_of: AsOfQuery = None,
+        ) -> Analysis:
+            t0 = time.perf_counter()
+            cube = resolve_cube(registry, body.dataset or registry.default_id or "", release or body.release,
+                                as_of or body.as_of)
+            ctx = context(cube, settings, geometry_scope(cube, settings, body.geometry))
+            out = analyse(ctx, settings, body.start, body.end, body.params(), body.top)
+            _timed(response, ctx, t0)
+            return out
+
+
+ANALYSIS_EXAMPLE: dict[str, Any] = {
+    "dataset": "carbonmap-demo-0p25", "release": "r0001",
+    "region": {"id": "CHN", "type": "country", "definition": "China: national inventory territory ...",
+               "home_country": "CHN", "scope": "national table"},
+    "start": "2024-01-01", "end": "2026-03-31", "days": 821, "units": "t CO2",
+    "total": {"emissions_t": 2.9e10, "lower_t": 2.6e10, "upper_t": 3.2e10,
+              "evidence": {"monthly-statistics": 0.74, "annual-inventory": 0.2, "model": 0.06}},
+    "sectors": [{"sector": "power", "emissions_t": 1.3e10, "lower_t": 1.2e10, "upper_t": 1.4e10, "share": 0.46,
+                 "evidence": {"monthly-statistics": 1.0}}],
+    "data_edge": {"power": "monthly-statistics through 2026-03-31 (Carbon Monitor Power monthly generation by fuel "
+                           "x emission factors); after that, a model"},
+    "latest_12_months": {"start": "2025-04-01", "end": "2026-03-31", "total_t": 1.26e10,
+                         "previous_total_t": 1.25e10, "change_pct": 0.8},
+    "history": {"years": [1970, "...", 2025], "total_t": [9.4e8, "...", 1.26e10], "lower_t": ["..."],
+                "upper_t": ["..."], "basis": ["inventory", "...", "dataset"], "evidence": [{"annual-inventory": 1.0}],
+                "sectors": {"power": ["..."]}, "note": "inventory years from this release ..."},
+    "peak": {"verdict": "still rising", "probability": 0.9, "likelihood": "very likely", "peak_year": None,
+             "recent_growth_pct": 2.1, "rule": "...", "reason": "56 annual totals, 1970-2025; maximum 2025"},
+    "target": {"description": "emissions peak no later than 2028", "kind": "peak", "year": 2028, "now_year": 2025,
+               "now_t": 1.26e10, "required_annual_change_pct": 1.4, "required_slowdown_pp_per_year": 0.7,
+               "on_track": False, "met": False, "explanation": "..."},
+    "facilities": {"available": True, "operating": [{"name": "Tuoketuo power station", "sector": "power",
+                                                     "kind": "coal unit (GEM)", "iso3": "CHN", "lon": 111.4,
+                                                     "lat": 40.2, "basis": "estimated", "status": "operating",
+                                                     "emissions_t": 5.1e7, "t_per_year": 2.3e7,
+                                                     "share_of_sector": 0.004}],
+                   "closed": [{"name": "...", "status": "closed", "closed_year": 2017, "emissions_t": 0.0}],
+                   "scaled_to_sector_totals": {}, "method": "..."},
+    "interval_rule": INTERVAL_RULE,
+}

@@ -157,3 +157,12 @@ def test_download_checks_the_published_bytes(publisher, data_dir: Path, tmp_cach
     served["b"] = body
     paths = a.download(date(2024, 1, 1), date(2024, 1, 1))
     assert paths[0].read_bytes() == body and paths[0].is_relative_to(tmp_cache)
+
+
+def test_moscow_city_and_oblast_get_their_iso_codes() -> None:
+    from carbonmap.settings import get_settings
+    from ingest.admin1 import read_admin1
+
+    a = read_admin1(get_settings().data_dir / "boundaries/ne_10m_admin_1_states_provinces.topo.json.gz")
+    by_id = a.set_index("id")["name"]
+    assert by_id["RU-MOW"] == "Moskva" and by_id["RU-MOS"].startswith("Moskov")

@@ -121,3 +121,64 @@ def test_ragged_edge_uses_observed_indicator_months(inputs) -> None:
     assert "ragged edge SARIMAX" in nd.methods["temporal_residential"]
     s = cc.SECTORS.index("residential")
     assert np.all(nd.values[:, s, 0] > 0) and np.all(nd.rel_sigma[:, s, 0] > 0.15)
+
+
+PRESENT = pd.date_range("2024-01-01", "2026-03-31", freq="D")
+
+
+@pytest.fixture(scope="module")
+def nd_present(inputs):
+    return national_daily(inputs, PRESENT)
+
+
+def _monthly(nd, code: str, sector: str) -> pd.Series:
+    j, s = nd.regions.index(code), cc.SECTORS.index(sector)
+    return pd.Series(nd.values[:, s, j], index=nd.times).groupby(nd.times.to_period("M")).sum()
+
+
+def test_evidence_says_what_carries_each_value(nd_present) -> None:
+    ev, R = nd_present.evidence, nd_present.regions
+    assert ev is not None and ev.shape == nd_present.values.shape
+    code = {name: i for i, name in enumerate(cc.EVIDENCE_LEVELS)}
+    t = nd_present.times
+    chn_power = ev[:, cc.SECTORS.index("power"), R.index("CHN")]
+    assert (chn_power == code["monthly-statistics"]).all()  # Carbon Monitor Power reaches 2026-03
+    ind_power = ev[:, cc.SECTORS.index("power"), R.index("IND")]
+    assert (ind_power[t <= "2026-03-31"] == code["daily-activity"]).mean() > 0.99  # Grid-India daily reports
+    chn_ind = ev[:, cc.SECTORS.index("industry"), R.index("CHN")]
+    assert (chn_ind[t.year == 2024] == code["monthly-statistics"]).all()  # NBS output to 2024-12
+    assert (chn_ind[t.year >= 2025] == code["model"]).all()
+    res = ev[:, cc.SECTORS.index("residential"), R.index("DEU")]
+    assert (res[t.year == 2024] == code["annual-inventory"]).all() and (res[t.year >= 2025] == code["model"]).all()
+    deu_air = ev[:, cc.SECTORS.index("domestic_aviation"), R.index("DEU")]
+    assert (deu_air == code["daily-activity"]).all()  # EUROCONTROL to 2026-07
+    assert "monthly-statistics through 2026-03-31" in nd_present.data_edge["CHN"]["power"]
+
+
+def test_past_the_inventory_measured_sectors_follow_the_ratio_method(inputs, nd_present) -> None:
+    # 2025 power of a measured country = 2024 power x (2025 activity / 2024 activity), activity = the monthly
+    # series the build measured (Carbon Monitor Power generation by fuel x emission factors)
+    monthly = inputs.indicators.measured_monthly["power"]["DEU"]
+    ratio = monthly["2025"].sum() / monthly["2024"].sum()
+    m = _monthly(nd_present, "DEU", "power")
+    assert m["2025"].sum() / m["2024"].sum() == pytest.approx(ratio, rel=1e-9)
+    # and each measured month carries 2024's emissions per unit of activity
+    per_unit = m["2024"].sum() / monthly["2024"].sum()
+    np.testing.assert_allclose(m["2025"].to_numpy(), monthly["2025"].to_numpy() * per_unit, rtol=1e-9)
+
+
+def test_intervals_widen_past_the_last_measured_day(nd_present) -> None:
+    j, s = nd_present.regions.index("CHN"), cc.SECTORS.index("industry")
+    sig = pd.Series(nd_present.rel_sigma[:, s, j], index=nd_present.times)
+    assert sig["2025-01-15"] > sig["2024-06-15"]
+    assert sig["2026-03-15"] > sig["2025-03-15"]  # further from the 2024-12 data edge
+
+
+def test_china_shapes_follow_the_statistics(nd_present) -> None:
+    power = _monthly(nd_present, "CHN", "power")["2024"]
+    assert power.iloc[6:8].mean() > power.iloc[3:5].mean()  # summer cooling peak (Jul-Aug over Apr-May)
+    ind = _monthly(nd_present, "CHN", "industry")["2024"]
+    days = np.array([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    per_day = ind.to_numpy() / days
+    assert per_day[1] < 0.9 * per_day[2]  # the Lunar New Year (2024-02-10) dip in February
+    assert np.corrcoef(ind.to_numpy(), power.to_numpy())[0, 1] < 0.99  # industry has its own profile

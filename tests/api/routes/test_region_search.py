@@ -130,6 +130,8 @@ def test_admin1_emissions_by_iso_code_equal_its_posted_polygon(client: TestClien
     posted = client.post("/emissions/query", json={"geometry": feature["geometry"], "freq": "month"})
     assert posted.json()["periods"][0]["total"]["emissions"] == pytest.approx(
         body["periods"][0]["total"]["emissions"], rel=1e-12)
+    analysis = client.get("/regions/CN-SH/analysis")
+    assert analysis.status_code == 200 and analysis.json()["region"]["id"] == "CN-SH"
 
 
 def test_old_ids_and_fallback_ids_still_resolve(client: TestClient):
