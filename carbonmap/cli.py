@@ -286,6 +286,27 @@ def backtest(
     typer.echo(f"wrote {out / 'backtest.md'} and {out / 'backtest.json'}")
 
 
+@app.command("spatial-report")
+def spatial_report(
+    resolution: Annotated[float, typer.Option(help="grid resolution in degrees for the check")] = 0.25,
+    out: Annotated[Path, typer.Option(help="directory for spatial.md and spatial.json")] = Path("reports"),
+) -> None:
+    """Score modelled province/state power against held-out subnational statistics (reports/spatial.md)."""
+    from pipelines.spatial_report import run
+
+    try:
+        cc.Grid(resolution)
+    except cc.ContractError as exc:
+        _fail(str(exc))
+    try:
+        figs = run(resolution, out)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc), code=1)
+    typer.echo(json.dumps({c: {k: r["held_out"][k] for k in ("spearman", "within_30pct")}
+                           for c, r in figs["countries"].items()} | {"seconds": figs["seconds"]}))
+    typer.echo(f"wrote {out / 'spatial.md'} and {out / 'spatial.json'}")
+
+
 @app.command()
 def update(
     store: Annotated[Path, typer.Option(help="store to update (a symlink to its current release)")] = Path(

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from carbonmap.atomic import write_bytes_atomic
 from nowcast.backtest import GOALS
 
 VINTAGE_PNG = "backtest_vintage_growth.png"
@@ -27,9 +28,7 @@ ASOF_PNG = "backtest_asof_growth.png"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, data)
 
 
 def _jsonable(x: Any) -> Any:

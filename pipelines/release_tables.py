@@ -271,8 +271,20 @@ def release_tables(inputs: Any, regions: tuple[str, ...]) -> dict[str, pd.DataFr
     return {k: v for k, v in out.items() if not k.endswith(".skipped")}
 
 
+GROUP_META = ('{"zarr_format": 3, "node_type": "group", "attributes": {"carbonmap_tables": "Parquet tables written '
+              'by the build (pipelines.release_tables): national history, facilities, power mix"}}')
+"""``tables/zarr.json``: the directory is an (array-less) Zarr group, so Zarr tools see a known node there."""
+
+
 def write_tables(target: str | Path, tables: dict[str, pd.DataFrame]) -> None:
     """Write ``tables`` as ``<target>/tables/<name>.parquet`` (a local release directory or an object-store prefix)."""
+    if not tables:
+        return
+    if remote.is_remote(target):
+        remote.write_text(str(target), f"{TABLES_DIR}/zarr.json", GROUP_META)
+    else:
+        (Path(target) / TABLES_DIR).mkdir(parents=True, exist_ok=True)
+        (Path(target) / TABLES_DIR / "zarr.json").write_text(GROUP_META)
     for name, df in tables.items():
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)

@@ -230,13 +230,16 @@ def test_cut_target_is_a_cut_and_base_now_is_not_on_track(client: TestClient):
 
 # ----------------------------------------------------------------------------------------------- roadmap
 def test_pathway_reaches_the_target_and_exports_csv(client: TestClient):
-    q = {"target_year": 2035, "cut_pct": 65, "base_year": 1990}
+    q = {"target_year": 2035, "cut_pct": 80, "base_year": 1990}
     r = client.get("/regions/DEU/pathway", params=q)
     assert r.status_code == 200, r.text
     p = r.json()
     assert [y["year"] for y in p["years"]] == list(range(2024, 2036))
     assert p["years"][-1]["total_t"] == pytest.approx(p["target_t"]) and p["reaches_target"]
-    assert p["target_t"] == pytest.approx(float(gcb_series("DEU")[1990]) * 0.35)
+    assert p["target_t"] == pytest.approx(float(gcb_series("DEU")[1990]) * 0.2)
+    easy = client.get("/regions/DEU/pathway", params={**q, "cut_pct": 20}).json()  # the trend alone gets there
+    assert easy["reaches_target"] and easy["years"][-1]["total_t"] <= easy["target_t"]
+    assert easy["gap_to_trend_t"] == pytest.approx(0.0, abs=1e-3)
     for y in p["years"]:
         assert sum(y["sectors"].values()) == pytest.approx(y["total_t"])
     assert p["cumulative_t"] == pytest.approx(sum(y["total_t"] for y in p["years"][1:]))
