@@ -205,3 +205,17 @@ def finish(df: pd.DataFrame, name: str, *, source: str, max_value: dict[str, flo
                       "units": "; ".join(f"{v}: {u}" for v, u in
                                          out.groupby("variable")["unit"].first().items())})
     return out
+
+
+def check_canonical(data: pd.DataFrame, name: str) -> None:
+    """IngestError unless ``data`` has the canonical columns and no (iso3, region, period, frequency, variable,
+    source) twice (overlapping files given together)."""
+    missing = sorted(set(COLUMNS) - set(data.columns))
+    if missing:
+        raise IngestError(f"{name} table lacks {missing}")
+    key = ["iso3", "region", "period", "frequency", "variable", "source"]
+    dup = data.duplicated(key)
+    if dup.any():
+        r = data[dup].iloc[0]
+        raise IngestError(f"{name}: duplicate {r['variable']} for {r['iso3']} {r['region']} {r['period'].date()} "
+                          f"(overlapping files?)")

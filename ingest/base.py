@@ -121,3 +121,25 @@ class BaseAdapter(ABC, Generic[DataT]):
             return write_parquet_atomic(data, out_path, attrs)
         ds = data.to_dataset(name=data.name or self.info.name) if isinstance(data, xr.DataArray) else data
         return write_zarr_atomic(ds, out_path, attrs)
+
+
+_CSV_ERRORS = (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, EOFError, OSError)
+
+
+def read_csv_checked(path: Path | str, what: str, **read_csv: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` of a source file (``.gz`` too) with IngestErrors that name the file: missing, or not
+    a readable CSV (truncated, wrong encoding, empty). ``read_csv``: keyword arguments for pandas."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{what} file not found: {path}")
+    try:
+        return pd.read_csv(path, **read_csv)
+    except _CSV_ERRORS as e:
+        raise IngestError(f"{path.name} is not a readable CSV: {e}") from e
+
+
+def need_columns(raw: pd.DataFrame, cols: Sequence[str], name: str) -> None:
+    """IngestError naming the ``cols`` that ``raw`` lacks (and the columns it has)."""
+    missing = [c for c in cols if c not in raw.columns]
+    if missing:
+        raise IngestError(f"{name} lacks the column(s) {missing}; found {list(raw.columns)}")

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.activity import finish, register_lag
-from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.base import BaseAdapter, IngestError, SourceInfo, need_columns, read_csv_checked
 from ingest.country_names import NAME_TO_ISO3
 
 SOURCE = "cm_power"
@@ -122,19 +122,10 @@ INFO_IEA = SourceInfo(
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"{what} file not found: {path}")
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, EOFError, OSError) as e:
-        raise IngestError(f"{path.name} is not a readable CSV: {e}") from e
+    return read_csv_checked(path, what, encoding="utf-8-sig")
 
 
-def _need(raw: pd.DataFrame, cols: Sequence[str], name: str) -> None:
-    missing = [c for c in cols if c not in raw.columns]
-    if missing:
-        raise IngestError(f"{name} lacks the column(s) {missing}; found {list(raw.columns)}")
+_need = need_columns
 
 
 def country_iso3(name: str, *, source: str = "CM Power") -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.base import BaseAdapter, IngestError, SourceInfo, need_columns, read_csv_checked
 
 FUELS = ("bioenergy", "coal", "gas", "hydro", "nuclear", "other_fossil", "other_renewables", "solar", "wind")
 FOSSIL_FUELS = ("coal", "gas", "other_fossil")
@@ -65,19 +65,10 @@ INFO = SourceInfo(
 
 
 def _read(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"Ember file not found: {path}")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise IngestError(f"{path.name} is not a readable CSV: {e}") from e
+    return read_csv_checked(path, "Ember")
 
 
-def _need(raw: pd.DataFrame, cols: Sequence[str], name: str) -> None:
-    missing = [c for c in cols if c not in raw.columns]
-    if missing:
-        raise IngestError(f"{name} lacks the column(s) {missing}; found {list(raw.columns)}")
+_need = need_columns
 
 
 def _finish(df: pd.DataFrame, name: str, frequency: str) -> pd.DataFrame:

@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingest.activity import finish, register_lag
-from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.activity import check_canonical, finish, register_lag
+from ingest.base import BaseAdapter, IngestError, SourceInfo, need_columns, read_csv_checked
 
 SOURCE_MONTHLY, SOURCE_YEARLY = "ember_monthly", "ember_yearly"
 STATE_SOURCES = {"United States": ("USA", "ember_states_usa"), "India": ("IND", "ember_states_ind")}
@@ -138,19 +138,10 @@ INFO = SourceInfo(
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"Ember API file not found: {path}")
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, EOFError, OSError) as e:
-        raise IngestError(f"{path.name} is not a readable CSV: {e}") from e
+    return read_csv_checked(path, "Ember API", encoding="utf-8-sig")
 
 
-def _need(raw: pd.DataFrame, cols: Sequence[str], name: str) -> None:
-    missing = [c for c in cols if c not in raw.columns]
-    if missing:
-        raise IngestError(f"{name} lacks the column(s) {missing}; found {list(raw.columns)}")
+_need = need_columns
 
 
 def _numbers(raw: pd.DataFrame, cols: Sequence[str], name: str) -> None:
@@ -388,11 +379,4 @@ class EmberAPIAdapter(BaseAdapter):
         return out
 
     def validate(self, data: pd.DataFrame) -> None:
-        need = {"iso3", "region", "period", "frequency", "variable", "value", "unit", "source"}
-        if not need <= set(data.columns):
-            raise IngestError(f"Ember API table lacks {sorted(need - set(data.columns))}")
-        key = ["iso3", "region", "period", "frequency", "variable", "source"]
-        if data.duplicated(key).any():
-            r = data[data.duplicated(key)].iloc[0]
-            raise IngestError(f"Ember API: duplicate {r['variable']} for {r['iso3']} {r['region']} "
-                              f"{r['period'].date()} (overlapping files?)")
+        check_canonical(data, "Ember API")

@@ -60,8 +60,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingest.activity import finish, register_lag
-from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.activity import check_canonical, finish, register_lag
+from ingest.base import BaseAdapter, IngestError, SourceInfo, read_csv_checked
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +125,7 @@ INFO_CEA = SourceInfo(
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"{what} file not found: {path}")
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig", dtype=str)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, EOFError, OSError) as e:
-        raise IngestError(f"{path.name} is not a readable CSV: {e}") from e
+    return read_csv_checked(path, what, encoding="utf-8-sig", dtype=str)
 
 
 def _need(raw: pd.DataFrame, cols: Sequence[str], name: str) -> None:
@@ -387,14 +381,7 @@ class POSOCOAdapter(BaseAdapter):
         return out
 
     def validate(self, data: pd.DataFrame) -> None:
-        need = {"iso3", "region", "period", "frequency", "variable", "value", "unit", "source"}
-        if not need <= set(data.columns):
-            raise IngestError(f"{self.info.name} table lacks {sorted(need - set(data.columns))}")
-        key = ["iso3", "region", "period", "frequency", "variable", "source"]
-        if data.duplicated(key).any():
-            r = data[data.duplicated(key)].iloc[0]
-            raise IngestError(f"{self.info.name}: duplicate {r['variable']} {r['region']} {r['period'].date()} "
-                              f"(overlapping files?)")
+        check_canonical(data, self.info.name)
 
 
 class CEADGRAdapter(POSOCOAdapter):

@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.activity import finish, register_lag
-from ingest.base import BaseAdapter, IngestError, SourceInfo
+from ingest.base import BaseAdapter, IngestError, SourceInfo, read_csv_checked
 
 ISO3 = "IND"
 DIR = "activity/india-monthly"
@@ -68,13 +68,7 @@ RANGE = {"diesel": (1000.0, 20_000.0), "petrol": (200.0, 10_000.0), "jet_fuel": 
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"India monthly file not found: {path}")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError) as e:
-        raise IngestError(f"{path.name} is not a readable CSV: {e}") from e
+    return read_csv_checked(path, "India monthly", dtype=str, keep_default_na=False)
 
 
 def metadata_path(path: Path) -> Path:

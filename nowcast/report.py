@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,19 @@ ASOF_PNG = "backtest_asof_growth.png"
 
 def _atomic_write(path: Path, data: bytes) -> None:
     write_bytes_atomic(path, data)
+
+
+def _save_figure(fig: Any, path: Path) -> None:
+    """Lay out, render to PNG bytes and write atomically; closes the figure."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=90, format="png")
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def _jsonable(x: Any) -> Any:
@@ -68,11 +80,7 @@ def _plot_vintage(vtab: pd.DataFrame, top: list[str], path: Path) -> None:
     ax.set_ylabel("growth, %")
     ax.set_title("Vintage test: nowcast vs realised growth, top emitters (90% intervals)")
     ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save_figure(fig, path)
 
 
 def _plot_rolling(figs: dict[str, Any], path: Path) -> None:
@@ -85,11 +93,7 @@ def _plot_rolling(figs: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("top-20 level MAPE, %")
     ax.set_title("Rolling-origin test")
     ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save_figure(fig, path)
 
 
 def _plot_asof(atabs: dict[str, pd.DataFrame], top: list[str], path: Path) -> None:
@@ -108,11 +112,7 @@ def _plot_asof(atabs: dict[str, pd.DataFrame], top: list[str], path: Path) -> No
     ax.set_ylabel("2024 growth, %")
     ax.set_title("2024 nowcast from the data published by each day vs realised growth (90% intervals)")
     ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save_figure(fig, path)
 
 
 MODE_TEXT = {

@@ -1,27 +1,29 @@
 """Small tables a build writes into its release, so analysis answers are pinned to that release (issue #17).
 
-Written by :func:`write_tables` into ``<release>/tables/`` (Parquet), read by the API with :func:`read_table`:
+Written by :func:`write_tables` into the release's Zarr group ``tables/`` (each table's Parquet bytes as a uint8
+array), read by the API with :func:`read_table`:
 
-- ``national_history.parquet``: the national annual inventory the build used (Global Carbon Budget), one row
-  per (iso3, year) from :data:`HISTORY_FIRST_YEAR` to the last inventory year: ``total, coal, oil, gas,
-  cement, flaring, other`` in Mt CO2 yr-1 (GCB's pseudo-countries WLD, XIA, XIS included);
-- ``national_sector_history.parquet``: the same totals split into the cube's 7 sectors the way the build
-  splits inventory years (:func:`pipelines.national.annual_table`), Mt CO2 yr-1; years before the first
-  year of the build's per-year split take that year's shares (column ``split`` says which);
-- ``facilities.parquet``: the point sources the build placed (:mod:`nowcast.facilities` power and industry
-  points, airports for domestic aviation) plus the closed ones it left out (GEM coal units retired or
-  mothballed, JRC-PPDB fossil units decommissioned), one row per plant: ``sector, iso3, lon, lat, name, kind, basis,
-  status, closed_year, co2_t_per_yr, share``.  ``co2_t_per_yr`` is the facility's own estimate or report (t CO2
-  yr-1; for a closed plant what it emitted or was estimated to emit while running, NaN for airports); ``share`` the fraction of its country's sector total the grid puts at it (0 when
-  closed), from the build's plants-first rule: ``share = co2 x min(1 / P, s / T)`` with ``P`` the country's
-  points, ``T`` its sector total of the last inventory year and ``s`` the largest scale-up
-  (:data:`nowcast.facilities.MAX_POINT_SCALE` for power, 1 for industry); airports ``departures / country sum``.
-  So a facility's emissions over any period are ``share x`` the national sector total of that period, and the
-  shares of a country's facilities add up to at most 1;
-- ``power_mix.parquet``: each country's electricity generation by fuel in its latest complete year of Carbon
-  Monitor Power (``coal, gas, oil, fossil, total`` TWh, 45 countries) and its grid CO2 intensity from Ember's
-  monthly overview (demand-weighted over the latest complete year, t CO2 MWh-1, ~90 countries): what the
-  pathway levers of :mod:`nowcast.pathways` start from.
+- ``national_history``: the national annual inventory the build used (Global Carbon Budget), one row per
+  (iso3, year) from :data:`HISTORY_FIRST_YEAR` to the last inventory year: ``total, coal, oil, gas, cement,
+  flaring, other`` in Mt CO2 yr-1 (GCB's pseudo-countries WLD, XIA, XIS included);
+- ``national_sector_history``: the same totals split into the cube's 7 sectors the way the build splits
+  inventory years (:func:`pipelines.national.annual_table`), Mt CO2 yr-1; years before the first year of the
+  build's per-year split take that year's shares (column ``split`` says which);
+- ``facilities``: the point sources the build placed (:mod:`nowcast.facilities` power and industry points,
+  airports for domestic aviation) plus the closed ones it left out (GEM coal units retired or mothballed,
+  JRC-PPDB fossil units decommissioned), one row per plant: ``sector, iso3, lon, lat, name, kind, basis,
+  status, closed_year, co2_t_per_yr, share``.  ``co2_t_per_yr`` is the facility's own estimate or report
+  (t CO2 yr-1; for a closed plant what it emitted, or was estimated to emit, while running; NaN for airports);
+  ``share`` the fraction of its country's sector total the grid puts at it (0 when closed), from the build's
+  plants-first rule: ``share = co2 x min(1 / P, s / T)`` with ``P`` the country's points, ``T`` its sector
+  total of the last inventory year and ``s`` the largest scale-up (:data:`nowcast.facilities.MAX_POINT_SCALE`
+  for power, 1 for industry); airports ``departures / country sum``.  So a facility's emissions over any
+  period are ``share x`` the national sector total of that period, and the shares of a country's facilities
+  add up to at most 1;
+- ``power_mix``: each country's electricity generation by fuel in its latest complete year of Carbon Monitor
+  Power (``coal, gas, oil, fossil, total`` TWh, 45 countries) and its grid CO2 intensity from Ember's monthly
+  overview (demand-weighted over the latest complete year, t CO2 MWh-1, ~90 countries): what the pathway
+  levers of :mod:`nowcast.pathways` start from.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from carbonmap import contract as cc
-from pipelines import remote
 
 TABLES_DIR = "tables"
 HISTORY = "national_history"
@@ -99,7 +100,7 @@ def _plant_name(names: list[str]) -> str:
     """The plant's name from its units' names: their common prefix without a trailing unit number."""
     if len(set(names)) == 1:
         return names[0]
-    prefix = re.sub(r"(\s+(units?|blocks?|#|no\.?))?[\s\d#-]*$", "", os.path.commonprefix(names), flags=re.I)
+    prefix = re.sub(r"(\s+(units?|blocks?|#|no\.?))?[\s\d#-]*$", "", os.path.commonprefix(names), flags=re.IGNORECASE)
     return prefix.strip(" -,") or names[0]
 
 
@@ -207,7 +208,7 @@ def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path | None 
         root = get_settings().data_dir
     frames.append(_closed_points(root, spatial.year, getattr(inputs, "jrc_plants", None)))
     out = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    out = _plant_level(out[list(FACILITY_COLUMNS)])
+    out = _plant_level(out[list(FACILITY_COLUMNS)])[list(FACILITY_COLUMNS)]
     out["closed_year"] = pd.to_numeric(out["closed_year"], errors="coerce").astype("Float64")
     return out.sort_values(["iso3", "sector", "share"], ascending=[True, True, False]).reset_index(drop=True)
 
@@ -271,46 +272,38 @@ def release_tables(inputs: Any, regions: tuple[str, ...]) -> dict[str, pd.DataFr
     return {k: v for k, v in out.items() if not k.endswith(".skipped")}
 
 
-GROUP_META = ('{"zarr_format": 3, "node_type": "group", "attributes": {"carbonmap_tables": "Parquet tables written '
-              'by the build (pipelines.release_tables): national history, facilities, power mix"}}')
-"""``tables/zarr.json``: the directory is an (array-less) Zarr group, so Zarr tools see a known node there."""
-
-
 def write_tables(target: str | Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write ``tables`` as ``<target>/tables/<name>.parquet`` (a local release directory or an object-store prefix)."""
+    """Write ``tables`` into the cube at ``target`` (a staged release, local or object store): each table's Parquet
+    bytes as a 1-D uint8 Zarr array ``tables/<name>`` (one uncompressed chunk; attribute ``format: parquet``), so
+    the release stays one Zarr hierarchy that every Zarr tool (and ``/zarr/``) can read."""
     if not tables:
         return
-    if remote.is_remote(target):
-        remote.write_text(str(target), f"{TABLES_DIR}/zarr.json", GROUP_META)
-    else:
-        (Path(target) / TABLES_DIR).mkdir(parents=True, exist_ok=True)
-        (Path(target) / TABLES_DIR / "zarr.json").write_text(GROUP_META)
+    import zarr
+
+    from pipelines import store
+
+    root = zarr.open_group(store=store.zarr_store(target), mode="r+")
+    group = root.require_group(TABLES_DIR)
+    group.attrs["description"] = ("tables the build used, as Parquet bytes (pipelines.release_tables): "
+                                  + ", ".join(sorted(tables)))
     for name, df in tables.items():
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
-        key = f"{TABLES_DIR}/{name}.parquet"
-        if remote.is_remote(target):
-            import obstore
-
-            obstore.put(remote.object_store(str(target)), key, buf.getvalue())
-        else:
-            path = Path(target) / key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_bytes(buf.getvalue())
-            os.replace(tmp, path)
+        data = np.frombuffer(buf.getvalue(), dtype=np.uint8)
+        arr = group.create_array(name, shape=data.shape, chunks=data.shape, dtype="uint8", compressors=None,
+                                 overwrite=True, attributes={"format": "parquet", "rows": len(df),
+                                                             "columns": [str(c) for c in df.columns]})
+        arr[:] = data
 
 
 def read_table(release: str | Path, name: str) -> pd.DataFrame | None:
     """A table of a release (None if the release has none: built before these tables existed)."""
-    key = f"{TABLES_DIR}/{name}.parquet"
-    if remote.is_remote(release):
-        import obstore
+    import zarr
 
-        try:
-            data = bytes(obstore.get(remote.object_store(str(release)), key).bytes())
-        except FileNotFoundError:
-            return None
-        return pd.read_parquet(io.BytesIO(data))
-    path = Path(release) / key
-    return pd.read_parquet(path) if path.is_file() else None
+    from pipelines import store
+
+    try:
+        arr = zarr.open_array(store=store.zarr_store(release, read_only=True), path=f"{TABLES_DIR}/{name}", mode="r")
+    except FileNotFoundError:  # zarr's ArrayNotFoundError / NodeNotFoundError are FileNotFoundErrors
+        return None
+    return pd.read_parquet(io.BytesIO(np.asarray(arr[:]).tobytes()))

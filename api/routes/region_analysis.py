@@ -166,7 +166,7 @@ def tables_of(cube: Cube, settings: Settings) -> Tables:
     if hit is not None:
         return hit
     hist = rt.read_table(cube.path, rt.HISTORY)
-    source = "this release (tables/national_history.parquet)"
+    source = "this release (its table tables/national_history)"
     if hist is None:
         hist = _gcb_fallback(Path(settings.data_dir))
         source = "the server's Global Carbon Budget file (this release has no history table)"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from carbonmap.settings import get_settings
-from ingest import cm_power, china_monthly
+from ingest import china_monthly, cm_power
 from nowcast import activity_indicators as ai
 
 DATA = get_settings().data_dir

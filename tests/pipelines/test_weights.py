@@ -10,9 +10,9 @@ import pytest
 from carbonmap import contract as cc
 from nowcast.baseline import regions_of
 from nowcast.downscale import POWER_RULES
+from nowcast.facilities import MAX_POINT_SCALE
 from nowcast.proxies import URBAN_UPLIFT, plant_emissions
 from pipelines.inputs import BuildInputs, load_inputs
-from nowcast.facilities import MAX_POINT_SCALE
 from pipelines.weights import GridWeights, build_weights, power_annual_totals, urban_share
 
 GRID = cc.Grid(2.0, -180.0, -90.0, 180.0, 90.0)

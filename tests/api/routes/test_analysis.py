@@ -264,7 +264,7 @@ def test_pathway_levers_and_their_limits(client: TestClient):
     assert lev["years"][-1]["total_t"] <= base["years"][-1]["total_t"]
     for bad, words in (({"electric_share_road": 150}, "between 0 and 100"), ({"coal_share_power": 99}, "at most"),
                        ({}, None)):
-        r = client.get("/regions/DEU/pathway", params={**bad} if words else {})
+        r = client.get("/regions/DEU/pathway", params={**q, **bad} if words else {})
         assert r.status_code == 422
         assert (words or "needs a target") in r.json()["detail"]
     sub = client.get("/regions/CN-GD/pathway", params={"peak_year": 2028, "industry_energy_intensity_pct": -20})
