@@ -64,6 +64,7 @@ _ADAPTERS: dict[str, str] = {
     "gem_steel": "ingest.gem_steel:GEMSteelAdapter",
     "gem_cement": "ingest.gem_cement:GEMCementAdapter",
     "sfi": "ingest.sfi:SFIAdapter",
+    "nbs_china_province_output": "ingest.china_provinces:ChinaProvinceOutputAdapter",
     "facility_emissions": "ingest.facility_emissions:FacilityEmissionsAdapter",
     "us_ghgrp": "ingest.ghgrp:GHGRPAdapter",
     "airport_traffic": "ingest.airport_traffic:AirportTrafficAdapter",

@@ -37,6 +37,7 @@ CN_PROVINCE_THERMAL = "activity/china-monthly/nbs_province_thermal_power_monthly
 CN_PROVINCE_THERMAL_YTD = "activity/china-monthly/nbs_province_thermal_power_ytd_火电累计.csv"
 US_STATES = "electricity/ember/api_overview_usa_monthly.csv.gz"
 IND_STATES = "electricity/ember/api_overview_ind_monthly.csv"
+CN_PROVINCE_OUTPUT = "activity/china-monthly/provincial_outputs_and_thermal_capacity.csv"
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,18 @@ class SpatialInputs:
     """iso3, lon, lat, departures_domestic, departures_international (flights per month, August 2016)."""
     lanes: Any = None
     """GeoDataFrame of shipping-lane lines (ingest.shipping_lanes.read_shipping_lanes)."""
-    province_stats: dict[str, tuple[pd.Series, str]] = field(default_factory=dict)
-    """Power: iso3 -> (province id -> statistic of the newest complete year <= ``year``, what it is)."""
+    province_stats: dict[str, dict[str, tuple[pd.Series, str]]] = field(default_factory=dict)
+    """sector -> iso3 -> (province id -> statistic of the newest complete year <= ``year``, what it is)."""
     admin1_path: Path | None = None
 
     def provinces(self, grid: Grid, sector: str = "power") -> list[ProvinceLevel]:
         """The countries whose ``sector`` has a province level on ``grid`` (coverage cached per grid)."""
-        if sector != "power" or not self.province_stats or self.admin1_path is None:
+        stats_of = self.province_stats.get(sector, {})
+        if not stats_of or self.admin1_path is None:
             return []
         out = []
         units: list[Any] = []  # the admin-1 file, read once and only on a cache miss
-        for iso3, (stats, source) in sorted(self.province_stats.items()):
+        for iso3, (stats, source) in sorted(stats_of.items()):
             cov = province_coverage(self.admin1_path, iso3, grid, units)
             ids = tuple(cov.ids)
             shares = shares_from_stats(stats, ids)
@@ -155,9 +157,10 @@ def load_spatial(root: Path, record: Record, year: int, gppd: pd.DataFrame, jrc:
 
         lanes = shipping_lanes.read_shipping_lanes(
             record(shipping_lanes.INFO, root / SHIPPING_LANES, "international shipping: lane network"))
-    stats: dict[str, tuple[pd.Series, str]] = {}
+    stats: dict[str, dict[str, tuple[pd.Series, str]]] = {}
     if (root / ADMIN1).exists():
-        stats = _province_power_stats(root, record, year)
+        stats = {"power": _province_power_stats(root, record, year),
+                 "industry": _province_industry_stats(root, record, year)}
     return SpatialInputs(year, power, industry, airports, lanes, stats,
                          root / ADMIN1 if (root / ADMIN1).exists() else None)
 
@@ -174,6 +177,24 @@ def _newest_full_year(table: pd.DataFrame, variable: str, year: int) -> tuple[pd
     best = max(full)
     sel = t[(y == best)]
     return sel.groupby("region")["value"].sum(), best
+
+
+def _province_industry_stats(root: Path, record: Record, year: int) -> dict[str, tuple[pd.Series, str]]:
+    """China: NBS crude steel and cement output by province, weighted into CO2 like the national index."""
+    p = root / CN_PROVINCE_OUTPUT
+    if not p.exists():
+        return {}
+    from ingest import china_provinces
+    from nowcast.activity_indicators import INDUSTRY_EF_T_PER_T
+
+    t = china_provinces.read_china_province_output(
+        record(china_provinces.INFO, p, "province level of industry: crude steel and cement output"))
+    y = pd.DatetimeIndex(t["period"]).year
+    best = int(y[y <= year].max())
+    w = t[y == best].pivot_table(index="region", columns="variable", values="value")
+    idx = sum(w.get(v, pd.Series(0.0, index=w.index)).fillna(0.0) * INDUSTRY_EF_T_PER_T[v]
+              for v in ("crude_steel", "cement"))
+    return {"CHN": (pd.Series(idx, index=w.index), f"NBS crude steel and cement output by province, {best}")}
 
 
 def _province_power_stats(root: Path, record: Record, year: int) -> dict[str, tuple[pd.Series, str]]:

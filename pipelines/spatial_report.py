@@ -58,37 +58,39 @@ def run(resolution: float = 0.25, out_dir: Path = Path("reports")) -> dict[str, 
     """Compute the figures, write ``spatial.md`` and ``spatial.json`` under ``out_dir``; returns the figures."""
     from carbonmap.atomic import write_text_atomic
     from pipelines.inputs import load_inputs
-    from pipelines.weights import build_weights, power_annual_totals
+    from pipelines.weights import build_weights, sector_annual_totals
 
     t0 = time.perf_counter()
     inputs = load_inputs()
     spatial = inputs.spatial
-    if spatial is None or spatial.power_points is None or not spatial.province_stats:
+    if spatial is None or spatial.power_points is None or not spatial.province_stats.get("power"):
         raise ValueError("no subnational statistics or facilities in data/: nothing to validate")
     grid = cc.Grid(resolution)
     regions = regions_of(inputs.gcb)
-    levels = {lv.country: lv for lv in spatial.provinces(grid)}
-    total = power_annual_totals(inputs, regions)
-    held_out = dataclasses.replace(inputs, spatial=dataclasses.replace(spatial, province_stats={}))
+    held_out = dataclasses.replace(inputs, spatial=dataclasses.replace(spatial, province_stats={}))  # all sectors
     runs = {"held_out": build_weights(held_out, grid, regions), "with_statistics": build_weights(inputs, grid, regions)}
-    figures: dict[str, Any] = {"resolution": resolution, "sector": "power", "countries": {}}
+    figures: dict[str, Any] = {"resolution": resolution, "countries": {}, "industry": {}}
     log_ratio: dict[str, pd.Series] = {}
     tables = []
-    for iso3, level in sorted(levels.items()):
-        stats, source = spatial.province_stats[iso3]
-        stats_co2 = _stats_as_co2(level, stats, spatial.power_points, grid)
-        j = regions.index(iso3)
-        row: dict[str, Any] = {"statistic": source, "provinces": len(level.ids)}
-        for name, w in runs.items():
-            field = np.asarray(w.matrices["power"][:, j].toarray()).ravel() * total[j]
-            model = _province_totals(field, level)
-            row[name] = sv.agreement(model, stats_co2)
-            if name == "held_out":
-                log_ratio[iso3] = sv.log_ratios(model, stats_co2)
-                m, s = model / model.sum(), stats_co2 / stats_co2.sum()
-                tables.append(pd.DataFrame({"country": iso3, "province": level.ids, "model_share": m.to_numpy(),
-                                            "statistic_share": s.reindex(level.ids).to_numpy()}))
-        figures["countries"][iso3] = row
+    for sector in ("power", "industry"):
+        total = sector_annual_totals(inputs, regions, sector)
+        for level in spatial.provinces(grid, sector):
+            iso3 = level.country
+            stats, source = spatial.province_stats[sector][iso3]
+            stats_co2 = (_stats_as_co2(level, stats, spatial.power_points, grid) if sector == "power"
+                         else stats.reindex(list(level.ids)).fillna(0.0))
+            j = regions.index(iso3)
+            row: dict[str, Any] = {"statistic": source, "provinces": len(level.ids)}
+            for name, w in runs.items():
+                field = np.asarray(w.matrices[sector][:, j].toarray()).ravel() * total[j]
+                model = _province_totals(field, level)
+                row[name] = sv.agreement(model, stats_co2)
+                if name == "held_out" and sector == "power":
+                    log_ratio[iso3] = sv.log_ratios(model, stats_co2)
+                    m, s = model / model.sum(), stats_co2 / stats_co2.sum()
+                    tables.append(pd.DataFrame({"country": iso3, "province": level.ids, "model_share": m.to_numpy(),
+                                                "statistic_share": s.reindex(level.ids).to_numpy()}))
+            figures["countries" if sector == "power" else "industry"][iso3] = row
     loo = sv.leave_one_out(log_ratio)
     for iso3, v in loo.items():
         figures["countries"][iso3]["interval"] = v
@@ -105,7 +107,7 @@ def run(resolution: float = 0.25, out_dir: Path = Path("reports")) -> dict[str, 
 
 
 def _markdown(f: dict[str, Any], table: pd.DataFrame) -> str:
-    lines = ["# Spatial validation: province and state power against held-out statistics", "",
+    lines = ["# Spatial validation: province and state power (and China's industry) against held-out statistics", "",
              (f"Written by `carbonmap spatial-report --resolution {f['resolution']}` ({f['seconds']} s). Shares of each "
              "country's power-sector CO2 by province/state. *Held out*: the build without the province level "
              "(facilities, then population); *with statistics*: the shipped build (province shares from the "
@@ -120,6 +122,11 @@ def _markdown(f: dict[str, Any], table: pd.DataFrame) -> str:
         lines.append(f"| {iso3} | {r['statistic']} | {h['n']} | {h['spearman']:.2f} | {h['median_abs_log_ratio']:.2f} | "
                      f"{h['within_30pct']:.0%} | {w['spearman']:.2f} | {w['within_30pct']:.0%} | "
                      f"{iv.get('coverage90', float('nan')):.0%} (σ {iv.get('sigma_from_others', float('nan')):.2f}) |")
+    for iso3, r in f.get("industry", {}).items():
+        h, w = r["held_out"], r["with_statistics"]
+        lines.append(f"| {iso3} industry | {r['statistic']} | {h['n']} | {h['spearman']:.2f} | "
+                     f"{h['median_abs_log_ratio']:.2f} | {h['within_30pct']:.0%} | {w['spearman']:.2f} | "
+                     f"{w['within_30pct']:.0%} | — |")
     lines += ["", (f"Province interval rule: log-normal with σ = {f['province_sigma_log']:.2f} (1.4826 x median |log "
               "ratio| of the held-out shares, all countries pooled); leave-one-country-out 90 % coverage "
               f"{f['coverage90_leave_one_country_out']:.0%} (goal 85-95 %)."), "",

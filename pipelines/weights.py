@@ -299,9 +299,21 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
                                  ind_points["co2_kg_per_yr"].to_numpy(float), coverage)
         ind_resid = sector_weights(n_cells, n_regions, coverage, uplift("industry", lit_population), population,
                                    empty, fb_pts)
-        iw = calibrated_plants_first(ind_pts, sector_annual_totals(inputs, regions, "industry"), ind_resid.matrix,
+        ind_total = sector_annual_totals(inputs, regions, "industry")
+        iw = calibrated_plants_first(ind_pts, ind_total, ind_resid.matrix, max_scale=1.0)
+        ind_matrix = iw.matrix
+        if spatial is not None:
+            for level in spatial.provinces(grid, "industry"):
+                if level.country not in index:
+                    continue
+                j = index[level.country]
+                mine = ind_pts.region == j
+                col = country_column(level, Points(ind_pts.region[mine], ind_pts.cell[mine], ind_pts.weight[mine]),
+                                     uplift("industry", lit_population), float(ind_total[j]), n_cells, grid.shape,
                                      max_scale=1.0)
-        matrices["industry"] = iw.matrix
+                ind_matrix = replace_column(ind_matrix, j, col)
+                levels_used.append(f"industry {level.country} ({len(level.ids)} units, {level.source})")
+        matrices["industry"] = ind_matrix
         levels["industry"] = np.where(iw.rule != POWER_RULES.index("no_plants"), FALLBACK_LEVELS.index("points"),
                                       ind_resid.level).astype(np.int8)
     spec: dict[str, tuple[np.ndarray | None, Points]] = {} if ind_points is not None else {
@@ -338,8 +350,8 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
                                   + ", ".join(f"{k} {v}" for k, v in counts.items())
                                   + f"; {plants.attrs.get('gppd_replaced_by_jrc', 0)} GPPD plants replaced by "
                                     "JRC-PPDB reported CO2")
-    methods["province_level_power"] = ("provinces/states first, by their statistical share of national power, then "
-                                       "plants inside each, then population (nowcast.subnational): "
+    methods["province_level"] = ("provinces/states first, by their statistical share of the national sector, then "
+                                 "facilities inside each, then the proxy (nowcast.subnational): "
                                        + ("; ".join(levels_used) if levels_used else "none on this grid"))
     methods["no2_reweighting"] = (f"{NO2_METHOD}, alpha {no2_alpha}, sectors {', '.join(NO2_SECTORS)}"
                                   if no2_ratio is not None else "off (no global NO2 ratio grid in the inputs)")

@@ -6,7 +6,11 @@
   and rounded, with properties ``iso3`` (the same code rule as the pipeline, ``ingest.boundaries``)
   and ``name``; the page draws them and finds the country under a click with them;
 - ``api/static/basemap/places.json``: populated places with at least ``MIN_POPULATION`` people,
-  ``[[name, iso3, lon, lat, pop_max], ...]`` (degrees, persons), for the search box.
+  ``[[name, iso3, lon, lat, pop_max], ...]`` (degrees, persons), for the search box;
+- the city-zoom basemap (issue #17; loaded by the page only when zoomed in, drawn under and over the
+  emissions layer): ``admin1.geojson`` (state/province boundaries as lines, NE 1:10m admin-1 simplified to
+  ``ADMIN1_SIMPLIFY_DEG``), ``urban.geojson`` (NE 1:50m built-up areas) and ``places_city.json`` (every NE
+  populated place of ``CITY_MIN_POPULATION`` or more, ``[[name, lon, lat, pop_max], ...]``, for labels).
 
 Run it when data/boundaries changes; the outputs are committed so a fresh clone needs nothing.
 """
@@ -24,7 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from carbonmap.settings import get_settings
-from ingest.boundaries import read_countries, read_places
+from ingest.admin1 import ADMIN1_TOPO_FILE, NAMES_FILE, read_admin1
+from ingest.boundaries import read_countries, read_places, read_urban_areas
 
 OUT_DIR = REPO / "api" / "static" / "basemap"
 COUNTRIES_FILE = "ne_50m_admin_0_countries.json"
@@ -33,6 +38,10 @@ SIMPLIFY_DEG = 0.08
 """Douglas-Peucker tolerance, degrees (about 8 km): outlines stay recognisable at city zooms."""
 DECIMALS = 2
 MIN_POPULATION = 300_000
+URBAN_FILE = "ne_50m_urban_areas.json"
+ADMIN1_SIMPLIFY_DEG = 0.02
+"""About 2 km: state and province borders stay right at city zooms."""
+CITY_MIN_POPULATION = 50_000
 
 
 def _round(geom: shapely.Geometry) -> dict:
@@ -60,6 +69,36 @@ def places_list(data_dir: Path) -> list[list]:
             for r in p.itertuples(index=False)]
 
 
+def admin1_geojson(data_dir: Path) -> dict:
+    """FeatureCollection of admin-1 outlines as lines (simplified, 0.01 degree precision), property ``name``."""
+    a = read_admin1(data_dir / ADMIN1_TOPO_FILE, data_dir / NAMES_FILE)
+    features = []
+    for name, geom in zip(a["name"], a.geometry, strict=True):
+        line = shapely.simplify(shapely.boundary(geom), ADMIN1_SIMPLIFY_DEG, preserve_topology=False)
+        line = shapely.set_precision(line, 0.01)
+        if not line.is_empty:
+            features.append({"type": "Feature", "properties": {"name": str(name or "")},
+                             "geometry": json.loads(shapely.to_geojson(line))})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def urban_geojson(data_dir: Path) -> dict:
+    """FeatureCollection of NE 1:50m built-up areas (0.005 degree precision)."""
+    u = read_urban_areas(data_dir / "boundaries" / URBAN_FILE)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": str(i)},
+         "geometry": json.loads(shapely.to_geojson(shapely.set_precision(g, 0.005)))}
+        for i, g in zip(u["urban_id"], u.geometry, strict=True) if not g.is_empty]}
+
+
+def city_places(data_dir: Path) -> list[list]:
+    """``[name, lon, lat, pop_max]`` of places with at least CITY_MIN_POPULATION people, largest first."""
+    p = read_places(data_dir / "boundaries" / PLACES_FILE)
+    p = p[p["pop_max"] >= CITY_MIN_POPULATION].sort_values("pop_max", ascending=False)
+    return [[str(r.name), round(float(r.lon), 3), round(float(r.lat), 3), int(r.pop_max)]
+            for r in p.itertuples(index=False)]
+
+
 def write_json(path: Path, obj: object) -> int:
     """Write compact JSON atomically; returns its size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +112,11 @@ def main() -> None:
     data_dir = get_settings().data_dir
     n1 = write_json(OUT_DIR / "countries.geojson", countries_geojson(data_dir))
     n2 = write_json(OUT_DIR / "places.json", places_list(data_dir))
-    print(f"countries.geojson {n1 / 1024:.0f} KiB, places.json {n2 / 1024:.0f} KiB -> {OUT_DIR}")
+    n3 = write_json(OUT_DIR / "admin1.geojson", admin1_geojson(data_dir))
+    n4 = write_json(OUT_DIR / "urban.geojson", urban_geojson(data_dir))
+    n5 = write_json(OUT_DIR / "places_city.json", city_places(data_dir))
+    print(f"countries.geojson {n1 / 1024:.0f} KiB, places.json {n2 / 1024:.0f} KiB, admin1.geojson {n3 / 1024:.0f} "
+          f"KiB, urban.geojson {n4 / 1024:.0f} KiB, places_city.json {n5 / 1024:.0f} KiB -> {OUT_DIR}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ def test_report_scores_each_country_with_statistics(tmp_path: Path) -> None:
         assert -1.0 <= h["spearman"] <= 1.0 and 0.0 <= h["within_30pct"] <= 1.0
         # the province level moves the shares towards the statistics
         assert w["weighted_abs_log_ratio"] < h["weighted_abs_log_ratio"], iso3
+    ind = figs["industry"]["CHN"]
+    assert ind["with_statistics"]["weighted_abs_log_ratio"] < ind["held_out"]["weighted_abs_log_ratio"]
     on_disk = json.loads((tmp_path / "spatial.json").read_text())
     assert on_disk["province_sigma_log"] == figs["province_sigma_log"] > 0
     assert "| CHN |" in (tmp_path / "spatial.md").read_text()
