@@ -204,7 +204,7 @@ def assess_target(target: Target, years: np.ndarray, totals_t: np.ndarray, peake
     met = peaked_year is not None and peaked_year <= target.year
     path = peak_path(now_t, g, now_year, target.year)
     slow = (max(g, 0.0) / n) if n > 0 else max(g, 0.0)
-    first = float(path[1] / path[0] - 1) if len(path) > 1 else min(g, 0.0)
+    first = float(path[1] / path[0] - 1) if len(path) > 1 and path[0] > 0 else min(g, 0.0)
     if met or g <= 0:
         first, slow = min(g, 0.0), 0.0
     gap_end = trend_end - float(path[-1])

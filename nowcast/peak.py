@@ -118,13 +118,23 @@ def peak_verdict(years: np.ndarray, values_t: np.ndarray, rel_sigma: np.ndarray,
     sig = np.asarray(rel_sigma, dtype=np.float64)
     if not (yrs.shape == vals.shape == sig.shape) or yrs.ndim != 1:
         raise ValueError("years, values_t and rel_sigma must be 1-D arrays of one length")
-    ok = np.isfinite(vals) & (vals > 0)
-    yrs, vals, sig = yrs[ok], vals[ok], np.nan_to_num(sig[ok], nan=INVENTORY_YEAR_NOISE)
-    if len(yrs) < MIN_YEARS:
-        return PeakResult("not enough data", None, None, None, None, None, None, None, None, None, None,
-                          reason=f"a peak verdict needs at least {MIN_YEARS} annual totals; there are {len(yrs)}")
     if np.any(np.diff(yrs) != 1):
         raise ValueError("years must be consecutive")
+    ok = np.isfinite(vals) & (vals > 0)
+    if not ok.all():  # years without emissions: the run of positive years that ends with the last one
+        last = len(ok) - 1
+        while last >= 0 and not ok[last]:
+            last -= 1
+        first = last
+        while first > 0 and ok[first - 1]:
+            first -= 1
+        keep = slice(first, last + 1) if last >= 0 else slice(0, 0)
+        yrs, vals, sig = yrs[keep], vals[keep], sig[keep]
+    sig = np.nan_to_num(sig, nan=INVENTORY_YEAR_NOISE)
+    if len(yrs) < MIN_YEARS:
+        return PeakResult("not enough data", None, None, None, None, None, None, None, None, None, None,
+                          reason=f"a peak verdict needs at least {MIN_YEARS} consecutive annual totals above zero; "
+                                 f"there are {len(yrs)}")
     rng = np.random.default_rng(seed)
     sample = vals * (1.0 + rng.standard_normal((draws, len(vals))) * np.clip(sig, 0.0, 0.5))
     sample = np.maximum(sample, vals.min() * 1e-3)

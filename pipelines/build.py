@@ -215,7 +215,7 @@ def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: Bui
                                     "spatial proxies. The variable 'evidence' says what carries each national "
                                     "value; see provenance_proxies for the simplified parts.")
     attrs["carbonmap_data_edge"] = {r: dict(sorted(e.items())) for r, e in sorted(nat.data_edge.items())}
-    tables = release_tables(inputs, nat.regions)  # national history from 1970 and facilities, pinned to the release
+    tables = release_tables(inputs, nat.regions, weights, grid)  # history from 1970, facilities: pinned to the release
     return Prepared(grid, times, nat, weights, attrs, tuple(inputs.files), tables)
 
 

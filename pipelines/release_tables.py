@@ -17,9 +17,10 @@ array), read by the API with :func:`read_table`:
   ``share`` the fraction of its country's sector total the grid puts at it (0 when closed), from the build's
   plants-first rule: ``share = co2 x min(1 / P, s / T)`` with ``P`` the country's points, ``T`` its sector
   total of the last inventory year and ``s`` the largest scale-up (:data:`nowcast.facilities.MAX_POINT_SCALE`
-  for power, 1 for industry); airports ``departures / country sum``.  So a facility's emissions over any
-  period are ``share x`` the national sector total of that period, and the shares of a country's facilities
-  add up to at most 1;
+  for power, 1 for industry), capped by what the grid puts in the facility's cell (:func:`cell_capped`: the
+  build's sub-national levels scale plants per province); airports ``departures / country sum``.  So a
+  facility's emissions over any period are ``share x`` the national sector total of that period, never more than
+  its grid cell holds, and the shares of a country's facilities add up to at most 1;
 - ``power_mix``: each country's electricity generation by fuel in its latest complete year of Carbon Monitor
   Power (``coal, gas, oil, fossil, total`` TWh, 45 countries) and its grid CO2 intensity from Ember's monthly
   overview (demand-weighted over the latest complete year, t CO2 MWh-1, ~90 countries): what the pathway
@@ -169,8 +170,50 @@ def _closed_points(data_dir: Path, year: int, jrc: pd.DataFrame | None) -> pd.Da
     return out
 
 
-def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path | None = None) -> pd.DataFrame | None:
-    """The facilities the build placed, plus the closed ones (see the module doc); None without facility inputs."""
+def _snapped(inputs: Any, grid: cc.Grid, regions: tuple[str, ...], region: np.ndarray, cells: np.ndarray
+             ) -> np.ndarray:
+    """The cells the build put the points in: a coastal or border point moved into its country's nearest covered
+    cell (:func:`pipelines.weights.snap_into_region`, on the same country coverage)."""
+    from nowcast.downscale import Coverage
+    from pipelines.weights import snap_into_region
+
+    cov = inputs.coverage(grid)
+    remap = np.array([{r: i for i, r in enumerate(regions)}.get(i, -1) for i in cov.ids], dtype=np.int64)
+    reg = remap[cov.region]
+    keep = reg >= 0
+    ok = (region >= 0) & (cells >= 0)
+    out = cells.copy()
+    out[ok] = snap_into_region(grid, region[ok], cells[ok], Coverage(reg[keep], cov.cell[keep].astype(np.int64),
+                                                                      cov.fraction[keep]))
+    return out
+
+
+def cell_capped(shares: np.ndarray, raw: np.ndarray, region: np.ndarray, cells: np.ndarray, matrix: Any
+                ) -> np.ndarray:
+    """``shares`` capped so that no facility gets more than its grid cell holds: at most the cell's weight in its
+    country's column of ``matrix`` (cell, region), split between the cell's facilities by their own estimates.
+
+    Provinces-first countries (the build's sub-national levels) scale plants per province; the cap keeps every
+    facility consistent with what the grid really puts in its cell whatever the placement rule."""
+    ok = (cells >= 0) & (region >= 0)
+    out = np.where(ok, shares, 0.0)
+    if not ok.any():
+        return out
+    m = matrix.tocsc() if hasattr(matrix, "tocsc") else matrix
+    w = np.zeros(len(shares))
+    w[ok] = np.asarray(m[cells[ok], region[ok]]).ravel()
+    key = pd.MultiIndex.from_arrays([cells, region])
+    cell_raw = pd.Series(np.where(ok, raw, 0.0)).groupby(key).transform("sum").to_numpy()
+    cap = np.where(cell_raw > 0, w * raw / np.where(cell_raw > 0, cell_raw, 1.0), 0.0)
+    return np.minimum(out, cap)
+
+
+def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path | None = None, weights: Any = None,
+                   grid: cc.Grid | None = None) -> pd.DataFrame | None:
+    """The facilities the build placed, plus the closed ones (see the module doc); None without facility inputs.
+
+    ``weights``/``grid``: the build's downscaling weights (``matrices[sector]`` (cell, region)) and grid; when
+    given, each share is capped by what the grid puts in the facility's cell (:func:`cell_capped`)."""
     from nowcast.facilities import MAX_POINT_SCALE
     from pipelines.weights import sector_annual_totals
 
@@ -184,12 +227,22 @@ def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path | None 
             continue
         pts = pts[pts["iso3"].isin(regions)].reset_index(drop=True)
         totals = dict(zip(regions, sector_annual_totals(inputs, regions, sector), strict=True))
+        share = placed_shares(pts, totals, scale)
+        if weights is not None and grid is not None and sector in getattr(weights, "matrices", {}):
+            from nowcast.proxies import points_to_cells
+
+            index = {r: i for i, r in enumerate(regions)}
+            cells = np.asarray(points_to_cells(grid, pts["lon"].to_numpy(float), pts["lat"].to_numpy(float)))
+            region = np.array([index.get(str(c), -1) for c in pts["iso3"]], dtype=np.int64)
+            cells = _snapped(inputs, grid, regions, region, cells)
+            share = cell_capped(share, pts["co2_kg_per_yr"].to_numpy(float), region, cells,
+                                weights.matrices[sector])
         frames.append(pd.DataFrame({
             "sector": sector, "iso3": pts["iso3"].astype(str), "lon": pts["lon"], "lat": pts["lat"],
             "name": pts["name"].astype(str), "kind": pts["kind"].astype(str), "basis": pts["basis"].astype(str),
             "status": "operating", "closed_year": pd.Series(pd.NA, index=pts.index, dtype="Float64"),
             "co2_t_per_yr": pts["co2_kg_per_yr"].to_numpy(float) / KG_PER_T,
-            "share": placed_shares(pts, totals, scale)}))
+            "share": share}))
     air = spatial.airports
     if air is not None and len(air):
         a = air[air["iso3"].isin(regions) & (air["departures_domestic"] > 0)]
@@ -253,8 +306,10 @@ def power_mix_table(data_dir: Path) -> pd.DataFrame | None:
     return out.sort_values("iso3").reset_index(drop=True)
 
 
-def release_tables(inputs: Any, regions: tuple[str, ...]) -> dict[str, pd.DataFrame]:
-    """All tables of :mod:`this module <pipelines.release_tables>` for a build's inputs and regions."""
+def release_tables(inputs: Any, regions: tuple[str, ...], weights: Any = None, grid: cc.Grid | None = None
+                   ) -> dict[str, pd.DataFrame]:
+    """All tables of :mod:`this module <pipelines.release_tables>` for a build's inputs, regions and (optional)
+    downscaling weights on ``grid`` (facility shares are then capped by their cells, :func:`cell_capped`)."""
     out = {HISTORY: history_table(inputs.gcb)}
     try:
         out[SECTOR_HISTORY] = sector_history_table(inputs, regions)
@@ -263,7 +318,7 @@ def release_tables(inputs: Any, regions: tuple[str, ...]) -> dict[str, pd.DataFr
     from carbonmap.settings import get_settings
 
     data_dir = get_settings().data_dir
-    fac = facility_table(inputs, regions, data_dir)
+    fac = facility_table(inputs, regions, data_dir, weights, grid)
     if fac is not None:
         out[FACILITIES] = fac
     mix = power_mix_table(data_dir) if getattr(inputs, "spatial", None) is not None else None

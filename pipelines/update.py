@@ -67,6 +67,7 @@ from pipelines.build import (
 )
 from pipelines.cluster import dask_client
 from pipelines.inputs import BuildInputs
+from pipelines.release_tables import write_tables
 
 PLAN = "plan.json"
 PROGRESS = "progress"
@@ -248,6 +249,7 @@ class _LocalReleases:
                 if p_side.is_dir():
                     _link_tree(p_side, s_side)
         store.write_national(staging, prep.nat.values, prep.nat.rel_sigma, prep.nat.evidence)
+        write_tables(staging, prep.tables)
         (staging / PROGRESS).mkdir(exist_ok=True)
 
     @staticmethod
@@ -336,6 +338,7 @@ class _RemoteReleases:
         say(0, 1, f"copying {len(pairs)} unchanged shard(s) from {src_rid} (server-side)")
         remote.copy_keys(self.final, pairs)
         store.write_national(staging, prep.nat.values, prep.nat.rel_sigma, prep.nat.evidence)
+        write_tables(staging, prep.tables)
 
     @staticmethod
     def write_plan(staging: str, plan: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@
 - ``api/static/basemap/places.json``: populated places with at least ``MIN_POPULATION`` people,
   ``[[name, iso3, lon, lat, pop_max], ...]`` (degrees, persons), for the search box;
 - the city-zoom basemap (issue #17; loaded by the page only when zoomed in, drawn under and over the
-  emissions layer): ``admin1.geojson`` (state/province boundaries as lines, NE 1:10m admin-1 simplified to
-  ``ADMIN1_SIMPLIFY_DEG``), ``urban.geojson`` (NE 1:50m built-up areas) and ``places_city.json`` (every NE
+  emissions layer): ``admin1/<ISO3>.geojson`` (a country's state/province borders as lines, NE 1:10m admin-1
+  simplified to ``ADMIN1_SIMPLIFY_DEG``; the page fetches the countries in view), ``urban.geojson`` (NE 1:50m built-up areas) and ``places_city.json`` (every NE
   populated place of ``CITY_MIN_POPULATION`` or more, ``[[name, lon, lat, pop_max], ...]``, for labels).
 
 Run it when data/boundaries changes; the outputs are committed so a fresh clone needs nothing.
@@ -39,8 +39,8 @@ SIMPLIFY_DEG = 0.08
 DECIMALS = 2
 MIN_POPULATION = 300_000
 URBAN_FILE = "ne_50m_urban_areas.json"
-ADMIN1_SIMPLIFY_DEG = 0.02
-"""About 2 km: state and province borders stay right at city zooms."""
+ADMIN1_SIMPLIFY_DEG = 0.03
+"""About 3 km: state and province borders stay right at city zooms."""
 CITY_MIN_POPULATION = 50_000
 
 
@@ -69,17 +69,21 @@ def places_list(data_dir: Path) -> list[list]:
             for r in p.itertuples(index=False)]
 
 
-def admin1_geojson(data_dir: Path) -> dict:
-    """FeatureCollection of admin-1 outlines as lines (simplified, 0.01 degree precision), property ``name``."""
+def admin1_by_country(data_dir: Path) -> dict[str, dict]:
+    """Per country (ISO3), a FeatureCollection of its admin-1 borders as one deduplicated line geometry
+    (shared borders once; simplified to ADMIN1_SIMPLIFY_DEG, 0.01 degree precision).  The page loads the files
+    of the countries in view only."""
     a = read_admin1(data_dir / ADMIN1_TOPO_FILE, data_dir / NAMES_FILE)
-    features = []
-    for name, geom in zip(a["name"], a.geometry, strict=True):
-        line = shapely.simplify(shapely.boundary(geom), ADMIN1_SIMPLIFY_DEG, preserve_topology=False)
-        line = shapely.set_precision(line, 0.01)
+    out = {}
+    for iso3, part in a.groupby("iso3"):
+        if not isinstance(iso3, str) or len(iso3) != 3 or len(part) < 2:
+            continue
+        lines = shapely.line_merge(shapely.union_all([shapely.boundary(g) for g in part.geometry]))
+        line = shapely.set_precision(shapely.simplify(lines, ADMIN1_SIMPLIFY_DEG), 0.01)
         if not line.is_empty:
-            features.append({"type": "Feature", "properties": {"name": str(name or "")},
-                             "geometry": json.loads(shapely.to_geojson(line))})
-    return {"type": "FeatureCollection", "features": features}
+            out[iso3] = {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {"iso3": iso3}, "geometry": json.loads(shapely.to_geojson(line))}]}
+    return out
 
 
 def urban_geojson(data_dir: Path) -> dict:
@@ -112,10 +116,10 @@ def main() -> None:
     data_dir = get_settings().data_dir
     n1 = write_json(OUT_DIR / "countries.geojson", countries_geojson(data_dir))
     n2 = write_json(OUT_DIR / "places.json", places_list(data_dir))
-    n3 = write_json(OUT_DIR / "admin1.geojson", admin1_geojson(data_dir))
+    n3 = sum(write_json(OUT_DIR / "admin1" / f"{iso3}.geojson", fc) for iso3, fc in admin1_by_country(data_dir).items())
     n4 = write_json(OUT_DIR / "urban.geojson", urban_geojson(data_dir))
     n5 = write_json(OUT_DIR / "places_city.json", city_places(data_dir))
-    print(f"countries.geojson {n1 / 1024:.0f} KiB, places.json {n2 / 1024:.0f} KiB, admin1.geojson {n3 / 1024:.0f} "
+    print(f"countries.geojson {n1 / 1024:.0f} KiB, places.json {n2 / 1024:.0f} KiB, admin1/*.geojson {n3 / 1024:.0f} "
           f"KiB, urban.geojson {n4 / 1024:.0f} KiB, places_city.json {n5 / 1024:.0f} KiB -> {OUT_DIR}")
 
 

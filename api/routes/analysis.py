@@ -106,7 +106,9 @@ def target_query(
                                                 "from your own inventory (default: this region's history)",
                                                 openapi_examples={"own": {"summary": "5 Mt", "value": 5e6}})] = None,
     target_pct: Annotated[float | None, Query(deprecated=True, description="no longer accepted (it was ambiguous); "
-                                              "use cut_pct")] = None,
+                                              "use cut_pct", openapi_examples={"refused": {
+                                                  "summary": "refused with a 422 that says to use cut_pct",
+                                                  "value": 50}})] = None,
 ) -> TargetParams:
     return TargetParams(peak_year, target_year, cut_pct, base_year, base_value_t, target_pct)
 
@@ -253,7 +255,7 @@ def analyse(ctx: Context, settings: Settings, start: dt.date | None, end: dt.dat
     cube, scope = ctx.cube, ctx.scope
     start, end = ra._check_dates(cube, start, end)
     totals = (ra.national_totals(cube, scope, start, end) if scope.kind == "national"
-              else ra.polygon_totals(cube, settings, scope, start, end))
+              else ra.polygon_totals(cube, settings, scope, start, end, ctx.monthly))
     grand = totals.total_t
     ranked = sorted(range(len(cc.SECTORS)), key=lambda k: -totals.sector_t[k])
     sectors = [SectorRank(sector=cc.SECTORS[k], share=float(totals.sector_t[k] / grand) if grand > 0 else 0.0,

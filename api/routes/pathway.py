@@ -103,6 +103,9 @@ def build_pathway(ctx: Context, p: TargetParams, levers: dict[str, float]) -> Pa
         raise pw.TargetError("this region has no sector history to project; try its country")
     now = a.now_year
     sector_now = {s: float(v[-1]) for s, v in h.sectors.items()}
+    if sum(sector_now.values()) <= 0:
+        raise pw.TargetError(f"this region emitted nothing in {now}, so there is no pathway to plan; pick a region "
+                             "with emissions")
     growth = {s: trend_growth(v, TREND_YEARS) for s, v in h.sectors.items()}
     ctx_levers = rh.region_context(ctx.tables, ctx.scope.home)
     path = pw.pathway(a.target, now, sector_now, growth, a.target_t if a.target.kind == "cut" else None, levers,
@@ -198,7 +201,9 @@ class PathwayFactory:
             settings: Annotated[Settings, Depends(self.settings_dependency)],
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             body: Annotated[GeometryPathwayBody, Body()],
-            format: Annotated[Literal["json", "csv"] | None, Query(description="json (default) or csv")] = None,
+            format: Annotated[Literal["json", "csv"] | None, Query(
+                description="json (default) or csv (one row per year and sector)",
+                openapi_examples={"csv": {"summary": "CSV", "value": "csv"}})] = None,
             release: ReleaseQuery = None,
             as_of: AsOfQuery = None,
         ) -> Response:

@@ -307,8 +307,16 @@ def home_evidence(cube: Cube, home: str | None, start: dt.date, end: dt.date) ->
     return _shares(by)
 
 
-def polygon_totals(cube: Cube, settings: Settings, scope: Scope, start: dt.date, end: dt.date) -> Totals:
+def polygon_totals(cube: Cube, settings: Settings, scope: Scope, start: dt.date, end: dt.date,
+                   whole: Monthly | None = None) -> Totals:
+    """The polygon's totals over [start, end]; ``whole``: its monthly sums of the whole cube, used instead of a
+    second query when the period is the whole cube."""
     assert scope.geometry is not None
+    if whole is not None and start == cube.start and end == cube.end:
+        est, sig = whole.est.sum(axis=0), whole.sector_sigma.sum(axis=0)
+        ev = home_evidence(cube, scope.home, start, end)
+        return Totals(start, end, (end - start).days + 1, est, sig, float(est.sum()), float(whole.total_sigma.sum()),
+                      ev, combine_evidence(est, ev))
     res = query_geometry(cube, scope.geometry, start, end, "year", cc.SECTORS, settings, region=None, key=scope.key)
     a = res.arrays
     est = a["sector_estimate"].sum(axis=0)
@@ -321,28 +329,30 @@ def polygon_totals(cube: Cube, settings: Settings, scope: Scope, start: dt.date,
 
 @dataclass
 class Monthly:
-    """Monthly sums over the whole cube (t CO2): ``est`` (month, sector), ``sigma`` (month,) of the total, and
-    each month's first day and number of days in the cube."""
+    """Monthly sums over the whole cube (t CO2): ``est`` and ``sector_sigma`` (month, sector), ``total_sigma``
+    (month,) 1-sigma, and each month's first day and number of days in the cube."""
 
     months: pd.DatetimeIndex
     days: np.ndarray
     est: np.ndarray
     total_sigma: np.ndarray
+    sector_sigma: np.ndarray
 
 
 def monthly(cube: Cube, settings: Settings, scope: Scope) -> Monthly:
     if scope.kind == "national":
         arr = national_arrays(cube)
         c = arr.cidx(scope.countries)
-        total_sigma = np.sqrt((arr.m_sig[:, :, c].sum(axis=1) ** 2).sum(axis=1))
+        sig = arr.m_sig[:, :, c]
+        total_sigma = np.sqrt((sig.sum(axis=1) ** 2).sum(axis=1))
         return Monthly(arr.months, np.diff(arr.month_start), arr.m_est[:, :, c].sum(axis=2) / KG_PER_T,
-                       total_sigma / KG_PER_T)
+                       total_sigma / KG_PER_T, np.sqrt((sig ** 2).sum(axis=2)) / KG_PER_T)
     assert scope.geometry is not None
     res = query_geometry(cube, scope.geometry, cube.start, cube.end, "month", cc.SECTORS, settings, key=scope.key)
     a = res.arrays
     return Monthly(pd.DatetimeIndex(pd.to_datetime([f"{m}-01" for m in res.labels])),
                    np.array([b[2] for b in res.bounds]), a["sector_estimate"],
-                   (a["total_upper"] - a["total_estimate"]) / Z90)
+                   (a["total_upper"] - a["total_estimate"]) / Z90, (a["sector_upper"] - a["sector_estimate"]) / Z90)
 
 
 def complete_years(m: Monthly) -> list[int]:

@@ -155,11 +155,15 @@ def polygon_history(cube: Cube, settings: Settings, scope: Scope, m: Monthly, ta
         theirs = (np.stack([hm.est[hm.months.year == y].sum(axis=0) for y in ref]).sum(axis=0) if ref
                   else hm.est.sum(axis=0))
         share = np.where(theirs > 0, mine / np.where(theirs > 0, theirs, 1.0), 0.0)
+        # sectors the country does not report (the international bunkers a polygon may hold) follow its total
+        follow = (theirs <= 0) & (mine > 0)
         first_own = cube_years[0] if cube_years else int(nh.years[-1]) + 1
         sel = nh.years < first_own
         pre_years = [int(y) for y in nh.years[sel]]
         if nh.sectors is not None:
             pre_sectors = np.stack([nh.sectors[s][sel] for s in cc.SECTORS], axis=1) * share[None, :]
+            if follow.any() and theirs.sum() > 0:
+                pre_sectors[:, follow] = nh.total_t[sel][:, None] * (mine[follow] / theirs.sum())[None, :]
         rel_inv = float(nh.rel_level[sel][0]) if sel.any() else rel_inv
     years = pre_years + cube_years
     sectors_arr = np.concatenate([pre_sectors, est], axis=0) if len(years) else np.zeros((0, len(cc.SECTORS)))

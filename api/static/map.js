@@ -28,12 +28,15 @@
       console.warn("no OpenAPI document; optional features are probed on use", err);
     }
     const has = (path, method) => Boolean(paths[path] && paths[path][method]);
-    const pointPath = Object.keys(paths).find((p) => /point.?sources|power.?plants|^\/regions\/\{[^}]+\}\/analysis$/.test(p) && paths[p].get);
+    const template = (re) => Object.keys(paths).some((p) => re.test(p) && paths[p].get);
     return {
       regionSearch: has("/regions", "get"),
-      regionShape: Object.keys(paths).some((p) => /^\/regions\/\{[^}]+\}$/.test(p) && paths[p].get),
+      regionShape: template(/^\/regions\/\{[^}]+\}$/),
       query: has("/emissions/query", "post"),
-      points: pointPath || null
+      analysis: template(/^\/regions\/\{[^}]+\}\/analysis$/),
+      geometryAnalysis: has("/emissions/analysis", "post"),
+      pathway: template(/^\/regions\/\{[^}]+\}\/pathway$/),
+      geometryPathway: has("/emissions/pathway", "post")
     };
   }
   function listOf(body) {
@@ -42,18 +45,180 @@
     return [];
   }
 
-  // src/chart.js
+  // src/basemap.js
+  var URBAN_ZOOM = 5;
+  var ADMIN1_ZOOM = 4;
+  var LABEL_ZOOM = 6;
+  var MAX_LABELS = 60;
+  var EMPTY = { type: "FeatureCollection", features: [] };
+  var Basemap = class {
+    /** `countries`: a CountryIndex (its boxes say which countries are in view). */
+    constructor(map2, countries, abs2) {
+      this.map = map2;
+      this.countries = countries;
+      this.abs = abs2;
+      this.admin1 = /* @__PURE__ */ new Map();
+      this.places = null;
+      this.markers = [];
+      this.urban = false;
+      map2.on("moveend", () => this.update());
+      this.update();
+    }
+    below() {
+      return this.map.getLayer("emissions") ? "emissions" : "borders";
+    }
+    addUrban() {
+      if (this.urban) return;
+      this.urban = true;
+      this.map.addSource("urban", {
+        type: "geojson",
+        data: this.abs("/static/basemap/urban.geojson"),
+        attribution: "Natural Earth"
+      });
+      this.map.addLayer({
+        id: "urban",
+        type: "fill",
+        source: "urban",
+        minzoom: URBAN_ZOOM,
+        paint: { "fill-color": "#3a4d66", "fill-opacity": 0.75 }
+      }, this.below());
+    }
+    async addAdmin1() {
+      if (!this.map.getSource("admin1")) {
+        this.map.addSource("admin1", { type: "geojson", data: EMPTY });
+        this.map.addLayer(
+          {
+            id: "admin1",
+            type: "line",
+            source: "admin1",
+            minzoom: ADMIN1_ZOOM,
+            paint: { "line-color": "#d8e4f0", "line-opacity": 0.45, "line-width": 0.6, "line-dasharray": [3, 2] }
+          },
+          "selected"
+        );
+      }
+      const b = this.map.getBounds();
+      const wanted = [];
+      this.countries.features.forEach((f, i) => {
+        const [w, s, e, n] = this.countries.boxes[i];
+        if (e >= b.getWest() && w <= b.getEast() && n >= b.getSouth() && s <= b.getNorth()) wanted.push(f.properties.iso3);
+      });
+      const todo = wanted.filter((c) => !this.admin1.has(c)).slice(0, 12);
+      if (!todo.length) return;
+      todo.forEach((c) => this.admin1.set(c, null));
+      await Promise.all(todo.map(async (c) => {
+        try {
+          const r = await fetch(`/static/basemap/admin1/${encodeURIComponent(c)}.geojson`);
+          if (r.ok) this.admin1.set(c, (await r.json()).features);
+        } catch (err) {
+          console.info("no admin-1 borders for", c, err);
+        }
+      }));
+      const features = [...this.admin1.values()].filter(Boolean).flat();
+      this.map.getSource("admin1").setData({ type: "FeatureCollection", features });
+    }
+    async labels() {
+      const z = this.map.getZoom();
+      this.markers.forEach((m) => m.remove());
+      this.markers = [];
+      if (z < LABEL_ZOOM) return;
+      if (!this.places) {
+        try {
+          this.places = await (await fetch("/static/basemap/places_city.json")).json();
+        } catch (err) {
+          this.places = [];
+        }
+      }
+      const b = this.map.getBounds();
+      const minPop = z >= 9 ? 0 : z >= 8 ? 1e5 : z >= 7 ? 3e5 : 1e6;
+      let n = 0;
+      for (const [name, lon, lat, pop] of this.places) {
+        if (n >= MAX_LABELS) break;
+        if (pop < minPop || !b.contains([lon, lat])) continue;
+        const el2 = document.createElement("div");
+        el2.className = "place-label";
+        el2.textContent = name;
+        this.markers.push(new window.maplibregl.Marker({ element: el2, anchor: "left" }).setLngLat([lon, lat]).addTo(this.map));
+        n += 1;
+      }
+    }
+    update() {
+      const z = this.map.getZoom();
+      if (z >= URBAN_ZOOM - 0.5) this.addUrban();
+      if (z >= ADMIN1_ZOOM - 0.5) this.addAdmin1();
+      this.labels();
+    }
+  };
+
+  // src/format.js
+  var three = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 });
   function formatTonnes(t) {
-    const a = Math.abs(t);
     if (!Number.isFinite(t)) return "\u2013";
-    if (t === 0) return "0";
-    if (a >= 1e6) return `${(t / 1e6).toPrecision(3)} Mt`;
-    if (a >= 1e3) return `${(t / 1e3).toPrecision(3)} kt`;
-    return `${t.toPrecision(3)} t`;
+    if (t === 0) return "0 t";
+    const a = Math.abs(t);
+    if (a >= 1e6) return `${three.format(t / 1e6)} Mt`;
+    if (a >= 1e3) return `${three.format(t / 1e3)} kt`;
+    return `${three.format(t)} t`;
   }
+  function formatPct(p, digits = 1) {
+    if (!Number.isFinite(p)) return "\u2013";
+    return `${p > 0 ? "+" : ""}${p.toFixed(digits)}%`;
+  }
+  function deg(v, pos, neg) {
+    const h = v > 0 ? pos : v < 0 ? neg : "";
+    return { text: Math.abs(v).toFixed(2), h };
+  }
+  function span(lo, hi, pos, neg) {
+    const a = deg(lo, pos, neg), b = deg(hi, pos, neg);
+    if (a.h === b.h || !a.h || !b.h) {
+      const h = a.h || b.h;
+      const [x, y] = lo < 0 && hi <= 0 ? [b, a] : [a, b];
+      return `${x.text}\u2013${y.text}\xB0${h}`;
+    }
+    return `${a.text}\xB0${a.h}\u2013${b.text}\xB0${b.h}`;
+  }
+  function cellLabel(w, s, e, n) {
+    return `Grid cell ${span(s, n, "N", "S")}, ${span(w, e, "E", "W")}`;
+  }
+  var LEVEL_WORDS = {
+    "daily-activity": "measured daily activity",
+    "monthly-statistics": "monthly statistics",
+    "annual-inventory": "the annual inventory",
+    model: "a model"
+  };
+  function evidenceText(shares) {
+    if (!shares) return "";
+    return Object.entries(shares).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${Math.round(v * 100)}% ${LEVEL_WORDS[k] || k}`).join(", ");
+  }
+  function edgeText(sector, sentence) {
+    const s = String(sentence || "");
+    const m = s.match(/^([a-z-]+) through (\d{4}-\d{2}-\d{2})/);
+    const after = /after that, (.*)$/.exec(s);
+    const how = m ? m[1] === "daily-activity" ? "measured daily" : m[1] === "monthly-statistics" ? "measured (monthly statistics)" : m[1] : "";
+    const name = sector.replace(/_/g, " ");
+    if (!m) return `${name}: ${s}`;
+    return `${name}: ${how} through ${m[2]}; after that, ${after ? after[1] : "a model"}`;
+  }
+  function linkify(el2, text) {
+    const re = /<?(https?:\/\/[^\s<>]+[^\s<>.,;)])>?/g;
+    let last = 0;
+    for (const m of String(text).matchAll(re)) {
+      if (m.index > last) el2.append(String(text).slice(last, m.index));
+      const a = document.createElement("a");
+      a.href = m[1];
+      a.textContent = m[1].replace(/^https?:\/\//, "");
+      a.rel = "noopener";
+      el2.appendChild(a);
+      last = m.index + m[0].length;
+    }
+    if (last < String(text).length) el2.append(String(text).slice(last));
+  }
+  var sectorName = (s) => String(s).replace(/_/g, " ");
+
+  // src/chart.js
   function niceTicks(lo, hi, n) {
-    const span = hi - lo || Math.abs(hi) || 1;
-    const step0 = span / n;
+    const span2 = hi - lo || Math.abs(hi) || 1;
+    const step0 = span2 / n;
     const mag = Math.pow(10, Math.floor(Math.log10(step0)));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0);
     const ticks = [];
@@ -98,7 +263,7 @@
     ctx.textBaseline = "top";
     const every = Math.max(1, Math.ceil(n / (small ? 3 : 5)));
     for (let i = 0; i < n; i += every) ctx.fillText(series[i].date.slice(5), x(i), top + H + 5);
-    const hiIdx = series.findIndex((d) => d.date === highlight);
+    const hiIdx = highlight ? series.findIndex((d, i) => d.date <= highlight && (i === series.length - 1 || series[i + 1].date > highlight)) : -1;
     if (hiIdx >= 0) {
       ctx.strokeStyle = "#7c8594";
       ctx.setLineDash([3, 3]);
@@ -147,9 +312,130 @@
       tbody.appendChild(tr);
     }
   }
+  function frame(canvas) {
+    const dpr = window.devicePixelRatio || 1;
+    const cssW = canvas.clientWidth || canvas.width, cssH = canvas.clientHeight || canvas.height;
+    canvas.width = Math.round(cssW * dpr);
+    canvas.height = Math.round(cssH * dpr);
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, cssW, cssH);
+    ctx.font = "11px system-ui, sans-serif";
+    return { ctx, cssW, cssH };
+  }
+  function axes(ctx, x0, x1, lo, hi, box) {
+    const { left, top, W, H } = box;
+    const x = (v) => left + (v - x0) / Math.max(x1 - x0, 1) * W;
+    const y = (v) => top + H - (v - lo) / (hi - lo) * H;
+    ctx.strokeStyle = "#d5dae3";
+    ctx.fillStyle = "#4a5568";
+    ctx.lineWidth = 1;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (const t of niceTicks(lo, hi, 4)) {
+      const yy = Math.round(y(t)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(left, yy);
+      ctx.lineTo(left + W, yy);
+      ctx.stroke();
+      ctx.fillText(formatTonnes(t), left - 4, yy);
+    }
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    const step = Math.max(1, Math.ceil((x1 - x0) / 6));
+    for (let v = Math.ceil(x0 / step) * step; v <= x1; v += step) ctx.fillText(String(v), x(v), top + H + 5);
+    return { x, y };
+  }
+  function drawHistory(canvas, h, { color = "#ff9f43" } = {}) {
+    const { ctx, cssW, cssH } = frame(canvas);
+    const n = (h.years || []).length;
+    if (!n) return null;
+    const hiv = Math.max(...h.upper, ...h.total);
+    const ticks = niceTicks(0, hiv, 4);
+    const box = { left: 56, top: 8, W: cssW - 64, H: cssH - 30 };
+    const { x, y } = axes(ctx, h.years[0], h.years[n - 1], 0, Math.max(hiv, ticks[ticks.length - 1]), box);
+    ctx.fillStyle = color + "33";
+    ctx.beginPath();
+    h.years.forEach((yr, i) => ctx.lineTo(x(yr), y(h.upper[i])));
+    for (let i = n - 1; i >= 0; i--) ctx.lineTo(x(h.years[i]), y(h.lower[i]));
+    ctx.closePath();
+    ctx.fill();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    for (let i = 1; i < n; i++) {
+      ctx.setLineDash(h.basis[i] === "estimated" || h.basis[i - 1] === "estimated" ? [4, 3] : []);
+      ctx.beginPath();
+      ctx.moveTo(x(h.years[i - 1]), y(h.total[i - 1]));
+      ctx.lineTo(x(h.years[i]), y(h.total[i]));
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    if (h.peakYear) {
+      const i = h.years.indexOf(h.peakYear);
+      if (i >= 0) {
+        ctx.fillStyle = "#a01818";
+        ctx.beginPath();
+        ctx.arc(x(h.peakYear), y(h.total[i]), 4, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    return true;
+  }
+  var SECTOR_COLORS = {
+    power: "#e8590c",
+    industry: "#845ef7",
+    ground_transport: "#1c7ed6",
+    residential: "#2b8a3e",
+    domestic_aviation: "#f59f00",
+    international_aviation: "#868e96",
+    international_shipping: "#0b7285"
+  };
+  function drawPathway(canvas, p) {
+    const { ctx, cssW, cssH } = frame(canvas);
+    const years = p.years.map((y2) => y2.year);
+    const hist = (p.history.years || []).map((yr, i) => [yr, p.history.total_t[i]]).filter(([yr]) => yr >= years[0] - 15);
+    const x0 = hist.length ? hist[0][0] : years[0], x1 = years[years.length - 1];
+    const top = Math.max(...p.years.map((y2) => Math.max(y2.total_t, y2.trend_t)), ...hist.map((h) => h[1]));
+    const ticks = niceTicks(0, top, 4);
+    const box = { left: 56, top: 8, W: cssW - 64, H: cssH - 30 };
+    const { x, y } = axes(ctx, x0, x1, 0, Math.max(top, ticks[ticks.length - 1]), box);
+    const sectors = Object.keys(p.years[0].sectors).filter((s) => p.years.some((yy) => yy.sectors[s] > 0));
+    const base = years.map(() => 0);
+    for (const s of sectors) {
+      const upper = p.years.map((yy, i) => base[i] + yy.sectors[s]);
+      ctx.fillStyle = (SECTOR_COLORS[s] || "#999") + "cc";
+      ctx.beginPath();
+      years.forEach((yr, i) => ctx.lineTo(x(yr), y(upper[i])));
+      for (let i = years.length - 1; i >= 0; i--) ctx.lineTo(x(years[i]), y(base[i]));
+      ctx.closePath();
+      ctx.fill();
+      upper.forEach((v, i) => {
+        base[i] = v;
+      });
+    }
+    if (hist.length) {
+      ctx.strokeStyle = "#4a5568";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      hist.forEach(([yr, v], i) => i ? ctx.lineTo(x(yr), y(v)) : ctx.moveTo(x(yr), y(v)));
+      ctx.stroke();
+    }
+    ctx.strokeStyle = "#1d2330";
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    p.years.forEach((yy, i) => i ? ctx.lineTo(x(yy.year), y(yy.trend_t)) : ctx.moveTo(x(yy.year), y(yy.trend_t)));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = "#a01818";
+    ctx.beginPath();
+    ctx.arc(x(x1), y(p.target_t), 5, 0, 2 * Math.PI);
+    ctx.fill();
+    return sectors;
+  }
 
   // src/draw.js
-  var EMPTY = { type: "FeatureCollection", features: [] };
+  var EMPTY2 = { type: "FeatureCollection", features: [] };
   var PolygonDrawer = class {
     /** `onDone(polygon)` gets a closed GeoJSON Polygon; `onChange(active)` hears when drawing starts/stops. */
     constructor(map2, { onDone, onChange }) {
@@ -160,7 +446,7 @@
       this.points = [];
       this.active = false;
       this.cursor = null;
-      map2.addSource("draw", { type: "geojson", data: EMPTY });
+      map2.addSource("draw", { type: "geojson", data: EMPTY2 });
       map2.addLayer({
         id: "draw-fill",
         type: "fill",
@@ -227,7 +513,7 @@
     cancel() {
       this.points = [];
       this.cursor = null;
-      this.map.getSource("draw").setData(EMPTY);
+      this.map.getSource("draw").setData(EMPTY2);
       this.stop();
     }
     /** Close the ring (a double-click also fired two clicks: drop the repeated last corner). */
@@ -252,6 +538,61 @@
       this.map.getSource("draw").setData({ type: "FeatureCollection", features });
     }
   };
+
+  // src/export.js
+  function download(blob, name) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => {
+      URL.revokeObjectURL(a.href);
+      a.remove();
+    }, 1e3);
+  }
+  var q = (v) => /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
+  function seriesCSV(result, regionLabel) {
+    const sectors = result.sectors || Object.keys((result.periods[0] || {}).sectors || {});
+    const head = ["region", "period", "start", "end", "days", "total_t", "lower_t", "upper_t", ...sectors.map((s) => `${s}_t`)];
+    const rows = [head.join(",")];
+    for (const p of result.periods || []) {
+      rows.push([
+        q(regionLabel),
+        p.period,
+        p.start,
+        p.end,
+        p.days,
+        p.total.emissions,
+        p.total.lower,
+        p.total.upper,
+        ...sectors.map((s) => p.sectors[s] ? p.sectors[s].emissions : "")
+      ].join(","));
+    }
+    return `${rows.join("\n")}
+`;
+  }
+  function panelPNG(title, canvases) {
+    const shown = canvases.filter((c) => c && c.offsetParent !== null && c.width > 0);
+    const pad = 12, titleH = 28;
+    const width = Math.max(400, ...shown.map((c) => c.width)) + 2 * pad;
+    const height = titleH + shown.reduce((h, c) => h + c.height + pad, 0) + pad;
+    const out = document.createElement("canvas");
+    out.width = width;
+    out.height = height;
+    const ctx = out.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = "#1d2330";
+    ctx.font = "bold 15px system-ui, sans-serif";
+    ctx.fillText(title, pad, 20);
+    let y = titleH;
+    for (const c of shown) {
+      ctx.drawImage(c, pad, y);
+      y += c.height + pad;
+    }
+    return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+  }
 
   // src/geo.js
   function inRing(lon, lat, ring) {
@@ -328,8 +669,10 @@
       const v = p.get(key);
       if (v && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(v)) out[key] = v;
     }
-    const date = p.get("date");
-    if (date && /^\d{4}-\d{2}-\d{2}$/.test(date)) out.date = date;
+    for (const key of ["date", "start", "end"]) {
+      const v = p.get(key);
+      if (v && /^\d{4}-\d{2}-\d{2}$/.test(v)) out[key] = v;
+    }
     for (const [key, [lo, hi]] of Object.entries(NUMERIC)) {
       const v = parseFloat(p.get(key));
       if (Number.isFinite(v)) out[key] = Math.max(lo, Math.min(hi, v));
@@ -345,16 +688,274 @@
     p.set("lat", Number(s.lat).toFixed(3));
     p.set("lon", Number(s.lon).toFixed(3));
     if (s.region) p.set("region", s.region);
+    if (s.start) p.set("start", s.start);
+    if (s.end) p.set("end", s.end);
     return "#" + p.toString();
+  }
+
+  // src/panel.js
+  var $ = (id) => document.getElementById(id);
+  function el(tag, props = {}, ...children) {
+    const e = document.createElement(tag);
+    Object.assign(e, props);
+    for (const c of children) if (c !== null && c !== void 0) e.append(c);
+    return e;
+  }
+  function clearAnalysis() {
+    for (const id of ["evidence", "edge", "peak", "facilities", "facilities-closed", "facilities-note"]) $(id).replaceChildren();
+    $("analysis").hidden = true;
+    $("history-figure").hidden = true;
+    delete document.body.dataset.analysis;
+  }
+  function verdictText(p) {
+    if (!p) return "";
+    const sure = p.likelihood ? ` (${p.likelihood}, ${Math.round((p.probability || 0) * 100)}% of draws)` : "";
+    if (p.verdict === "peaked") {
+      const range = p.peak_year_range ? `, range ${p.peak_year_range[0]}\u2013${p.peak_year_range[1]}` : "";
+      return `Peaked in ${p.peak_year}${range}${sure}; ${formatPct(-(p.decline_from_peak_pct || 0))} since.`;
+    }
+    if (p.verdict === "still rising") {
+      return `Still rising: ${formatPct(p.recent_growth_pct)} a year over the last 5 years${sure}.`;
+    }
+    if (p.verdict === "plateau") return `Plateau: no clear rise or decline yet (${formatPct(p.recent_growth_pct)}/yr)${sure}.`;
+    return `No verdict: ${p.reason}`;
+  }
+  function legendEdge(edge, sector) {
+    const lines = Object.entries(edge || {}).filter(([s]) => sector === "total" || s === sector).map(([s, v]) => edgeText(s, v));
+    return lines;
+  }
+  function renderAnalysis(a, label) {
+    $("analysis").hidden = false;
+    const ev = evidenceText(a.total.evidence);
+    $("evidence").replaceChildren(
+      el("strong", { textContent: "Evidence: " }),
+      ev ? `${ev}.` : "not recorded in this dataset."
+    );
+    const edge = $("edge");
+    edge.replaceChildren();
+    const lines = legendEdge(a.data_edge, "total");
+    if (lines.length) {
+      edge.append(el("strong", { textContent: `Where measured data end (${a.region.home_country || "region"}):` }));
+      const ul = el("ul");
+      for (const [s, v] of Object.entries(a.data_edge)) ul.append(el("li", { textContent: edgeText(s, v), title: v }));
+      edge.append(ul);
+    }
+    for (const li2 of document.querySelectorAll("#breakdown-list li")) {
+      const s = a.sectors.find((x) => x.sector === li2.dataset.sector);
+      if (s) li2.title = `${sectorName(s.sector)}: ${formatTonnes(s.emissions_t)} (90%: ${formatTonnes(s.lower_t)}\u2013${formatTonnes(s.upper_t)}); evidence: ${evidenceText(s.evidence) || "\u2013"}`;
+    }
+    const h = a.history;
+    if (h && h.years && h.years.length) {
+      $("history-figure").hidden = false;
+      drawHistory($("history-chart"), {
+        years: h.years,
+        total: h.total_t,
+        lower: h.lower_t,
+        upper: h.upper_t,
+        basis: h.basis,
+        peakYear: a.peak && a.peak.verdict === "peaked" ? a.peak.peak_year : null
+      });
+      const est = h.basis.filter((b) => b === "estimated").length;
+      $("history-caption").textContent = `Annual emissions ${h.years[0]}\u2013${h.years[h.years.length - 1]}, t CO2 per year, with the 90% interval${est ? `; dashed: ${est} estimated years (${h.note})` : ""}.`;
+    }
+    $("peak").replaceChildren(el("strong", { textContent: "Peak: " }), verdictText(a.peak));
+    const list = $("facilities");
+    list.replaceChildren();
+    const features = [];
+    const add = (f, ol) => {
+      const closed = f.status !== "operating";
+      const text = closed ? `${f.name} (${f.kind}) \u2014 ${f.status}${f.closed_year ? ` in ${f.closed_year}` : ""}, emits nothing` + (f.former_t_per_year ? ` (was ${formatTonnes(f.former_t_per_year)} a year)` : "") : `${f.name} (${f.kind}) \u2014 ${formatTonnes(f.emissions_t)} (${formatTonnes(f.t_per_year)} a year)` + (f.share_of_sector !== null ? `, ${Math.round(f.share_of_sector * 100)}% of ${sectorName(f.sector)}` : "") + (f.basis === "reported" ? ", reported" : ", estimated");
+      const li2 = el("li", { textContent: text });
+      Object.assign(li2.dataset, {
+        status: closed ? "closed" : "operating",
+        lon: String(f.lon),
+        lat: String(f.lat),
+        name: f.name,
+        sector: f.sector,
+        value: String(f.emissions_t)
+      });
+      ol.append(li2);
+      features.push({
+        type: "Feature",
+        properties: { name: f.name, status: closed ? "closed" : "operating" },
+        geometry: { type: "Point", coordinates: [f.lon, f.lat] }
+      });
+    };
+    const fac = a.facilities;
+    for (const f of fac.operating) add(f, list);
+    const closedList = $("facilities-closed");
+    closedList.replaceChildren();
+    for (const f of fac.closed.slice(0, 5)) add(f, closedList);
+    $("facilities-block").hidden = !(fac.operating.length || fac.closed.length);
+    $("facilities-note").textContent = fac.available ? fac.method : fac.method;
+    document.body.dataset.analysis = label;
+    return features;
+  }
+
+  // src/roadmap.js
+  var $2 = (id) => document.getElementById(id);
+  var LEVERS = {
+    coal_share_power: {
+      label: "Coal share of electricity",
+      unit: "% of generation",
+      min: 0,
+      max: 100,
+      value: 0,
+      help: "coal generation above or below today's share is replaced by (replaces) non-fossil generation"
+    },
+    industry_energy_intensity_pct: {
+      label: "Industrial energy intensity",
+      unit: "% change",
+      min: -80,
+      max: 50,
+      value: 0,
+      help: "energy per unit of output; process CO2 (cement, flaring) does not change"
+    },
+    electric_share_road: {
+      label: "Electric share of road transport",
+      unit: "% of vehicle-km",
+      min: 0,
+      max: 100,
+      value: 0,
+      help: "tailpipe CO2 falls; the electricity they use is added to power"
+    },
+    building_heat_demand_pct: {
+      label: "Building heat demand",
+      unit: "% change",
+      min: -80,
+      max: 50,
+      value: 0,
+      help: "space and water heating, 80% of buildings' direct CO2"
+    }
+  };
+  function buildLevers() {
+    const box = $2("levers-body");
+    box.replaceChildren();
+    for (const [name, l] of Object.entries(LEVERS)) {
+      const id = `lever-${name}`;
+      const row = document.createElement("div");
+      row.className = "lever";
+      const label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = `${l.label} (${l.unit})`;
+      label.title = l.help;
+      const input = Object.assign(document.createElement("input"), {
+        type: "range",
+        id,
+        min: l.min,
+        max: l.max,
+        step: 1,
+        value: l.value
+      });
+      input.dataset.lever = name;
+      const out = Object.assign(document.createElement("output"), { htmlFor: id, textContent: "off" });
+      input.addEventListener("input", () => {
+        input.dataset.touched = "true";
+        out.textContent = input.value;
+      });
+      row.append(label, input, out);
+      box.appendChild(row);
+    }
+    $2("levers-reset").addEventListener("click", () => {
+      for (const input of document.querySelectorAll("#levers-body input")) {
+        delete input.dataset.touched;
+        input.value = LEVERS[input.dataset.lever].value;
+        input.nextElementSibling.textContent = "off";
+      }
+    });
+    const sync = () => {
+      const kind = $2("target-kind").value;
+      for (const e of document.querySelectorAll(".peak-only")) e.hidden = kind !== "peak";
+      for (const e of document.querySelectorAll(".cut-only")) e.hidden = kind !== "cut";
+    };
+    $2("target-kind").addEventListener("change", sync);
+    sync();
+  }
+  function targetParams() {
+    const out = {};
+    const put = (key, id) => {
+      const v = $2(id).value.trim();
+      if (v !== "") out[key] = v;
+    };
+    if ($2("target-kind").value === "peak") put("peak_year", "peak-year");
+    else if ($2("target-kind").value === "cut") {
+      put("target_year", "target-year");
+      put("cut_pct", "cut-pct");
+      put("base_year", "base-year");
+    }
+    return out;
+  }
+  function leverParams() {
+    const out = {};
+    for (const input of document.querySelectorAll("#levers-body input[data-touched='true']")) {
+      out[input.dataset.lever] = Number(input.value);
+    }
+    return out;
+  }
+  function showTarget(t, error = null) {
+    const p = $2("target-result");
+    if (error) {
+      p.textContent = error;
+      p.className = "status error";
+      return;
+    }
+    if (!t) {
+      p.textContent = "";
+      return;
+    }
+    p.className = `status ${t.on_track ? "ok" : "note"}`;
+    const rate = t.kind === "cut" ? `It needs ${formatPct(t.required_annual_change_pct)} a year from ${t.now_year} to ${t.year}` : t.met ? "Met" : `Growth must slow by ${t.required_slowdown_pp_per_year.toFixed(2)} percentage points a year (${formatPct(t.required_annual_change_pct)} next year)`;
+    const gap = t.kind === "cut" ? ` ${t.now_year}: ${formatTonnes(t.now_t)}, ${formatTonnes(Math.abs(t.gap_t))} ${t.gap_t > 0 ? "above" : "below"} the straight path (${formatTonnes(t.path_t_now)}); target ${formatTonnes(t.target_t)}.` : "";
+    p.textContent = `${t.description[0].toUpperCase()}${t.description.slice(1)}: ${t.on_track ? "on track" : "not on track"} (current trend ${formatPct(t.trend_growth_pct)} a year).${gap} ${rate}.`;
+  }
+  function showPathway(p, csvHref) {
+    $2("pathway-figure").hidden = false;
+    const sectors = drawPathway($2("pathway-chart"), p);
+    $2("pathway-caption").textContent = `Roadmap to "${p.target.description}": sectors stacked (t CO2 per year), grey: the past, dashed: the current trend, red dot: the target. Implied peak: ${p.implied_peak_year}; ${formatTonnes(p.cumulative_t)} emitted ${p.years[1] ? p.years[1].year : ""}\u2013${p.target.year} (${formatTonnes(p.cumulative_trend_t - p.cumulative_t)} less than on the trend); ${formatTonnes(p.gap_to_trend_t)} below the trend in ${p.target.year}.`;
+    const req = $2("pathway-required");
+    req.replaceChildren();
+    for (const s of sectors) {
+      const li2 = document.createElement("li");
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = SECTOR_COLORS[s] || "#999";
+      li2.append(sw, `${sectorName(s)}: ${formatPct(p.required_annual_change_pct[s])} a year (trend ${formatPct(p.trend_growth_pct[s])})`);
+      req.appendChild(li2);
+    }
+    $2("pathway-levers").textContent = p.levers.length ? p.levers.map((l) => l.effect).join("; ") : "No lever moved.";
+    const body = $2("pathway-table").querySelector("tbody");
+    body.replaceChildren();
+    for (const y of p.years) {
+      const tr = document.createElement("tr");
+      for (const [k, v] of [["th", String(y.year)], ["td", formatTonnes(y.total_t)], ["td", formatTonnes(y.trend_t)]]) {
+        const c = document.createElement(k);
+        if (k === "th") c.scope = "row";
+        c.textContent = v;
+        tr.appendChild(c);
+      }
+      body.appendChild(tr);
+    }
+    $2("pathway-details").hidden = false;
+    const a = $2("pathway-csv");
+    a.href = csvHref || "";
+    a.hidden = !csvHref;
+  }
+  function clearRoadmap() {
+    showTarget(null);
+    $2("pathway-figure").hidden = true;
+    $2("pathway-details").hidden = true;
+    $2("pathway-csv").hidden = true;
+    $2("pathway-status").textContent = "";
   }
 
   // src/main.js
   var maplibregl = window.maplibregl;
-  var $ = (id) => document.getElementById(id);
+  var $3 = (id) => document.getElementById(id);
   var abs = (path) => new URL(path, location.href).href;
   var enc = encodeURIComponent;
-  var EMPTY2 = { type: "FeatureCollection", features: [] };
+  var EMPTY3 = { type: "FeatureCollection", features: [] };
   var TOTAL = "total";
+  var NATIONAL_NAMES = { WLD: "World", XIA: "International aviation (XIA)", XIS: "International shipping (XIS)" };
   var state = {
     dataset: null,
     info: null,
@@ -362,14 +963,18 @@
     day: 0,
     sector: TOTAL,
     region: null,
-    caps: { regionSearch: false, regionShape: false, query: false, points: null },
-    countries: new CountryIndex(EMPTY2),
+    selection: null,
+    period: null,
+    caps: {},
+    countries: new CountryIndex(EMPTY3),
     places: [],
     templates: /* @__PURE__ */ new Map(),
     result: null,
+    analysis: null,
     cellResult: null,
     idleCount: 0,
-    playing: false
+    playing: false,
+    opacity: 0.85
   };
   var hashAtLoad = parseHash(location.hash);
   var map = null;
@@ -377,9 +982,9 @@
   var selectionTicket = 0;
   var newTicket = () => ++selectionTicket;
   var isCurrent = (ticket) => ticket === selectionTicket;
-  function setStatus(el, text, kind = "") {
-    el.textContent = text;
-    el.className = `status ${kind}`;
+  function setStatus(el2, text, kind = "") {
+    el2.textContent = text;
+    el2.className = `status ${kind}`;
   }
   function daysBetween(start2, end) {
     const out = [];
@@ -392,9 +997,19 @@
     "en-GB",
     { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }
   );
+  function period() {
+    const p = state.period || {};
+    return { start: p.start || state.days[0], end: p.end || state.days[state.days.length - 1] };
+  }
+  function seriesFreq() {
+    const { start: start2, end } = period();
+    const n = (Date.parse(end) - Date.parse(start2)) / 864e5 + 1;
+    return n <= 120 ? "day" : n <= 1100 ? "month" : "year";
+  }
   function writeHash() {
     if (!map) return;
     const c = map.getCenter();
+    const p = state.period || {};
     history.replaceState(null, "", formatHash({
       dataset: state.dataset,
       date: state.days[state.day],
@@ -402,7 +1017,9 @@
       z: map.getZoom(),
       lat: c.lat,
       lon: c.lng,
-      region: state.region
+      region: state.region,
+      start: p.start,
+      end: p.end
     }));
   }
   function waitIdle(timeoutMs = 4e3) {
@@ -423,17 +1040,17 @@
   async function tileTemplate(sector) {
     const key = `${state.dataset}|${sector}`;
     if (!state.templates.has(key)) {
-      const q = new URLSearchParams({ sector, date: state.days[state.day] });
-      const tj = await getJSON(`/tiles/${enc(state.dataset)}/WebMercatorQuad/tilejson.json?${q}`);
+      const q2 = new URLSearchParams({ sector, date: state.days[state.day] });
+      const tj = await getJSON(`/tiles/${enc(state.dataset)}/WebMercatorQuad/tilejson.json?${q2}`);
       state.templates.set(key, tj);
     }
     return state.templates.get(key);
   }
   function withDate(template, date) {
     const [path, query = ""] = template.split("?");
-    const q = new URLSearchParams(query);
-    q.set("date", date);
-    return `${path}?${q}`;
+    const q2 = new URLSearchParams(query);
+    q2.set("date", date);
+    return `${path}?${q2}`;
   }
   async function updateTiles() {
     const tj = await tileTemplate(state.sector);
@@ -451,17 +1068,21 @@
         bounds: tj.bounds,
         attribution: tj.attribution
       });
-      map.addLayer({
-        id: "emissions",
-        type: "raster",
-        source: "emissions",
-        paint: { "raster-opacity": 0.85, "raster-resampling": "nearest", "raster-fade-duration": 0 }
-      }, "borders");
+      map.addLayer(
+        {
+          id: "emissions",
+          type: "raster",
+          source: "emissions",
+          paint: { "raster-opacity": state.opacity, "raster-resampling": "nearest", "raster-fade-duration": 0 }
+        },
+        map.getLayer("admin1") ? "admin1" : "borders"
+      );
     }
     document.body.dataset.tiles = `${state.days[state.day]}|${state.sector}`;
   }
+  var density = (v) => Number(v).toLocaleString("en-US", { maximumSignificantDigits: 2 });
   async function loadLegend() {
-    const body = $("legend-body");
+    const body = $3("legend-body");
     try {
       const lg = await getJSON(`/tiles/${enc(state.dataset)}/legend?${new URLSearchParams({ sector: state.sector })}`);
       body.replaceChildren();
@@ -473,37 +1094,51 @@
       ticks.className = "ticks";
       for (const b of lg.breaks) {
         const s = document.createElement("span");
-        s.textContent = Number(b).toExponential(0).replace("e+", "e");
+        s.textContent = density(b);
         ticks.appendChild(s);
       }
       const list = document.createElement("ul");
       list.className = "sr-only";
       for (const c of lg.classes) {
         const li2 = document.createElement("li");
-        li2.textContent = `${c.label} ${lg.units}`;
+        li2.textContent = `${String(c.label).replace(/\d+(\.\d+)?e[+-]?\d+|\d+\.\d+|\d+/gi, (m) => density(Number(m)))} ${lg.units}`;
         list.appendChild(li2);
       }
       const units = document.createElement("p");
       units.className = "units";
       units.textContent = `${lg.units_long || lg.units}, ${lg.scale} scale; transparent: ${lg.transparent || "zero"}`;
       body.append(ramp, ticks, list, units);
-      $("legend-title").textContent = state.sector === TOTAL ? "Emissions, all sectors" : `Emissions, ${($("sector").selectedOptions[0] || {}).textContent || state.sector}`;
+      $3("legend-title").textContent = state.sector === TOTAL ? "Emissions, all sectors" : `Emissions, ${($3("sector").selectedOptions[0] || {}).textContent || state.sector}`;
     } catch (err) {
       body.textContent = `Legend unavailable: ${err.message}`;
     }
+    updateLegendEdge();
+  }
+  function updateLegendEdge() {
+    const ul = $3("legend-edge");
+    ul.replaceChildren();
+    const a = state.analysis;
+    if (!a || !a.data_edge) return;
+    const lines = legendEdge(a.data_edge, state.sector);
+    for (const line of lines) {
+      const li2 = document.createElement("li");
+      li2.textContent = line;
+      ul.appendChild(li2);
+    }
+    if (lines.length) ul.title = `Where measured data end for ${a.region.home_country}`;
   }
   async function setDay(index, { fromHash = false } = {}) {
     state.day = Math.max(0, Math.min(state.days.length - 1, index));
-    $("day").value = String(state.day);
-    $("date-label").textContent = longDate(state.days[state.day]);
-    $("day").setAttribute("aria-valuetext", state.days[state.day]);
+    $3("day").value = String(state.day);
+    $3("date-label").textContent = longDate(state.days[state.day]);
+    $3("day").setAttribute("aria-valuetext", state.days[state.day]);
     if (!fromHash) writeHash();
     redrawCharts();
     await updateTiles();
   }
   async function play() {
     state.playing = !state.playing;
-    const btn = $("play");
+    const btn = $3("play");
     btn.setAttribute("aria-pressed", String(state.playing));
     btn.textContent = state.playing ? "\u275A\u275A" : "\u25B6";
     btn.setAttribute("aria-label", state.playing ? "Pause" : "Play through the days");
@@ -523,19 +1158,21 @@
       return { date: String(p.start || p.period), value: e.emissions, lower: e.lower, upper: e.upper };
     });
   }
+  var FREQ_WORD = { day: ["Daily", "day"], month: ["Monthly", "month"], year: ["Annual", "year"] };
   function redrawCharts() {
     const day = state.days[state.day];
     if (state.result) {
       const series = seriesOf(state.result);
-      drawSeries($("series-chart"), series, { highlight: day });
-      fillTable($("series-table").querySelector("tbody"), series);
-      const sectorName = state.sector === TOTAL ? "all sectors" : state.sector.replace(/_/g, " ");
-      const today = series.find((d) => d.date === day);
-      $("series-caption").textContent = `Daily emissions, ${sectorName}, t CO2 per day with the 90% interval` + (today ? `; ${day}: ${formatTonnes(today.value)}` : "");
-      $("series-table-caption").textContent = `${state.result.label}: ${sectorName}, t CO2 per day`;
-      $("series-chart").setAttribute("aria-label", `Daily emissions of ${state.result.label}, ${sectorName}: ` + series.map((d) => `${d.date} ${formatTonnes(d.value)}`).join("; "));
+      const [word, unit] = FREQ_WORD[state.result.freq] || FREQ_WORD.day;
+      drawSeries($3("series-chart"), series, { highlight: day });
+      fillTable($3("series-table").querySelector("tbody"), series);
+      const name = state.sector === TOTAL ? "all sectors" : sectorName(state.sector);
+      const now = [...series].reverse().find((d) => d.date <= day);
+      $3("series-caption").textContent = `${word} emissions, ${name}, t CO2 per ${unit} with the 90% interval` + (now ? `; ${now.date}: ${formatTonnes(now.value)}` : "");
+      $3("series-table-caption").textContent = `${state.result.label}: ${name}, t CO2 per ${unit}`;
+      $3("series-chart").setAttribute("aria-label", `${word} emissions of ${state.result.label}, ${name}: ` + series.map((d) => `${d.date} ${formatTonnes(d.value)}`).join("; "));
     }
-    if (state.cellResult) drawSeries($("cell-chart"), seriesOf(state.cellResult), { highlight: day, color: "#4fd1ff", small: true });
+    if (state.cellResult) drawSeries($3("cell-chart"), seriesOf(state.cellResult), { highlight: day, color: "#4fd1ff", small: true });
   }
   function renderBreakdown(result) {
     const totals = /* @__PURE__ */ new Map();
@@ -544,7 +1181,7 @@
     }
     const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]);
     const sum = rows.reduce((a, [, v]) => a + v, 0) || 1;
-    const list = $("breakdown-list");
+    const list = $3("breakdown-list");
     list.replaceChildren();
     for (const [s, v] of rows) {
       const li2 = document.createElement("li");
@@ -552,7 +1189,7 @@
       li2.dataset.value = String(v);
       const name = document.createElement("span");
       name.className = "name";
-      name.textContent = s.replace(/_/g, " ");
+      name.textContent = sectorName(s);
       const bar = document.createElement("span");
       bar.className = "bar";
       bar.style.width = `${100 * v / (rows[0][1] || 1)}%`;
@@ -562,157 +1199,257 @@
       li2.append(name, bar, num);
       list.appendChild(li2);
     }
-    $("breakdown").hidden = rows.length === 0;
+    $3("breakdown").hidden = rows.length === 0;
   }
   function showResult(result, label) {
     state.result = { ...result, label };
-    $("selection-title").textContent = label;
+    $3("selection-title").textContent = label;
     const first = result.periods && result.periods[0], last = result.periods && result.periods[result.periods.length - 1];
     const total = (result.periods || []).reduce((a, p) => a + p.total.emissions, 0);
-    setStatus($("selection-status"), first ? `${formatTonnes(total)} CO2 from ${first.start} to ${last.end}, all sectors.` : "No days in this answer.");
-    $("selection-definition").textContent = result.region && result.region.definition ? `Region: ${result.region.definition}.` : "";
-    for (const id of ["series-figure", "numbers"]) $(id).hidden = false;
+    if (!state.analysis) {
+      setStatus($3("selection-status"), first ? `${formatTonnes(total)} CO2 from ${first.start} to ${last.end}, all sectors.` : "No days in this answer.");
+    }
+    $3("selection-definition").textContent = result.region && result.region.definition ? `Region: ${result.region.definition}.` : "";
+    for (const id of ["series-figure", "numbers", "exports"]) $3(id).hidden = false;
     renderBreakdown(result);
     redrawCharts();
     document.body.dataset.selection = label;
   }
+  function showAnalysis(a, label) {
+    state.analysis = a;
+    const features = renderAnalysis(a, label);
+    const st = $3("selection-status");
+    setStatus(st, `${formatTonnes(a.total.emissions_t)} CO2 from ${a.start} to ${a.end} (90% interval ${formatTonnes(a.total.lower_t)}\u2013${formatTonnes(a.total.upper_t)}), all sectors.`);
+    st.dataset.total = String(a.total.emissions_t);
+    map.getSource("points").setData({ type: "FeatureCollection", features });
+    $3("roadmap").hidden = false;
+    if (a.target) showTarget(a.target);
+    updateLegendEdge();
+  }
   function clearSelection(title, message, kind = "") {
     state.result = null;
-    $("selection-definition").textContent = "";
-    $("selection-title").textContent = title;
-    setStatus($("selection-status"), message, kind);
-    for (const id of ["series-figure", "numbers", "breakdown"]) $(id).hidden = true;
+    state.analysis = null;
+    state.selection = null;
+    state.region = null;
+    writeHash();
+    $3("selection-definition").textContent = "";
+    $3("selection-title").textContent = title;
+    const st = $3("selection-status");
+    setStatus(st, message, kind);
+    delete st.dataset.total;
+    for (const id of ["series-figure", "numbers", "breakdown", "exports", "roadmap"]) $3(id).hidden = true;
+    clearAnalysis();
+    clearRoadmap();
+    $3("facilities-block").hidden = true;
+    if (map) {
+      map.getSource("points").setData(EMPTY3);
+      map.getSource("shape").setData(EMPTY3);
+      highlightCountry(null);
+    }
+    updateLegendEdge();
+    delete document.body.dataset.selection;
   }
   function highlightCountry(iso3) {
     map.setFilter("selected", ["==", ["get", "iso3"], iso3 || ""]);
   }
+  function regionPath(sel, what) {
+    return `/regions/${enc(sel.id)}/${what}`;
+  }
+  async function fetchSeries(sel) {
+    const { start: start2, end } = period();
+    const freq = seriesFreq();
+    if (sel.kind === "geometry") {
+      return postJSON("/emissions/query", {
+        geometry: sel.geometry,
+        dataset: state.dataset,
+        start: start2,
+        end,
+        freq,
+        sectors: state.info.sectors.map((s) => s.id)
+      });
+    }
+    const q2 = new URLSearchParams({ dataset: state.dataset, start: start2, end, freq });
+    try {
+      return await getJSON(`${regionPath(sel, "emissions")}?${q2}`);
+    } catch (err) {
+      if (err instanceof RouteMissing && sel.geometry && state.caps.query) {
+        return postJSON("/emissions/query", { geometry: sel.geometry, dataset: state.dataset, start: start2, end, freq });
+      }
+      throw err;
+    }
+  }
+  function numbers(obj) {
+    const out = {};
+    for (const [k, v] of Object.entries(obj)) out[k] = Number(v);
+    return out;
+  }
+  async function fetchAnalysis(sel, target = {}) {
+    const { start: start2, end } = period();
+    if (sel.kind === "geometry") {
+      if (!state.caps.geometryAnalysis) return null;
+      return postJSON("/emissions/analysis", {
+        geometry: sel.geometry,
+        dataset: state.dataset,
+        start: start2,
+        end,
+        top: 10,
+        ...numbers(target)
+      });
+    }
+    if (!state.caps.analysis) return null;
+    const q2 = new URLSearchParams({ dataset: state.dataset, start: start2, end, top: "10", ...target });
+    return getJSON(`${regionPath(sel, "analysis")}?${q2}`);
+  }
+  async function select(sel, { fly = false } = {}) {
+    const ticket = newTicket();
+    state.selection = sel;
+    state.region = sel.kind === "geometry" ? null : sel.id;
+    state.analysis = null;
+    state.result = null;
+    writeHash();
+    clearAnalysis();
+    clearRoadmap();
+    $3("facilities-block").hidden = true;
+    map.getSource("points").setData(EMPTY3);
+    highlightCountry(sel.kind === "national" ? sel.id : null);
+    map.getSource("shape").setData(sel.kind !== "national" && sel.geometry ? { type: "Feature", properties: {}, geometry: sel.geometry } : EMPTY3);
+    if (fly && sel.bounds) map.fitBounds(sel.bounds, { padding: 40, maxZoom: sel.kind === "national" ? 6 : 9, duration: 0 });
+    $3("selection-title").textContent = sel.label;
+    const st = $3("selection-status");
+    delete st.dataset.total;
+    setStatus(st, sel.kind === "geometry" ? `Summing ${sel.label}\u2026` : `Loading ${sel.label}\u2026`);
+    $3("series-table").querySelector("tbody").replaceChildren();
+    const series = fetchSeries(sel).then((r) => {
+      if (isCurrent(ticket)) showResult(r, sel.label);
+    }).catch((err) => {
+      if (isCurrent(ticket)) clearSelectionKeep(sel, missingMessage(err, "Showing this region"));
+    });
+    const analysis = fetchAnalysis(sel).then((a) => {
+      if (a && isCurrent(ticket)) showAnalysis(a, sel.label);
+    }).catch((err) => {
+      if (isCurrent(ticket)) console.info("no analysis", err);
+    });
+    await Promise.all([series, analysis]);
+  }
+  function clearSelectionKeep(sel, message) {
+    const keep = state.selection;
+    clearSelection(sel.label, message, "error");
+    state.selection = keep;
+  }
+  function countryLabel(iso3) {
+    if (NATIONAL_NAMES[iso3]) return NATIONAL_NAMES[iso3];
+    const f = state.countries.byIso3.get(iso3);
+    return f ? `${f.properties.name} (${iso3})` : iso3;
+  }
   async function selectCountry(iso3, { fly = false } = {}) {
     const feature = state.countries.byIso3.get(iso3);
-    const name = feature ? feature.properties.name : iso3;
-    state.region = iso3;
-    writeHash();
-    highlightCountry(iso3);
-    map.getSource("shape").setData(EMPTY2);
-    if (fly && feature) map.fitBounds(bbox(feature), { padding: 40, maxZoom: 6, duration: 800 });
-    if (state.info && !state.info.countries.includes(iso3)) {
+    const known = NATIONAL_NAMES[iso3] || state.info && state.info.countries.includes(iso3);
+    if (!known) {
+      if (state.caps.regionShape) return go({ kind: "region", id: iso3, label: feature ? feature.properties.name : iso3 });
       newTicket();
-      clearSelection(name, `${name} (${iso3}) is not in dataset ${state.dataset}'s national table.`, "error");
-      return;
+      clearSelection(countryLabel(iso3), `${iso3} is not in dataset ${state.dataset}'s national table.`, "error");
+      return void 0;
     }
-    setStatus($("selection-status"), `Loading ${name}\u2026`);
-    const ticket = newTicket();
-    try {
-      const q = new URLSearchParams({ dataset: state.dataset, freq: "day" });
-      const result = await getJSON(`/regions/${enc(iso3)}/emissions?${q}`);
-      if (isCurrent(ticket)) showResult(result, `${name} (${iso3})`);
-    } catch (err) {
-      if (isCurrent(ticket)) clearSelection(name, err.message, "error");
-    }
-    if (isCurrent(ticket)) loadPointSources(iso3);
+    return select({
+      kind: "national",
+      id: iso3,
+      label: countryLabel(iso3),
+      geometry: feature ? feature.geometry : null,
+      bounds: feature ? bbox(feature) : null
+    }, { fly });
   }
-  async function queryGeometry(geometry, label, ticket = null) {
-    const body = {
-      geometry,
-      dataset: state.dataset,
-      start: state.days[0],
-      end: state.days[state.days.length - 1],
-      freq: "day",
-      sectors: state.info.sectors.map((s) => s.id)
-    };
-    return postJSON("/emissions/query", body).catch((err) => {
-      if (ticket !== null && isCurrent(ticket)) clearSelection(label, missingMessage(err, "An area query"), "error");
-      throw err;
-    });
-  }
-  async function selectShape(geometry, label, id = null) {
-    state.region = id;
-    writeHash();
-    highlightCountry(null);
-    map.getSource("shape").setData({ type: "Feature", properties: {}, geometry });
-    setStatus($("selection-status"), `Summing ${label}\u2026`);
-    $("selection-title").textContent = label;
-    const ticket = newTicket();
-    try {
-      const result = await queryGeometry(geometry, label, ticket);
-      if (isCurrent(ticket)) showResult(result, label);
-    } catch (err) {
-      console.info("area query failed", err);
-    }
+  async function selectShape(geometry, label) {
+    return select({ kind: "geometry", id: null, label, geometry, bounds: bbox(geometry) });
   }
   async function clickCell(lngLat) {
-    const cell = $("cell");
+    const cell = $3("cell");
     cell.hidden = false;
     const res = state.info.grid.resolution_deg;
     const geometry = cellPolygon(lngLat.lng, lngLat.lat, res);
     const [w, s] = geometry.coordinates[0][0];
-    $("cell-title").textContent = `Grid cell ${s.toFixed(2)}\xB0\u2026${(s + res).toFixed(2)}\xB0N, ${w.toFixed(2)}\xB0\u2026${(w + res).toFixed(2)}\xB0E`;
+    const [e, n] = geometry.coordinates[0][2];
+    $3("cell-title").textContent = cellLabel(w, s, e, n);
     state.cellResult = null;
-    $("cell-chart").hidden = true;
+    $3("cell-chart").hidden = true;
     if (!state.caps.query) {
-      setStatus($("cell-status"), "A single cell's series needs POST /emissions/query, which this server does not offer yet.");
+      setStatus($3("cell-status"), "A single cell's series needs POST /emissions/query, which this server does not offer yet.");
       return;
     }
     try {
-      state.cellResult = await queryGeometry(geometry, "cell");
-      $("cell-chart").hidden = false;
+      const { start: start2, end } = period();
+      state.cellResult = await postJSON("/emissions/query", {
+        geometry,
+        dataset: state.dataset,
+        start: start2,
+        end,
+        freq: seriesFreq(),
+        sectors: state.info.sectors.map((x) => x.id)
+      });
+      $3("cell-chart").hidden = false;
       const total = (state.cellResult.periods || []).reduce((a, p) => a + p.total.emissions, 0);
-      setStatus($("cell-status"), `${formatTonnes(total)} CO2 over the period in this cell.`);
+      setStatus($3("cell-status"), `${formatTonnes(total)} CO2 over the period in this cell.`);
       redrawCharts();
     } catch (err) {
-      setStatus($("cell-status"), missingMessage(err, "A single cell's series"), "error");
+      setStatus($3("cell-status"), missingMessage(err, "A single cell's series"), "error");
     }
   }
-  async function loadPointSources(regionId) {
-    const old = $("points");
-    if (old) old.remove();
-    map.getSource("points").setData(EMPTY2);
-    if (!state.caps.points) return;
-    const path = state.caps.points.replace(/\{[^}]+\}/, enc(regionId));
+  async function runTarget() {
+    const sel = state.selection;
+    if (!sel) return;
+    const target = targetParams();
+    if (!Object.keys(target).length) {
+      showTarget(null, $3("target-kind").value === "peak" ? "Give the year by which emissions should peak." : "Give the cut in %, the target year and the base year.");
+      return;
+    }
+    const ticket = selectionTicket;
+    setStatus($3("target-result"), "Checking the target\u2026");
     try {
-      const body = await getJSON(`${path}?${new URLSearchParams({ dataset: state.dataset })}`);
-      if (state.region !== regionId) return;
-      const items = listOf(body).slice(0, 8);
-      const box = document.createElement("div");
-      box.id = "points";
-      if (body.trend && body.trend.verdict) {
-        const p = document.createElement("p");
-        p.className = "definition";
-        p.textContent = `Peak verdict: ${body.trend.verdict}${body.trend.reason ? ` (${body.trend.reason})` : ""}.`;
-        box.appendChild(p);
-      }
-      const features = [];
-      if (items.length) {
-        const h = document.createElement("h3");
-        h.textContent = "Largest point sources (power plants)";
-        const ol = document.createElement("ol");
-        for (const it of items) {
-          const p = it.properties || it;
-          const coords = it.geometry && it.geometry.coordinates || [p.lon, p.lat];
-          const value = p.estimated_t_per_year ?? p.emissions_t ?? p.emissions;
-          const li2 = document.createElement("li");
-          li2.textContent = `${p.name || p.plant_id || "plant"}${p.primary_fuel ? ` (${p.primary_fuel})` : ""}` + (Number.isFinite(value) ? `: ${formatTonnes(value)}${p.estimated_t_per_year !== void 0 ? " per year" : ""}` : "");
-          ol.appendChild(li2);
-          if (Number.isFinite(coords[0]) && Number.isFinite(coords[1])) {
-            features.push({ type: "Feature", properties: { name: String(p.name || "") }, geometry: { type: "Point", coordinates: coords } });
-          }
-        }
-        box.append(h, ol);
-        if (body.point_source_method) {
-          const m = document.createElement("p");
-          m.className = "definition";
-          m.textContent = body.point_source_method;
-          box.appendChild(m);
-        }
-      }
-      if (box.childElementCount) $("breakdown").after(box);
-      map.getSource("points").setData({ type: "FeatureCollection", features });
+      const a = await fetchAnalysis(sel, target);
+      if (a && ticket === selectionTicket) showAnalysis(a, sel.label);
     } catch (err) {
-      console.info("no point sources", err);
+      if (ticket === selectionTicket) showTarget(null, err.message);
+    }
+  }
+  async function runPathway() {
+    const sel = state.selection;
+    if (!sel) return;
+    const target = targetParams();
+    const levers = leverParams();
+    const ticket = selectionTicket;
+    setStatus($3("pathway-status"), "Computing the roadmap\u2026");
+    try {
+      let p, href = null;
+      if (sel.kind === "geometry") {
+        const body = { geometry: sel.geometry, dataset: state.dataset, ...numbers(target), levers };
+        p = await postJSON("/emissions/pathway", body);
+        const r = await fetch("/emissions/pathway?format=csv", {
+          method: "POST",
+          body: JSON.stringify(body),
+          headers: { "Content-Type": "application/json" }
+        });
+        href = URL.createObjectURL(await r.blob());
+      } else {
+        const q2 = new URLSearchParams({ dataset: state.dataset, ...target, ...Object.fromEntries(
+          Object.entries(levers).map(([k, v]) => [k, String(v)])
+        ) });
+        p = await getJSON(`${regionPath(sel, "pathway")}?${q2}`);
+        q2.set("format", "csv");
+        href = `${regionPath(sel, "pathway")}?${q2}`;
+      }
+      if (ticket !== selectionTicket) return;
+      setStatus(
+        $3("pathway-status"),
+        p.reaches_target ? "This roadmap reaches the target." : "Even this roadmap misses the target.",
+        p.reaches_target ? "ok" : "note"
+      );
+      showPathway(p, href);
+    } catch (err) {
+      if (ticket === selectionTicket) setStatus($3("pathway-status"), err instanceof ApiError ? err.message : String(err), "error");
     }
   }
   var searchTargets = /* @__PURE__ */ new Map();
   function fillSearchOptions(extra = []) {
-    const dl = $("search-options");
+    const dl = $3("search-options");
     dl.replaceChildren();
     searchTargets.clear();
     const add = (text, target) => {
@@ -726,6 +1463,7 @@
       const { iso3, name } = f.properties;
       if (inDataset.has(iso3)) add(`${name} (${iso3})`, { kind: "country", id: iso3 });
     }
+    add("World (WLD)", { kind: "country", id: "WLD" });
     for (const [name, iso3, lon, lat] of state.places) {
       const country = state.countries.byIso3.get(iso3);
       add(`${name}, ${country ? country.properties.name : iso3}`, { kind: "place", iso3, lon, lat, name });
@@ -736,7 +1474,7 @@
     if (!t) return null;
     if (searchTargets.has(t)) return searchTargets.get(t);
     const code = t.toUpperCase();
-    if (/^[A-Z]{3}$/.test(code) && (state.countries.byIso3.has(code) || state.info && state.info.countries.includes(code))) {
+    if (/^[A-Z]{3}$/.test(code) && (NATIONAL_NAMES[code] || state.countries.byIso3.has(code) || state.info && state.info.countries.includes(code))) {
       return { kind: "country", id: code };
     }
     const low = t.toLowerCase();
@@ -746,57 +1484,43 @@
   async function go(target) {
     if (target.kind === "country") return selectCountry(target.id, { fly: true });
     if (target.kind === "place") {
-      map.flyTo({ center: [target.lon, target.lat], zoom: Math.max(map.getZoom(), 6), duration: 800 });
       if (state.caps.regionSearch) {
         try {
-          const q = new URLSearchParams({ q: target.name, type: "urban_area", limit: "5" });
-          const hits = listOf(await getJSON(`/regions?${q}`)).filter((h) => !h.iso3 || h.iso3 === target.iso3);
+          const q2 = new URLSearchParams({ q: target.name, type: "urban_area", limit: "5" });
+          const hits = listOf(await getJSON(`/regions?${q2}`)).filter((h) => !h.iso3 || h.iso3 === target.iso3);
           if (hits.length) return go(regionTarget(hits[0]));
         } catch (err) {
           console.info("region search failed", err);
         }
       }
+      map.flyTo({ center: [target.lon, target.lat], zoom: Math.max(map.getZoom(), 6), duration: 0 });
       await selectCountry(target.iso3);
-      setStatus($("selection-status"), `${target.name} is in ${$("selection-title").textContent}; city totals need the region catalogue (GET /regions?q=), so the country's series is shown. Draw an area around the city for its own numbers.`, "note");
       return void 0;
     }
-    if (/^[A-Z]{3}$/.test(target.id) && state.info.countries.includes(target.id)) return selectCountry(target.id, { fly: true });
-    state.region = target.id;
-    writeHash();
-    highlightCountry(null);
-    $("selection-title").textContent = target.label;
-    setStatus($("selection-status"), `Loading ${target.label}\u2026`);
+    const code = String(target.id).toUpperCase();
+    if (/^[A-Z]{3}$/.test(code) && state.info && (state.info.countries.includes(code) || NATIONAL_NAMES[code])) {
+      return selectCountry(code, { fly: true });
+    }
     const ticket = newTicket();
-    let geometry = null;
+    $3("selection-title").textContent = target.label || target.id;
+    setStatus($3("selection-status"), `Loading ${target.label || target.id}\u2026`);
+    let shape = null;
     try {
-      const shape = await getJSON(`/regions/${enc(target.id)}`);
-      if (!isCurrent(ticket)) return void 0;
-      geometry = shape.type === "Feature" ? shape.geometry : shape.type === "FeatureCollection" ? shape.features[0].geometry : shape;
-      map.getSource("shape").setData({ type: "Feature", properties: {}, geometry });
-      map.fitBounds(shape.bbox || bbox(geometry), { padding: 40, maxZoom: 9, duration: 800 });
+      shape = await getJSON(`/regions/${enc(target.id)}`);
     } catch (err) {
-      console.info("no region outline", err);
+      if (isCurrent(ticket)) clearSelection("Not found", missingMessage(err, "Showing this region"), "error");
+      return void 0;
     }
-    try {
-      const q = new URLSearchParams({ dataset: state.dataset, freq: "day" });
-      const result = await getJSON(`/regions/${enc(target.id)}/emissions?${q}`);
-      if (!isCurrent(ticket)) return void 0;
-      showResult(result, target.label);
-    } catch (err) {
-      if (!isCurrent(ticket)) return void 0;
-      if (!(err instanceof RouteMissing) || !geometry) {
-        clearSelection(target.label, missingMessage(err, "Showing this region"), "error");
-        return void 0;
-      }
-      try {
-        const result = await queryGeometry(geometry, target.label, ticket);
-        if (isCurrent(ticket)) showResult(result, target.label);
-      } catch (err2) {
-        return void 0;
-      }
-    }
-    if (isCurrent(ticket)) loadPointSources(target.id);
-    return void 0;
+    if (!isCurrent(ticket)) return void 0;
+    const geometry = shape.type === "Feature" ? shape.geometry : shape;
+    const props = shape.properties || {};
+    return select({
+      kind: "region",
+      id: props.id || target.id,
+      label: props.name || target.label || target.id,
+      geometry,
+      bounds: shape.bbox || bbox(geometry)
+    }, { fly: true });
   }
   function regionTarget(hit) {
     const p = hit.properties || hit;
@@ -808,11 +1532,11 @@
   function onSearchInput() {
     if (!state.caps.regionSearch) return;
     clearTimeout(searchTimer);
-    const q = $("search").value.trim();
-    if (q.length < 2 || searchTargets.has(q)) return;
+    const q2 = $3("search").value.trim();
+    if (q2.length < 2 || searchTargets.has(q2)) return;
     searchTimer = setTimeout(async () => {
       try {
-        const items = listOf(await getJSON(`/regions?${new URLSearchParams({ q, limit: "20" })}`));
+        const items = listOf(await getJSON(`/regions?${new URLSearchParams({ q: q2, limit: "20" })}`));
         fillSearchOptions(items.slice(0, 20).map(regionTarget));
       } catch (err) {
         if (err instanceof RouteMissing) state.caps.regionSearch = false;
@@ -820,53 +1544,100 @@
     }, 250);
   }
   var lastSearched = null;
-  function onSearchGo(force = false) {
-    const value = $("search").value;
+  async function onSearchGo(force = false) {
+    const value = $3("search").value;
     if (!force && value === lastSearched) return;
     lastSearched = value;
-    const target = resolveSearch(value);
+    let target = resolveSearch(value);
+    if (!target && state.caps.regionSearch && value.trim().length >= 2) {
+      try {
+        const hits = listOf(await getJSON(`/regions?${new URLSearchParams({ q: value.trim(), limit: "1" })}`));
+        if (hits.length) target = regionTarget(hits[0]);
+      } catch (err) {
+        console.info("region search failed", err);
+      }
+    }
     if (target) go(target);
-    else clearSelection("Not found", `No country or city matches \u201C${$("search").value}\u201D. Try an ISO code such as DEU.`, "error");
+    else {
+      newTicket();
+      clearSelection("Not found", `No place matches \u201C${value}\u201D. Try a country, a state or a city name, or an ISO code such as DEU.`, "error");
+    }
   }
   function li(parent, build) {
     const e = document.createElement("li");
     build(e);
     parent.appendChild(e);
   }
+  function fillPeriod() {
+    const { start: start2, end } = period();
+    for (const [id, v] of [["period-start", start2], ["period-end", end]]) {
+      const input = $3(id);
+      input.min = state.days[0];
+      input.max = state.days[state.days.length - 1];
+      input.value = v;
+    }
+    const sel = $3("period-preset");
+    const first = state.days[0], last = state.days[state.days.length - 1];
+    const opts = [["", "Presets\u2026"], [`${first}|${last}`, "Whole dataset"]];
+    const years = [...new Set(state.days.map((d) => d.slice(0, 4)))];
+    for (const y of years) {
+      const a = `${y}-01-01` < first ? first : `${y}-01-01`, b = `${y}-12-31` > last ? last : `${y}-12-31`;
+      opts.push([`${a}|${b}`, a.endsWith("01-01") && b.endsWith("12-31") ? y : `${y} (part)`]);
+    }
+    if (state.days.length > 365) opts.push([`${state.days[state.days.length - 365]}|${last}`, "Last 365 days"]);
+    sel.replaceChildren(...opts.map(([v, t]) => new Option(t, v)));
+  }
+  function applyPeriod(start2, end) {
+    const first = state.days[0], last = state.days[state.days.length - 1];
+    start2 = start2 && start2 >= first && start2 <= last ? start2 : first;
+    end = end && end >= start2 && end <= last ? end : last;
+    state.period = start2 === first && end === last ? null : { start: start2, end };
+    fillPeriod();
+    writeHash();
+    if (state.selection) select(state.selection);
+  }
   function describe(info) {
     state.info = info;
     state.days = daysBetween(info.time.start, info.time.end);
-    const day = $("day");
+    const day = $3("day");
     day.max = String(state.days.length - 1);
-    const sectorEl = $("sector");
+    const sectorEl = $3("sector");
     sectorEl.replaceChildren(new Option("All sectors (total)", TOTAL), ...info.sectors.map((s) => new Option(s.long_name, s.id)));
     if (![...sectorEl.options].some((o) => o.value === state.sector)) state.sector = TOTAL;
     sectorEl.value = state.sector;
-    setStatus($("status"), `${info.title}. ${state.days.length} days (${info.time.start} to ${info.time.end}), ${info.grid.resolution_deg}\xB0 grid, ${info.sectors.length} sectors. Map colours show emission density (see the legend); country numbers are national inventory territories.`);
-    const inputs = $("inputs");
+    setStatus($3("status"), `${info.title}. ${state.days.length} days (${info.time.start} to ${info.time.end}), ${info.grid.resolution_deg}\xB0 grid, ${info.sectors.length} sectors. Map colours show emission density (see the legend); country numbers are national inventory territories.`);
+    const inputs = $3("inputs");
     inputs.replaceChildren();
     for (const i of info.provenance.inputs) {
       li(inputs, (e) => {
         const tag = document.createElement("span");
         tag.className = `tag ${i.real ? "real" : "proxy"}`;
         tag.textContent = i.real ? "real" : "proxy";
-        e.append(tag, ` ${i.source} \u2014 ${i.role} (licence: ${i.license})`);
+        e.append(tag, " ");
+        linkify(e, `${i.source} \u2014 ${i.role} (licence: ${i.license})`);
       });
     }
     if (!info.provenance.inputs.length) li(inputs, (e) => {
       e.textContent = "No input file is listed (synthetic dataset).";
     });
-    const prox = $("proxies");
+    const prox = $3("proxies");
     prox.replaceChildren();
-    for (const p of info.provenance.proxies) li(prox, (e) => {
-      e.textContent = p;
-    });
+    for (const p of info.provenance.proxies) li(prox, (e) => linkify(e, p));
     if (!info.provenance.proxies.length) li(prox, (e) => {
       e.textContent = "No simplified proxy is declared.";
     });
-    $("license").textContent = `Licence: ${info.license}`;
-    $("citation").textContent = `Cite as: ${info.citation}`;
-    $("dataset-link").href = `/datasets/${enc(info.id)}`;
+    $3("license").replaceChildren();
+    linkify($3("license"), `Licence: ${info.license}`);
+    $3("citation").replaceChildren();
+    linkify($3("citation"), `Cite as: ${info.citation}`);
+    if (info.references) {
+      $3("citation").append(" References: ");
+      linkify($3("citation"), info.references);
+    }
+    $3("dataset-link").href = `/datasets/${enc(info.id)}`;
+    const now = (/* @__PURE__ */ new Date(`${info.time.end}T00:00:00Z`)).getUTCFullYear();
+    $3("peak-year").placeholder = String(now + 2);
+    $3("target-year").min = String(now + 1);
   }
   async function selectDataset(id, { date = null } = {}) {
     state.dataset = id;
@@ -874,15 +1645,23 @@
     try {
       describe(await getJSON(`/datasets/${enc(id)}`));
     } catch (err) {
-      setStatus($("status"), err.message, "error");
+      setStatus($3("status"), err.message, "error");
       return;
     }
+    if (hashAtLoad.start || hashAtLoad.end) {
+      const first = state.days[0], last = state.days[state.days.length - 1];
+      const s = hashAtLoad.start && hashAtLoad.start >= first ? hashAtLoad.start : first;
+      const e = hashAtLoad.end && hashAtLoad.end <= last ? hashAtLoad.end : last;
+      state.period = s === first && e === last ? null : { start: s, end: e };
+    }
+    fillPeriod();
     const wanted = date ? state.days.indexOf(date) : -1;
     fillSearchOptions();
     await setDay(wanted >= 0 ? wanted : state.days.length - 1);
     loadLegend();
-    if (state.region && /^[A-Z]{3}$/.test(state.region)) selectCountry(state.region);
-    else if (state.region && state.caps.regionShape) go({ kind: "region", id: state.region, label: state.region, text: state.region });
+    const r = state.region;
+    if (r && (/^[A-Z]{3}$/.test(r) && (state.info.countries.includes(r) || NATIONAL_NAMES[r]))) await selectCountry(r);
+    else if (r && state.caps.regionShape) await go({ kind: "region", id: r, label: null });
   }
   function createMap() {
     const start2 = hashAtLoad;
@@ -892,8 +1671,8 @@
         version: 8,
         sources: {
           countries: { type: "geojson", data: abs("/static/basemap/countries.geojson"), attribution: "Natural Earth" },
-          shape: { type: "geojson", data: EMPTY2 },
-          points: { type: "geojson", data: EMPTY2 }
+          shape: { type: "geojson", data: EMPTY3 },
+          points: { type: "geojson", data: EMPTY3 }
         },
         layers: [
           { id: "background", type: "background", paint: { "background-color": "#0a1624" } },
@@ -911,14 +1690,19 @@
             id: "points",
             type: "circle",
             source: "points",
-            paint: { "circle-radius": 5, "circle-color": "#ffffff", "circle-stroke-color": "#0b6e99", "circle-stroke-width": 2 }
+            paint: {
+              "circle-radius": 5,
+              "circle-color": ["match", ["get", "status"], "operating", "#ffffff", "#0a1624"],
+              "circle-stroke-color": ["match", ["get", "status"], "operating", "#0b6e99", "#9aa5b4"],
+              "circle-stroke-width": 2
+            }
           }
         ]
       },
       center: [start2.lon ?? 10, start2.lat ?? 30],
       zoom: start2.z ?? 1.4,
       minZoom: 0,
-      maxZoom: 10,
+      maxZoom: 12,
       renderWorldCopies: true,
       attributionControl: { compact: true },
       canvasContextAttributes: { preserveDrawingBuffer: true }
@@ -933,16 +1717,23 @@
     map.on("moveend", writeHash);
     map.on("click", (e) => {
       if (drawer && drawer.active) return;
-      const country = state.countries.at(e.lngLat.lng, e.lngLat.lat);
-      if (country) selectCountry(country.properties.iso3);
-      else newTicket(), clearSelection("Open sea or no country", "No country here: international shipping and aviation are in the XIS/XIA bunkers. Search for a country, or draw an area.");
+      const sel = state.selection;
+      const inside = sel && sel.kind !== "national" && sel.geometry && contains(sel.geometry, e.lngLat.lng, e.lngLat.lat);
+      if (!inside) {
+        const country = state.countries.at(e.lngLat.lng, e.lngLat.lat);
+        if (country) selectCountry(country.properties.iso3);
+        else {
+          newTicket();
+          clearSelection("Open sea or no country", "No country here: international shipping and aviation are in the XIS/XIA bunkers. Search for a country, or draw an area.");
+        }
+      }
       if (state.info) clickCell(e.lngLat);
     });
     return new Promise((resolve) => map.once("load", resolve));
   }
   function wireControls() {
-    $("dataset").addEventListener("change", (e) => selectDataset(e.target.value));
-    $("sector").addEventListener("change", async (e) => {
+    $3("dataset").addEventListener("change", (e) => selectDataset(e.target.value));
+    $3("sector").addEventListener("change", async (e) => {
       state.sector = e.target.value;
       writeHash();
       redrawCharts();
@@ -950,33 +1741,62 @@
       await updateTiles();
     });
     let slideTimer = 0;
-    $("day").addEventListener("input", (e) => {
+    $3("day").addEventListener("input", (e) => {
       const i = Number(e.target.value);
-      $("date-label").textContent = longDate(state.days[i]);
+      $3("date-label").textContent = longDate(state.days[i]);
       clearTimeout(slideTimer);
       slideTimer = setTimeout(() => setDay(i), 120);
     });
-    $("play").addEventListener("click", play);
-    $("search").addEventListener("input", onSearchInput);
-    $("search").addEventListener("change", () => onSearchGo(false));
-    $("search").addEventListener("keydown", (e) => {
+    $3("play").addEventListener("click", play);
+    $3("search").addEventListener("input", onSearchInput);
+    $3("search").addEventListener("change", () => onSearchGo(false));
+    $3("search").addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
         onSearchGo(true);
       }
     });
-    $("draw").addEventListener("click", () => drawer.active ? drawer.cancel() : drawer.start());
+    $3("draw").addEventListener("click", () => drawer.active ? drawer.cancel() : drawer.start());
+    $3("opacity").addEventListener("input", (e) => {
+      state.opacity = Number(e.target.value);
+      if (map.getLayer("emissions")) map.setPaintProperty("emissions", "raster-opacity", state.opacity);
+    });
+    $3("period-apply").addEventListener("click", () => applyPeriod($3("period-start").value, $3("period-end").value));
+    $3("period-preset").addEventListener("change", (e) => {
+      if (!e.target.value) return;
+      const [s, t] = e.target.value.split("|");
+      applyPeriod(s, t);
+    });
+    $3("target-apply").addEventListener("click", runTarget);
+    $3("pathway-run").addEventListener("click", runPathway);
+    $3("export-csv").addEventListener("click", () => {
+      if (!state.result) return;
+      const { start: start2, end } = period();
+      const name = `carbonmap_${(state.region || "area").replace(/[^A-Za-z0-9-]/g, "_")}_${start2}_${end}.csv`;
+      download(new Blob([seriesCSV(state.result, state.result.label)], { type: "text/csv" }), name);
+    });
+    $3("export-png").addEventListener("click", async () => {
+      const { start: start2, end } = period();
+      const blob = await panelPNG(
+        `${$3("selection-title").textContent}, ${start2} to ${end} (t CO2)`,
+        [$3("series-chart"), $3("history-chart"), $3("pathway-chart")]
+      );
+      download(blob, `carbonmap_${(state.region || "area").replace(/[^A-Za-z0-9-]/g, "_")}.png`);
+    });
     window.addEventListener("hashchange", async () => {
       const h = parseHash(location.hash);
       if (h.dataset && h.dataset !== state.dataset) return selectDataset(h.dataset, { date: h.date });
       if (h.sector && h.sector !== state.sector) {
         state.sector = h.sector;
-        $("sector").value = h.sector;
+        $3("sector").value = h.sector;
         loadLegend();
       }
       if (h.lon !== void 0 && h.lat !== void 0) map.jumpTo({ center: [h.lon, h.lat], zoom: h.z ?? map.getZoom() });
       const i = h.date ? state.days.indexOf(h.date) : -1;
-      if (h.region && h.region !== state.region && /^[A-Z]{3}$/.test(h.region)) selectCountry(h.region);
+      if (h.region && h.region !== state.region) {
+        if (/^[A-Z]{3}$/.test(h.region)) selectCountry(h.region);
+        else go({ kind: "region", id: h.region, label: null });
+      }
       return setDay(i >= 0 ? i : state.day, { fromHash: true });
     });
   }
@@ -985,31 +1805,33 @@
     const [caps, list, countries, places] = await Promise.all([
       capabilities(),
       getJSON("/datasets").catch((err) => {
-        setStatus($("status"), err.message, "error");
+        setStatus($3("status"), err.message, "error");
         return [];
       }),
-      getJSON("/static/basemap/countries.geojson").catch(() => EMPTY2),
+      getJSON("/static/basemap/countries.geojson").catch(() => EMPTY3),
       getJSON("/static/basemap/places.json").catch(() => []),
       createMap()
     ]);
     state.caps = caps;
     state.countries = new CountryIndex(countries);
     state.places = places;
+    state.basemap = new Basemap(map, state.countries, abs);
+    buildLevers();
     drawer = new PolygonDrawer(map, {
       onDone: (polygon) => selectShape(polygon, "Drawn area"),
       onChange: (active) => {
-        $("draw").setAttribute("aria-pressed", String(active));
-        $("draw").textContent = active ? "Cancel drawing" : "Draw an area";
-        $("draw-help").hidden = !active;
+        $3("draw").setAttribute("aria-pressed", String(active));
+        $3("draw").textContent = active ? "Cancel drawing" : "Draw an area";
+        $3("draw-help").hidden = !active;
       }
     });
     wireControls();
     window.carbonmap = { map, state };
     if (!list.length) {
-      setStatus($("status"), "This server serves no dataset yet; build one with `carbonmap build`.", "error");
+      setStatus($3("status"), "This server serves no dataset yet; build one with `carbonmap build`.", "error");
       return;
     }
-    const sel = $("dataset");
+    const sel = $3("dataset");
     for (const d of list) sel.add(new Option(d.title || d.id, d.id));
     const id = list.some((d) => d.id === hashAtLoad.dataset) ? hashAtLoad.dataset : list[0].id;
     sel.value = id;
@@ -1018,6 +1840,6 @@
   }
   start().catch((err) => {
     console.error(err);
-    setStatus($("status"), `The map failed to start: ${err.message}`, "error");
+    setStatus($3("status"), `The map failed to start: ${err.message}`, "error");
   });
 })();

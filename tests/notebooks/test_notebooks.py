@@ -23,8 +23,8 @@ def server(real_cube: Path, tmp_path_factory: pytest.TempPathFactory):
         yield base
 
 
-def test_there_are_three_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03"]
+def test_there_are_four_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
 
 
 @pytest.mark.e2e

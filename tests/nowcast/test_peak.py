@@ -50,6 +50,10 @@ def test_short_or_broken_series():
     assert r.verdict == "not enough data" and "at least 5" in r.reason
     with pytest.raises(ValueError, match="consecutive"):
         pk.peak_verdict(np.array([2000, 2001, 2003, 2004, 2005]), np.ones(5), np.zeros(5))
+    gap = np.r_[np.arange(1.0, 11), 0.0, np.arange(1.0, 4)]  # a year without emissions: only the run after it counts
+    r = verdict(gap)
+    assert r.verdict == "not enough data" and "there are 3" in r.reason
+    assert verdict(np.r_[0.0, 100 * 1.03 ** np.arange(10)]).verdict == "still rising"
 
 
 def test_verdicts_on_the_shipped_global_carbon_budget():

@@ -54,6 +54,18 @@ def test_placed_shares_follow_the_plants_first_rule():
     assert rt._plant_name(["Tuoketuo power station Unit 1", "Tuoketuo power station Unit 2"]) == "Tuoketuo power station"
 
 
+def test_a_facility_never_gets_more_than_its_grid_cell():
+    import scipy.sparse as sp
+
+    matrix = sp.csc_matrix(np.array([[0.1, 0.0], [0.6, 0.0], [0.3, 1.0]]))  # (cell, region) columns sum to 1
+    shares = np.array([0.5, 0.2, 0.3, 0.9])
+    raw = np.array([10.0, 30.0, 10.0, 5.0])
+    out = rt.cell_capped(shares, raw, np.array([0, 0, 0, 1]), np.array([0, 0, 2, 2]), matrix)
+    # cell 0 holds 0.1 of region 0: its two plants split it 1:3; cell 2 holds 0.3 (plant 3 keeps 0.3); region 1: 0.9
+    assert out == pytest.approx([0.025, 0.075, 0.3, 0.9])
+    assert rt.cell_capped(shares, raw, np.array([0, -1, 0, 1]), np.array([1, 1, -1, 2]), matrix)[1:3].tolist() == [0, 0]
+
+
 def test_power_mix_is_the_carbon_monitor_year(real_cube: Path):
     mix = rt.read_table(real_cube, rt.POWER_MIX).set_index("iso3")
     raw = pd.read_csv(DATA / "electricity" / "cm-power" / "cm_power_monthly_by_country_fuel_vs_iea.csv.gz",

@@ -136,3 +136,13 @@ def test_update_of_a_cube_only_build_publishes_both_layouts_whole(tmp_path: Path
     ts = zarr.open_group(timeseries_path(rel), mode="r")
     np.testing.assert_array_equal(np.asarray(ts[cc.EMISSIONS_VAR][:], dtype=np.float64), em)
     assert not P.pyramid_path(first).exists()   # the parent release is left as it was
+
+
+def test_an_update_release_carries_the_analysis_tables(updated) -> None:
+    from pipelines.release_tables import read_table
+
+    path, result = updated
+    release = store.releases_dir(path) / str(result.release)
+    for name in ("national_history", "facilities"):
+        table = read_table(release, name)
+        assert table is not None and len(table) > 0, f"release {result.release} lacks the {name} table"

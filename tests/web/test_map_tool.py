@@ -172,10 +172,10 @@ def test_period_target_roadmap_levers_exports_opacity_and_basemap(server: str, d
     assert "%" in pg.inner_text("#evidence")
     edge = info["data_edge"].get("DEU", {})
     if edge:
-        sector = sorted(edge)[0]
+        sector = min(edge)
         pg.select_option("#sector", sector)
-        pg.wait_for_function("([s]) => document.getElementById('legend').innerText.includes(s + ':')", arg=[sector],
-                             timeout=10_000)
+        pg.wait_for_function("([s]) => document.getElementById('legend').innerText.includes(s + ':')",
+                             arg=[sector.replace("_", " ")], timeout=10_000)
         assert "after that" in pg.inner_text("#legend") and "after that" in pg.inner_text("#edge")
         pg.select_option("#sector", "total")
 

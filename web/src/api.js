@@ -27,8 +27,8 @@ export const postJSON = (url, body) =>
   send(url, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
 
 /**
- * Which optional routes this server has, from its OpenAPI document: {regionSearch, regionShape, query, points}
- * (`points`: the path template of a route whose answer lists point sources, e.g. /regions/{id}/analysis).
+ * Which optional routes this server has, from its OpenAPI document: {regionSearch, regionShape, query, analysis,
+ * geometryAnalysis, pathway, geometryPathway}.
  */
 export async function capabilities() {
   let paths = {};
@@ -38,13 +38,15 @@ export async function capabilities() {
     console.warn("no OpenAPI document; optional features are probed on use", err);
   }
   const has = (path, method) => Boolean(paths[path] && paths[path][method]);
-  const pointPath = Object.keys(paths).find((p) => /point.?sources|power.?plants|^\/regions\/\{[^}]+\}\/analysis$/.test(p)
-    && paths[p].get);
+  const template = (re) => Object.keys(paths).some((p) => re.test(p) && paths[p].get);
   return {
     regionSearch: has("/regions", "get"),
-    regionShape: Object.keys(paths).some((p) => /^\/regions\/\{[^}]+\}$/.test(p) && paths[p].get),
+    regionShape: template(/^\/regions\/\{[^}]+\}$/),
     query: has("/emissions/query", "post"),
-    points: pointPath || null,
+    analysis: template(/^\/regions\/\{[^}]+\}\/analysis$/),
+    geometryAnalysis: has("/emissions/analysis", "post"),
+    pathway: template(/^\/regions\/\{[^}]+\}\/pathway$/),
+    geometryPathway: has("/emissions/pathway", "post"),
   };
 }
 

@@ -1,4 +1,4 @@
-// The map state kept in the URL hash: #dataset=&date=&sector=&z=&lat=&lon=&region=
+// The map state kept in the URL hash: #dataset=&date=&sector=&z=&lat=&lon=&region=&start=&end=
 // Pure functions: parse a hash string into a partial state, format a state into a hash string.
 
 const NUMERIC = { z: [0, 22], lat: [-85.05, 85.05], lon: [-180, 180] };
@@ -11,8 +11,10 @@ export function parseHash(hash) {
     const v = p.get(key);
     if (v && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(v)) out[key] = v;
   }
-  const date = p.get("date");
-  if (date && /^\d{4}-\d{2}-\d{2}$/.test(date)) out.date = date;
+  for (const key of ["date", "start", "end"]) {
+    const v = p.get(key);
+    if (v && /^\d{4}-\d{2}-\d{2}$/.test(v)) out[key] = v;
+  }
   for (const [key, [lo, hi]] of Object.entries(NUMERIC)) {
     const v = parseFloat(p.get(key));
     if (Number.isFinite(v)) out[key] = Math.max(lo, Math.min(hi, v));
@@ -30,5 +32,7 @@ export function formatHash(s) {
   p.set("lat", Number(s.lat).toFixed(3));
   p.set("lon", Number(s.lon).toFixed(3));
   if (s.region) p.set("region", s.region);
+  if (s.start) p.set("start", s.start);
+  if (s.end) p.set("end", s.end);
   return "#" + p.toString();
 }

@@ -1,12 +1,18 @@
-// carbonmap's web map: MapLibre GL (served from /static/vendor, no CDN) over carbonmap's own tiles.
-// State (dataset, date, sector, zoom, centre, region) lives in the URL hash so a view can be shared.
-// Optional API routes (region search and shapes, polygon queries, point sources) are found in
-// /openapi.json and used when present; when one answers 404 the panel says what is missing.
-import { RouteMissing, capabilities, getJSON, listOf, postJSON } from "./api.js";
-import { drawSeries, fillTable, formatTonnes } from "./chart.js";
+// carbonmap's web map: MapLibre GL (served from /static/vendor, no CDN) over carbonmap's own tiles and basemap.
+// State (dataset, date, sector, zoom, centre, region, period) lives in the URL hash so a view can be shared.
+// A selection (a country, a catalogue region, or a drawn area) fills the panel: its series for the period, its
+// analysis (total with interval and evidence, data edge, sectors, history and peak, facilities) and, on demand,
+// its target gap and roadmap.  Every answer belongs to one selection: a newer selection discards older answers.
+import { ApiError, RouteMissing, capabilities, getJSON, listOf, postJSON } from "./api.js";
+import { Basemap } from "./basemap.js";
+import { drawSeries, fillTable } from "./chart.js";
 import { PolygonDrawer } from "./draw.js";
-import { CountryIndex, bbox, cellPolygon } from "./geo.js";
+import { download, panelPNG, seriesCSV } from "./export.js";
+import { cellLabel, formatTonnes, linkify, sectorName } from "./format.js";
+import { CountryIndex, bbox, cellPolygon, contains } from "./geo.js";
 import { formatHash, parseHash } from "./hash.js";
+import { clearAnalysis, legendEdge, renderAnalysis } from "./panel.js";
+import { buildLevers, clearRoadmap, leverParams, showPathway, showTarget, targetParams } from "./roadmap.js";
 
 const maplibregl = window.maplibregl;
 const $ = (id) => document.getElementById(id);
@@ -14,12 +20,12 @@ const abs = (path) => new URL(path, location.href).href; // MapLibre's worker ne
 const enc = encodeURIComponent;
 const EMPTY = { type: "FeatureCollection", features: [] };
 const TOTAL = "total";
+const NATIONAL_NAMES = { WLD: "World", XIA: "International aviation (XIA)", XIS: "International shipping (XIS)" };
 
 const state = {
-  dataset: null, info: null, days: [], day: 0, sector: TOTAL, region: null,
-  caps: { regionSearch: false, regionShape: false, query: false, points: null },
-  countries: new CountryIndex(EMPTY), places: [], templates: new Map(), result: null, cellResult: null,
-  idleCount: 0, playing: false,
+  dataset: null, info: null, days: [], day: 0, sector: TOTAL, region: null, selection: null, period: null,
+  caps: {}, countries: new CountryIndex(EMPTY), places: [], templates: new Map(), result: null, analysis: null,
+  cellResult: null, idleCount: 0, playing: false, opacity: 0.85,
 };
 const hashAtLoad = parseHash(location.hash);
 let map = null;
@@ -46,11 +52,24 @@ function daysBetween(start, end) {
 const longDate = (iso) => new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-GB",
   { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
+function period() {
+  const p = state.period || {};
+  return { start: p.start || state.days[0], end: p.end || state.days[state.days.length - 1] };
+}
+
+/** Periods a series is summed over: days up to 4 months, months up to 3 years, then years. */
+function seriesFreq() {
+  const { start, end } = period();
+  const n = (Date.parse(end) - Date.parse(start)) / 86400000 + 1;
+  return n <= 120 ? "day" : n <= 1100 ? "month" : "year";
+}
+
 function writeHash() {
   if (!map) return;
   const c = map.getCenter();
+  const p = state.period || {};
   history.replaceState(null, "", formatHash({ dataset: state.dataset, date: state.days[state.day], sector: state.sector,
-    z: map.getZoom(), lat: c.lat, lon: c.lng, region: state.region }));
+    z: map.getZoom(), lat: c.lat, lon: c.lng, region: state.region, start: p.start, end: p.end }));
 }
 
 function waitIdle(timeoutMs = 4000) {
@@ -97,10 +116,13 @@ async function updateTiles() {
     map.addSource("emissions", { type: "raster", tiles, tileSize: 256, minzoom: tj.minzoom, maxzoom: tj.maxzoom,
       bounds: tj.bounds, attribution: tj.attribution });
     map.addLayer({ id: "emissions", type: "raster", source: "emissions",
-      paint: { "raster-opacity": 0.85, "raster-resampling": "nearest", "raster-fade-duration": 0 } }, "borders");
+      paint: { "raster-opacity": state.opacity, "raster-resampling": "nearest", "raster-fade-duration": 0 } },
+    map.getLayer("admin1") ? "admin1" : "borders");
   }
   document.body.dataset.tiles = `${state.days[state.day]}|${state.sector}`; // what the map now shows
 }
+
+const density = (v) => Number(v).toLocaleString("en-US", { maximumSignificantDigits: 2 });
 
 async function loadLegend() {
   const body = $("legend-body");
@@ -115,14 +137,14 @@ async function loadLegend() {
     ticks.className = "ticks";
     for (const b of lg.breaks) {
       const s = document.createElement("span");
-      s.textContent = Number(b).toExponential(0).replace("e+", "e");
+      s.textContent = density(b);
       ticks.appendChild(s);
     }
     const list = document.createElement("ul");
     list.className = "sr-only";
     for (const c of lg.classes) {
       const li = document.createElement("li");
-      li.textContent = `${c.label} ${lg.units}`;
+      li.textContent = `${String(c.label).replace(/\d+(\.\d+)?e[+-]?\d+|\d+\.\d+|\d+/gi, (m) => density(Number(m)))} ${lg.units}`;
       list.appendChild(li);
     }
     const units = document.createElement("p");
@@ -134,6 +156,22 @@ async function loadLegend() {
   } catch (err) {
     body.textContent = `Legend unavailable: ${err.message}`;
   }
+  updateLegendEdge();
+}
+
+/** The selection's data edge for the picked sector ("power: measured through …; after that, a model"). */
+function updateLegendEdge() {
+  const ul = $("legend-edge");
+  ul.replaceChildren();
+  const a = state.analysis;
+  if (!a || !a.data_edge) return;
+  const lines = legendEdge(a.data_edge, state.sector);
+  for (const line of lines) {
+    const li = document.createElement("li");
+    li.textContent = line;
+    ul.appendChild(li);
+  }
+  if (lines.length) ul.title = `Where measured data end for ${a.region.home_country}`;
 }
 
 // ---- time -----------------------------------------------------------------------------------
@@ -173,18 +211,21 @@ function seriesOf(result) {
   });
 }
 
+const FREQ_WORD = { day: ["Daily", "day"], month: ["Monthly", "month"], year: ["Annual", "year"] };
+
 function redrawCharts() {
   const day = state.days[state.day];
   if (state.result) {
     const series = seriesOf(state.result);
+    const [word, unit] = FREQ_WORD[state.result.freq] || FREQ_WORD.day;
     drawSeries($("series-chart"), series, { highlight: day });
     fillTable($("series-table").querySelector("tbody"), series);
-    const sectorName = state.sector === TOTAL ? "all sectors" : state.sector.replace(/_/g, " ");
-    const today = series.find((d) => d.date === day);
-    $("series-caption").textContent = `Daily emissions, ${sectorName}, t CO2 per day with the 90% interval` +
-      (today ? `; ${day}: ${formatTonnes(today.value)}` : "");
-    $("series-table-caption").textContent = `${state.result.label}: ${sectorName}, t CO2 per day`;
-    $("series-chart").setAttribute("aria-label", `Daily emissions of ${state.result.label}, ${sectorName}: ` +
+    const name = state.sector === TOTAL ? "all sectors" : sectorName(state.sector);
+    const now = [...series].reverse().find((d) => d.date <= day);
+    $("series-caption").textContent = `${word} emissions, ${name}, t CO2 per ${unit} with the 90% interval` +
+      (now ? `; ${now.date}: ${formatTonnes(now.value)}` : "");
+    $("series-table-caption").textContent = `${state.result.label}: ${name}, t CO2 per ${unit}`;
+    $("series-chart").setAttribute("aria-label", `${word} emissions of ${state.result.label}, ${name}: ` +
       series.map((d) => `${d.date} ${formatTonnes(d.value)}`).join("; "));
   }
   if (state.cellResult) drawSeries($("cell-chart"), seriesOf(state.cellResult), { highlight: day, color: "#4fd1ff", small: true });
@@ -205,7 +246,7 @@ function renderBreakdown(result) {
     li.dataset.value = String(v);
     const name = document.createElement("span");
     name.className = "name";
-    name.textContent = s.replace(/_/g, " ");
+    name.textContent = sectorName(s);
     const bar = document.createElement("span");
     bar.className = "bar";
     bar.style.width = `${(100 * v) / (rows[0][1] || 1)}%`;
@@ -223,76 +264,155 @@ function showResult(result, label) {
   $("selection-title").textContent = label;
   const first = result.periods && result.periods[0], last = result.periods && result.periods[result.periods.length - 1];
   const total = (result.periods || []).reduce((a, p) => a + p.total.emissions, 0);
-  setStatus($("selection-status"), first
-    ? `${formatTonnes(total)} CO2 from ${first.start} to ${last.end}, all sectors.` : "No days in this answer.");
+  if (!state.analysis) {
+    setStatus($("selection-status"), first
+      ? `${formatTonnes(total)} CO2 from ${first.start} to ${last.end}, all sectors.` : "No days in this answer.");
+  }
   $("selection-definition").textContent = result.region && result.region.definition
     ? `Region: ${result.region.definition}.` : "";
-  for (const id of ["series-figure", "numbers"]) $(id).hidden = false;
+  for (const id of ["series-figure", "numbers", "exports"]) $(id).hidden = false;
   renderBreakdown(result);
   redrawCharts();
   document.body.dataset.selection = label;
 }
 
+function showAnalysis(a, label) {
+  state.analysis = a;
+  const features = renderAnalysis(a, label);
+  const st = $("selection-status");
+  setStatus(st, `${formatTonnes(a.total.emissions_t)} CO2 from ${a.start} to ${a.end} (90% interval ` +
+    `${formatTonnes(a.total.lower_t)}–${formatTonnes(a.total.upper_t)}), all sectors.`);
+  st.dataset.total = String(a.total.emissions_t);
+  map.getSource("points").setData({ type: "FeatureCollection", features });
+  $("roadmap").hidden = false;
+  if (a.target) showTarget(a.target);
+  updateLegendEdge();
+}
+
 function clearSelection(title, message, kind = "") {
   state.result = null;
+  state.analysis = null;
+  state.selection = null;
+  state.region = null;
+  writeHash();
   $("selection-definition").textContent = "";
   $("selection-title").textContent = title;
-  setStatus($("selection-status"), message, kind);
-  for (const id of ["series-figure", "numbers", "breakdown"]) $(id).hidden = true;
+  const st = $("selection-status");
+  setStatus(st, message, kind);
+  delete st.dataset.total;
+  for (const id of ["series-figure", "numbers", "breakdown", "exports", "roadmap"]) $(id).hidden = true;
+  clearAnalysis();
+  clearRoadmap();
+  $("facilities-block").hidden = true;
+  if (map) {
+    map.getSource("points").setData(EMPTY);
+    map.getSource("shape").setData(EMPTY);
+    highlightCountry(null);
+  }
+  updateLegendEdge();
+  delete document.body.dataset.selection;
 }
 
 function highlightCountry(iso3) {
   map.setFilter("selected", ["==", ["get", "iso3"], iso3 || ""]);
 }
 
+// ---- fetching a selection's answers ---------------------------------------------------------
+function regionPath(sel, what) {
+  return `/regions/${enc(sel.id)}/${what}`;
+}
+
+async function fetchSeries(sel) {
+  const { start, end } = period();
+  const freq = seriesFreq();
+  if (sel.kind === "geometry") {
+    return postJSON("/emissions/query", { geometry: sel.geometry, dataset: state.dataset, start, end, freq,
+      sectors: state.info.sectors.map((s) => s.id) });
+  }
+  const q = new URLSearchParams({ dataset: state.dataset, start, end, freq });
+  try {
+    return await getJSON(`${regionPath(sel, "emissions")}?${q}`);
+  } catch (err) {
+    if (err instanceof RouteMissing && sel.geometry && state.caps.query) {
+      return postJSON("/emissions/query", { geometry: sel.geometry, dataset: state.dataset, start, end, freq });
+    }
+    throw err;
+  }
+}
+
+function numbers(obj) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = Number(v);
+  return out;
+}
+
+async function fetchAnalysis(sel, target = {}) {
+  const { start, end } = period();
+  if (sel.kind === "geometry") {
+    if (!state.caps.geometryAnalysis) return null;
+    return postJSON("/emissions/analysis", { geometry: sel.geometry, dataset: state.dataset, start, end, top: 10,
+      ...numbers(target) });
+  }
+  if (!state.caps.analysis) return null;
+  const q = new URLSearchParams({ dataset: state.dataset, start, end, top: "10", ...target });
+  return getJSON(`${regionPath(sel, "analysis")}?${q}`);
+}
+
+/** Show a selection: its outline, its series and its analysis (answers of older selections are dropped). */
+async function select(sel, { fly = false } = {}) {
+  const ticket = newTicket();
+  state.selection = sel;
+  state.region = sel.kind === "geometry" ? null : sel.id;
+  state.analysis = null;
+  state.result = null;
+  writeHash();
+  clearAnalysis();
+  clearRoadmap();
+  $("facilities-block").hidden = true;
+  map.getSource("points").setData(EMPTY);
+  highlightCountry(sel.kind === "national" ? sel.id : null);
+  map.getSource("shape").setData(sel.kind !== "national" && sel.geometry
+    ? { type: "Feature", properties: {}, geometry: sel.geometry } : EMPTY);
+  if (fly && sel.bounds) map.fitBounds(sel.bounds, { padding: 40, maxZoom: sel.kind === "national" ? 6 : 9, duration: 0 });
+  $("selection-title").textContent = sel.label;
+  const st = $("selection-status");
+  delete st.dataset.total;
+  setStatus(st, sel.kind === "geometry" ? `Summing ${sel.label}…` : `Loading ${sel.label}…`);
+  $("series-table").querySelector("tbody").replaceChildren();
+  const series = fetchSeries(sel).then((r) => { if (isCurrent(ticket)) showResult(r, sel.label); })
+    .catch((err) => { if (isCurrent(ticket)) clearSelectionKeep(sel, missingMessage(err, "Showing this region")); });
+  const analysis = fetchAnalysis(sel).then((a) => { if (a && isCurrent(ticket)) showAnalysis(a, sel.label); })
+    .catch((err) => { if (isCurrent(ticket)) console.info("no analysis", err); });
+  await Promise.all([series, analysis]);
+}
+
+function clearSelectionKeep(sel, message) {
+  const keep = state.selection;
+  clearSelection(sel.label, message, "error");
+  state.selection = keep;
+}
+
+function countryLabel(iso3) {
+  if (NATIONAL_NAMES[iso3]) return NATIONAL_NAMES[iso3];
+  const f = state.countries.byIso3.get(iso3);
+  return f ? `${f.properties.name} (${iso3})` : iso3;
+}
+
 async function selectCountry(iso3, { fly = false } = {}) {
   const feature = state.countries.byIso3.get(iso3);
-  const name = feature ? feature.properties.name : iso3;
-  state.region = iso3;
-  writeHash();
-  highlightCountry(iso3);
-  map.getSource("shape").setData(EMPTY);
-  if (fly && feature) map.fitBounds(bbox(feature), { padding: 40, maxZoom: 6, duration: 800 });
-  if (state.info && !state.info.countries.includes(iso3)) {
+  const known = NATIONAL_NAMES[iso3] || (state.info && state.info.countries.includes(iso3));
+  if (!known) {
+    if (state.caps.regionShape) return go({ kind: "region", id: iso3, label: feature ? feature.properties.name : iso3 });
     newTicket();
-    clearSelection(name, `${name} (${iso3}) is not in dataset ${state.dataset}'s national table.`, "error");
-    return;
+    clearSelection(countryLabel(iso3), `${iso3} is not in dataset ${state.dataset}'s national table.`, "error");
+    return undefined;
   }
-  setStatus($("selection-status"), `Loading ${name}…`);
-  const ticket = newTicket();
-  try {
-    const q = new URLSearchParams({ dataset: state.dataset, freq: "day" });
-    const result = await getJSON(`/regions/${enc(iso3)}/emissions?${q}`);
-    if (isCurrent(ticket)) showResult(result, `${name} (${iso3})`);
-  } catch (err) {
-    if (isCurrent(ticket)) clearSelection(name, err.message, "error");
-  }
-  if (isCurrent(ticket)) loadPointSources(iso3);
+  return select({ kind: "national", id: iso3, label: countryLabel(iso3), geometry: feature ? feature.geometry : null,
+    bounds: feature ? bbox(feature) : null }, { fly });
 }
 
-async function queryGeometry(geometry, label, ticket = null) {
-  const body = { geometry, dataset: state.dataset, start: state.days[0], end: state.days[state.days.length - 1],
-    freq: "day", sectors: state.info.sectors.map((s) => s.id) };
-  return postJSON("/emissions/query", body).catch((err) => {
-    if (ticket !== null && isCurrent(ticket)) clearSelection(label, missingMessage(err, "An area query"), "error");
-    throw err;
-  });
-}
-
-async function selectShape(geometry, label, id = null) {
-  state.region = id;
-  writeHash();
-  highlightCountry(null);
-  map.getSource("shape").setData({ type: "Feature", properties: {}, geometry });
-  setStatus($("selection-status"), `Summing ${label}…`);
-  $("selection-title").textContent = label;
-  const ticket = newTicket();
-  try {
-    const result = await queryGeometry(geometry, label, ticket);
-    if (isCurrent(ticket)) showResult(result, label);
-  } catch (err) {
-    console.info("area query failed", err);
-  }
+async function selectShape(geometry, label) {
+  return select({ kind: "geometry", id: null, label, geometry, bounds: bbox(geometry) });
 }
 
 async function clickCell(lngLat) {
@@ -301,7 +421,8 @@ async function clickCell(lngLat) {
   const res = state.info.grid.resolution_deg;
   const geometry = cellPolygon(lngLat.lng, lngLat.lat, res);
   const [w, s] = geometry.coordinates[0][0];
-  $("cell-title").textContent = `Grid cell ${s.toFixed(2)}°…${(s + res).toFixed(2)}°N, ${w.toFixed(2)}°…${(w + res).toFixed(2)}°E`;
+  const [e, n] = geometry.coordinates[0][2];
+  $("cell-title").textContent = cellLabel(w, s, e, n);
   state.cellResult = null;
   $("cell-chart").hidden = true;
   if (!state.caps.query) {
@@ -309,7 +430,9 @@ async function clickCell(lngLat) {
     return;
   }
   try {
-    state.cellResult = await queryGeometry(geometry, "cell");
+    const { start, end } = period();
+    state.cellResult = await postJSON("/emissions/query", { geometry, dataset: state.dataset, start, end,
+      freq: seriesFreq(), sectors: state.info.sectors.map((x) => x.id) });
     $("cell-chart").hidden = false;
     const total = (state.cellResult.periods || []).reduce((a, p) => a + p.total.emissions, 0);
     setStatus($("cell-status"), `${formatTonnes(total)} CO2 over the period in this cell.`);
@@ -319,54 +442,54 @@ async function clickCell(lngLat) {
   }
 }
 
-// ---- point sources (issue 6), used when the server lists such a route ------------------------
-async function loadPointSources(regionId) {
-  const old = $("points");
-  if (old) old.remove();
-  map.getSource("points").setData(EMPTY);
-  if (!state.caps.points) return;
-  const path = state.caps.points.replace(/\{[^}]+\}/, enc(regionId));
+// ---- target and roadmap -------------------------------------------------------------------------
+async function runTarget() {
+  const sel = state.selection;
+  if (!sel) return;
+  const target = targetParams();
+  if (!Object.keys(target).length) {
+    showTarget(null, $("target-kind").value === "peak" ? "Give the year by which emissions should peak."
+      : "Give the cut in %, the target year and the base year.");
+    return;
+  }
+  const ticket = selectionTicket;
+  setStatus($("target-result"), "Checking the target…");
   try {
-    const body = await getJSON(`${path}?${new URLSearchParams({ dataset: state.dataset })}`);
-    if (state.region !== regionId) return; // the user moved on
-    const items = listOf(body).slice(0, 8);
-    const box = document.createElement("div");
-    box.id = "points";
-    if (body.trend && body.trend.verdict) {
-      const p = document.createElement("p");
-      p.className = "definition";
-      p.textContent = `Peak verdict: ${body.trend.verdict}${body.trend.reason ? ` (${body.trend.reason})` : ""}.`;
-      box.appendChild(p);
-    }
-    const features = [];
-    if (items.length) {
-      const h = document.createElement("h3");
-      h.textContent = "Largest point sources (power plants)";
-      const ol = document.createElement("ol");
-      for (const it of items) {
-        const p = it.properties || it;
-        const coords = (it.geometry && it.geometry.coordinates) || [p.lon, p.lat];
-        const value = p.estimated_t_per_year ?? p.emissions_t ?? p.emissions;
-        const li = document.createElement("li");
-        li.textContent = `${p.name || p.plant_id || "plant"}${p.primary_fuel ? ` (${p.primary_fuel})` : ""}` +
-          (Number.isFinite(value) ? `: ${formatTonnes(value)}${p.estimated_t_per_year !== undefined ? " per year" : ""}` : "");
-        ol.appendChild(li);
-        if (Number.isFinite(coords[0]) && Number.isFinite(coords[1])) {
-          features.push({ type: "Feature", properties: { name: String(p.name || "") }, geometry: { type: "Point", coordinates: coords } });
-        }
-      }
-      box.append(h, ol);
-      if (body.point_source_method) {
-        const m = document.createElement("p");
-        m.className = "definition";
-        m.textContent = body.point_source_method;
-        box.appendChild(m);
-      }
-    }
-    if (box.childElementCount) $("breakdown").after(box);
-    map.getSource("points").setData({ type: "FeatureCollection", features });
+    const a = await fetchAnalysis(sel, target);
+    if (a && ticket === selectionTicket) showAnalysis(a, sel.label);
   } catch (err) {
-    console.info("no point sources", err);
+    if (ticket === selectionTicket) showTarget(null, err.message);
+  }
+}
+
+async function runPathway() {
+  const sel = state.selection;
+  if (!sel) return;
+  const target = targetParams();
+  const levers = leverParams();
+  const ticket = selectionTicket;
+  setStatus($("pathway-status"), "Computing the roadmap…");
+  try {
+    let p, href = null;
+    if (sel.kind === "geometry") {
+      const body = { geometry: sel.geometry, dataset: state.dataset, ...numbers(target), levers };
+      p = await postJSON("/emissions/pathway", body);
+      const r = await fetch("/emissions/pathway?format=csv", { method: "POST", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json" } });
+      href = URL.createObjectURL(await r.blob());
+    } else {
+      const q = new URLSearchParams({ dataset: state.dataset, ...target, ...Object.fromEntries(
+        Object.entries(levers).map(([k, v]) => [k, String(v)])) });
+      p = await getJSON(`${regionPath(sel, "pathway")}?${q}`);
+      q.set("format", "csv");
+      href = `${regionPath(sel, "pathway")}?${q}`;
+    }
+    if (ticket !== selectionTicket) return;
+    setStatus($("pathway-status"), p.reaches_target ? "This roadmap reaches the target." : "Even this roadmap misses the target.",
+      p.reaches_target ? "ok" : "note");
+    showPathway(p, href);
+  } catch (err) {
+    if (ticket === selectionTicket) setStatus($("pathway-status"), err instanceof ApiError ? err.message : String(err), "error");
   }
 }
 
@@ -388,6 +511,7 @@ function fillSearchOptions(extra = []) {
     const { iso3, name } = f.properties;
     if (inDataset.has(iso3)) add(`${name} (${iso3})`, { kind: "country", id: iso3 });
   }
+  add("World (WLD)", { kind: "country", id: "WLD" });
   for (const [name, iso3, lon, lat] of state.places) {
     const country = state.countries.byIso3.get(iso3);
     add(`${name}, ${country ? country.properties.name : iso3}`, { kind: "place", iso3, lon, lat, name });
@@ -399,7 +523,8 @@ function resolveSearch(text) {
   if (!t) return null;
   if (searchTargets.has(t)) return searchTargets.get(t);
   const code = t.toUpperCase();
-  if (/^[A-Z]{3}$/.test(code) && (state.countries.byIso3.has(code) || (state.info && state.info.countries.includes(code)))) {
+  if (/^[A-Z]{3}$/.test(code) && (NATIONAL_NAMES[code] || state.countries.byIso3.has(code)
+    || (state.info && state.info.countries.includes(code)))) {
     return { kind: "country", id: code };
   }
   const low = t.toLowerCase();
@@ -410,7 +535,6 @@ function resolveSearch(text) {
 async function go(target) {
   if (target.kind === "country") return selectCountry(target.id, { fly: true });
   if (target.kind === "place") {
-    map.flyTo({ center: [target.lon, target.lat], zoom: Math.max(map.getZoom(), 6), duration: 800 });
     if (state.caps.regionSearch) { // the catalogue knows the city's polygon: use it
       try {
         const q = new URLSearchParams({ q: target.name, type: "urban_area", limit: "5" });
@@ -420,51 +544,30 @@ async function go(target) {
         console.info("region search failed", err);
       }
     }
+    map.flyTo({ center: [target.lon, target.lat], zoom: Math.max(map.getZoom(), 6), duration: 0 });
     await selectCountry(target.iso3);
-    setStatus($("selection-status"), `${target.name} is in ${$("selection-title").textContent}; city totals need ` +
-      "the region catalogue (GET /regions?q=), so the country's series is shown. Draw an area around the city " +
-      "for its own numbers.", "note");
     return undefined;
   }
-  // a region from GET /regions?q=: its outline from GET /regions/{id}, its numbers from /regions/{id}/emissions
-  // (or, failing that, from POST /emissions/query with its polygon)
-  if (/^[A-Z]{3}$/.test(target.id) && state.info.countries.includes(target.id)) return selectCountry(target.id, { fly: true });
-  state.region = target.id;
-  writeHash();
-  highlightCountry(null);
-  $("selection-title").textContent = target.label;
-  setStatus($("selection-status"), `Loading ${target.label}…`);
+  // a region from GET /regions?q= (or a link): its outline and name from GET /regions/{id}
+  const code = String(target.id).toUpperCase();
+  if (/^[A-Z]{3}$/.test(code) && state.info && (state.info.countries.includes(code) || NATIONAL_NAMES[code])) {
+    return selectCountry(code, { fly: true });
+  }
   const ticket = newTicket();
-  let geometry = null;
+  $("selection-title").textContent = target.label || target.id;
+  setStatus($("selection-status"), `Loading ${target.label || target.id}…`);
+  let shape = null;
   try {
-    const shape = await getJSON(`/regions/${enc(target.id)}`);
-    if (!isCurrent(ticket)) return undefined;
-    geometry = shape.type === "Feature" ? shape.geometry : shape.type === "FeatureCollection" ? shape.features[0].geometry : shape;
-    map.getSource("shape").setData({ type: "Feature", properties: {}, geometry });
-    map.fitBounds(shape.bbox || bbox(geometry), { padding: 40, maxZoom: 9, duration: 800 });
+    shape = await getJSON(`/regions/${enc(target.id)}`);
   } catch (err) {
-    console.info("no region outline", err);
+    if (isCurrent(ticket)) clearSelection("Not found", missingMessage(err, "Showing this region"), "error");
+    return undefined;
   }
-  try {
-    const q = new URLSearchParams({ dataset: state.dataset, freq: "day" });
-    const result = await getJSON(`/regions/${enc(target.id)}/emissions?${q}`);
-    if (!isCurrent(ticket)) return undefined;
-    showResult(result, target.label);
-  } catch (err) {
-    if (!isCurrent(ticket)) return undefined;
-    if (!(err instanceof RouteMissing) || !geometry) {
-      clearSelection(target.label, missingMessage(err, "Showing this region"), "error");
-      return undefined;
-    }
-    try {
-      const result = await queryGeometry(geometry, target.label, ticket);
-      if (isCurrent(ticket)) showResult(result, target.label);
-    } catch (err2) {
-      return undefined;
-    }
-  }
-  if (isCurrent(ticket)) loadPointSources(target.id);
-  return undefined;
+  if (!isCurrent(ticket)) return undefined;
+  const geometry = shape.type === "Feature" ? shape.geometry : shape;
+  const props = shape.properties || {};
+  return select({ kind: "region", id: props.id || target.id, label: props.name || target.label || target.id, geometry,
+    bounds: shape.bbox || bbox(geometry) }, { fly: true });
 }
 
 /** A GET /regions hit as a search target. */
@@ -493,20 +596,62 @@ function onSearchInput() {
 
 let lastSearched = null;
 /** Go to what the search box names; `force` (Enter) goes again, a `change` (blur, picked option) only if new. */
-function onSearchGo(force = false) {
+async function onSearchGo(force = false) {
   const value = $("search").value;
   if (!force && value === lastSearched) return;
   lastSearched = value;
-  const target = resolveSearch(value);
+  let target = resolveSearch(value);
+  if (!target && state.caps.regionSearch && value.trim().length >= 2) { // ask the catalogue before giving up
+    try {
+      const hits = listOf(await getJSON(`/regions?${new URLSearchParams({ q: value.trim(), limit: "1" })}`));
+      if (hits.length) target = regionTarget(hits[0]);
+    } catch (err) {
+      console.info("region search failed", err);
+    }
+  }
   if (target) go(target);
-  else clearSelection("Not found", `No country or city matches “${$("search").value}”. Try an ISO code such as DEU.`, "error");
+  else {
+    newTicket();
+    clearSelection("Not found", `No place matches “${value}”. Try a country, a state or a city name, or an ISO code ` +
+      "such as DEU.", "error");
+  }
 }
 
-// ---- dataset description and provenance ---------------------------------------------------
+// ---- dataset description, period and provenance ---------------------------------------------
 function li(parent, build) {
   const e = document.createElement("li");
   build(e);
   parent.appendChild(e);
+}
+
+function fillPeriod() {
+  const { start, end } = period();
+  for (const [id, v] of [["period-start", start], ["period-end", end]]) {
+    const input = $(id);
+    input.min = state.days[0];
+    input.max = state.days[state.days.length - 1];
+    input.value = v;
+  }
+  const sel = $("period-preset");
+  const first = state.days[0], last = state.days[state.days.length - 1];
+  const opts = [["", "Presets…"], [`${first}|${last}`, "Whole dataset"]];
+  const years = [...new Set(state.days.map((d) => d.slice(0, 4)))];
+  for (const y of years) {
+    const a = `${y}-01-01` < first ? first : `${y}-01-01`, b = `${y}-12-31` > last ? last : `${y}-12-31`;
+    opts.push([`${a}|${b}`, a.endsWith("01-01") && b.endsWith("12-31") ? y : `${y} (part)`]);
+  }
+  if (state.days.length > 365) opts.push([`${state.days[state.days.length - 365]}|${last}`, "Last 365 days"]);
+  sel.replaceChildren(...opts.map(([v, t]) => new Option(t, v)));
+}
+
+function applyPeriod(start, end) {
+  const first = state.days[0], last = state.days[state.days.length - 1];
+  start = start && start >= first && start <= last ? start : first;
+  end = end && end >= start && end <= last ? end : last;
+  state.period = start === first && end === last ? null : { start, end };
+  fillPeriod();
+  writeHash();
+  if (state.selection) select(state.selection);
 }
 
 function describe(info) {
@@ -528,17 +673,27 @@ function describe(info) {
       const tag = document.createElement("span");
       tag.className = `tag ${i.real ? "real" : "proxy"}`;
       tag.textContent = i.real ? "real" : "proxy";
-      e.append(tag, ` ${i.source} — ${i.role} (licence: ${i.license})`);
+      e.append(tag, " ");
+      linkify(e, `${i.source} — ${i.role} (licence: ${i.license})`);
     });
   }
   if (!info.provenance.inputs.length) li(inputs, (e) => { e.textContent = "No input file is listed (synthetic dataset)."; });
   const prox = $("proxies");
   prox.replaceChildren();
-  for (const p of info.provenance.proxies) li(prox, (e) => { e.textContent = p; });
+  for (const p of info.provenance.proxies) li(prox, (e) => linkify(e, p));
   if (!info.provenance.proxies.length) li(prox, (e) => { e.textContent = "No simplified proxy is declared."; });
-  $("license").textContent = `Licence: ${info.license}`;
-  $("citation").textContent = `Cite as: ${info.citation}`;
+  $("license").replaceChildren();
+  linkify($("license"), `Licence: ${info.license}`);
+  $("citation").replaceChildren();
+  linkify($("citation"), `Cite as: ${info.citation}`);
+  if (info.references) {
+    $("citation").append(" References: ");
+    linkify($("citation"), info.references);
+  }
   $("dataset-link").href = `/datasets/${enc(info.id)}`;
+  const now = new Date(`${info.time.end}T00:00:00Z`).getUTCFullYear();
+  $("peak-year").placeholder = String(now + 2);
+  $("target-year").min = String(now + 1);
 }
 
 async function selectDataset(id, { date = null } = {}) {
@@ -550,12 +705,20 @@ async function selectDataset(id, { date = null } = {}) {
     setStatus($("status"), err.message, "error");
     return;
   }
+  if (hashAtLoad.start || hashAtLoad.end) {
+    const first = state.days[0], last = state.days[state.days.length - 1];
+    const s = hashAtLoad.start && hashAtLoad.start >= first ? hashAtLoad.start : first;
+    const e = hashAtLoad.end && hashAtLoad.end <= last ? hashAtLoad.end : last;
+    state.period = s === first && e === last ? null : { start: s, end: e };
+  }
+  fillPeriod();
   const wanted = date ? state.days.indexOf(date) : -1;
   fillSearchOptions();
   await setDay(wanted >= 0 ? wanted : state.days.length - 1);
   loadLegend();
-  if (state.region && /^[A-Z]{3}$/.test(state.region)) selectCountry(state.region);
-  else if (state.region && state.caps.regionShape) go({ kind: "region", id: state.region, label: state.region, text: state.region });
+  const r = state.region;
+  if (r && (/^[A-Z]{3}$/.test(r) && (state.info.countries.includes(r) || NATIONAL_NAMES[r]))) await selectCountry(r);
+  else if (r && state.caps.regionShape) await go({ kind: "region", id: r, label: null });
 }
 
 // ---- the map ----------------------------------------------------------------------------------
@@ -578,13 +741,14 @@ function createMap() {
           paint: { "line-color": "#4fd1ff", "line-width": 2.5 } },
         { id: "shape-line", type: "line", source: "shape", paint: { "line-color": "#4fd1ff", "line-width": 2.5 } },
         { id: "points", type: "circle", source: "points",
-          paint: { "circle-radius": 5, "circle-color": "#ffffff", "circle-stroke-color": "#0b6e99", "circle-stroke-width": 2 } },
+          paint: { "circle-radius": 5, "circle-color": ["match", ["get", "status"], "operating", "#ffffff", "#0a1624"],
+            "circle-stroke-color": ["match", ["get", "status"], "operating", "#0b6e99", "#9aa5b4"], "circle-stroke-width": 2 } },
       ],
     },
     center: [start.lon ?? 10, start.lat ?? 30],
     zoom: start.z ?? 1.4,
     minZoom: 0,
-    maxZoom: 10,
+    maxZoom: 12,
     renderWorldCopies: true,
     attributionControl: { compact: true },
     canvasContextAttributes: { preserveDrawingBuffer: true }, // lets tests and users export the canvas
@@ -595,10 +759,17 @@ function createMap() {
   map.on("moveend", writeHash);
   map.on("click", (e) => {
     if (drawer && drawer.active) return;
-    const country = state.countries.at(e.lngLat.lng, e.lngLat.lat);
-    if (country) selectCountry(country.properties.iso3);
-    else newTicket(), clearSelection("Open sea or no country", "No country here: international shipping and aviation are in the " +
-      "XIS/XIA bunkers. Search for a country, or draw an area.");
+    const sel = state.selection;
+    const inside = sel && sel.kind !== "national" && sel.geometry && contains(sel.geometry, e.lngLat.lng, e.lngLat.lat);
+    if (!inside) { // a click inside the selected city or area keeps it (and shows the cell)
+      const country = state.countries.at(e.lngLat.lng, e.lngLat.lat);
+      if (country) selectCountry(country.properties.iso3);
+      else {
+        newTicket();
+        clearSelection("Open sea or no country", "No country here: international shipping and aviation are in " +
+          "the XIS/XIA bunkers. Search for a country, or draw an area.");
+      }
+    }
     if (state.info) clickCell(e.lngLat);
   });
   return new Promise((resolve) => map.once("load", resolve));
@@ -625,13 +796,40 @@ function wireControls() {
   $("search").addEventListener("change", () => onSearchGo(false));
   $("search").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); onSearchGo(true); } });
   $("draw").addEventListener("click", () => (drawer.active ? drawer.cancel() : drawer.start()));
+  $("opacity").addEventListener("input", (e) => {
+    state.opacity = Number(e.target.value);
+    if (map.getLayer("emissions")) map.setPaintProperty("emissions", "raster-opacity", state.opacity);
+  });
+  $("period-apply").addEventListener("click", () => applyPeriod($("period-start").value, $("period-end").value));
+  $("period-preset").addEventListener("change", (e) => {
+    if (!e.target.value) return;
+    const [s, t] = e.target.value.split("|");
+    applyPeriod(s, t);
+  });
+  $("target-apply").addEventListener("click", runTarget);
+  $("pathway-run").addEventListener("click", runPathway);
+  $("export-csv").addEventListener("click", () => {
+    if (!state.result) return;
+    const { start, end } = period();
+    const name = `carbonmap_${(state.region || "area").replace(/[^A-Za-z0-9-]/g, "_")}_${start}_${end}.csv`;
+    download(new Blob([seriesCSV(state.result, state.result.label)], { type: "text/csv" }), name);
+  });
+  $("export-png").addEventListener("click", async () => {
+    const { start, end } = period();
+    const blob = await panelPNG(`${$("selection-title").textContent}, ${start} to ${end} (t CO2)`,
+      [$("series-chart"), $("history-chart"), $("pathway-chart")]);
+    download(blob, `carbonmap_${(state.region || "area").replace(/[^A-Za-z0-9-]/g, "_")}.png`);
+  });
   window.addEventListener("hashchange", async () => { // a pasted or edited link
     const h = parseHash(location.hash);
     if (h.dataset && h.dataset !== state.dataset) return selectDataset(h.dataset, { date: h.date });
     if (h.sector && h.sector !== state.sector) { state.sector = h.sector; $("sector").value = h.sector; loadLegend(); }
     if (h.lon !== undefined && h.lat !== undefined) map.jumpTo({ center: [h.lon, h.lat], zoom: h.z ?? map.getZoom() });
     const i = h.date ? state.days.indexOf(h.date) : -1;
-    if (h.region && h.region !== state.region && /^[A-Z]{3}$/.test(h.region)) selectCountry(h.region);
+    if (h.region && h.region !== state.region) {
+      if (/^[A-Z]{3}$/.test(h.region)) selectCountry(h.region);
+      else go({ kind: "region", id: h.region, label: null });
+    }
     return setDay(i >= 0 ? i : state.day, { fromHash: true });
   });
 }
@@ -648,6 +846,8 @@ async function start() {
   state.caps = caps;
   state.countries = new CountryIndex(countries);
   state.places = places;
+  state.basemap = new Basemap(map, state.countries, abs);
+  buildLevers();
   drawer = new PolygonDrawer(map, {
     onDone: (polygon) => selectShape(polygon, "Drawn area"),
     onChange: (active) => {
@@ -674,4 +874,3 @@ start().catch((err) => {
   console.error(err);
   setStatus($("status"), `The map failed to start: ${err.message}`, "error");
 });
-

@@ -83,7 +83,7 @@ export function renderAnalysis(a, label) {
     const text = closed
       ? `${f.name} (${f.kind}) — ${f.status}${f.closed_year ? ` in ${f.closed_year}` : ""}, emits nothing` +
         (f.former_t_per_year ? ` (was ${formatTonnes(f.former_t_per_year)} a year)` : "")
-      : `${f.name} (${f.kind}) — ${formatTonnes(f.emissions_t)}` +
+      : `${f.name} (${f.kind}) — ${formatTonnes(f.emissions_t)} (${formatTonnes(f.t_per_year)} a year)` +
         (f.share_of_sector !== null ? `, ${Math.round(f.share_of_sector * 100)}% of ${sectorName(f.sector)}` : "") +
         (f.basis === "reported" ? ", reported" : ", estimated");
     const li = el("li", { textContent: text });
