@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from carbonmap import contract as cc
 from nowcast import proxies as px
 from nowcast.downscale import FALLBACK_LEVELS, POWER_RULES, Coverage, Points, plants_first_weights, sector_weights
-from nowcast.facilities import calibrated_plants_first
+from nowcast.facilities import MAX_POINT_SCALE, calibrated_plants_first
 from nowcast.reweight import NO2_METHOD, no2_reweight
 from nowcast.subnational import country_column
 from pipelines.inputs import BuildInputs
@@ -272,20 +272,25 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
     total = power_annual_totals(inputs, regions) if power_annual is None else np.asarray(power_annual, float)
     pw = (calibrated_plants_first(plant_pts, total, resid.matrix) if facilities
           else plants_first_weights(plant_pts, total, resid.matrix))
-    power_matrix = pw.matrix
     levels_used: list[str] = []
-    if spatial is not None:
-        for level in spatial.provinces(grid, "power"):
+
+    def province_first(matrix: sp.csc_matrix, sector: str, pts: Points, proxy: np.ndarray, totals: np.ndarray,
+                       max_scale: float, flags: np.ndarray | None = None) -> sp.csc_matrix:
+        """``matrix`` with the columns of the countries that have province statistics rebuilt province-first."""
+        for level in spatial.provinces(grid, sector) if spatial is not None else []:
             if level.country not in index:
                 continue
             j = index[level.country]
-            mine = plant_pts.region == j
-            pts_c = Points(plant_pts.region[mine], plant_pts.cell[mine], plant_pts.weight[mine])
-            col = country_column(level, pts_c, population, float(total[j]), n_cells, grid.shape,
-                                 coal=plant_coal[mine])
-            power_matrix = replace_column(power_matrix, j, col)
-            levels_used.append(f"{level.country} ({len(level.ids)} units, {level.source})")
-    matrices["power"] = power_matrix
+            mine = pts.region == j
+            col = country_column(level, Points(pts.region[mine], pts.cell[mine], pts.weight[mine]), proxy,
+                                 float(totals[j]), n_cells, grid.shape, max_scale=max_scale,
+                                 coal=None if flags is None else flags[mine])
+            matrix = replace_column(matrix, j, col)
+            levels_used.append(f"{sector} {level.country} ({len(level.ids)} units, {level.source})")
+        return matrix
+
+    matrices["power"] = province_first(pw.matrix, "power", plant_pts, population, total, MAX_POINT_SCALE,
+                                       plant_coal)
     has_pts = pw.rule != POWER_RULES.index("no_plants")
     levels["power"] = np.where(has_pts, FALLBACK_LEVELS.index("points"), resid.level).astype(np.int8)
     power_rules = {r: POWER_RULES[int(k)] for r, k in zip(regions, pw.rule, strict=True)}
@@ -301,19 +306,8 @@ def build_weights(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...],
                                    empty, fb_pts)
         ind_total = sector_annual_totals(inputs, regions, "industry")
         iw = calibrated_plants_first(ind_pts, ind_total, ind_resid.matrix, max_scale=1.0)
-        ind_matrix = iw.matrix
-        if spatial is not None:
-            for level in spatial.provinces(grid, "industry"):
-                if level.country not in index:
-                    continue
-                j = index[level.country]
-                mine = ind_pts.region == j
-                col = country_column(level, Points(ind_pts.region[mine], ind_pts.cell[mine], ind_pts.weight[mine]),
-                                     uplift("industry", lit_population), float(ind_total[j]), n_cells, grid.shape,
-                                     max_scale=1.0)
-                ind_matrix = replace_column(ind_matrix, j, col)
-                levels_used.append(f"industry {level.country} ({len(level.ids)} units, {level.source})")
-        matrices["industry"] = ind_matrix
+        matrices["industry"] = province_first(iw.matrix, "industry", ind_pts, uplift("industry", lit_population),
+                                              ind_total, 1.0)
         levels["industry"] = np.where(iw.rule != POWER_RULES.index("no_plants"), FALLBACK_LEVELS.index("points"),
                                       ind_resid.level).astype(np.int8)
     spec: dict[str, tuple[np.ndarray | None, Points]] = {} if ind_points is not None else {
