@@ -157,3 +157,24 @@ def ratio_annual(last_total: float, indicator: np.ndarray, year_of_day: np.ndarr
     if den <= 0:
         raise ValueError(f"the indicator has no activity in {last_year}")
     return last_total * float(indicator[year_of_day == year].sum()) / den
+
+
+def splice(primary: pd.Series, secondary: pd.Series, overlap_months: int = 12) -> pd.Series:
+    """``primary`` extended back in time with ``secondary``, scaled on their overlap (month -> value > 0).
+
+    The scale is sum(primary) / sum(secondary) over the first ``overlap_months`` months both have; without such an
+    overlap the primary is returned unchanged. Only months before the primary's first are taken from the secondary,
+    so the primary's own values are never altered."""
+    p = primary.dropna()
+    s = secondary.dropna()
+    p, s = p[p > 0], s[s > 0]
+    if p.empty or s.empty:
+        return primary
+    both = p.index.intersection(s.index).sort_values()[:overlap_months]
+    if len(both) < overlap_months:
+        return primary
+    scale = float(p[both].sum() / s[both].sum())
+    early = s[s.index < p.index.min()] * scale
+    out = pd.concat([early, p]).sort_index()
+    out.index.name = primary.index.name
+    return out

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ingest.activity import PUBLICATION_LAG_DAYS
 from nowcast import activity_indicators as ai
-from nowcast.measured import daily_as_monthly
+from nowcast.measured import daily_as_monthly, splice
 from nowcast.sector_split import (
     CO2_T_PER_DOMESTIC_FLIGHT,
     SectorSplit,
@@ -138,6 +138,25 @@ def _rejoin_jan_feb(table: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
+def _splice_back(m: Measured, sector: str, earlier: pd.DataFrame, note: str) -> None:
+    """Extend each measured series of ``sector`` back in time with ``earlier`` (same country), scaled on their
+    overlap (:func:`nowcast.measured.splice`); months the series has are never changed."""
+    cur = m.monthly.get(sector)
+    if cur is None or earlier.empty:
+        return
+    cols = {}
+    for c in cur.columns:
+        if c in earlier.columns and cur[c].dropna().index.min() > earlier[c].dropna().index.min():
+            spliced = splice(cur[c], earlier[c])
+            if len(spliced.dropna()) > len(cur[c].dropna()):
+                cols[c] = spliced
+                m.sources[sector][c] = m.sources[sector].get(c, "") + note
+    if cols:
+        merged = cur.drop(columns=list(cols)).join(pd.DataFrame(cols), how="outer")
+        merged.index = pd.DatetimeIndex(merged.index, name="month")
+        m.monthly[sector] = merged.sort_index()
+
+
 def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = None) -> Measured:
     """Read every shipped measured series (the files that are absent are skipped)."""
     m = Measured()
@@ -162,7 +181,10 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
         from ingest import ember_api
 
         ov = ember_api.read_ember_overview(record(ember_api.INFO, p, "monthly indicator: power CO2 (Ember)"))
-        _add(m, "power", ai.ember_power_co2_monthly(ov), "Ember monthly demand x CO2 intensity", source="ember_monthly")
+        ember_m = ai.ember_power_co2_monthly(ov)
+        _add(m, "power", ember_m, "Ember monthly demand x CO2 intensity", source="ember_monthly")
+        _splice_back(m, "power", ember_m, "; before its first month, Ember's monthly series scaled on 12 months of "
+                                          "overlap")
     if us_demand is not None and "USA" in us_demand.columns and "USA" in m.monthly.get("power", {}):
         m.daily.setdefault("power", pd.DataFrame(dtype=np.float64))
         d = m.daily["power"]

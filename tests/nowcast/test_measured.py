@@ -15,6 +15,7 @@ from nowcast.measured import (
     extend_monthly,
     measured_indicator,
     ratio_annual,
+    splice,
 )
 
 
@@ -104,3 +105,15 @@ def test_ratio_annual_is_last_total_times_activity_ratio() -> None:
     assert ratio_annual(400.0, ind, year, 2025, 2024) == pytest.approx(500.0)
     with pytest.raises(ValueError):
         ratio_annual(400.0, np.zeros(6), year, 2025, 2024)
+
+
+def test_splice_extends_back_scaled_on_the_overlap_and_keeps_the_primary() -> None:
+    months = pd.date_range("2016-01-01", "2020-12-01", freq="MS")
+    secondary = pd.Series(50.0, index=months)
+    primary = pd.Series(100.0, index=months[months >= "2019-01-01"])
+    primary.iloc[3] = 130.0
+    out = splice(primary, secondary)
+    np.testing.assert_allclose(out[out.index < "2019-01-01"].to_numpy(), 50.0 * (100.0 * 11 + 130.0) / (50.0 * 12))
+    pd.testing.assert_series_equal(out[out.index >= "2019-01-01"], primary, check_freq=False, check_names=False)
+    short = splice(primary.iloc[:6], secondary)  # less than 12 months of overlap: unchanged
+    pd.testing.assert_series_equal(short, primary.iloc[:6])
