@@ -110,6 +110,19 @@ class Cube:
                                  f"{self.start.isoformat()} to {self.end.isoformat()}")
         return int(pos)
 
+    def check_period(self, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+        """``start``/``end`` (None: the dataset's own first/last day), checked: ContractError when end comes before
+        start, DateOutOfRange when either lies outside the dataset; the messages say what to change."""
+        start, end = start or self.start, end or self.end
+        if end < start:
+            raise cc.ContractError(f"end {end.isoformat()} is before start {start.isoformat()}; swap them or pick "
+                                   "an end on or after the start")
+        for name, day in (("start", start), ("end", end)):
+            if not self.start <= day <= self.end:
+                raise DateOutOfRange(f"{name} {day.isoformat()} is outside dataset {self.id!r}, which covers "
+                                     f"{self.start.isoformat()} to {self.end.isoformat()}; pick dates in that range")
+        return start, end
+
     def period_slice(self, start: dt.date, end: dt.date) -> slice:
         """Time slice for [start, end] inclusive; errors name the problem."""
         if end < start:

@@ -29,9 +29,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from nowcast.downscale import Points, PowerWeights, plants_first_weights
+from nowcast.proxies import near_same_country
 
 POINT_COLUMNS = ("iso3", "lon", "lat", "co2_kg_per_yr", "basis", "kind", "name")
 KG_PER_T = 1000.0
@@ -63,18 +63,7 @@ def _frame(iso3: pd.Series, lon: pd.Series, lat: pd.Series, t_per_yr: pd.Series 
 
 def _drop_near(points: pd.DataFrame, reported: pd.DataFrame, match_deg: float = MATCH_DEG) -> pd.DataFrame:
     """``points`` without those within ``match_deg`` of a ``reported`` facility of the same country."""
-    if points.empty or reported.empty:
-        return points
-    drop = np.zeros(len(points), dtype=bool)
-    xy = points[["lon", "lat"]].to_numpy()
-    iso = points["iso3"].to_numpy()
-    for c, rep in reported.groupby("iso3"):
-        idx = np.flatnonzero(iso == c)
-        if idx.size == 0:
-            continue
-        dist, _ = cKDTree(rep[["lon", "lat"]].to_numpy()).query(xy[idx], p=np.inf)
-        drop[idx[dist <= match_deg]] = True
-    return points[~drop].reset_index(drop=True)
+    return points[~near_same_country(points, reported, match_deg)].reset_index(drop=True)
 
 
 def _latest(fac: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -260,6 +260,22 @@ is taken to be that plant (its reported CO2 replaces the GPPD estimate)."""
 PLANT_EMISSION_COLUMNS = ("iso3", "lon", "lat", "co2_kg_per_yr", "basis")
 
 
+def near_same_country(points: pd.DataFrame, reference: pd.DataFrame, match_deg: float) -> np.ndarray:
+    """(point,) True where a point lies within ``match_deg`` degrees (Chebyshev) of a ``reference`` location of its
+    own country (both frames have ``iso3, lon, lat``): the same plant listed twice."""
+    near = np.zeros(len(points), dtype=bool)
+    if points.empty or reference.empty:
+        return near
+    iso = points["iso3"].to_numpy()
+    xy = points[["lon", "lat"]].to_numpy()
+    for c, ref in reference.groupby("iso3"):
+        idx = np.flatnonzero(iso == c)
+        if idx.size:
+            dist, _ = cKDTree(ref[["lon", "lat"]].to_numpy()).query(xy[idx], p=np.inf)
+            near[idx[dist <= match_deg]] = True
+    return near
+
+
 def plant_emissions(gppd: pd.DataFrame, jrc: pd.DataFrame | None = None,
                     match_deg: float = PLANT_MATCH_DEG) -> pd.DataFrame:
     """Located fossil plants with their annual CO2, kg CO2 yr-1 (columns PLANT_EMISSION_COLUMNS).
@@ -281,15 +297,7 @@ def plant_emissions(gppd: pd.DataFrame, jrc: pd.DataFrame | None = None,
     j = (j.groupby("eic_p").agg(iso3=("iso3", "first"), lon=("lon", "mean"), lat=("lat", "mean"),
                                 co2_kg_per_yr=("co2_kg_per_yr", "sum")).reset_index(drop=True))
     j = j.assign(basis="reported")
-    drop = np.zeros(len(g), dtype=bool)
-    g_iso = g["iso3"].to_numpy()
-    g_xy = g[["lon", "lat"]].to_numpy()
-    for iso, jj in j.groupby("iso3"):
-        idx = np.flatnonzero(g_iso == iso)
-        if idx.size == 0:
-            continue
-        dist, _ = cKDTree(jj[["lon", "lat"]].to_numpy()).query(g_xy[idx], p=np.inf)
-        drop[idx[dist <= match_deg]] = True
+    drop = near_same_country(g, j, match_deg)
     out = pd.concat([g[~drop], j[list(PLANT_EMISSION_COLUMNS)]], ignore_index=True)
     out.attrs["gppd_replaced_by_jrc"] = int(drop.sum())
     return out

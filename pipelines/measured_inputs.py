@@ -118,6 +118,21 @@ def _add(m: Measured, sector: str, monthly: pd.DataFrame, label: str, *, overwri
         m.daily[sector] = daily[dcols] if d_cur.empty else pd.concat([d_cur, daily[dcols]], axis=1)
 
 
+def internal_flights(root: Path, record: Record, role: str) -> pd.DataFrame | None:
+    """EUROCONTROL's daily internal (domestic) IFR flights per state, flights day-1, dims (day, iso3); None when the
+    files do not ship. The grouped entries BEL_LUX and SRB_MNE (two states each) are left out."""
+    d = root / EUROCONTROL_DIR
+    if not d.is_dir():
+        return None
+    from ingest import eurocontrol
+
+    files = sorted(d.glob("daio_*.csv*"))
+    for f in files:
+        record(eurocontrol.INFO, f, role)
+    fl = ai.flights_daily(eurocontrol.read_eurocontrol_daily(files), "flights_internal")
+    return fl[[c for c in fl.columns if len(str(c)) == 3 and str(c).isupper()]]
+
+
 def _rejoin_jan_feb(table: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
     """Undo a split-by-days of January+February totals (``split``: iso3, region, variable, year rows): January
     becomes missing and February holds the sum again, so the caller can split it by a better daily shape."""
@@ -233,15 +248,8 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
         _add(m, "ground_transport", road, "PPAC diesel + petrol consumption", source="india_ppac_oil")
         jet = ai.weighted_index(oil, "monthly", {"jet_fuel": 1.0}, required=("jet_fuel",))
         _add(m, "domestic_aviation", jet, "PPAC aviation turbine fuel consumption", source="india_ppac_oil")
-    d = root / EUROCONTROL_DIR
-    if d.is_dir():
-        from ingest import eurocontrol
-
-        files = sorted(d.glob("daio_*.csv*"))
-        for f in files:
-            record(eurocontrol.INFO, f, "daily indicator: flights per European state")
-        fl = ai.flights_daily(eurocontrol.read_eurocontrol_daily(files), "flights_internal")
-        fl = fl[[c for c in fl.columns if len(str(c)) == 3 and str(c).isupper()]]  # BEL_LUX, SRB_MNE: two states
+    fl = internal_flights(root, record, "daily indicator: internal flights per European state")
+    if fl is not None:
         _add(m, "domestic_aviation", fl.apply(daily_as_monthly), "EUROCONTROL daily internal (domestic) IFR flights",
              daily=fl, source="eurocontrol")
     return m
@@ -285,14 +293,8 @@ def load_split(root: Path, record: Record, gcb: pd.DataFrame, fallback: pd.DataF
         e7 = e7[e7["sector"] != "other"].rename(columns={"ghg_mt_co2eq": "co2_mt"})
         inventories["EDGAR v7.0"] = e7
     aviation = None
-    d = root / EUROCONTROL_DIR
-    if d.is_dir():
-        from ingest import eurocontrol
-
-        files = sorted(d.glob("daio_*.csv*"))
-        for f in files:
-            record(eurocontrol.INFO, f, "sector split: domestic aviation = internal flights x CO2 per flight")
-        fl = ai.flights_daily(eurocontrol.read_eurocontrol_daily(files), "flights_internal")
+    fl = internal_flights(root, record, "sector split: domestic aviation = internal flights x CO2 per flight")
+    if fl is not None:
         idx = pd.DatetimeIndex(fl.index)
         g = fl.groupby(idx.year)
         full = g.count() >= 360

@@ -253,7 +253,7 @@ def region_out(scope: ra.Scope) -> AnalysisRegion:
 def analyse(ctx: Context, settings: Settings, start: dt.date | None, end: dt.date | None, p: TargetParams,
             top: int) -> Analysis:
     cube, scope = ctx.cube, ctx.scope
-    start, end = ra._check_dates(cube, start, end)
+    start, end = cube.check_period(start, end)
     totals = (ra.national_totals(cube, scope, start, end) if scope.kind == "national"
               else ra.polygon_totals(cube, settings, scope, start, end, ctx.monthly))
     grand = totals.total_t

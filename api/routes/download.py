@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import Dependency, cube_from_dataset_path, get_settings, release_headers
 from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
-from carbonmap.registry import Cube, DateOutOfRange
+from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 
 DEFAULT_MAX_DOWNLOAD_VALUES = 50_000_000
@@ -82,13 +82,7 @@ def make_subset(cube: Cube, bbox: str | None, start: dt.date | None, end: dt.dat
                 max_values: int) -> Subset:
     sub = parse_bbox(bbox, cube.grid)
     rows, cols = cube.grid.slices_of(sub)
-    start, end = start or cube.start, end or cube.end
-    if end < start:
-        raise cc.ContractError(f"end {end} is before start {start}; swap them")
-    for name, day in (("start", start), ("end", end)):
-        if not cube.start <= day <= cube.end:
-            raise DateOutOfRange(f"{name} {day} is outside dataset {cube.id!r}, which covers {cube.start} to "
-                                 f"{cube.end}; pick dates in that range")
+    start, end = cube.check_period(start, end)
     ts = cube.period_slice(start, end)
     names = cc.parse_sectors(sectors)
     subset = Subset(cube, rows, cols, sub, cube.times[ts], ts, names, cube.sector_indices(names))

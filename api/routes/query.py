@@ -42,7 +42,7 @@ from api.models import IntervalInfo, PeriodEmissions
 from api.problems import QueryTooLarge, problem, problem_responses
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
-from carbonmap.registry import Cube, DateOutOfRange, Registry
+from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
 from pipelines import store as pstore
 from pipelines import timeseries as pts
@@ -366,14 +366,7 @@ class QueryEmissions(BaseModel):
 
 
 def _dates(cube: Cube, start: dt.date | None, end: dt.date | None, max_days: int) -> tuple[dt.date, dt.date]:
-    start = start or cube.start
-    end = end or cube.end
-    if end < start:
-        raise cc.ContractError(f"end {end.isoformat()} is before start {start.isoformat()}; swap them")
-    for name, day in (("start", start), ("end", end)):
-        if not cube.start <= day <= cube.end:
-            raise DateOutOfRange(f"{name} {day.isoformat()} is outside dataset {cube.id!r}, which covers "
-                                 f"{cube.start.isoformat()} to {cube.end.isoformat()}; pick dates in that range")
+    start, end = cube.check_period(start, end)
     n = (end - start).days + 1
     if n > max_days:
         raise QueryTooLarge(f"the period {start} to {end} spans {n} days, more than this server's limit of "

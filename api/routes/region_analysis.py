@@ -40,7 +40,7 @@ from api import regions_query as rq
 from api.national_series import KG_PER_T, Z90, period_codes
 from api.routes.query import country_map, query_geometry
 from carbonmap import contract as cc
-from carbonmap.registry import Cube, DateOutOfRange
+from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 from pipelines import release_tables as rt
 
@@ -264,16 +264,6 @@ def combine_evidence(sector_t: np.ndarray, sector_ev: list[dict[str, float] | No
             acc[k] = acc.get(k, 0.0) + share * float(v)
     return {k: round(v / tot, 6) for k, v in acc.items()} if tot > 0 else None
 
-
-def _check_dates(cube: Cube, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
-    start, end = start or cube.start, end or cube.end
-    if end < start:
-        raise cc.ContractError(f"end {end} is before start {start}; swap them")
-    for name, day in (("start", start), ("end", end)):
-        if not cube.start <= day <= cube.end:
-            raise DateOutOfRange(f"{name} {day} is outside dataset {cube.id!r}, which covers {cube.start} to "
-                                 f"{cube.end}; pick dates in that range")
-    return start, end
 
 
 def _shares(by: np.ndarray | None) -> list[dict[str, float] | None]:

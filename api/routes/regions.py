@@ -21,7 +21,7 @@ from api.deps import Dependency, cube_from_query, get_settings, release_headers
 from api.models import Estimate, IntervalInfo, PeriodEmissions, RegionEmissions, RegionInfo
 from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
-from carbonmap.registry import Cube, DateOutOfRange
+from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 
 INTERVAL_RULE = (
@@ -102,15 +102,7 @@ def region_emissions(cube: Cube, iso3: str, start: dt.date | None, end: dt.date 
     """Read the national table for a region and aggregate it (no HTTP here)."""
     sectors = cc.parse_sectors(sectors_text)
     region = national_regions.resolve(iso3, cube.countries, cube.id)
-    start = start or cube.start
-    end = end or cube.end
-    if end < start:
-        raise cc.ContractError(f"end {end.isoformat()} is before start {start.isoformat()}; "
-                               "swap them or pick an end on or after the start")
-    for name, day in (("start", start), ("end", end)):
-        if not cube.start <= day <= cube.end:
-            raise DateOutOfRange(f"{name} {day.isoformat()} is outside dataset {cube.id!r}, which covers "
-                                 f"{cube.start.isoformat()} to {cube.end.isoformat()}; pick dates in that range")
+    start, end = cube.check_period(start, end)
     times_slice = cube.period_slice(start, end)
     n_days = (end - start).days + 1
     if n_days > max_days:

@@ -25,6 +25,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     (["ingest", "no-such-source"], "unknown ingest source"),
     (["ingest", "gcb"], "--file"),
     (["ingest", "gcb", "--file", "/nonexistent.csv"], "no such file"),
+    (["spatial-report", "--resolution", "0.7"], "does not divide"),
+    (["ingest", "nbs_china_province_output", "--file", "/nonexistent.csv"], "no such file"),
 ])
 def test_bad_input_exits_non_zero_with_message(args: list[str], message: str) -> None:
     r = run(*args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,14 +57,21 @@ class Traffic:
         return [parse_qs(urlsplit(u).query) for u in self.urls if re.search(r"/tiles/[^/]+/WebMercatorQuad/\d+/", u)]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
+@contextmanager
+def chromium() -> Iterator[sync_api.Browser]:
+    """Debian's headless chromium through playwright (never a downloaded browser), closed afterwards."""
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import shapely
 
-from tests.web.test_map_page import CHROMIUM, CHROMIUM_ARGS, DATASET, DAYS, LOCAL, Traffic, wait_map_idle
+from tests.web.test_map_page import CHROMIUM, DATASET, DAYS, LOCAL, Traffic, chromium, wait_map_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -39,12 +39,8 @@ def server(real_cube: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def open_page(browser: sync_api.Browser, width: int = 1400, height: int = 860, mobile: bool = False
