@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from api.national_series import KG_PER_T, Z90
 from carbonmap.contract import Grid
+from nowcast.spatial_validation import SHARE_RULE, ShareIntervalRule
 
 INTERVAL_RULE = (
     "90% interval = estimate +- 1.645 sigma (normal; lower bound clipped at 0). The 1-sigma of a cell, sector "
@@ -34,7 +35,12 @@ INTERVAL_RULE = (
     "country covering most of it (international aviation and shipping to their bunker pseudo-countries "
     "XIA/XIS). Within one country, errors are fully correlated across cells, days and sectors (their sigmas "
     "add); different countries are independent (their sigmas add in quadrature). A polygon inside one "
-    "country therefore gets the same relative interval as the country's own cells, not a shrunken one."
+    "country carries the country's relative interval, and on top of it the error of placing emissions inside "
+    "the country: a log-normal 1-sigma of the region's share f of its country's sector, sigma(f) = "
+    f"{SHARE_RULE.s0:.3f} x (f / {SHARE_RULE.ref})^-{SHARE_RULE.beta:.2f} x (1 - f), calibrated on held-out provincial statistics (reports/spatial.md: leave-one-"
+    "set-out 90 % coverage 87 %), independent across sectors and countries, zero for a whole country and for "
+    "the international bunkers. Its 90 % range x exp(-+1.645 sigma(f)) is asymmetric: the upper bound moves "
+    "further than the lower."
 )
 
 
@@ -415,12 +421,32 @@ def grouped_sum(block: np.ndarray, weights: CellWeights, groups: np.ndarray, n_g
     return m.reduce(block.reshape(t * s, ny * nx)).reshape(t, s, n_groups)
 
 
-def period_intervals(estimate_kg: np.ndarray, sigma_kg: np.ndarray, international: np.ndarray) -> dict[str, np.ndarray]:
+def allocation_sigmas(estimate_kg: np.ndarray, national_kg: np.ndarray, international: np.ndarray,
+                      rule: ShareIntervalRule = SHARE_RULE) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute 1-sigmas (lower side, upper side) of where the method places emissions inside a country, kg.
+
+    ``estimate_kg`` (period, sector, group): the region's part of each country group; ``national_kg`` the same
+    countries' whole totals; ``international`` (sector,) bool: bunker sectors get none. The region's share
+    ``f = estimate / national`` sets a log 1-sigma by ``rule`` (calibrated on held-out provincial statistics,
+    reports/spatial.md); its 90 % range ``x exp(-+1.645 sigma)`` becomes two normal-equivalent sigmas.
+    """
+    e = np.asarray(estimate_kg, dtype=np.float64)
+    n = np.asarray(national_kg, dtype=np.float64)
+    share = np.divide(e, n, out=np.ones_like(e), where=n > 0)
+    log_sig = np.where(np.asarray(international, dtype=bool)[None, :, None], 0.0, rule.log_sigma(share))
+    lo = e * (1.0 - np.exp(-Z90 * log_sig)) / Z90
+    hi = e * (np.exp(Z90 * log_sig) - 1.0) / Z90
+    return lo, hi
+
+
+def period_intervals(estimate_kg: np.ndarray, sigma_kg: np.ndarray, international: np.ndarray,
+                     allocation_kg: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Per period and sector, and for the total, the estimate and 90% bounds in t CO2.
 
     ``estimate_kg`` (period, sector); ``sigma_kg`` (period, sector, group) sums of absolute 1-sigma
     (linear within a group); ``international`` (sector,) bool marks bunker sectors, each of which is one
-    group of its own whatever the cells' countries.  Rule: :data:`INTERVAL_RULE`.
+    group of its own whatever the cells' countries; ``allocation_kg`` (lower, upper) (period, sector, group)
+    from :func:`allocation_sigmas`, independent across groups and sectors.  Rule: :data:`INTERVAL_RULE`.
     """
     est = np.asarray(estimate_kg, dtype=np.float64)
     sig = np.asarray(sigma_kg, dtype=np.float64)
@@ -429,12 +455,16 @@ def period_intervals(estimate_kg: np.ndarray, sigma_kg: np.ndarray, internationa
     national = sig[:, ~intl, :].sum(axis=1)  # (period, group): sectors correlated within a country
     total_var = (national**2).sum(axis=1) + (sig[:, intl, :].sum(axis=2) ** 2).sum(axis=1)
     total_est = est.sum(axis=1)
-    total_sig = np.sqrt(total_var)
     out = {}
-    for name, e, sg in (("sector", est, per_sector), ("total", total_est, total_sig)):
-        out[f"{name}_estimate"] = e / KG_PER_T
-        out[f"{name}_lower"] = np.maximum(e - Z90 * sg, 0.0) / KG_PER_T
-        out[f"{name}_upper"] = (e + Z90 * sg) / KG_PER_T
+    for side, alloc in (("lower", None if allocation_kg is None else allocation_kg[0]),
+                        ("upper", None if allocation_kg is None else allocation_kg[1])):
+        a = np.zeros_like(sig) if alloc is None else np.asarray(alloc, dtype=np.float64)
+        sector_sig = np.sqrt(per_sector**2 + (a**2).sum(axis=2))
+        total_sig = np.sqrt(total_var + (a**2).sum(axis=(1, 2)))
+        for name, e, sg in (("sector", est, sector_sig), ("total", total_est, total_sig)):
+            out[f"{name}_estimate"] = e / KG_PER_T
+            bound = np.maximum(e - Z90 * sg, 0.0) if side == "lower" else e + Z90 * sg
+            out[f"{name}_{side}"] = bound / KG_PER_T
     return out
 
 

@@ -14,6 +14,8 @@ drop out: the test is where the model puts a country's emissions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
@@ -80,3 +82,86 @@ def leave_one_out(log_ratio_by_country: dict[str, pd.Series]) -> dict[str, dict[
         sigma = calibrate_sigma(pd.concat(others))
         out[c] = {"sigma_from_others": sigma, "coverage90": coverage90(lr, sigma)}
     return out
+
+
+# ----------------------------------------------------------------------------------------------- share interval rule
+SHARE_REF = 0.03
+"""Reference share of the rule: ``s0`` is the log-sigma of a region holding 3 % of its country's sector."""
+SHARE_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class ShareIntervalRule:
+    """Log-scale 1-sigma of a region's modelled share ``f`` of its country's sector total (issue #16.6).
+
+    ``sigma(f) = s0 x (f / 0.03) ** -beta x (1 - f)``: small regions are placed worse (``beta`` > 0), and a
+    region holding the whole country has no allocation error (the national interval alone). Dimensionless.
+    """
+
+    s0: float
+    beta: float
+    ref: float = SHARE_REF
+
+    def log_sigma(self, share: np.ndarray | float) -> np.ndarray:
+        """Log 1-sigma per region; ``share`` in [0, 1] (clipped), any shape."""
+        f = np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0)
+        return self.s0 * (np.maximum(f, SHARE_FLOOR) / self.ref) ** (-self.beta) * (1.0 - f)
+
+    def covered(self, share: np.ndarray, abs_log_ratio: np.ndarray) -> np.ndarray:
+        """Whether each statistic lies inside the 90 % interval ``model x exp(+-1.645 sigma(f))``."""
+        return np.asarray(abs_log_ratio) <= Z90 * self.log_sigma(share)
+
+
+def _set_coverage(rule: ShareIntervalRule, table: pd.DataFrame) -> float:
+    """Mean over the table's sets (country x sector) of each set's 90 % coverage: every set counts equally."""
+    return float(np.mean([rule.covered(g["share"].to_numpy(), g["abs_log_ratio"].to_numpy()).mean()
+                          for _, g in table.groupby("set")]))
+
+
+def fit_share_rule(table: pd.DataFrame, target: float = 0.90) -> ShareIntervalRule:
+    """The narrowest rule (mean log width) whose 90 % intervals cover ``target`` of each set, sets weighted equally.
+
+    ``table``: one row per held-out province with columns ``set`` (e.g. 'CHN power'), ``share`` (the model's
+    share of its country's sector total) and ``abs_log_ratio`` (|log model share / statistic share|). For each
+    ``beta`` on a grid 0..0.6, ``s0`` is found by bisection (coverage rises with ``s0``).
+    """
+    if table.empty:
+        raise ValueError("no held-out provinces to calibrate the share interval rule on")
+    best: tuple[float, ShareIntervalRule] | None = None
+    for beta in np.round(np.arange(0.0, 0.61, 0.02), 2):
+        lo, hi = 1e-3, 10.0
+        for _ in range(50):
+            mid = 0.5 * (lo + hi)
+            if _set_coverage(ShareIntervalRule(mid, float(beta)), table) >= target:
+                hi = mid
+            else:
+                lo = mid
+        rule = ShareIntervalRule(float(hi), float(beta))
+        width = float(np.log(rule.log_sigma(table["share"].to_numpy())).mean())
+        if best is None or width < best[0]:
+            best = (width, rule)
+    assert best is not None
+    return best[1]
+
+
+def leave_one_set_out(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per set: the rule fitted on the other sets and this set's 90 % coverage under it (honest coverage)."""
+    out: dict[str, dict[str, float]] = {}
+    for name, g in table.groupby("set"):
+        rule = fit_share_rule(table[table["set"] != name])
+        out[str(name)] = {"s0": rule.s0, "beta": rule.beta,
+                          "coverage90": float(rule.covered(g["share"].to_numpy(), g["abs_log_ratio"].to_numpy()).mean()),
+                          "n": len(g)}
+    return out
+
+
+def share_table(model: pd.Series, stats: pd.Series, name: str) -> pd.DataFrame:
+    """Held-out rows for :func:`fit_share_rule`: the model's share and |log ratio| per province of one set."""
+    m, _ = _shares(model, stats)
+    lr = log_ratios(model, stats, SHARE_FLOOR)
+    return pd.DataFrame({"set": name, "province": m.index, "share": m.to_numpy(), "abs_log_ratio": np.abs(lr.to_numpy())})
+
+
+SHARE_RULE = ShareIntervalRule(s0=0.3436, beta=0.22)
+"""The rule the API applies, as fitted by ``carbonmap spatial-report`` on the shipped data (reports/spatial.json,
+key ``share_interval_rule``; a test keeps the two equal)."""

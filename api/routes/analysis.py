@@ -69,8 +69,10 @@ from nowcast import peak as pk
 
 INTERVAL_RULE = ("90% interval = estimate +- 1.645 sigma; within a country errors are fully correlated across "
                  "days, sectors and cells (sigmas add), different countries are independent (quadrature); across "
-                 "periods sigmas add linearly. History: inventory years carry the relative interval of the "
-                 "dataset's first complete inventory year.")
+                 "periods sigmas add linearly. A region inside a country adds the error of placing emissions inside "
+                 "it (a log-normal sigma of its share of the country, calibrated on held-out provincial statistics, "
+                 "reports/spatial.md); here its upper side is used for both bounds (lower clipped at 0). History: "
+                 "inventory years carry the relative interval of the dataset's first complete inventory year.")
 
 
 # ----------------------------------------------------------------------------------------------- parameters

@@ -215,6 +215,8 @@ class _Reducers:
     grid_shape: tuple[int, int]
     area_km2: float
     """Area of the region on the grid: sum of coverage x cell area, km2."""
+    codes: tuple[int, ...] = ()
+    """Per group, its country's index in :func:`country_map`'s codes."""
     _parts: dict[tuple, tuple[rq.ChunkPart, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -245,7 +247,8 @@ def _groups(key: str, grid: cc.Grid, weights: rq.CellWeights) -> _Reducers:
     cmap, _ = country_map(grid)
     groups, codes = rq.dominant_groups(weights.rows, weights.cols, cmap)
     area = float((weights.fraction * grid.cell_area_m2()[weights.rows]).sum() / 1e6)
-    value = _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape, area)
+    value = _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape, area,
+                      tuple(codes))
     with _GROUPS_LOCK:
         if len(_GROUPS) > 256:
             _GROUPS.pop(next(iter(_GROUPS)))
@@ -254,6 +257,26 @@ def _groups(key: str, grid: cc.Grid, weights: rq.CellWeights) -> _Reducers:
 
 
 # ----------------------------------------------------------------------------------------------- planning
+def _national_by_group(cube: Cube, codes: tuple[int, ...], bounds: list[tuple[dt.date, dt.date, int]],
+                       sectors: tuple[str, ...]) -> np.ndarray:
+    """Each group's whole-country totals per period and sector, (period, sector, group) kg CO2; groups whose
+    country the cube does not carry get 0 (no allocation term)."""
+    from api.national_arrays import national_arrays
+
+    arr = national_arrays(cube)
+    _, names = country_map(cube.grid)
+    cidx = [arr.countries.index(names[c]) if names[c] in arr.countries else -1 for c in codes]
+    out = np.zeros((len(bounds), len(sectors), len(codes)))
+    have = [k for k, c in enumerate(cidx) if c >= 0]
+    if not have or not bounds:
+        return out
+    i0, i1 = cube.day_index(bounds[0][0]), cube.day_index(bounds[-1][1]) + 1
+    days = arr.nat[i0:i1][:, cube.sector_indices(sectors)][:, :, [cidx[k] for k in have]]
+    starts = np.array([cube.day_index(a) for a, _, _ in bounds]) - i0
+    out[:, :, have] = np.add.reduceat(days, starts, axis=0)
+    return out
+
+
 @dataclass(frozen=True)
 class Piece:
     """One read: ``kind`` (daily, monthly, annual), index range on that axis, and the period it adds to."""
@@ -399,17 +422,17 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
     if len(s_idx) and np.array_equal(s_idx, np.arange(s_idx[0], s_idx[0] + len(s_idx))):
         s_idx = slice(int(s_idx[0]), int(s_idx[0]) + len(s_idx))  # a view, not a copy of the block
     intl = np.array([s in cc.INTERNATIONAL_SECTORS for s in sectors])
-    est = np.zeros((len(labels), len(sectors)))
+    est = np.zeros((len(labels), len(sectors), red.n_groups))
     sig = np.zeros((len(labels), len(sectors), red.n_groups))
     for piece in pieces:
         if source.ts is not None:  # chunk by chunk from the time-series layout
             suffix = "" if piece.kind == "daily" else f"_{piece.kind}"
             em_var, sg_var = f"{cc.EMISSIONS_VAR}{suffix}", f"{pts.SIGMA_VAR}{suffix}"
-            e = source.reduce(em_var, piece.i0, piece.i1, red.parts(source.chunk_shape(em_var), "sum"), s_idx)[..., 0]
+            e = source.reduce(em_var, piece.i0, piece.i1, red.parts(source.chunk_shape(em_var), "groups"), s_idx)
             g = source.reduce(sg_var, piece.i0, piece.i1, red.parts(source.chunk_shape(sg_var), "groups"), s_idx)
         else:  # the map-chunked cube: assemble the block, then reduce it
             em, sg = source.daily(piece.i0, piece.i1, weights.row_slice, weights.col_slice)
-            e = rq.weighted_sum(em[:, s_idx], weights)
+            e = rq.grouped_sum(em[:, s_idx], weights, red.groups, red.n_groups, red.matrix)
             g = rq.grouped_sum(sg[:, s_idx], weights, red.groups, red.n_groups, red.matrix)
         if (span := piece.period_slice) is not None:
             est[span] += e
@@ -417,7 +440,8 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
         else:
             np.add.at(est, piece.periods, e)
             np.add.at(sig, piece.periods, g)
-    res = rq.period_intervals(est, sig, intl)
+    national = _national_by_group(cube, red.codes, bounds, sectors)
+    res = rq.period_intervals(est.sum(axis=2), sig, intl, rq.allocation_sigmas(est, national, intl))
     area = red.area_km2
     region = region or {"id": f"geometry:{key[:16]}", "type": "geometry",
                         "definition": "the posted polygon; each cell weighted by the exact fraction of its area "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from api.national_arrays import national_arrays
 from api.routes.region_analysis import (
     ESTIMATED,
     INVENTORY_EVIDENCE,
@@ -25,7 +26,6 @@ from api.routes.region_analysis import (
     Tables,
     complete_years,
     monthly,
-    national_arrays,
     national_scope,
 )
 from carbonmap import contract as cc

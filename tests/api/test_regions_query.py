@@ -178,3 +178,35 @@ def test_interval_rule_correlated_within_independent_between_countries():
     out = rq.period_intervals(est, sig, np.array([False, True]))
     assert out["sector_upper"][0, 1] == pytest.approx((50 + Z90 * 14.0) / 1000)
     assert out["total_upper"][0] == pytest.approx((150 + Z90 * np.sqrt(5.0**2 + 14.0**2)) / 1000)
+
+
+def test_allocation_interval_vanishes_for_a_whole_country_and_widens_as_the_region_shrinks():
+    intl = np.array([False, True])
+    national = np.full((1, 2, 1), 1000.0)
+    # the whole country: no allocation term, the national interval alone
+    lo, hi = rq.allocation_sigmas(national, national, intl)
+    assert np.all(lo == 0) and np.all(hi == 0)
+    rel = []
+    for part in (500.0, 100.0, 10.0, 1.0):
+        lo, hi = rq.allocation_sigmas(np.full((1, 2, 1), part), national, intl)
+        assert hi[0, 1, 0] == 0 and lo[0, 1, 0] == 0          # bunkers are not placed inside a country
+        assert hi[0, 0, 0] > lo[0, 0, 0] > 0                   # log-normal: the upper side moves further
+        rel.append(hi[0, 0, 0] / part)
+    assert rel == sorted(rel)                                  # a smaller share, a wider relative interval
+    # the 90 % range matches the rule's exp(+-1.645 sigma(f))
+    f = 0.01
+    lo, hi = rq.allocation_sigmas(np.full((1, 1, 1), f * 1000.0), np.full((1, 1, 1), 1000.0), np.array([False]))
+    s = rq.SHARE_RULE.log_sigma(f)
+    assert (f * 1000.0 + Z90 * hi[0, 0, 0]) == pytest.approx(f * 1000.0 * np.exp(Z90 * s))
+    assert (f * 1000.0 - Z90 * lo[0, 0, 0]) == pytest.approx(f * 1000.0 * np.exp(-Z90 * s))
+
+
+def test_allocation_adds_in_quadrature_across_sectors_and_groups():
+    est = np.array([[100.0, 50.0]])
+    sig = np.zeros((1, 2, 2))
+    lo = np.zeros((1, 2, 2))
+    hi = np.array([[[3.0, 4.0], [6.0, 8.0]]])
+    out = rq.period_intervals(est, sig, np.array([False, False]), (lo, hi))
+    assert out["sector_upper"][0, 0] == pytest.approx((100 + Z90 * 5.0) / 1000)
+    assert out["total_upper"][0] == pytest.approx((150 + Z90 * np.sqrt(9 + 16 + 36 + 64)) / 1000)
+    assert out["total_lower"][0] == pytest.approx(0.150)
