@@ -48,6 +48,7 @@ VARIABLES: dict[str, str] = {
     "generation_solar": "solar generation",
     "generation_bioenergy": "bioenergy generation",
     "generation_other_renewables": "other renewable generation",
+    "generation_geothermal": "geothermal generation (Ember Türkiye provinces)",
     "generation_other": "other generation",
     "generation_renewables": "all renewable generation",
     "generation_thermal": "thermal generation (coal, lignite, gas, oil; as the source defines it)",

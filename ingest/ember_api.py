@@ -33,6 +33,11 @@ States: ``region`` is the ISO 3166-2 code as in the project's Natural Earth boun
 files it (its 2016 months are 0 in the file, i.e. missing).  Sources ``ember_states_usa`` /
 ``ember_states_ind``.  All energy is converted to TWh and CO2 to MtCO2 so national and state rows add up.
 
+- ``generation_tur_monthly.csv`` (Ember's Türkiye electricity data, same layout as the state generation
+  table): Türkiye's 81 provinces (:data:`TR_PROVINCES`, codes ``TR-01`` .. ``TR-81``), 2018-02 .. 2022-12, no
+  national row; besides ``generation_<fuel>`` it yields ``power_co2`` (MtCO2) = the emissions of coal, gas and
+  other fossil (:data:`CO2_FROM_GENERATION`), source ``ember_states_tur``: the province level of Türkiye's power.
+
 Publication lags: ``ember_monthly`` 60 days (Ember's monthly release covers most countries about two
 months after the month ends; the snapshot shows the latest month varying by country), ``ember_yearly``
 120 days after the year ends, ``ember_states_usa`` / ``ember_states_ind`` 150 days (in the same API
@@ -53,10 +58,12 @@ from ingest.activity import check_canonical, finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo, need_columns, read_csv_checked
 
 SOURCE_MONTHLY, SOURCE_YEARLY = "ember_monthly", "ember_yearly"
-STATE_SOURCES = {"United States": ("USA", "ember_states_usa"), "India": ("IND", "ember_states_ind")}
+STATE_SOURCES = {"United States": ("USA", "ember_states_usa"), "India": ("IND", "ember_states_ind"),
+                 "Türkiye": ("TUR", "ember_states_tur")}
 LAG_DAYS = {SOURCE_MONTHLY: register_lag(SOURCE_MONTHLY, 60), SOURCE_YEARLY: register_lag(SOURCE_YEARLY, 120),
             "ember_states_usa": register_lag("ember_states_usa", 150),
-            "ember_states_ind": register_lag("ember_states_ind", 150)}
+            "ember_states_ind": register_lag("ember_states_ind", 150),
+            "ember_states_tur": register_lag("ember_states_tur", 150)}
 
 COUNTRY_COLUMNS = ("country_or_region", "country_code", "demand_twh", "emissions_intensity_gco2_per_kwh")
 STATE_COLUMNS = ("country", "state", "demand_gwh", "emissions_ktco2", "emissions_intensity_gco2_per_kwh")
@@ -67,7 +74,7 @@ FUELS: dict[str, str] = {
     "Bioenergy": "generation_bioenergy", "Coal": "generation_coal", "Gas": "generation_gas",
     "Hydro": "generation_hydro", "Nuclear": "generation_nuclear", "Other Fossil": "generation_other_fossil",
     "Other Renewables": "generation_other_renewables", "Solar": "generation_solar", "Wind": "generation_wind",
-    "Fossil": "generation_fossil", "Renewables": "generation_renewables",
+    "Fossil": "generation_fossil", "Renewables": "generation_renewables", "Geothermal": "generation_geothermal",
 }
 AGGREGATE_FUELS: dict[str, tuple[str, ...]] = {
     "Fossil": ("Coal", "Gas", "Other Fossil"),
@@ -100,7 +107,27 @@ IN_STATES: dict[str, str] = {
     "Sikkim": "SK", "Tamil Nadu": "TN", "Telangana": "TG", "Tripura": "TR", "Uttar Pradesh": "UP",
     "Uttarakhand": "UT", "West Bengal": "WB",
 }
-STATE_CODES = {"USA": ("US", US_STATES, "US Total"), "IND": ("IN", IN_STATES, "India Total")}
+TR_PROVINCES: dict[str, str] = {
+    "Adana": "01", "Adıyaman": "02", "Afyonkarahisar": "03", "Ağrı": "04", "Amasya": "05", "Ankara": "06",
+    "Antalya": "07", "Artvin": "08", "Aydın": "09", "Balıkesir": "10", "Bilecik": "11", "Bingöl": "12",
+    "Bitlis": "13", "Bolu": "14", "Burdur": "15", "Bursa": "16", "Çanakkale": "17", "Çankırı": "18", "Çorum": "19",
+    "Denizli": "20", "Diyarbakır": "21", "Edirne": "22", "Elazığ": "23", "Erzincan": "24", "Erzurum": "25",
+    "Eskişehir": "26", "Gaziantep": "27", "Giresun": "28", "Gümüşhane": "29", "Hakkari": "30", "Hatay": "31",
+    "Isparta": "32", "Mersin": "33", "İstanbul": "34", "İzmir": "35", "Kars": "36", "Kastamonu": "37",
+    "Kayseri": "38", "Kırklareli": "39", "Kırşehir": "40", "Kocaeli": "41", "Konya": "42", "Kütahya": "43",
+    "Malatya": "44", "Manisa": "45", "Kahramanmaraş": "46", "Mardin": "47", "Muğla": "48", "Muş": "49",
+    "Nevşehir": "50", "Niğde": "51", "Ordu": "52", "Rize": "53", "Sakarya": "54", "Samsun": "55", "Siirt": "56",
+    "Sinop": "57", "Sivas": "58", "Tekirdağ": "59", "Tokat": "60", "Trabzon": "61", "Tunceli": "62",
+    "Şanlıurfa": "63", "Uşak": "64", "Van": "65", "Yozgat": "66", "Zonguldak": "67", "Aksaray": "68",
+    "Bayburt": "69", "Karaman": "70", "Kırıkkale": "71", "Batman": "72", "Şırnak": "73", "Bartın": "74",
+    "Ardahan": "75", "Iğdır": "76", "Yalova": "77", "Karabük": "78", "Kilis": "79", "Osmaniye": "80", "Düzce": "81",
+}
+"""Türkiye's 81 provinces -> ISO 3166-2:TR code (the licence-plate number), as in Natural Earth's admin-1 ids."""
+STATE_CODES = {"USA": ("US", US_STATES, "US Total"), "IND": ("IN", IN_STATES, "India Total"),
+               "TUR": ("TR", TR_PROVINCES, "Türkiye Total")}
+CO2_FROM_GENERATION = ("TUR",)
+"""Countries whose province power CO2 comes from the generation-by-fuel table (no overview table exists):
+``power_co2`` = the emissions of Coal, Gas and Other Fossil (bioenergy and geothermal CO2 are not fossil)."""
 UNALLOCATED = ("Others",)
 """State names kept as they are (no ISO code): India's unallocated remainder."""
 
@@ -111,6 +138,8 @@ MAX_INTENSITY = 1_500.0
 MEDIAN_INTENSITY = (50.0, 1_500.0)
 MIN_MEDIAN_STATE_GWH = 50.0
 """The median state-month in GWh lies far above this; a file in TWh would not."""
+MIN_MEDIAN_PROVINCE_GWH = 5.0
+"""The same floor for Türkiye's province-months (all fuels; the real median is about 100 GWh)."""
 MIN_NET_TWH = -1.0
 """State values are EIA/CEA *net* generation: a plant's own use can exceed its output (Washington, D.C.
 2002-2007: -0.2..-1.1 GWh a month; Colorado other fossil 2020: -108 GWh a year), so small negative
@@ -118,11 +147,11 @@ generation and CO2 are kept as published; below this (TWh or MtCO2) a value is c
 
 BASE_URL = "https://raw.githubusercontent.com/ember-climate/ember-data-api/main/data"
 FILES = ("api_country_overview_monthly.csv", "api_country_overview_yearly.csv", "api_overview_usa_monthly.csv",
-         "api_overview_ind_monthly.csv", "api_generation_ind_monthly.csv")
+         "api_overview_ind_monthly.csv", "api_generation_ind_monthly.csv", "generation_tur_monthly.csv")
 
 INFO = SourceInfo(
     name="ember_api",
-    title="Ember data API: demand and power CO2 intensity by country; US and India states monthly",
+    title="Ember data API: demand and power CO2 intensity by country; US and India states, Türkiye provinces monthly",
     kind="statistical",
     licence="CC-BY-4.0 (Ember)",
     url="https://ember-energy.org/data/",
@@ -131,6 +160,7 @@ INFO = SourceInfo(
              "electricity/ember/api_overview_usa_monthly.csv.gz",
              "electricity/ember/api_overview_ind_monthly.csv",
              "electricity/ember/api_generation_ind_monthly.csv.gz",
+             "electricity/ember/generation_tur_monthly.csv.gz",
              "electricity/ember/ember_data_api_metadata_licence.json"),
     note="ember-data-api@02ce82d4 snapshot: countries monthly to 2025-04, yearly to 2024, US states to 2025-01, "
          "India states to 2025-02; states' demand_gwh is generation (read as generation_total)",
@@ -234,9 +264,9 @@ def _state_rows(raw: pd.DataFrame, name: str) -> tuple[str, str, pd.Series]:
     return iso3, source, region
 
 
-def _check_state_scale(gwh: pd.Series, name: str) -> None:
+def _check_state_scale(gwh: pd.Series, name: str, floor: float = 0.0) -> None:
     v = gwh[gwh > 0]
-    if not v.empty and float(v.median()) < MIN_MEDIAN_STATE_GWH:
+    if not v.empty and float(v.median()) < (floor or MIN_MEDIAN_STATE_GWH):
         raise IngestError(f"{name}: median state generation {float(v.median()):g} GWh per period is implausibly "
                           f"small: is the column in TWh rather than GWh?")
 
@@ -301,8 +331,12 @@ def read_ember_state_generation(path: Path) -> pd.DataFrame:
     if raw.duplicated(key).any():
         r = raw[raw.duplicated(key)].iloc[0]
         raise IngestError(f"{name}: duplicate {r['variable']} for {r['state']} {r['period'].date()}")
-    _check_state_scale(raw.loc[raw["variable"] == "Fossil", "generation_gwh"]
-                       if (raw["variable"] == "Fossil").any() else raw["generation_gwh"], name)
+    if iso3 in CO2_FROM_GENERATION:  # small provinces: check the province totals against a lower floor
+        totals = raw.groupby(["region", "period"])["generation_gwh"].sum()
+        _check_state_scale(totals, name, MIN_MEDIAN_PROVINCE_GWH)
+    else:
+        _check_state_scale(raw.loc[raw["variable"] == "Fossil", "generation_gwh"]
+                           if (raw["variable"] == "Fossil").any() else raw["generation_gwh"], name)
     wide = raw.pivot_table(index=["region", "period"], columns="variable", values="generation_gwh", aggfunc="first")
     for agg, parts in AGGREGATE_FUELS.items():
         if agg not in wide.columns:
@@ -317,7 +351,19 @@ def read_ember_state_generation(path: Path) -> pd.DataFrame:
     df = pd.DataFrame({"iso3": iso3, "region": gen["region"], "period": gen["period"], "frequency": frequency,
                        "variable": gen["variable"].map(FUELS), "value": gen["generation_gwh"] / 1000.0,
                        "unit": "TWh", "source": source})
-    return _finish_states(df, name, source, dict.fromkeys(FUELS.values(), MAX_TWH[frequency]))
+    limits = dict.fromkeys(FUELS.values(), MAX_TWH[frequency])
+    if iso3 in CO2_FROM_GENERATION:
+        fossil = raw[raw["variable"].isin(AGGREGATE_FUELS["Fossil"])]
+        if fossil["emissions_ktco2"].isna().any():
+            r = fossil[fossil["emissions_ktco2"].isna()].iloc[0]
+            raise IngestError(f"{name}: emissions_ktco2 missing for {r['variable']} of {r['state']} {r['date']}")
+        co2 = fossil.groupby(["region", "period"], as_index=False)["emissions_ktco2"].sum()
+        df = pd.concat([df, pd.DataFrame({"iso3": iso3, "region": co2["region"], "period": co2["period"],
+                                          "frequency": frequency, "variable": "power_co2",
+                                          "value": co2["emissions_ktco2"] / 1000.0, "unit": "MtCO2",
+                                          "source": source})], ignore_index=True)
+        limits["power_co2"] = MAX_TWH[frequency]
+    return _finish_states(df, name, source, limits)
 
 
 def _kind(path: Path) -> str:

@@ -37,6 +37,7 @@ CN_PROVINCE_THERMAL = "activity/china-monthly/nbs_province_thermal_power_monthly
 CN_PROVINCE_THERMAL_YTD = "activity/china-monthly/nbs_province_thermal_power_ytd_火电累计.csv"
 US_STATES = "electricity/ember/api_overview_usa_monthly.csv.gz"
 IND_STATES = "electricity/ember/api_overview_ind_monthly.csv"
+TUR_PROVINCES = "electricity/ember/generation_tur_monthly.csv.gz"
 CN_PROVINCE_OUTPUT = "activity/china-monthly/provincial_outputs_and_thermal_capacity.csv"
 
 
@@ -198,7 +199,8 @@ def _province_industry_stats(root: Path, record: Record, year: int) -> dict[str,
 
 
 def _province_power_stats(root: Path, record: Record, year: int) -> dict[str, tuple[pd.Series, str]]:
-    """China: NBS provincial thermal generation; USA and India: Ember's state power-sector CO2."""
+    """China: NBS provincial thermal generation; USA and India: Ember's state power-sector CO2; Türkiye: Ember's
+    province fossil power CO2 (coal, gas, other fossil)."""
     out: dict[str, tuple[pd.Series, str]] = {}
     cn, cn_ytd = root / CN_PROVINCE_THERMAL, root / CN_PROVINCE_THERMAL_YTD
     if cn.exists():
@@ -211,14 +213,15 @@ def _province_power_stats(root: Path, record: Record, year: int) -> dict[str, tu
         got = _newest_full_year(t, "generation_thermal", year)
         if got is not None:
             out["CHN"] = (got[0], f"NBS thermal generation by province, {got[1]}")
-    for iso3, rel in (("USA", US_STATES), ("IND", IND_STATES)):
+    for iso3, rel, unit in (("USA", US_STATES, "state"), ("IND", IND_STATES, "state"),
+                            ("TUR", TUR_PROVINCES, "province")):
         p = root / rel
         if not p.exists():
             continue
         from ingest import ember_api
 
-        t = ember_api.read_ember_states(record(ember_api.INFO, p, f"state level of power ({iso3})"))
+        t = ember_api.read_ember_api(record(ember_api.INFO, p, f"{unit} level of power ({iso3})"))
         got = _newest_full_year(t, "power_co2", year)
         if got is not None:
-            out[iso3] = (got[0], f"Ember power-sector CO2 by state, {got[1]}")
+            out[iso3] = (got[0], f"Ember power-sector CO2 by {unit}, {got[1]}")
     return out

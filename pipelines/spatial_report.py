@@ -29,9 +29,15 @@ from nowcast.subnational import generation_to_co2
 
 
 def _province_totals(field: np.ndarray, level: Any) -> pd.Series:
-    """Sum of a (cell,) field over each province by coverage fraction, kg CO2 yr-1."""
+    """Sum of a (cell,) field of one country over each of its provinces, kg CO2 yr-1.
+
+    A cell's emissions are split among the country's provinces by their share of the cell's covered area, so a
+    coastal cell (mostly sea) or a border cell gives all of the country's emissions in it to its provinces (by area
+    alone, a coastal power station's cell would count only its land fraction)."""
     cov = level.coverage
-    vals = np.bincount(cov.region, weights=field[cov.cell] * cov.fraction, minlength=len(level.ids))
+    covered = np.bincount(cov.cell, weights=cov.fraction, minlength=field.size)
+    share = cov.fraction / np.where(covered[cov.cell] > 0, covered[cov.cell], 1.0)
+    vals = np.bincount(cov.region, weights=field[cov.cell] * share, minlength=len(level.ids))
     return pd.Series(vals, index=list(level.ids))
 
 

@@ -26,7 +26,8 @@ YEARLY = f"{DIR}/api_country_overview_yearly.csv.gz"
 USA = f"{DIR}/api_overview_usa_monthly.csv.gz"
 IND = f"{DIR}/api_overview_ind_monthly.csv"
 IND_GEN = f"{DIR}/api_generation_ind_monthly.csv.gz"
-SHIPPED = (MONTHLY, YEARLY, USA, IND, IND_GEN)
+TUR = f"{DIR}/generation_tur_monthly.csv.gz"
+SHIPPED = (MONTHLY, YEARLY, USA, IND, IND_GEN, TUR)
 
 
 def text(data_dir: Path, rel: str) -> str:
@@ -166,13 +167,13 @@ def test_adapter_and_download(publisher, data_dir: Path, tmp_cache: Path, tmp_pa
         routes[("GET", f"/ember-climate/data/{name}")] = lambda q, h, b, body=body: (200, "text/csv", body)
     a = EmberAPIAdapter(base_url=f"{base}/ember-climate/data")
     paths = a.download(date(2024, 1, 1), date(2024, 12, 31))
-    assert [p.name for p in paths] == list(FILES) and len(hits) == 5
+    assert [p.name for p in paths] == list(FILES) and len(hits) == 6
     assert all(p.is_relative_to(tmp_cache / "downloads" / "ember_api") for p in paths)
     t = a.read(paths)
-    assert set(t["source"]) == {"ember_monthly", "ember_yearly", "ember_states_usa", "ember_states_ind"}
+    assert set(t["source"]) == {"ember_monthly", "ember_yearly", "ember_states_usa", "ember_states_ind", "ember_states_tur"}
     out = a.write(t, tmp_path / "ember_api.parquet", inputs=paths)
     assert len(pd.read_parquet(out)) == len(t)
-    assert a.download(date(2024, 1, 1), date(2024, 12, 31)) == paths and len(hits) == 5  # cached
+    assert a.download(date(2024, 1, 1), date(2024, 12, 31)) == paths and len(hits) == 6  # cached
     with pytest.raises(IngestError, match="overlapping files"):
         a.read([paths[0], paths[0]])
     bad = tmp_path / "bad.parquet"
@@ -185,3 +186,33 @@ def test_adapter_and_download(publisher, data_dir: Path, tmp_cache: Path, tmp_pa
 def test_download_offline(dead_url: str, tmp_cache: Path) -> None:
     with pytest.raises(IngestError, match="could not download .*api_country_overview_monthly.csv.*offline"):
         EmberAPIAdapter(base_url=dead_url, files=FILES[:1]).download(date(2024, 1, 1), date(2024, 2, 1))
+
+
+def test_turkiye_provinces_power_co2(data_dir: Path, tmp_path: Path) -> None:
+    from ingest.admin1 import read_admin1
+    from ingest.ember_api import TR_PROVINCES
+
+    path = data_dir / "electricity" / "ember" / "generation_tur_monthly.csv.gz"
+    t = read_ember_api(path)
+    assert set(t.columns) == set(COLUMNS)
+    co2 = t[t["variable"] == "power_co2"]
+    assert co2["region"].nunique() == 81 and set(co2["iso3"]) == {"TUR"}
+    assert co2["period"].min() == pd.Timestamp("2018-01-01") and co2["period"].max() == pd.Timestamp("2022-12-01")
+    # power CO2 is the coal + gas + other fossil emissions of the file, in Mt
+    raw = pd.read_csv(path)
+    raw = raw[raw["date"].str.startswith("2022") & raw["variable"].isin(["Coal", "Gas", "Other Fossil"])]
+    y2022 = co2[co2["period"].dt.year == 2022]
+    assert y2022["value"].sum() == pytest.approx(raw["emissions_ktco2"].sum() / 1000.0)
+    canakkale = y2022[y2022["region"] == "TR-17"]["value"].sum()
+    assert canakkale == pytest.approx(raw[raw["state"] == "Çanakkale"]["emissions_ktco2"].sum() / 1000.0)
+    # every province code is one of Natural Earth's Turkish admin-1 ids (the province level matches on them)
+    ne = read_admin1(data_dir / "boundaries" / "ne_10m_admin_1_states_provinces.topo.json.gz")
+    assert {f"TR-{c}" for c in TR_PROVINCES.values()} == set(ne.loc[ne["iso3"] == "TUR", "id"])
+    # a file in TWh is refused, and an unknown province is named
+    bad = pd.read_csv(path, nrows=400)
+    bad.assign(generation_gwh=bad["generation_gwh"] / 1000.0).to_csv(tmp_path / "twh.csv", index=False)
+    with pytest.raises(IngestError, match="implausibly small"):
+        read_ember_api(tmp_path / "twh.csv")
+    bad.assign(state=bad["state"].replace({"Adana": "Atlantis"})).to_csv(tmp_path / "unknown.csv", index=False)
+    with pytest.raises(IngestError, match="Atlantis"):
+        read_ember_api(tmp_path / "unknown.csv")
