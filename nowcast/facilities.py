@@ -179,3 +179,24 @@ def calibrated_plants_first(points: Points, national_annual: np.ndarray, residua
         scale = np.where(psum > 0, np.where(need <= max_scale, np.maximum(need, 1.0) * (1 + 1e-9), max_scale), 1.0)
     scaled = Points(points.region, points.cell, points.weight * scale[points.region]) if len(points.cell) else points
     return plants_first_weights(scaled, total, residual)
+
+
+def capacity_against_generation(coal_units: pd.DataFrame, gas_oil_plants: pd.DataFrame,
+                                generation: pd.DataFrame) -> pd.DataFrame:
+    """Each country's listed fossil capacity beside its fossil generation (issue #16.1): is the plant table complete?
+
+    coal_units: GEM units operating in the year (``iso3``, ``capacity_mw``); gas_oil_plants: GPPD gas and oil
+    plants (``iso3``, ``capacity_mw``); generation: (``iso3``, ``coal_twh``, ``gas_oil_twh``) of the same year.
+    Returns per country the listed GW, the generation (TWh) and the implied capacity factors
+    (TWh / (GW x 8.76)): a coal factor far above 0.85 or a gas/oil factor far above 0.7 means plants are missing
+    from the table; far below, plants are listed that barely run (or closed).
+    """
+    coal_gw = coal_units.groupby("iso3")["capacity_mw"].sum() / 1000.0
+    go_gw = gas_oil_plants.groupby("iso3")["capacity_mw"].sum() / 1000.0
+    g = generation.set_index("iso3")
+    out = pd.DataFrame({"coal_gw": coal_gw.reindex(g.index).fillna(0.0), "gas_oil_gw": go_gw.reindex(g.index).fillna(0.0),
+                        "coal_twh": g["coal_twh"], "gas_oil_twh": g["gas_oil_twh"]})
+    hours = 8.76  # TWh per GW-year
+    out["coal_capacity_factor"] = out["coal_twh"] / (out["coal_gw"] * hours).where(out["coal_gw"] > 0)
+    out["gas_oil_capacity_factor"] = out["gas_oil_twh"] / (out["gas_oil_gw"] * hours).where(out["gas_oil_gw"] > 0)
+    return out.sort_values("coal_twh", ascending=False)

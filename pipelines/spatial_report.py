@@ -61,6 +61,34 @@ def _stats_as_co2(level: Any, stats: pd.Series, power_points: pd.DataFrame, grid
     return pd.Series(generation_to_co2(s.to_numpy(), c, o), index=s.index)
 
 
+def _capacity_table(inputs: Any) -> pd.DataFrame | None:
+    """Listed fossil capacity (GEM coal units operating, GPPD gas/oil) against CM Power's fossil generation of the
+    newest complete year, for the 45 countries CM Power covers; None without those files."""
+    from carbonmap.settings import get_settings
+    from ingest import cm_power, gem_coal
+    from nowcast.facilities import capacity_against_generation
+    from pipelines.measured_inputs import CM_MONTHLY, find
+    from pipelines.spatial_inputs import GEM_COAL, GEM_COAL_PARAMETERS
+
+    root = get_settings().data_dir
+    cm = find(root, CM_MONTHLY)
+    if cm is None or not (root / GEM_COAL).exists():
+        return None
+    gen = cm_power.read_cm_power_monthly(cm)
+    gen = gen[gen["region"] == ""] if "region" in gen.columns else gen
+    counts = gen[gen["variable"] == "generation_coal"].groupby(gen["period"].dt.year)["period"].nunique()
+    year = int(max(y for y, n in counts.items() if n == 12))
+    g = gen[gen["period"].dt.year == year].pivot_table(index="iso3", columns="variable", values="value", aggfunc="sum")
+    g = g.loc[[i for i in g.index if i != "EU28"]]  # countries only
+    table = pd.DataFrame({"iso3": g.index, "coal_twh": g.get("generation_coal", 0.0).to_numpy(),
+                          "gas_oil_twh": (g.get("generation_gas", 0.0) + g.get("generation_oil", 0.0)).to_numpy()})
+    units = gem_coal.operating_in(gem_coal.read_gem_coal_units(root / GEM_COAL, root / GEM_COAL_PARAMETERS), year)
+    plants = inputs.plants
+    out = capacity_against_generation(units, plants[plants["primary_fuel"].isin(["Gas", "Oil"])], table)
+    out.attrs["year"] = year
+    return out
+
+
 def run(resolution: float = 0.25, out_dir: Path = Path("reports")) -> dict[str, Any]:
     """Compute the figures, write ``spatial.md`` and ``spatial.json`` under ``out_dir``; returns the figures."""
     from carbonmap.atomic import write_text_atomic
@@ -115,6 +143,12 @@ def run(resolution: float = 0.25, out_dir: Path = Path("reports")) -> dict[str, 
         "s0": round(rule.s0, 4), "beta": rule.beta, "ref": rule.ref,
         "coverage90_leave_one_set_out": float(np.mean([v["coverage90"] for v in loo_sets.values()])),
         "sets": loo_sets, "n": len(shares)}
+    capacity = _capacity_table(inputs)
+    if capacity is not None:
+        figures["capacity_against_generation"] = {
+            "year": int(capacity.attrs["year"]),
+            "countries": {k: {c: (None if pd.isna(v) else round(float(v), 3)) for c, v in row.items()}
+                          for k, row in capacity.iterrows()}}
     figures["seconds"] = round(time.perf_counter() - t0, 1)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +193,23 @@ def _markdown(f: dict[str, Any], table: pd.DataFrame) -> str:
         sig = r["s0"] * (share / r["ref"]) ** -r["beta"] * (1 - share)
         lines.append(f"- a region holding {share:.1%} of its country's sector: 90 % range x{math.exp(-1.645 * sig):.2f} "
                      f"to x{math.exp(1.645 * sig):.2f}.")
+    cap = f.get("capacity_against_generation")
+    if cap:
+        lines += ["", f"## Listed fossil capacity against fossil generation ({cap['year']})", "",
+                  ("GEM coal units operating in the year and WRI GPPD gas/oil plants, beside CM Power's generation "
+                   "(`nowcast.facilities.capacity_against_generation`). Implied capacity factor = TWh / (GW x 8.76): "
+                   "a coal factor far above 0.85 or a gas/oil factor far above 0.7 means the table misses plants "
+                   "(their emissions then go by the proxy inside the country); far below, plants are listed that "
+                   "barely run."), "",
+                  "| country | coal GW | coal TWh | coal factor | gas+oil GW | gas+oil TWh | gas+oil factor |",
+                  "|---|---|---|---|---|---|---|"]
+
+        def fmt(v: float | None) -> str:
+            return "—" if v is None else f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"
+
+        for iso3, r in cap["countries"].items():
+            lines.append(f"| {iso3} | {fmt(r['coal_gw'])} | {fmt(r['coal_twh'])} | {fmt(r['coal_capacity_factor'])} | "
+                         f"{fmt(r['gas_oil_gw'])} | {fmt(r['gas_oil_twh'])} | {fmt(r['gas_oil_capacity_factor'])} |")
     lines += ["", (f"Earlier rule (one σ for all shares): σ = {f['province_sigma_log']:.2f} (1.4826 x median |log "
               "ratio|, power only, pooled); leave-one-country-out 90 % coverage "
               f"{f['coverage90_leave_one_country_out']:.0%}."), "",

@@ -68,3 +68,17 @@ def test_calibration_scales_points_up_at_most_max_scale() -> None:
     assert col0[0] == pytest.approx(1.0) and col0[1] == pytest.approx(0.0, abs=1e-12)  # 10 -> 15 fills it
     assert col1[2] == pytest.approx(20.0 / 100.0 + 0.8 * 0.5)  # 10 -> 20 at most, 80 over the residual
     assert POWER_RULES[w.rule[1]] == "plants_then_residual"
+
+
+def test_capacity_against_generation_flags_missing_and_idle_plants() -> None:
+    from nowcast.facilities import capacity_against_generation
+
+    coal = pd.DataFrame({"iso3": ["AAA", "AAA", "BBB"], "capacity_mw": [1000.0, 1000.0, 500.0]})
+    gas = pd.DataFrame({"iso3": ["AAA"], "capacity_mw": [100.0]})
+    gen = pd.DataFrame({"iso3": ["AAA", "BBB", "CCC"], "coal_twh": [8.76, 0.438, 1.0], "gas_oil_twh": [1.752, 0.0, 2.0]})
+    out = capacity_against_generation(coal, gas, gen)
+    assert out.loc["AAA", "coal_gw"] == 2.0 and out.loc["AAA", "coal_capacity_factor"] == pytest.approx(0.5)
+    assert out.loc["AAA", "gas_oil_capacity_factor"] == pytest.approx(2.0)       # more output than listed plants
+    assert out.loc["BBB", "coal_capacity_factor"] == pytest.approx(0.1)          # listed plants barely run
+    assert out.loc["CCC", "coal_gw"] == 0 and pd.isna(out.loc["CCC", "coal_capacity_factor"])  # nothing listed
+    assert list(out.index) == ["AAA", "CCC", "BBB"]                              # largest coal generation first
