@@ -15,6 +15,7 @@ from api import openapi
 from api.deps import get_registry
 from api.limits import BodySizeLimitMiddleware
 from api.problems import install_problem_handlers
+from api.proxy import ForwardedHeadersMiddleware, HeadMiddleware, parse_trusted
 from api.routes.analysis import AnalysisFactory
 from api.routes.datasets import DatasetsFactory
 from api.routes.docs import DocsFactory
@@ -46,6 +47,11 @@ OPENAPI_TAGS = [
 ]
 
 
+EXPOSED_HEADERS = ["Content-Disposition", "ETag", "X-Carbonmap-Release", "Content-Range", "Content-Length",
+                   "Accept-Ranges", "Last-Modified", "Cache-Control", "Content-Crs", "Link"]
+"""Response headers a browser script on another origin may read (CORS ``Access-Control-Expose-Headers``)."""
+
+
 def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     """Build the app that serves ``registry``'s datasets with ``settings`` (default: the process settings)."""
     settings = settings or load_settings()
@@ -56,8 +62,11 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
 
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                       allow_headers=["*"], expose_headers=["Content-Disposition"])
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                       allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
+    app.add_middleware(HeadMiddleware)  # outside CORS: a HEAD gets the GET's CORS headers too
+    parse_trusted(settings.trusted_proxies)  # a bad entry fails here, at start-up, not on the first request
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=list(settings.trusted_proxies))  # outermost
 
     app.include_router(HealthFactory().router)
     app.include_router(DatasetsFactory().router)

@@ -143,7 +143,8 @@ async def _http_handler(request: Request, exc: Exception) -> ProblemResponse:
     if status == 404 and detail == "Not Found":
         detail = f"no endpoint at {request.url.path}; see /docs for the endpoints this server offers"
     elif status == 405:
-        detail = f"method {request.method} is not allowed on {request.url.path}; see /docs"
+        method = request.scope.get("carbonmap.original_method", request.method)  # see api.proxy.HeadMiddleware
+        detail = f"method {method} is not allowed on {request.url.path}; see /docs"
     return problem(status, detail, _slug(_TITLES.get(status, "http-error").replace(" ", "")),
                    headers=getattr(exc, "headers", None))
 

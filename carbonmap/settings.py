@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     serve_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes of `carbonmap serve` (one per "
                                "core; each keeps its own tile, chunk and weight caches)")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    trusted_proxies: list[str] = Field(default_factory=list, description="peers (IP addresses or CIDR networks, "
+                                       "'*' = any) whose X-Forwarded-Proto/-Host/-Prefix headers set the scheme, "
+                                       "host and path prefix of the links the server builds; empty = ignore them")
 
     max_query_days: int = Field(3660, description="longest period a query may ask for")
     max_vertices: int = Field(20000, description="most vertices in a posted geometry")
@@ -46,6 +49,13 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
     releases_keep: int = Field(0, ge=0, description="releases kept by `carbonmap update --prune` (0 = all)")
     registry_cached_releases: int = Field(4, ge=1, description="pinned past releases kept open per server")
+    release_files_kinds: list[str] = Field(default_factory=lambda: ["daily", "monthly-mean", "annual-total",
+                                                                    "national-daily"],
+                                           description="release files written when a release is published "
+                                                       "(pipelines.release_files.KINDS); [] writes none")
+    release_daily_months: int = Field(1, ge=0, description="months (the latest) that get a daily NetCDF release file; "
+                                      "0 = every month. Demo default 1: a 0.25 degree month costs ~10 s of one core "
+                                      "and ~100 MB, monthly means ~1 s and 16 MB")
     cds_api_key: SecretStr | None = Field(None, description="Copernicus Climate Data Store personal access token (ERA5)")
     cds_url: str = Field("https://cds.climate.copernicus.eu/api", description="CDS API root")
     cdse_token: SecretStr | None = Field(None, description="Copernicus Data Space Ecosystem OAuth access token (TROPOMI)")

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from carbonmap.registry import Registry
-from tiles.factory import PROBLEM_MEDIA_TYPE, CarbonTilerFactory
+from tiles.factory import CarbonTilerFactory
+from tiles.params import PROBLEM_MEDIA_TYPE
 
 _TITLES = {404: "Not Found", 405: "Method Not Allowed", 422: "Unprocessable Content"}
 

@@ -260,10 +260,46 @@ def encode(indices: np.ndarray, colormap_name: str, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _fmt(v: float) -> str:
+SMALLEST_SHOWN = 1e-3
+"""Legend numbers below this read ``< 0.001`` (rounding noise of the downscaling, not a quantity to read)."""
+_SI = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def _digits(v: float, sig: int = 2) -> str:
+    """``v`` rounded to ``sig`` significant digits, positional (no exponent), trailing zeros dropped."""
+    text = np.format_float_positional(float(f"{v:.{sig}g}"), trim="-")
+    return text
+
+
+def readable(v: float, *, sig: int = 2) -> str:
+    """A number as people read it on a legend: 2 significant digits, no exponent, SI prefixes from a
+    thousand up (``1.5k``, ``24M``), ``< 0.001`` for tiny positive values, ``0`` for zero.
+
+    >>> [readable(x) for x in (3.69e-11, 0.238, 7.0, 1234.0, 2.5e7)]
+    ['< 0.001', '0.24', '7', '1.2k', '25M']
+    """
+    v = float(v)
+    if not math.isfinite(v):
+        return str(v)
     if v == 0:
         return "0"
-    return f"{v:.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+    a = abs(v)
+    sign = "-" if v < 0 else ""
+    if a < SMALLEST_SHOWN:
+        return f"> -{SMALLEST_SHOWN:g}" if v < 0 else f"< {SMALLEST_SHOWN:g}"
+    a = float(f"{a:.{sig}g}")  # round first: 999.6 -> 1000 -> "1k", not "1e3"
+    for factor, prefix in _SI:
+        if a >= factor:
+            return f"{sign}{_digits(a / factor, sig)}{prefix}"
+    return f"{sign}{_digits(a, sig)}"
+
+
+def range_label(lo: float, hi: float) -> str:
+    """A class label, e.g. ``0.24 – 1.2k``; ``< 0.24`` when the class starts below :data:`SMALLEST_SHOWN`."""
+    if 0 <= lo < SMALLEST_SHOWN:
+        return f"< {readable(max(hi, SMALLEST_SHOWN))}"
+    return f"{readable(lo)} – {readable(hi)}"
+
 
 
 def class_breaks(scale: ColorScale, n_classes: int = 6) -> list[float]:
@@ -282,32 +318,52 @@ def legend(scale: ColorScale, *, units: str, long_units: str, n_classes: int = 6
     for lo, hi in itertools.pairwise(breaks):
         mid = scale.value_at((scale.position(lo) + scale.position(hi)) / 2)
         rgba = pal[to_indices(np.array([mid]), scale)[0]]
-        classes.append({"min": lo, "max": hi, "label": f"{_fmt(lo)} – {_fmt(hi)}",
+        classes.append({"min": lo, "max": hi, "label": range_label(lo, hi),
+                        "label_units": f"{range_label(lo, hi)} {units}",
                         "color": "#{:02x}{:02x}{:02x}".format(*rgba[:3])})
     return {"scale": scale.scale, "colormap_name": scale.colormap_name, "rescale": [scale.vmin, scale.vmax],
-            "units": units, "units_long": long_units, "breaks": breaks, "classes": classes,
+            "units": units, "units_long": long_units, "breaks": breaks,
+            "break_labels": [readable(b) for b in breaks], "classes": classes,
             "transparent": "zero emissions or no data", "clipped": "values outside rescale take the end colours"}
 
 
-def legend_png(scale: ColorScale, *, units: str, n_classes: int = 6, width: int = 320, height: int = 56) -> bytes:
-    """A colour bar with break labels and units, PNG (RGBA)."""
+LEGEND_PNG_SIZE = (400, 62)
+"""Width and height (pixels) of :func:`legend_png` images (the WMTS ``LegendURL`` declares them)."""
+
+
+def legend_png(scale: ColorScale, *, units: str, n_classes: int = 6, width: int = LEGEND_PNG_SIZE[0],
+               height: int = LEGEND_PNG_SIZE[1]) -> bytes:
+    """A colour bar with readable break labels (:func:`readable`) and the units, PNG (RGBA).
+
+    A label that would overlap its left neighbour is left out (the end labels are always drawn).
+    """
     pal = palette(scale.colormap_name)
-    im = Image.new("RGBA", (width, height), (255, 255, 255, 230))
-    pad, bar_h = 10, 18
+    im = Image.new("RGBA", (width, height), (255, 255, 255, 235))
+    pad, top, bar_h = 14, 4, 18
     ramp = np.linspace(0.0, 1.0, width - 2 * pad)
     cols = pal[1 + np.rint(ramp * (N_COLOURS - 1)).astype(int)]
     bar = np.repeat(cols[None, :, :], bar_h, axis=0)
-    im.paste(Image.fromarray(bar, mode="RGBA"), (pad, 4))
+    im.paste(Image.fromarray(bar, mode="RGBA"), (pad, top))
     draw = ImageDraw.Draw(im)
-    font = ImageFont.load_default()
+    font = ImageFont.load_default(size=12)
     breaks = class_breaks(scale, n_classes)
-    for b in breaks:
+    placed: list[tuple[float, float, str]] = []
+    for i, b in enumerate(breaks):
         x = pad + float(scale.position(b)) * (width - 2 * pad - 1)
-        draw.line([(x, 4 + bar_h), (x, 8 + bar_h)], fill=(0, 0, 0, 255))
-        label = _fmt(b)
+        draw.line([(x, top + bar_h), (x, top + bar_h + 4)], fill=(0, 0, 0, 255))
+        label = readable(b)
         tw = draw.textlength(label, font=font)
-        draw.text((min(max(x - tw / 2, 0), width - tw), 10 + bar_h), label, fill=(0, 0, 0, 255), font=font)
-    draw.text((pad, 22 + bar_h), f"{units} ({scale.scale})", fill=(0, 0, 0, 255), font=font)
+        left = min(max(x - tw / 2, 0.0), width - tw)
+        if placed and label == placed[-1][2]:
+            continue
+        if placed and left < placed[-1][1] + 4:
+            if i < len(breaks) - 1:
+                continue
+            placed.pop()  # the last label wins over its neighbour
+        placed.append((left, left + tw, label))
+    for left, _, label in placed:
+        draw.text((left, top + bar_h + 5), label, fill=(0, 0, 0, 255), font=font)
+    draw.text((pad, top + bar_h + 22), f"{units} ({scale.scale} scale)", fill=(0, 0, 0, 255), font=font)
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return buf.getvalue()

@@ -2,10 +2,16 @@
 
 Routes (the router carries the ``/tiles`` prefix; include it without another prefix):
 
-- ``GET /tiles/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}.{format}`` a PNG/WebP map tile
-- ``GET /tiles/{dataset}/{tileMatrixSetId}/tilejson.json``         TileJSON 3.0.0
-- ``GET /tiles/{dataset}/WMTSCapabilities.xml``                     OGC WMTS 1.0.0 with a Time dimension
-- ``GET /tiles/{dataset}/legend``                                   legend as JSON or PNG
+- ``GET /tiles/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}.{format}`` a PNG/WebP map tile (256 px)
+- ``GET /tiles/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}@2x.{format}`` the same tile at 512 px (high-DPI)
+- ``GET /tiles/{dataset}/{tileMatrixSetId}/tilejson.json``         TileJSON 3.0.0 (``tilesize=512``: @2x)
+- ``GET /tiles/{dataset}/WMTSCapabilities.xml``                     OGC WMTS 1.0.0 with a Time dimension and a
+  PNG ``LegendURL`` per layer style (``tilesize=512``: @2x tiles, ``WebMercatorQuad@2x``)
+- ``GET /tiles/{dataset}/legend``                                   legend as JSON or PNG (readable numbers)
+- ``GET /tiles/colormaps``, ``GET /tiles/colormaps/{name}``          the colormap names and ramps
+
+Default display ranges of emission layers are the layer's own 2nd..99.5th percentile over the cube
+(:mod:`tiles.scales`), computed once per served cube version and layer.
 
 Tiles come from the cube's pyramid (:mod:`pipelines.pyramid`, rendered by :mod:`tiles.render`:
 index gathers from cached decoded chunks, ~1-3 ms) when it has one, else from the rio-tiler reader
@@ -59,9 +65,11 @@ from carbonmap.registry import Cube, Registry
 from carbonmap.settings import get_settings
 from pipelines.pyramid import cube_version_of, open_pyramid, percentiles, pyramid_path
 from tiles import colormap as cm
+from tiles import scales
 from tiles import wmts as wmts_xml
 from tiles.cache import EncodedTile, TileCache, etag_matches, make_etag
 from tiles.chunks import ChunkCache
+from tiles.colormaps import add_colormap_routes
 from tiles.fields import FieldCache
 from tiles.layer import (
     LAYER_SECTORS,
@@ -73,11 +81,28 @@ from tiles.layer import (
     cube_version,
     parse_time,
 )
+from tiles.params import (
+    E404_DATASET,
+    E404_DATE,
+    E422,
+    PIXEL_RATIO_PARAM,
+    SUPPORTED_TMS,
+    ColormapQuery,
+    DatasetPath,
+    RescaleQuery,
+    ScaleQuery,
+    SectorQuery,
+    TileSizeQuery,
+    TimeQuery,
+    TmsPath,
+    VariableQuery,
+    VersionQuery,
+    pixel_ratio,
+    tile_ratio,
+)
 from tiles.reader import CubeLayerReader, density
 from tiles.render import PyramidRenderer, Sample, supports
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-SUPPORTED_TMS: tuple[str, ...] = ("WebMercatorQuad", "WorldCRS84Quad")
 EARTH_M_PER_DEGREE = 2 * math.pi * 6378137.0 / 360.0
 """Metres per degree of longitude at the equator on the Web Mercator sphere."""
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -129,62 +154,6 @@ async def registry_from_app_state(request: Request) -> Registry:
     if registry is None:
         raise RuntimeError("no registry on app.state; set app.state.registry or pass registry_dependency")
     return registry
-
-
-def _problem(status: int, kind: str, detail: str) -> dict[str, Any]:
-    title = {404: "Not Found", 422: "Unprocessable Content"}[status]
-    return {
-        "description": f"{title}: {detail.split(';')[0]}",
-        "content": {PROBLEM_MEDIA_TYPE: {
-            "schema": {"type": "object", "required": ["type", "title", "status", "detail"],
-                       "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                                      "status": {"type": "integer"}, "detail": {"type": "string"}}},
-            "example": {"type": f"urn:carbonmap:problem:{kind}", "title": title, "status": status,
-                        "detail": detail}}},
-    }
-
-
-_E404_DATASET = _problem(404, "dataset-not-found", "unknown dataset 'nope'; served datasets: demo-2024")
-_E404_DATE = _problem(404, "date-out-of-range", "date 2023-12-31 is outside dataset 'demo-2024', which covers "
-                                                "2024-01-01 to 2024-12-31")
-_E404_TILE = _problem(404, "tile-not-found", "tile 3/9/2 is outside WebMercatorQuad: at zoom 3 x must be 0 to 7 "
-                                             "and y 0 to 7")
-_E422 = _problem(422, "invalid-parameter", "unknown sector 'coal'; known sectors: power, industry, "
-                                           "ground_transport, residential, domestic_aviation, "
-                                           "international_aviation, international_shipping, total")
-
-# ---- parameters (shared Annotated types, documented once) -------------------------------------
-
-DatasetPath = Annotated[str, Path(description="Dataset id, as listed by `GET /datasets`.",
-                                  examples=["demo-2024"])]
-TmsPath = Annotated[str, Path(description="Tile matrix set: `WebMercatorQuad` (web maps) or `WorldCRS84Quad`.",
-                              examples=["WebMercatorQuad"], json_schema_extra={"enum": list(SUPPORTED_TMS)})]
-SectorQuery = Annotated[str, Query(description="One of the 7 sectors, or `total` (their sum).",
-                                   examples=["total"], json_schema_extra={"enum": list(LAYER_SECTORS)})]
-VariableQuery = Annotated[str, Query(description="`emissions` (shown as kg CO2 km-2 day-1) or `uncertainty` "
-                                                 "(relative 1-sigma; needs a sector, not `total`).",
-                                     examples=["emissions"], json_schema_extra={"enum": list(VARIABLES)})]
-ScaleQuery = Annotated[str | None, Query(description="Colour scale: `log` (default for emissions), `linear` "
-                                                     "(default for uncertainty) or `quantile` (equal shares of "
-                                                     "the data's cells per colour; class breaks from its "
-                                                     "percentiles).",
-                                         examples=["log"], json_schema_extra={"enum": list(cm.SCALES)})]
-RescaleQuery = Annotated[str | None, Query(description="Value range `min,max` mapped onto the colormap, in the "
-                                                       "variable's units (emissions: kg CO2 km-2 day-1); default: "
-                                                       "decades around the 1st-99.9th percentile of the dataset's "
-                                                       "middle day (emissions), 0,1 (uncertainty). Not with "
-                                                       "`scale=quantile`.",
-                                           examples=["1,100000"])]
-TimeQuery = Annotated[str, Query(description="Time step: a UTC day `YYYY-MM-DD`, a month `YYYY-MM` (monthly "
-                                             "mean) or a year `YYYY` (annual mean), inside the dataset's range.",
-                                 examples=["2024-03-01"])]
-VersionQuery = Annotated[str | None, Query(description="Dataset version token (TileJSON and WMTS add it). With the "
-                                                       "current token the tile is cached as immutable.",
-                                           examples=["3f2a9c0d1e4b5a67"])]
-ColormapQuery = Annotated[str | None, Query(description="A rio-tiler colormap name, e.g. `inferno`, `viridis`, "
-                                                        "`magma`, `ylorrd`. Default: inferno (emissions), viridis "
-                                                        "(uncertainty).",
-                                            examples=["inferno"])]
 
 
 @define(kw_only=True)
@@ -269,20 +238,18 @@ class CarbonTilerFactory(BaseFactory):
         return density(f, cube.grid) if variable == cc.EMISSIONS_VAR else f
 
     def default_range(self, cube: Cube, sector: str, variable: str) -> tuple[float, float]:
-        """Display range of a layer: the pyramid's stored range, else from the middle day (memoised)."""
+        """Display range of a layer: the 2nd..99.5th percentile of its own positive values over the cube
+        (:func:`tiles.scales.data_range`), computed once per served cube version and layer."""
         style = cm.DEFAULT_STYLES[variable]
         if style.rescale is not None:
             return style.rescale
-        renderer = self.pyramid_for(cube)
-        if renderer is not None:
-            stored = renderer.pyramid.meta.ranges.get(variable, {}).get(sector)
-            if stored:
-                return float(stored[0]), float(stored[1])
         key = (cube.id, served_version(cube), sector, variable)
         with self._ranges_lock:
             if key in self._ranges:
                 return self._ranges[key]
-        rng = cm.nice_range(self._middle_field(cube, sector, variable), style.scale)
+        renderer = self.pyramid_for(cube)
+        rng = scales.data_range(cube, sector, variable, renderer.pyramid if renderer is not None else None,
+                                style.scale)
         with self._ranges_lock:
             self._ranges[key] = rng
         return rng
@@ -324,13 +291,16 @@ class CarbonTilerFactory(BaseFactory):
         return cm.ColorScale(cast(cm.Scale, chosen_scale),  # one of cm.SCALES, checked above
                              rng[0], rng[1], colormap_name or style.colormap_name)
 
-    def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int) -> Sample:
-        """One tile's values in display units, as a :class:`~tiles.render.Sample`: pyramid if possible."""
+    def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int,
+               tilesize: int | None = None) -> Sample:
+        """One tile's values in display units, as a :class:`~tiles.render.Sample`: pyramid if possible.
+        ``tilesize`` (pixels, default ``self.tilesize``): 2x for high-DPI (``@2x``) tiles."""
+        size = tilesize or self.tilesize
         renderer = self.pyramid_for(cube) if supports(tms) else None
         if renderer is not None:
-            return renderer.sample(layer, tms, z, x, y, self.tilesize)
+            return renderer.sample(layer, tms, z, x, y, size)
         with self.reader(cube=cube, layer=layer, fields=self.fields, tms=tms) as src:
-            image = src.tile(x, y, z, tilesize=self.tilesize)
+            image = src.tile(x, y, z, tilesize=size)
         band = image.array[0]
         mask = np.ma.getmaskarray(band) if np.ma.is_masked(band) else None
         return Sample.of_pixels(np.asarray(band.data), mask)
@@ -356,6 +326,16 @@ class CarbonTilerFactory(BaseFactory):
         res_crs = res * EARTH_M_PER_DEGREE if tms.crs.to_epsg() == 3857 else res
         return min(tms.maxzoom, tms.zoom_for_res(res_crs, zoom_level_strategy="upper") + 2)
 
+    def tile_template(self, request: Request, dataset: str, tms_id: str | None, zxy: tuple[str, str, str], fmt: str,
+                      tilesize: int) -> str:
+        """Absolute tile URL template (no query) with placeholders ``zxy``; ``@2x`` for 512 px tiles."""
+        ratio = tile_ratio(tilesize)
+        z, x, y = zxy
+        if ratio == 1:
+            return self.url_for(request, "tile", dataset=dataset, tileMatrixSetId=tms_id, z=z, x=x, y=y, format=fmt)
+        return self.url_for(request, "tile_hidpi", dataset=dataset, tileMatrixSetId=tms_id, z=z, x=x, y=y,
+                            pixel_ratio=str(ratio), format=fmt)
+
     def cache_headers(self, etag: str, immutable: bool = False) -> dict[str, str]:
         return {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else f"public, max-age={self.max_age}"}
 
@@ -363,6 +343,7 @@ class CarbonTilerFactory(BaseFactory):
 
     def register_routes(self) -> None:
         cm.warm_palettes()  # once per process, in the background
+        add_colormap_routes(self.router, self.operation_prefix)  # before /{dataset}/...: "colormaps" is no dataset
         self.tile()
         self.tilejson()
         self.wmts()
@@ -371,26 +352,26 @@ class CarbonTilerFactory(BaseFactory):
     def tile(self) -> None:
         """Register the map tile endpoint."""
 
-        @self.router.get(
-            "/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}.{format}",
-            operation_id=f"{self.operation_prefix}getTile",
-            summary="A map tile of one day, sector and variable",
-            description=(
-                "Renders one tile (256x256) of the dataset's daily field, reprojected by rio-tiler to the tile "
-                "matrix set. Cells with zero emissions or no data are transparent, so an ocean tile is a fully "
+        route: dict[str, Any] = {
+            "summary": "A map tile of one day, sector and variable",
+            "description": (
+                "Renders one tile (256x256; 512x512 at `@2x`, for high-DPI screens) of the dataset's daily field, "
+                "reprojected by rio-tiler to the tile matrix set. Cells with zero emissions or no data are transparent, so an ocean tile is a fully "
                 "transparent image, not an error. Colours: `scale` (log/linear) from `rescale` min to max on "
                 "`colormap_name`; see the legend endpoint for the breaks. Responses carry a strong `ETag` and "
                 "`Cache-Control`; send `If-None-Match` to get `304 Not Modified`.\n\n"
-                "Example: `/tiles/demo-2024/WebMercatorQuad/2/2/1.png?date=2024-03-01&sector=power`"),
-            response_class=Response,
-            responses={
+                "Example: `/tiles/demo-2024/WebMercatorQuad/2/2/1.png?date=2024-03-01&sector=power`, "
+                "`/tiles/demo-2024/WebMercatorQuad/2/2/1@2x.png?date=2024-03-01&sector=power` (512 px)"),
+            "response_class": Response,
+            "responses": {
                 200: {"description": "The tile image (PNG: paletted with transparency; WebP: RGBA).",
                       "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
                                   "image/webp": {"schema": {"type": "string", "format": "binary"}}}},
                 304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
-                404: _E404_DATE, 422: _E422,
+                404: E404_DATE, 422: E422,
             },
-        )
+        }
+
         def tile(
             request: Request,
             dataset: DatasetPath,
@@ -411,6 +392,7 @@ class CarbonTilerFactory(BaseFactory):
             as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
         ) -> Response:
+            tilesize = self.tilesize * pixel_ratio(request.path_params.get("pixel_ratio"))
             cube = resolve_cube(registry, dataset, release, as_of)
             tms = self.get_tms(tileMatrixSetId)
             if format not in cm.FORMATS:
@@ -420,7 +402,7 @@ class CarbonTilerFactory(BaseFactory):
             style = self.color_scale(cube, sector, variable, scale, rescale, colormap_name)
             renderer_id = self.renderer_id(cube, tms)
             etag = make_etag("tile", cube.id, served_version(cube), layer.step.label, sector, variable, tms.id, z, x,
-                             y, format, style.key(), self.tilesize, renderer_id)
+                             y, format, style.key(), tilesize, renderer_id)
             immutable = (release is not None or (v is not None and v == version_token(cube))
                          or self.is_final(cube, layer.step))
             if etag_matches(request.headers.get("if-none-match"), etag):
@@ -430,7 +412,7 @@ class CarbonTilerFactory(BaseFactory):
             state = "hit"
             if encoded is None:
                 state = "miss"
-                sample = self.render(cube, layer, tms, z, x, y)
+                sample = self.render(cube, layer, tms, z, x, y, tilesize)
                 indices = sample.expand(cm.to_indices(sample.values, style, mask=sample.mask))
                 encoded = EncodedTile(cm.encode(indices, style.colormap_name, format), cm.FORMATS[format], etag)
                 self.tile_cache.put(encoded)
@@ -439,6 +421,13 @@ class CarbonTilerFactory(BaseFactory):
             if uri := crs_uri(tms):
                 headers["Content-Crs"] = f"<{uri}>"
             return Response(encoded.content, media_type=encoded.media_type, headers=headers)
+
+        # "@2x" first: the plain path would take "1@2x" as the row and refuse it as a number
+        self.router.add_api_route("/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}@{pixel_ratio}x.{format}", tile,
+                                  methods=["GET"], name="tile_hidpi", operation_id=f"{self.operation_prefix}getTileHiDpi",
+                                  openapi_extra={"parameters": [PIXEL_RATIO_PARAM]}, **route)
+        self.router.add_api_route("/{dataset}/{tileMatrixSetId}/{z}/{x}/{y}.{format}", tile, methods=["GET"],
+                                  name="tile", operation_id=f"{self.operation_prefix}getTile", **route)
 
     def tilejson(self) -> None:
         """Register the TileJSON endpoint."""
@@ -454,7 +443,7 @@ class CarbonTilerFactory(BaseFactory):
                 "Example: `/tiles/demo-2024/WebMercatorQuad/tilejson.json?date=2024-03-01&sector=total`"),
             response_model=TileJSON,
             response_model_exclude_none=True,
-            responses={200: {"description": "TileJSON document"}, 404: _E404_DATASET, 422: _E422},
+            responses={200: {"description": "TileJSON document"}, 404: E404_DATASET, 422: E422},
         )
         def tilejson(
             request: Request,
@@ -471,6 +460,7 @@ class CarbonTilerFactory(BaseFactory):
             colormap_name: ColormapQuery = None,
             tile_format: Annotated[str, Query(description="Tile format in the template: `png` or `webp`.",
                                               examples=["png"], json_schema_extra={"enum": list(cm.FORMATS)})] = "png",
+            tilesize: TileSizeQuery = 256,
             release: ReleaseQuery = None,
             as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
@@ -490,8 +480,7 @@ class CarbonTilerFactory(BaseFactory):
             if pinned:
                 query["release"] = pinned
             query["v"] = version_token(cube)
-            tiles_url = self.url_for(request, "tile", dataset=dataset, tileMatrixSetId=tms.id, z="{z}", x="{x}",
-                                     y="{y}", format=tile_format)
+            tiles_url = self.tile_template(request, dataset, tms.id, ("{z}", "{x}", "{y}"), tile_format, tilesize)
             legend_url = self.url_for(request, "legend", dataset=dataset)
             w, s, e, n = cube.grid.bounds
             if tms.crs.to_epsg() == 3857:
@@ -518,7 +507,7 @@ class CarbonTilerFactory(BaseFactory):
                               "scale": style.scale, "rescale": [style.vmin, style.vmax],
                               "colormap_name": style.colormap_name, "units": cm.DEFAULT_STYLES[variable].units,
                               "time_range": [cube.start.isoformat(), cube.end.isoformat()],
-                              "release": cube.release},
+                              "release": cube.release, "tilesize": tilesize},
             }
 
     def wmts(self) -> None:
@@ -537,7 +526,7 @@ class CarbonTilerFactory(BaseFactory):
             response_class=Response,
             responses={200: {"description": "WMTS capabilities XML",
                              "content": {"application/xml": {"schema": {"type": "string"}}}},
-                       404: _E404_DATASET, 422: _E422},
+                       404: E404_DATASET, 422: E422},
         )
         def wmts(
             request: Request,
@@ -547,6 +536,7 @@ class CarbonTilerFactory(BaseFactory):
             colormap_name: ColormapQuery = None,
             tile_format: Annotated[str, Query(description="Tile format of the layers: `png` or `webp`.",
                                               examples=["png"], json_schema_extra={"enum": list(cm.FORMATS)})] = "png",
+            tilesize: TileSizeQuery = 256,
             release: ReleaseQuery = None,
             as_of: AsOfQuery = None,
             registry: Registry = Depends(self.registry_dependency),  # noqa: B008 (titiler style)
@@ -559,8 +549,9 @@ class CarbonTilerFactory(BaseFactory):
             self.color_scale(cube, cc.TOTAL, cc.EMISSIONS_VAR, scale, rescale, colormap_name)  # validates
             style_query = {k: val for k, val in (("scale", scale), ("rescale", rescale),
                                                   ("colormap_name", colormap_name)) if val is not None}
-            tiles_url = self.url_for(request, "tile", dataset=dataset, tileMatrixSetId=tms.id, z="{TileMatrix}",
-                                     x="{TileCol}", y="{TileRow}", format=tile_format)
+            tiles_url = self.tile_template(request, dataset, tms.id, ("{TileMatrix}", "{TileCol}", "{TileRow}"),
+                                           tile_format, tilesize)
+            legend_base = self.url_for(request, "legend", dataset=dataset)
             token = version_token(cube)
             layers = []
             for variable, sectors in ((cc.EMISSIONS_VAR, LAYER_SECTORS), (cc.UNCERTAINTY_VAR, cc.SECTORS)):
@@ -569,11 +560,13 @@ class CarbonTilerFactory(BaseFactory):
                              **(style_query if variable == cc.EMISSIONS_VAR else {})}
                     ident = sector if variable == cc.EMISSIONS_VAR else f"{sector}_uncertainty"
                     units = cm.DEFAULT_STYLES[variable].long_units
+                    legend_query = {"sector": sector, "variable": variable, **pinned,
+                                    **(style_query if variable == cc.EMISSIONS_VAR else {})}
+                    legend_url = f"{legend_base}?{urlencode({**legend_query, 'format': 'png'})}"
                     layers.append(wmts_xml.WmtsLayer(
                         ident, f"{cube.id}: {sector} {variable}",
-                        f"Fossil CO2 {variable} ({units}), sector {sector}; legend: "
-                        f"{self.url_for(request, 'legend', dataset=dataset)}?sector={sector}&variable={variable}",
-                        f"{tiles_url}?{urlencode(query)}&date={{Time}}"))
+                        f"Fossil CO2 {variable} ({units}), sector {sector}; legend: {legend_url}",
+                        f"{tiles_url}?{urlencode(query)}&date={{Time}}", legend_url, cm.LEGEND_PNG_SIZE))
             days = [t.strftime("%Y-%m-%d") for t in cube.times]
             months = list(dict.fromkeys(t.strftime("%Y-%m") for t in cube.times))
             years = list(dict.fromkeys(t.strftime("%Y") for t in cube.times))
@@ -583,7 +576,8 @@ class CarbonTilerFactory(BaseFactory):
                 capabilities_url=str(request.url), layers=layers, tms=tms,
                 maxzoom=max(tms.minzoom, self.maxzoom_for(cube, tms)),
                 bounds=(w, max(s, -85.0511287798066), e, min(n, 85.0511287798066)),
-                times=days + months + years, default_time=days[-1], media_type=cm.FORMATS[tile_format])
+                times=days + months + years, default_time=days[-1], media_type=cm.FORMATS[tile_format],
+                tilesize=tilesize)
             etag = make_etag("wmts", cube.id, served_version(cube), str(request.url))
             headers = {**self.cache_headers(etag, immutable=release is not None), **release_headers(cube)}
             if etag_matches(request.headers.get("if-none-match"), etag):
@@ -608,7 +602,7 @@ class CarbonTilerFactory(BaseFactory):
                                  "classes": [{"min": 1000.0, "max": 10000.0, "label": "1e3 – 1e4",
                                               "color": "#1b0c41"}]}},
                                  "image/png": {"schema": {"type": "string", "format": "binary"}}}},
-                       404: _E404_DATASET, 422: _E422},
+                       404: E404_DATASET, 422: E422},
         )
         def legend(
             dataset: DatasetPath,
@@ -635,7 +629,7 @@ class CarbonTilerFactory(BaseFactory):
             style = cm.DEFAULT_STYLES[variable]
             scale_obj = self.color_scale(cube, sector, variable, scale, rescale, colormap_name)
             if format == "png":
-                return Response(cm.legend_png(scale_obj, units=style.units, n_classes=classes),
+                return Response(cm.legend_png(scale_obj, units=style.long_units, n_classes=classes),
                                 media_type="image/png", headers=headers)
             if format != "json":
                 raise BadTileRequest(f"unknown legend format {format!r}; use format=json or format=png")

@@ -1092,16 +1092,17 @@
       ramp.setAttribute("aria-hidden", "true");
       const ticks = document.createElement("div");
       ticks.className = "ticks";
-      for (const b of lg.breaks) {
+      const tickText = lg.break_labels || lg.breaks.map(density);
+      for (const t of tickText) {
         const s = document.createElement("span");
-        s.textContent = density(b);
+        s.textContent = t;
         ticks.appendChild(s);
       }
       const list = document.createElement("ul");
       list.className = "sr-only";
       for (const c of lg.classes) {
         const li2 = document.createElement("li");
-        li2.textContent = `${String(c.label).replace(/\d+(\.\d+)?e[+-]?\d+|\d+\.\d+|\d+/gi, (m) => density(Number(m)))} ${lg.units}`;
+        li2.textContent = c.label_units || `${c.label} ${lg.units}`;
         list.appendChild(li2);
       }
       const units = document.createElement("p");

@@ -135,16 +135,18 @@ async function loadLegend() {
     ramp.setAttribute("aria-hidden", "true");
     const ticks = document.createElement("div");
     ticks.className = "ticks";
-    for (const b of lg.breaks) {
+    // the server's readable labels ("< 0.001", "0.24", "1.2k"); older servers send only the numbers
+    const tickText = lg.break_labels || lg.breaks.map(density);
+    for (const t of tickText) {
       const s = document.createElement("span");
-      s.textContent = density(b);
+      s.textContent = t;
       ticks.appendChild(s);
     }
     const list = document.createElement("ul");
     list.className = "sr-only";
     for (const c of lg.classes) {
       const li = document.createElement("li");
-      li.textContent = `${String(c.label).replace(/\d+(\.\d+)?e[+-]?\d+|\d+\.\d+|\d+/gi, (m) => density(Number(m)))} ${lg.units}`;
+      li.textContent = c.label_units || `${c.label} ${lg.units}`;
       list.appendChild(li);
     }
     const units = document.createElement("p");
