@@ -219,3 +219,48 @@ def monthly_to_daily(monthly: pd.DataFrame, shape: pd.DataFrame) -> pd.DataFrame
     out = pd.DataFrame(sh.to_numpy() / msum.to_numpy() * mval, index=days, columns=monthly.columns)
     out.index.name = "day"
     return out
+
+
+NONPOWER_MIN_SHARE = 0.15
+"""A month's non-power remainder of a fuel's CO2 counts only if it is at least this share of the fuel's CO2 (below
+it, the difference of two estimates is mostly their error)."""
+NONPOWER_MAX_YEARLY_CHANGE = 0.35
+"""A country's non-power index is dropped if any complete year differs from the one before by more than this
+(industry and residential CO2 do not move so much; such a jump is a statistical break or a bad subtraction)."""
+
+
+def nonpower_co2_monthly(co2: pd.DataFrame, generation: pd.DataFrame, fuel: str,
+                         extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Monthly CO2 of one fuel outside the power sector, Mt CO2 month-1, dims (month, iso3).
+
+    ``co2``: monthly CO2 by fuel (canonical ``co2_<fuel>``, MtCO2, e.g. CICERO from Eurostat or Indian statistics);
+    ``generation``: monthly generation by fuel (``generation_<fuel>``, TWh, e.g. Carbon Monitor Power). The power
+    sector's part is generation x :data:`POWER_EF_T_PER_MWH`; ``extra`` variables of ``co2`` are added (e.g.
+    ``co2_cement``, process CO2). Gas outside power is mostly heating (residential and commercial) in Europe; coal
+    outside power plus cement is mostly industry. Months below :data:`NONPOWER_MIN_SHARE` are NaN; countries
+    failing :data:`NONPOWER_MAX_YEARLY_CHANGE` are left out.
+    """
+    var = f"co2_{fuel}"
+    c = _wide(co2, "monthly", [var, *extra])
+    g = _wide(generation[generation["unit"] == "TWh"] if "unit" in generation else generation, "monthly",
+              [f"generation_{fuel}"])
+    if c.empty or g.empty or var not in c.columns:
+        return pd.DataFrame(dtype=np.float64)
+    power = g[f"generation_{fuel}"] * POWER_EF_T_PER_MWH[f"generation_{fuel}"]
+    both = c.join(power.rename("power"), how="inner")
+    rest = both[var] - both["power"]
+    rest = rest.where(rest >= NONPOWER_MIN_SHARE * both[var])
+    for e in extra:
+        if e in both.columns:
+            rest = rest + both[e].fillna(0.0)
+    wide = rest.unstack("iso3").sort_index()
+    wide.index = pd.DatetimeIndex(wide.index, name="month")
+    wide.columns.name = None
+    keep = []
+    for col in wide.columns:
+        s = wide[col]
+        yearly = s.groupby(s.index.year).sum(min_count=12).dropna()
+        change = (yearly / yearly.shift(1) - 1.0).dropna()
+        if len(yearly) and (change.abs() <= NONPOWER_MAX_YEARLY_CHANGE).all() and (yearly > 0).all():
+            keep.append(col)
+    return wide[keep].astype(np.float64)

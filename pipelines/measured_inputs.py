@@ -11,6 +11,8 @@ power                  Carbon Monitor Power monthly generation by fuel (45)    m
 power                  Ember monthly demand x intensity (the rest it covers)   monthly-statistics
 power (USA, in month)  EIA-930 daily demand shapes the days of each month      daily-activity
 industry               NBS crude steel, cement, crude processed (CHN)          monthly-statistics
+industry               CICERO coal CO2 outside power + cement (IND)            monthly-statistics
+residential            CICERO gas CO2 outside power (24 European countries)    monthly-statistics
 ground_transport       PPAC diesel + petrol sales (IND)                        monthly-statistics
 domestic_aviation      EUROCONTROL daily IFR departures (40 European states)   daily-activity
 domestic_aviation      PPAC jet fuel sales (IND)                               monthly-statistics
@@ -54,6 +56,14 @@ INDIA_OIL_META = "activity/india-monthly/India_monthly_metadata.json"
 CHINA_CRUDE = "activity/china-monthly/apparent_consumption_of_fossils.csv"
 EUROCONTROL_DIR = "activity/transport/eurocontrol_daio"
 EDGAR_V7 = "statistical/EDGARv7.0_GHG_AR4_AR5.xlsx"
+CICERO_EUROPE = "statistical/monthly-co2/cicero_europeancountries_monthly_CO2_data.csv"
+CICERO_INDIA = "statistical/monthly-co2/cicero_india_monthly_co2_emissions_data.csv"
+RESIDENTIAL_GAS_EXCLUDED = ("IND",)
+"""Countries whose gas outside power is not mostly heating (India: fertiliser, industry, city gas), so it does not
+drive residential there."""
+INDUSTRY_FUEL_COUNTRIES = ("IND",)
+"""Countries whose coal outside power plus cement drives industry. In Europe the remainder is small and noisy
+(2024 changes of -34 % to +10 %, months missing where it falls below 15 % of coal CO2), so it is not used."""
 CEADS = "statistical/ceads-china/China_CO2_Inventory_1997-2019_(IPCC_Sectoral_Emissions).xlsx"
 
 
@@ -97,8 +107,34 @@ def published_monthly(m: Measured, sector: str, as_of: pd.Timestamp | str) -> pd
     return out
 
 
+def _fuel_co2(m: Measured, root: Path, record: Record) -> None:
+    """Residential from gas burnt outside power (European countries) and industry from coal outside power plus
+    cement (India): CICERO's monthly CO2 by fuel minus Carbon Monitor Power's generation x emission factors."""
+    cm = find(root, CM_MONTHLY)
+    if cm is None or all(find(root, rel) is None for rel in (CICERO_EUROPE, CICERO_INDIA)):
+        return
+    from ingest import cicero_monthly_co2, cm_power
+
+    gen = cm_power.read_cm_power_monthly(record(cm_power.INFO, cm, "power part of the fuel CO2 (generation by fuel)"))
+    infos = {CICERO_EUROPE: cicero_monthly_co2.CiceroEuropeCO2Adapter.info,
+             CICERO_INDIA: cicero_monthly_co2.CiceroIndiaCO2Adapter.info}
+    co2 = pd.concat([cicero_monthly_co2.read_cicero_monthly_co2(
+        record(infos[rel], p, "monthly indicator: CO2 by fuel outside power"))
+        for rel in (CICERO_EUROPE, CICERO_INDIA) if (p := find(root, rel)) is not None], ignore_index=True)
+    lag = {r: max(PUBLICATION_LAG_DAYS.get(s, 0) for s in (src, "cm_power"))
+           for r, src in co2.groupby("iso3")["source"].first().items()}
+    gas = ai.nonpower_co2_monthly(co2, gen, "gas")
+    gas = gas[[c for c in gas.columns if c not in RESIDENTIAL_GAS_EXCLUDED]]
+    _add(m, "residential", gas, "CICERO monthly gas CO2 (Eurostat) minus gas-fired power (CM Power generation x "
+         "0.40 t/MWh): gas burnt outside power, mostly heating", lag_days=lag)
+    ind = ai.nonpower_co2_monthly(co2, gen, "coal", ("co2_cement",))
+    ind = ind[[c for c in ind.columns if c in INDUSTRY_FUEL_COUNTRIES]]
+    _add(m, "industry", ind, "CICERO monthly coal CO2 minus coal-fired power (CM Power generation x 1.0 t/MWh), "
+         "plus cement process CO2", lag_days=lag)
+
+
 def _add(m: Measured, sector: str, monthly: pd.DataFrame, label: str, *, overwrite: bool = False,
-         daily: pd.DataFrame | None = None, source: str = "") -> None:
+         daily: pd.DataFrame | None = None, source: str = "", lag_days: dict[str, int] | None = None) -> None:
     if monthly.empty:
         return
     cur = m.monthly.get(sector, pd.DataFrame(dtype=np.float64))
@@ -111,7 +147,8 @@ def _add(m: Measured, sector: str, monthly: pd.DataFrame, label: str, *, overwri
     merged.index = pd.DatetimeIndex(merged.index, name="month")
     m.monthly[sector] = merged.sort_index()
     m.sources.setdefault(sector, {}).update({c: label for c in cols})
-    m.lags.setdefault(sector, {}).update({str(c): PUBLICATION_LAG_DAYS.get(source, 0) for c in cols})
+    m.lags.setdefault(sector, {}).update({str(c): (lag_days or {}).get(str(c), PUBLICATION_LAG_DAYS.get(source, 0))
+                                          for c in cols})
     if daily is not None:
         d_cur = m.daily.get(sector, pd.DataFrame(dtype=np.float64))
         dcols = [c for c in daily.columns if c in cols]
@@ -248,6 +285,7 @@ def load_measured(root: Path, record: Record, us_demand: pd.DataFrame | None = N
         _add(m, "ground_transport", road, "PPAC diesel + petrol consumption", source="india_ppac_oil")
         jet = ai.weighted_index(oil, "monthly", {"jet_fuel": 1.0}, required=("jet_fuel",))
         _add(m, "domestic_aviation", jet, "PPAC aviation turbine fuel consumption", source="india_ppac_oil")
+    _fuel_co2(m, root, record)
     fl = internal_flights(root, record, "daily indicator: internal flights per European state")
     if fl is not None:
         _add(m, "domestic_aviation", fl.apply(daily_as_monthly), "EUROCONTROL daily internal (domestic) IFR flights",

@@ -56,3 +56,30 @@ def test_china_industry_index_weights_steel_and_cement() -> None:
     row = out[(out["period"] == "2023-06-01")].set_index("variable")["value"]
     assert idx.loc["2023-06-01", "CHN"] == pytest.approx(
         row["crude_steel"] * ai.INDUSTRY_EF_T_PER_T["crude_steel"] + row["cement"] * ai.INDUSTRY_EF_T_PER_T["cement"])
+
+
+def _canon(rows: list[tuple[str, str, str, float]], unit: str) -> pd.DataFrame:
+    return pd.DataFrame([{"iso3": c, "region": "", "period": pd.Timestamp(p), "frequency": "monthly", "variable": v,
+                          "value": x, "unit": unit, "source": "test"} for c, p, v, x in rows])
+
+
+def test_nonpower_co2_subtracts_power_and_screens_noise():
+    months = pd.date_range("2022-01-01", "2023-12-01", freq="MS")
+    co2, gen = [], []
+    for m in months:
+        heat = 3.0 if m.month in (1, 2, 12) else 1.0
+        co2 += [("AAA", m, "co2_gas", 2.0 + heat), ("AAA", m, "co2_cement", 0.5), ("AAA", m, "co2_coal", 4.0),
+                ("BBB", m, "co2_gas", 1.0)]
+        gen += [("AAA", m, "generation_gas", 5.0), ("AAA", m, "generation_coal", 3.0),
+                ("BBB", m, "generation_gas", 2.4)]   # BBB burns 0.96 of its 1.0 Mt of gas in power
+    c, g = _canon(co2, "MtCO2"), _canon(gen, "TWh")
+    gas = ai.nonpower_co2_monthly(c, g, "gas")
+    # AAA: gas CO2 minus 5 TWh x 0.40 t/MWh of power; BBB's remainder (4 %) is below the 15 % floor: left out
+    assert list(gas.columns) == ["AAA"]
+    assert gas.loc["2023-01-01", "AAA"] == pytest.approx(5.0 - 2.0)
+    assert gas.loc["2023-07-01", "AAA"] == pytest.approx(3.0 - 2.0)
+    ind = ai.nonpower_co2_monthly(c, g, "coal", ("co2_cement",))
+    assert ind.loc["2023-05-01", "AAA"] == pytest.approx(4.0 - 3.0 + 0.5)
+    # a statistical break (non-power coal triples in 2023) drops the country rather than feed a fake trend
+    broken = c.assign(value=np.where((c["variable"] == "co2_coal") & (c["period"].dt.year == 2023), 6.0, c["value"]))
+    assert "AAA" not in ai.nonpower_co2_monthly(broken, g, "coal").columns

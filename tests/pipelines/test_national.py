@@ -115,7 +115,7 @@ def test_past_the_inventory_uses_the_nowcast_with_wider_uncertainty(inputs, tmp_
 
 def test_ragged_edge_uses_observed_indicator_months(inputs) -> None:
     """With the inventory cut at 2022, the 2023 indicator months are a ragged edge for SARIMAX."""
-    small = _subset(inputs, ["DEU"], last_year=2022)
+    small = _subset(inputs, ["GBR"], last_year=2022)  # residential modelled (no gas series for GBR)
     days = pd.date_range("2023-01-01", "2023-02-28", freq="D")
     nd = national_daily(small, days)
     assert "ragged edge SARIMAX" in nd.methods["temporal_residential"]
@@ -148,8 +148,12 @@ def test_evidence_says_what_carries_each_value(nd_present) -> None:
     chn_ind = ev[:, cc.SECTORS.index("industry"), R.index("CHN")]
     assert (chn_ind[t.year == 2024] == code["monthly-statistics"]).all()  # NBS output to 2024-12
     assert (chn_ind[t.year >= 2025] == code["model"]).all()
-    res = ev[:, cc.SECTORS.index("residential"), R.index("DEU")]
-    assert (res[t.year == 2024] == code["annual-inventory"]).all() and (res[t.year >= 2025] == code["model"]).all()
+    res = ev[:, cc.SECTORS.index("residential"), R.index("DEU")]  # CICERO gas outside power, to 2025
+    assert (res[t.year == 2024] == code["monthly-statistics"]).all() and (res[t.year >= 2026] == code["model"]).all()
+    fra_ind = ev[:, cc.SECTORS.index("industry"), R.index("FRA")]  # no fuel-based industry series in Europe
+    assert (fra_ind[t.year == 2024] == code["annual-inventory"]).all()
+    ind_ind = ev[:, cc.SECTORS.index("industry"), R.index("IND")]  # CICERO coal outside power + cement
+    assert (ind_ind[t.year == 2024] == code["monthly-statistics"]).all()
     deu_air = ev[:, cc.SECTORS.index("domestic_aviation"), R.index("DEU")]
     assert (deu_air == code["daily-activity"]).all()  # EUROCONTROL to 2026-07
     assert "monthly-statistics through 2026-03-31" in nd_present.data_edge["CHN"]["power"]
@@ -165,6 +169,17 @@ def test_past_the_inventory_measured_sectors_follow_the_ratio_method(inputs, nd_
     # and each measured month carries 2024's emissions per unit of activity
     per_unit = m["2024"].sum() / monthly["2024"].sum()
     np.testing.assert_allclose(m["2025"].to_numpy(), monthly["2025"].to_numpy() * per_unit, rtol=1e-9)
+
+
+def test_residential_follows_gas_burnt_outside_power(inputs, nd_present) -> None:
+    monthly = inputs.indicators.measured_monthly["residential"]["DEU"]
+    m = _monthly(nd_present, "DEU", "residential")
+    per_unit = m["2024"].sum() / monthly["2024"].sum()   # 2024's emissions per unit of gas outside power
+    seen = monthly["2025"].dropna()
+    assert len(seen) >= 6
+    np.testing.assert_allclose(m[seen.index.to_period("M")].to_numpy(), seen.to_numpy() * per_unit, rtol=1e-9)
+    assert m["2024-01"].sum() > 2 * m["2024-07"].sum()   # heating season, as the gas statistics say
+    assert "gas" in inputs.indicators.measured_sources["residential"]["DEU"]
 
 
 def test_intervals_widen_past_the_last_measured_day(nd_present) -> None:
