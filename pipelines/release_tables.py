@@ -10,7 +10,8 @@ array), read by the API with :func:`read_table`:
   inventory years (:func:`pipelines.national.annual_table`), Mt CO2 yr-1; years before the first year of the
   build's per-year split take that year's shares (column ``split`` says which);
 - ``facilities``: the point sources the build placed (:mod:`nowcast.facilities` power and industry points,
-  airports for domestic aviation) plus the closed ones it left out (GEM coal units retired or mothballed,
+  airports for domestic aviation) plus the closed ones it left out (GEM coal units, iron and steel plants and
+  cement plants retired or mothballed,
   JRC-PPDB fossil units decommissioned), one row per plant: ``sector, iso3, lon, lat, name, kind, basis,
   status, closed_year, co2_t_per_yr, share``.  ``co2_t_per_yr`` is the facility's own estimate or report
   (t CO2 yr-1; for a closed plant what it emitted, or was estimated to emit, while running; NaN for airports);
@@ -163,11 +164,48 @@ def _closed_points(data_dir: Path, year: int, jrc: pd.DataFrame | None) -> pd.Da
             "name": c["name_p"].astype(str), "kind": "power unit (JRC-PPDB)", "basis": "status (JRC-PPDB-OPEN)",
             "status": status, "closed_year": pd.to_numeric(c["year_decommissioned"], errors="coerce").astype("Float64"),
             "co2_t_per_yr": c["co2_kg_per_yr"].to_numpy(float) / KG_PER_T}))
+    frames += _closed_industry(data_dir)
     if not frames:
         return pd.DataFrame(columns=list(FACILITY_COLUMNS))
     out = pd.concat(frames, ignore_index=True)
     out["share"] = 0.0
     return out
+
+
+def _closed_industry(data_dir: Path) -> list[pd.DataFrame]:
+    """GEM iron and steel plants and cement plants retired or mothballed (status as of the tracker's release), with
+    what they would emit running at the same utilisation as the operating ones (t CO2 yr-1; NaN where GEM gives no
+    capacity for the status, e.g. a retired steel plant)."""
+    from nowcast.activity_indicators import INDUSTRY_EF_T_PER_T
+    from nowcast.facilities import CEMENT_T_CO2_PER_T, CEMENT_UTILISATION, STEEL_UTILISATION
+    from pipelines.spatial_inputs import GEM_CEMENT, GEM_STEEL_PLANTS, GEM_STEEL_UNITS
+
+    frames = []
+    closed_status = {"retired": "closed", "mothballed": "mothballed"}
+    if (data_dir / GEM_STEEL_PLANTS).exists() and (data_dir / GEM_STEEL_UNITS).exists():
+        from ingest import gem_steel
+
+        p = gem_steel.read_gem_steel_plants(data_dir / GEM_STEEL_PLANTS, data_dir / GEM_STEEL_UNITS)
+        c = p[p["status"].isin(list(closed_status))]
+        cap = c["mothballed_crude_steel_capacity_mtpa"].where(c["status"] == "mothballed")
+        frames.append(pd.DataFrame({
+            "sector": "industry", "iso3": c["iso3"].astype(str), "lon": c["lon"], "lat": c["lat"],
+            "name": c["plant_name"].astype(str), "kind": "iron and steel plant (GEM)", "basis": "status (GEM GIST)",
+            "status": c["status"].astype(str).map(closed_status), "closed_year": pd.array([pd.NA] * len(c), "Float64"),
+            "co2_t_per_yr": (cap.astype(float) * 1e6 * STEEL_UTILISATION * INDUSTRY_EF_T_PER_T["crude_steel"]
+                             ).where(cap > 0).to_numpy(float)}))
+    if (data_dir / GEM_CEMENT).exists():
+        from ingest import gem_cement
+
+        p = gem_cement.read_gem_cement_plants(data_dir / GEM_CEMENT)
+        c = p[p["status"].isin(list(closed_status))]
+        cap = c["clinker_capacity_mtpa"].where(c["clinker_capacity_mtpa"] > 0, c["cement_capacity_mtpa"]).astype(float)
+        frames.append(pd.DataFrame({
+            "sector": "industry", "iso3": c["iso3"].astype(str), "lon": c["lon"], "lat": c["lat"],
+            "name": c["name"].astype(str), "kind": "cement plant (GEM)", "basis": "status (GEM GCCT)",
+            "status": c["status"].astype(str).map(closed_status), "closed_year": pd.array([pd.NA] * len(c), "Float64"),
+            "co2_t_per_yr": (cap * 1e6 * CEMENT_UTILISATION * CEMENT_T_CO2_PER_T).where(cap > 0).to_numpy(float)}))
+    return frames
 
 
 def _snapped(inputs: Any, grid: cc.Grid, regions: tuple[str, ...], region: np.ndarray, cells: np.ndarray

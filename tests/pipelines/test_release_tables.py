@@ -44,6 +44,11 @@ def test_facility_shares_closed_plants_and_sectors(real_cube: Path):
     assert (shut["closed_year"].dropna() <= 2024).all()
     # GEM lists retired coal units in the USA: they are in the table as closed power plants
     assert len(shut[(shut["iso3"] == "USA") & (shut["kind"] == "coal unit (GEM)")]) > 0
+    # and GEM's retired and mothballed steel and cement plants are listed as closed industry, emitting nothing
+    for kind in ("iron and steel plant (GEM)", "cement plant (GEM)"):
+        k = shut[shut["kind"] == kind]
+        assert len(k) > 20 and set(k["sector"]) == {"industry"} and set(k["status"]) == {"closed", "mothballed"}
+        assert (k.loc[k["status"] == "mothballed", "co2_t_per_yr"].dropna() > 0).all()
 
 
 def test_placed_shares_follow_the_plants_first_rule():
