@@ -100,6 +100,9 @@ TIMESERIES_CHUNK_DEGREES = 2.0
 """Time-series chunks span 2 x 2 degrees (20 x 20 cells at 0.1 degree)..."""
 TIMESERIES_CHUNK_MIN_CELLS = 20
 """...but at least 20 x 20 cells (or the whole grid), for the same reason as MAP_CHUNK_MIN_CELLS."""
+TIMESERIES_SHARD_CHUNKS = 24
+"""Time-series shards hold about 24 x 24 chunks (one 32-day block; 500 x 500 cells at 0.1 degree, aligned
+to the aggregates' chunks), so a global 0.1 degree block is 32 objects per variable, not 16,200 files."""
 
 STATUS_ATTR = "carbonmap_status"
 STATUS_COMPLETE = "complete"
@@ -399,7 +402,7 @@ def global_attrs(*, dataset_id: str, title: str, grid: Grid, start: str, end: st
                  provenance: Provenance, summary: str) -> dict[str, Any]:
     """CF-1.10 + ACDD-1.3 global attributes plus carbonmap's own."""
     w, s, e, n = grid.bounds
-    return {
+    attrs: dict[str, Any] = {
         "Conventions": "CF-1.10, ACDD-1.3",
         "title": title,
         "summary": summary,
@@ -425,3 +428,8 @@ def global_attrs(*, dataset_id: str, title: str, grid: Grid, start: str, end: st
         **grid.to_attrs(),
         **provenance.to_attrs(),
     }
+    from carbonmap.cf_metadata import global_attributes  # cf_metadata imports this module
+
+    # the same CF/ACDD attributes every NetCDF download carries (creator, geospatial bounds, version, ...);
+    # lists and dicts stay JSON in Zarr; ``version`` becomes the release id when the store is sealed
+    return global_attributes(attrs, release_id=None, grid=grid, time_start=start, time_end=end, netcdf=False)

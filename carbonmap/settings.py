@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     max_vertices: int = Field(20000, description="most vertices in a posted geometry")
     max_cells_days: int = Field(2_000_000_000, description="most grid cells x days one query may touch")
     max_body_bytes: int = Field(5_000_000, description="largest request body")
+    max_download_values: int = Field(250_000_000, ge=1, description="output values (cells x steps x sectors) of one "
+                                     "download; a global 0.25 degree month, daily, 7 sectors is 225 M")
+    max_download_read_values: int = Field(4_000_000_000, ge=1, description="values read (cells x days x sectors) by "
+                                          "one download (monthly means or annual totals of a global year: 2.66 G)")
     max_release_diff_rows: int = Field(100_000, ge=1,
                                        description="changed (day, sector, country) rows one release diff may return")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint for s3:// stores (None = AWS)")

@@ -29,7 +29,7 @@ from carbonmap import __version__
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn, no_progress
 from nowcast.downscale import downscale_with_uncertainty
-from pipelines import remote, store
+from pipelines import release_files, remote, store
 from pipelines.cluster import dask_client
 from pipelines.inputs import BuildInputs, load_inputs
 from pipelines.national import NationalDaily, national_daily
@@ -319,7 +319,13 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
             manifest = {"kind": "build", "days_added": day_ranges(times), "days_revised": [],
                         "reason": "full build", "weights_digest": weights_digest(prep),
                         "inputs": [{"path": f.path, "sha256": f.sha256} for f in prep.files]}
+            rid = store.validate_release_id(str(tmp).rstrip("/").rsplit("/", 1)[-1]) if remote.is_remote(final) \
+                else store.next_release_id(final)
+
+            def before_publish(cube: store.Target) -> list[str]:
+                done = derive_layouts(cube, client, say) if request.layouts else []
+                return done + release_files.for_release(cube, rid, client=client, progress=say)
+
             return store.seal(tmp, final, {"mass_balance_max_rel_gap": worst,
                                            "fallback_regions": prep.weights.fallback_summary(nat.values)},
-                              manifest,
-                              before_publish=(lambda cube: derive_layouts(cube, client, say)) if request.layouts else None)
+                              manifest, before_publish=before_publish)

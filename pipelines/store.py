@@ -47,6 +47,7 @@ import xarray as xr
 import zarr
 from zarr.codecs import ZstdCodec
 
+from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
 from pipelines import remote
 
@@ -146,8 +147,12 @@ def create(path: Target, grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequ
         remote.delete_prefix(str(path))
     elif Path(path).exists():
         shutil.rmtree(path)
-    ds = template(grid, times, countries)
-    ds.attrs.update(_jsonable(attrs))
+    # CF: lat_bnds/lon_bnds, cell_area (m2), a crs grid mapping and grid_mapping/cell_measures on the grids;
+    # the attributes are the CF/ACDD set of every NetCDF download, lists and dicts kept as JSON
+    ds = cf.apply_cf(template(grid, times, countries), release_id=None, dataset_attrs=attrs)
+    if cc.EVIDENCE_VAR in ds:
+        ds[cc.EVIDENCE_VAR].encoding = {}  # the fill value is set in encoding()
+    ds.attrs = _jsonable(cf.global_attributes(attrs, release_id=None, grid=grid, netcdf=False))
     ds.attrs[cc.STATUS_ATTR] = cc.STATUS_BUILDING
     ds.to_zarr(zarr_store(path), mode="w", compute=False, zarr_format=3, consolidated=False,
                encoding=encoding(grid))
@@ -439,6 +444,7 @@ def seal(path: Target, final: Target, extra_attrs: dict[str, Any] | None = None,
     if extra_attrs:
         group.attrs.update(_jsonable(extra_attrs))
     group.attrs[RELEASE_ATTR] = info["id"]
+    group.attrs.update({"version": info["id"], "product_version": info["id"]})  # ACDD: the release id
     group.attrs[cc.STATUS_ATTR] = cc.STATUS_COMPLETE
     zarr.consolidate_metadata(str(path))
     info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))
@@ -473,6 +479,7 @@ def _seal_remote(path: str, final: str, extra_attrs: dict[str, Any] | None,
     if extra_attrs:
         group.attrs.update(_jsonable(extra_attrs))
     group.attrs[RELEASE_ATTR] = info["id"]
+    group.attrs.update({"version": info["id"], "product_version": info["id"]})  # ACDD: the release id
     group.attrs[cc.STATUS_ATTR] = cc.STATUS_COMPLETE
     zarr.consolidate_metadata(store_)
     info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))

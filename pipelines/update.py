@@ -50,7 +50,7 @@ import pandas as pd
 
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn, no_progress
-from pipelines import remote, store
+from pipelines import release_files, remote, store
 from pipelines.build import (
     DAYS_PER_TASK,
     MASS_TOLERANCE,
@@ -509,7 +509,8 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
                         "inputs": [{"path": f.path, "sha256": f.sha256} for f in prep.files]}
             store.seal(staging, final, {"mass_balance_max_rel_gap": worst,
                                         "fallback_regions": prep.weights.fallback_summary(nat)}, manifest,
-                       before_publish=lambda cube: derive_layouts(cube, client, say, changed_days,
-                                                                   parent=parent))
+                       before_publish=lambda cube: derive_layouts(cube, client, say, changed_days, parent=parent)
+                       + release_files.for_release(cube, rid, client=client, progress=say, parent=parent,
+                                                   changed_days=changed_days))
         backend.finish(rid)  # bookkeeping only; the release is published
     return UpdateResult(final, rid, parent_id, days_added, days_revised, resumed=resumed)

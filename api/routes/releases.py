@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
@@ -35,10 +36,12 @@ from api.deps import (
     known_releases,
 )
 from api.problems import QueryTooLarge, problem_responses
+from api.routes.citation import CitationFactory
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
 from carbonmap.registry import Registry, ReleaseNotFound
 from carbonmap.settings import Settings
+from pipelines import release_files, remote, store
 from pipelines import releases as cube_releases
 
 DIFF_CSV_COLUMNS = ("dataset", "release", "against", "date", "sector", "country", "against_t", "release_t",
@@ -119,6 +122,49 @@ class ReleaseDiffBody(BaseModel):
     rows: int = Field(description="how many changed (date, sector, country) rows match the filters")
     filters: dict[str, Any]
     changes: list[DiffRow]
+
+
+FILE_EXAMPLE: JsonDict = {
+    "name": "demo-2024_2024-03_daily_r0001.nc", "size": 104093312,
+    "sha256": "46773825a7db0cead526b70d9b8717c7a0792bfadc766da4848acfa29a650672",
+    "media_type": "application/x-netcdf", "kind": "daily", "period": "2024-03", "written_in": "r0001",
+    "description": "daily emissions (kg CO2 day-1 cell-1) and relative 1-sigma of 2024-03, all sectors",
+    "href": "/datasets/demo-2024/releases/r0003/files/demo-2024_2024-03_daily_r0001.nc"}
+
+
+class ReleaseFile(BaseModel):
+    """One downloadable file of a release (written when the release was published)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [FILE_EXAMPLE]})
+
+    name: str = Field(description="file name; `_rNNNN` at its end is the release that wrote it (an update keeps "
+                                  "the files of months it did not change, under their names)")
+    size: int = Field(description="bytes")
+    sha256: str = Field(description="hex sha256 of the bytes; also the file's ETag")
+    media_type: str
+    kind: str = Field(description="`daily` (one month of daily grids, all sectors, with uncertainty), "
+                                  "`monthly-mean`, `annual-total` (grids, NetCDF and Cloud Optimized GeoTIFF) or "
+                                  "`national-daily` (the national table, gzipped CSV and Parquet)")
+    period: str = Field(description="`YYYY-MM`, `YYYY` or `first/last` day")
+    written_in: str = Field(description="the release that wrote the file")
+    description: str
+    href: str = Field(description="where to download it (HTTP Range supported: resume with `Range: bytes=N-`)")
+
+
+class ReleaseFileList(BaseModel):
+    """The files of one release, with their checksums."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "dataset": "demo-2024", "release": "r0003", "note": None, "files": [FILE_EXAMPLE]}]})
+
+    dataset: str
+    release: str
+    note: str | None = Field(None, description="why a release has no files, and what to use instead")
+    files: list[ReleaseFile]
+
+
+class ReleaseFileNotFound(LookupError):
+    """No such file in a release (404, naming the files that exist)."""
 
 
 # ----------------------------------------------------------------------------------------------- service
@@ -230,6 +276,39 @@ def diff_csv(body: ReleaseDiffBody, table: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def release_dir(registry: Registry, dataset_id: str, release: str) -> FsPath | None:
+    """The directory of ``release`` inside the store the registry opened (404 for an unknown release); None for
+    an object-store release (its files are not written yet)."""
+    one_release(registry, dataset_id, release)
+    root = _root(registry, dataset_id)
+    if remote.is_remote(root):
+        return None
+    return FsPath(store.release_location(root, release)).resolve()
+
+
+def file_list(registry: Registry, dataset_id: str, release: str) -> ReleaseFileList:
+    where = release_dir(registry, dataset_id, release)
+    entries = release_files.read_manifest(where) if where is not None else {}
+    base = f"/datasets/{dataset_id}/releases/{release}/files"
+    files = [ReleaseFile(**e.to_json(), href=f"{base}/{e.name}") for e in entries.values()
+             if where is not None and (release_files.files_dir(where) / e.name).is_file()]
+    note = None if files else (f"release {release} was published without release files; read the data over Zarr "
+                               f"(/zarr/{dataset_id}/releases/{release}) or cut it with /download/{dataset_id}")
+    return ReleaseFileList(dataset=dataset_id, release=release, note=note, files=files)
+
+
+def file_path(registry: Registry, dataset_id: str, release: str, name: str) -> tuple[FsPath, release_files.FileEntry]:
+    """The local path and manifest entry of a listed file (never a client-given path)."""
+    where = release_dir(registry, dataset_id, release)
+    listing = f"GET /datasets/{dataset_id}/releases/{release}/files"
+    if where is None:
+        raise ReleaseFileNotFound(f"release {release} of {dataset_id!r} has no files; see {listing}")
+    try:
+        return release_files.file_path(where, name)
+    except LookupError as exc:
+        raise ReleaseFileNotFound(f"{exc} ({listing})") from None
+
+
 # ----------------------------------------------------------------------------------------------- routes
 DatasetIdPath = Annotated[str, Path(alias="id", description="dataset id, as listed by GET /datasets",
                                     pattern=DATASET_ID_PATTERN,
@@ -303,6 +382,60 @@ class ReleasesFactory:
             return _model(dataset_id, info)
 
         @self.router.get(
+            "/datasets/{id}/releases/{release}/files", response_model=ReleaseFileList,
+            summary="The downloadable files of a release: daily NetCDF per month, monthly means, annual totals, "
+                    "the national table, with sha256",
+            description="Written when the release was published. Each file has its size, sha256 (check it after "
+                        "download; it is also the file's ETag), media type and link. Files of months an update "
+                        "did not change keep their name and bytes (the `_rNNNN` in the name is the release that "
+                        "wrote them).",
+            responses=problem_responses(e404=_E404, e422=_E422),
+        )
+        def list_files(
+            response: Response,
+            registry: Annotated[Registry, Depends(self.registry_dependency)],
+            dataset_id: DatasetIdPath,
+            release: ReleasePath,
+        ) -> ReleaseFileList:
+            response.headers[RELEASE_HEADER] = release
+            return file_list(registry, dataset_id, release)
+
+        @self.router.get(
+            "/datasets/{id}/releases/{release}/files/{name}",
+            summary="Download one release file (HTTP Range supported; ETag = sha256)",
+            description="The bytes of a file listed by `/files`. `Range: bytes=N-` resumes a broken transfer (206 "
+                        "with `Content-Range`); `If-None-Match` with the ETag answers 304. A name not in the "
+                        "release's list -> 404 naming the files it has.",
+            response_class=FileResponse,
+            responses={200: {"content": {"application/x-netcdf": {"schema": {"type": "string", "format": "binary"}},
+                                         "image/tiff": {"schema": {"type": "string", "format": "binary"}},
+                                         "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+                                         "application/vnd.apache.parquet": {"schema": {"type": "string",
+                                                                                       "format": "binary"}}},
+                             "description": "the file (206 with `Content-Range` for a `Range` request)"},
+                       206: {"description": "the requested byte range"},
+                       304: {"description": "not modified (`If-None-Match` matched the ETag)"},
+                       **problem_responses(e404=("release-file-not-found", (
+                           "this release has no file 'x.nc'; its files are: demo-2024_2024-03_daily_r0001.nc, ... "
+                           "(GET /datasets/demo-2024/releases/r0003/files)")), e422=_E422)},
+        )
+        def get_file(
+            request: Request,
+            registry: Annotated[Registry, Depends(self.registry_dependency)],
+            dataset_id: DatasetIdPath,
+            release: ReleasePath,
+            name: Annotated[str, Path(description="a file name as listed by `/files`", openapi_examples={
+                "daily": {"summary": "March 2024, daily", "value": "demo-2024_2024-03_daily_r0001.nc"}})],
+        ) -> Response:
+            path, entry = file_path(registry, dataset_id, release, name)
+            etag = f'"{entry.sha256}"'
+            headers = {"ETag": etag, RELEASE_HEADER: release, "Cache-Control": "public, max-age=31536000, immutable",
+                       "Digest": f"sha-256={entry.sha256}", "Accept-Ranges": "bytes"}
+            if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+                return Response(status_code=304, headers=headers)
+            return FileResponse(path, media_type=entry.media_type, filename=entry.name, headers=headers)
+
+        @self.router.get(
             "/datasets/{id}/releases/{release}/diff", response_model=ReleaseDiffBody,
             summary="What a release changed: days added, removed and revised, and each changed value (t CO2)",
             description="Compares the national daily table (t CO2 per day, sector and country) of `release` with "
@@ -356,5 +489,9 @@ class ReleasesFactory:
                                 headers={**headers, "Content-Disposition": f'attachment; filename="{name}"'})
             return Response(body.model_dump_json(), media_type="application/json", headers=headers)
 
+        # /datasets/{id}/citation lives with the releases it cites (this router is included by DatasetsFactory)
+        self.router.include_router(CitationFactory(registry_dependency=self.registry_dependency).router)
 
-__all__ = ["ReleaseDiffBody", "ReleaseInfo", "ReleaseList", "ReleasesFactory", "release_diff"]
+
+__all__ = ["ReleaseDiffBody", "ReleaseFile", "ReleaseFileList", "ReleaseInfo", "ReleaseList", "ReleasesFactory",
+           "file_list", "release_diff"]

@@ -2,18 +2,22 @@
 
 Each collection carries the licence, a citation, the provenance (code version, build time, methods,
 simplified proxies) and every input source with its licence and sha256 (``carbonmap:inputs``; the
-sources are also listed as ``providers``).  Items point at the month's NetCDF download and the
-Zarr store over HTTP.  Only core STAC fields are used, so the documents validate offline against
-the schemas pystac ships (``pystac.validation``).
+sources are also listed as ``providers``).  Items point at the month's release files (the daily NetCDF
+when the release has one, the monthly mean as NetCDF and Cloud Optimized GeoTIFF; issue #19) and the Zarr
+store over HTTP; the collection at the annual totals and the national daily table.  Every asset is a file
+the release really has (``pipelines.release_files`` manifest; a release without files gets Zarr assets
+only), served at ``/datasets/{id}/releases/{release}/files/{name}`` with Range support.  Only core STAC
+fields are used, so the documents validate offline against the schemas pystac ships (``pystac.validation``).
 
 Releases: collections and items name the release they describe (``carbonmap:release``) and link
 the revision history (``/datasets/{id}/releases``).  ``?release=r0002`` (or ``?as_of=``) describes a
-past release, with its assets pinned to it (``/zarr/{id}/releases/r0002``, ``download?release=``).
+past release, with its assets pinned to it (``/zarr/{id}/releases/r0002``; release files always are).
 """
 
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 import pandas as pd
@@ -33,6 +37,7 @@ from api.deps import (
 )
 from api.problems import problem_responses
 from carbonmap.registry import Cube, Registry
+from pipelines import release_files
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 
@@ -68,8 +73,26 @@ def _zarr_href(cube: Cube, base: str, pinned: bool) -> str:
     return f"{base}/zarr/{cube.id}/releases/{cube.release}" if pinned and cube.release else f"{base}/zarr/{cube.id}"
 
 
-def _release_query(cube: Cube, pinned: bool) -> str:
-    return f"release={cube.release}&" if pinned and cube.release else ""
+def _files(cube: Cube) -> list[release_files.FileEntry]:
+    """The release files of the cube's release that exist (none for object-store releases)."""
+    if not isinstance(cube.path, FsPath) or not cube.release:
+        return []
+    where = release_files.files_dir(cube.path)
+    return [e for e in release_files.read_manifest(cube.path).values() if (where / e.name).is_file()]
+
+
+def _file_asset(cube: Cube, base: str, e: release_files.FileEntry) -> pystac.Asset:
+    return pystac.Asset(f"{base}/datasets/{cube.id}/releases/{cube.release}/files/{e.name}", title=e.name,
+                        description=e.description, media_type=e.media_type,
+                        roles=["data", "visual"] if e.media_type == release_files.COG else ["data"],
+                        extra_fields={"carbonmap:sha256": e.sha256, "carbonmap:size": e.size,
+                                      "carbonmap:written_in": e.written_in})
+
+
+def _asset_key(e: release_files.FileEntry) -> str:
+    fmt = {release_files.NETCDF: "netcdf", release_files.COG: "cog", release_files.CSV_GZ: "csv",
+           release_files.PARQUET: "parquet"}.get(e.media_type, "file")
+    return f"{e.kind}-{e.period}-{fmt}" if e.kind == "annual-total" else f"{e.kind}-{fmt}"
 
 
 def collection(cube: Cube, base: str, pinned: bool = False) -> pystac.Collection:
@@ -115,6 +138,14 @@ def collection(cube: Cube, base: str, pinned: bool = False) -> pystac.Collection
                                  pystac.MediaType.GEOJSON))
     col.add_asset("zarr", pystac.Asset(_zarr_href(cube, base, pinned), title="whole cube, Zarr v3 over HTTP",
                                        media_type="application/vnd+zarr", roles=["data"]))
+    for e in _files(cube):
+        if e.kind in ("annual-total", "national-daily"):
+            col.add_asset(_asset_key(e), _file_asset(cube, base, e))
+    if cube.release:
+        col.add_link(pystac.Link("related", f"{base}/datasets/{cube.id}/releases/{cube.release}/files",
+                                 pystac.MediaType.JSON, title="the files of this release, with sha256"))
+        col.add_link(pystac.Link("cite-as", f"{base}/datasets/{cube.id}/citation?format=cff&release={cube.release}",
+                                 "application/x-yaml", title="how to cite this release (also bibtex, ris)"))
     return col
 
 
@@ -137,9 +168,9 @@ def item(cube: Cube, month: str, base: str, pinned: bool = False) -> pystac.Item
                                  "carbonmap:release": cube.release},
                      collection=cube.id)
     it.set_self_href(f"{base}/stac/collections/{cube.id}/items/{month}")
-    q = f"{_release_query(cube, pinned)}start={first}&end={last}"
-    it.add_asset("netcdf", pystac.Asset(f"{base}/download/{cube.id}?{q}&format=netcdf", title="CF NetCDF of the month",
-                                        media_type="application/x-netcdf", roles=["data"]))
+    for f in _files(cube):
+        if f.kind in ("daily", "monthly-mean") and f.period == month:
+            it.add_asset(_asset_key(f), _file_asset(cube, base, f))
     it.add_asset("zarr", pystac.Asset(_zarr_href(cube, base, pinned), title="whole cube, Zarr v3 over HTTP (select the month)",
                                       media_type="application/vnd+zarr", roles=["data"]))
     it.add_link(pystac.Link("collection", f"{base}/stac/collections/{cube.id}", pystac.MediaType.JSON))

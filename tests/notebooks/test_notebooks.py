@@ -23,8 +23,8 @@ def server(real_cube: Path, tmp_path_factory: pytest.TempPathFactory):
         yield base
 
 
-def test_there_are_four_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+def test_there_are_five_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.e2e
