@@ -49,7 +49,7 @@ def run(resolutions: list[float], repeats: int) -> dict:
     from carbonmap.contract import Grid
     from carbonmap.settings import get_settings
     from ingest.tropomi import bin_mean, bin_mean_threads, grid_edges, qa_filter, read_tropomi_l2
-    from ingest.tropomi_fixture import make_fixture
+    from tests.ingest.fixture_gen.tropomi import make_fixture
 
     path = get_settings().cache_dir / "bench" / "tropomi" / FIXTURE_NAME
     if not path.exists():

@@ -16,7 +16,7 @@ Conversion (:func:`to_daily_kg`): fluxes x cell area (:meth:`Grid.cell_area_m2`,
 year's mean day, ``emissions(lat, lon)`` in kg CO2 day-1 cell-1 on ``Grid(0.1)`` (north-up), plus the
 EDGAR sector code (from the file name) in ``attrs['edgar_sector']``.
 
-No EDGAR grid ships in ``data/``: :mod:`ingest.edgar_grid_fixture` writes files in these exact
+No EDGAR grid ships in ``data/``: ``tests/ingest/fixture_gen/edgar_grid.py`` writes files in these exact
 layouts with SYNTHETIC values (global attribute ``carbonmap_synthetic = "true"``).
 """
 
@@ -59,7 +59,7 @@ INFO = SourceInfo(
     url="https://edgar.jrc.ec.europa.eu/dataset_ghg80",
     shipped=(),
     real=False,
-    note="no grid ships; reader tested on format-exact SYNTHETIC fixtures (ingest.edgar_grid_fixture)",
+    note="no grid ships; reader tested on format-exact SYNTHETIC fixtures (tests/ingest/fixture_gen/edgar_grid.py)",
 )
 
 _NAME_RE = re.compile(r".*_(\d{4})_([A-Za-z0-9_]+?)(?:_emi|_flx|\.0\.1x0\.1)")

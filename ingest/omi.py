@@ -22,7 +22,7 @@ are converted to **mol m-2** (TROPOMI's unit: molec cm-2 / 6.02214e19) and must 
 :data:`MOL_M2_RANGE` (typical NO2 columns), else the units are wrong.
 
 **Daily granules** as GES DISC delivers them (``OMI-Aura_L3-OMNO2d_YYYYmMMDD_v003-<production>.he5``,
-HDF-EOS5; layout in :mod:`ingest.omi_fixture`) are read by :func:`read_omno2d_he5`: the
+HDF-EOS5; layout in ``tests/ingest/fixture_gen/omi.py``) are read by :func:`read_omno2d_he5`: the
 **cloud-screened tropospheric column** ``HDFEOS/GRIDS/ColumnAmountNO2/Data Fields/
 ColumnAmountNO2TropCloudScreened`` (float32, ``_FillValue``/``MissingValue`` -1.2676506e30 -> missing,
 ``value * ScaleFactor + Offset``), checked against the grid attributes (``Projection`` Geographic,

@@ -62,7 +62,7 @@ INFO = SourceInfo(
     url="https://dataspace.copernicus.eu (collection SENTINEL-5P, product type L2__NO2___)",
     shipped=(HEADER_FILE,),
     real=False,
-    note="shipped file is the real header only (PRODUCT empty); pixels come from ingest.tropomi_fixture "
+    note="shipped file is the real header only (PRODUCT empty); pixels come from tests/ingest/fixture_gen/tropomi.py "
          "and are marked synthetic",
 )
 

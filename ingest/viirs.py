@@ -17,7 +17,7 @@ nW cm-2 sr-1 with NaN for fill.  :func:`to_grid` averages it onto a carbonmap
 :class:`~carbonmap.contract.Grid` (mean radiance of the valid pixels whose centres fall in a cell).
 
 **Raw VNP46A2 tiles** as LAADS delivers them (``VNP46A2.AYYYYDDD.hXXvYY.001.<production>.h5``, HDF-EOS5;
-layout in :mod:`ingest.viirs_fixture`) are read by :func:`read_vnp46a2_h5`: the layer
+layout in ``tests/ingest/fixture_gen/viirs.py``) are read by :func:`read_vnp46a2_h5`: the layer
 ``HDFEOS/GRIDS/VNP_Grid_DNB/Data Fields/DNB_BRDF-Corrected_NTL`` (uint16, ``_FillValue`` 65535 ->
 missing, ``value * scale_factor + add_offset``, units nW/(cm2 sr)) **masked by
 Mandatory_Quality_Flag**: 0 (high-quality persistent) and 1 (high-quality ephemeral) are kept, 2
@@ -37,7 +37,7 @@ streams the days to Zarr chunk by chunk; a tile that fails raises IngestError na
 is written.
 
 No VIIRS GeoTIFF ships in ``data/`` (only the NASA city-lights *picture*, read by
-:mod:`ingest.night_lights` as a labelled proxy); :func:`make_vnp46a2_fixture` writes a tile in the
+:mod:`ingest.night_lights` as a labelled proxy); ``tests/ingest/fixture_gen/viirs.py::make_vnp46a2_fixture`` writes a tile in the
 exact VNP46A2 layout with SYNTHETIC radiances (tag ``carbonmap_synthetic=true``).
 """
 
@@ -98,7 +98,7 @@ INFO = SourceInfo(
     shipped=(),
     real=False,
     note="nothing ships; readers (raw VNP46A2 .h5 tiles and GeoTIFF exports) tested on format-exact SYNTHETIC "
-         "tiles (ingest.viirs_fixture.make_vnp46a2_h5, ingest.viirs.make_vnp46a2_fixture)",
+         "tiles (tests/ingest/fixture_gen/viirs.py: make_vnp46a2_h5, make_vnp46a2_fixture)",
 )
 
 _TILE_RE = re.compile(r"\.h(\d{2})v(\d{2})\.")
@@ -378,43 +378,6 @@ def to_grid(radiance: xr.DataArray, grid: Grid, *, with_fraction: bool = False) 
         return out
     return xr.Dataset({"radiance": out, "radiance_valid_fraction": xr.DataArray(
         frac, dims=dims, coords=coords, attrs={"units": "1", "long_name": "valid pixel area / cell area"})})
-
-
-def make_vnp46a2_fixture(out_dir: Path, *, year: int = 2022, doy: int = 97, h: int = 18, v: int = 4,
-                         size: int = 2400, seed: int = 0) -> Path:
-    """Write a VNP46A2 tile GeoTIFF in the real layout with SYNTHETIC radiances; returns its path.
-
-    uint16, nodata 65535, scale 0.1 (GDAL band scale and ``scale_factor`` tag), EPSG:4326, 15 arc-second
-    pixels from the tile's upper-left corner; a few bright "cities" on a dark background, a fill stripe.
-    """
-    import rasterio
-    from rasterio.transform import from_origin
-
-    west, north = tile_origin(h, v)
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size]
-    rad = rng.gamma(1.0, 0.3, size=(size, size))  # background, nW cm-2 sr-1
-    for cy, cx, peak in ((0.3, 0.4, 250.0), (0.7, 0.6, 120.0), (0.5, 0.15, 60.0)):
-        r2 = (y - cy * size) ** 2 + (x - cx * size) ** 2
-        rad += peak * np.exp(-r2 / (2 * (0.02 * size) ** 2))
-    dn = np.round(rad / VNP46A2_SCALE).astype(np.uint16)
-    dn[: max(1, size // 100), :] = VNP46A2_FILL  # a fill stripe along the tile's north edge
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"VNP46A2.A{year}{doy:03d}.h{h:02d}v{v:02d}.001.synthetic.tif"
-    profile = {"driver": "GTiff", "height": size, "width": size, "count": 1, "dtype": "uint16", "crs": "EPSG:4326",
-               "transform": from_origin(west, north, PIXEL_DEG, PIXEL_DEG), "nodata": VNP46A2_FILL,
-               "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(dn, 1)
-        dst.scales = (VNP46A2_SCALE,)
-        dst.offsets = (0.0,)
-        dst.set_band_description(1, VNP46A2_BAND)
-        dst.update_tags(carbonmap_synthetic="true", comment="SYNTHETIC radiances in the VNP46A2 GeoTIFF layout",
-                        ShortName="VNP46A2", HorizontalTileNumber=str(h), VerticalTileNumber=str(v))
-        dst.update_tags(1, units=RADIANCE_UNITS, scale_factor=str(VNP46A2_SCALE), add_offset="0.0",
-                        _FillValue=str(VNP46A2_FILL), long_name=VNP46A2_BAND)
-    return path
 
 
 class VIIRSAdapter(BaseAdapter[xr.Dataset]):

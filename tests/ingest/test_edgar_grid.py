@@ -9,7 +9,7 @@ import xarray as xr
 from carbonmap.contract import Grid
 from ingest.base import IngestError
 from ingest.edgar_grid import EDGARGridAdapter, parse_name, read_edgar_grid, to_daily_kg
-from ingest.edgar_grid_fixture import DEFAULT_SOURCES, make_edgar_grid_fixture
+from tests.ingest.fixture_gen.edgar_grid import DEFAULT_SOURCES, make_edgar_grid_fixture
 
 TOTAL_MG = sum(s[2] for s in DEFAULT_SOURCES)
 

@@ -26,7 +26,7 @@ from ingest.omi import (
     read_omno2d,
     read_omno2d_he5,
 )
-from ingest.omi_fixture import FIELDS, FILL, make_omno2d_he5, synthetic_fields
+from tests.ingest.fixture_gen.omi import FIELDS, FILL, make_omno2d_he5, synthetic_fields
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -24,7 +24,7 @@ from ingest.tropomi import (
     read_tropomi_l2,
     write_daily_zarr,
 )
-from ingest.tropomi_fixture import make_fixture
+from tests.ingest.fixture_gen.tropomi import make_fixture
 
 NAME = HEADER_FILE.rsplit("/", 1)[1]
 

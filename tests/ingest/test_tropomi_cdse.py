@@ -12,7 +12,7 @@ import pytest
 from ingest.base import IngestError
 from ingest.tropomi import TropomiAdapter
 from ingest.tropomi_cdse import download_tropomi, product_filter, search_products
-from ingest.tropomi_fixture import make_fixture
+from tests.ingest.fixture_gen.tropomi import make_fixture
 
 NAMES = ("S5P_OFFL_L2__NO2____20200303T013547_20200303T031717_12367_01_010302_20200304T202429.nc",
          "S5P_OFFL_L2__NO2____20200303T031717_20200303T045847_12368_01_010302_20200304T220612.nc")

@@ -23,13 +23,18 @@ from ingest.viirs import (
     VNP46A2_BAND,
     VNP46A2_FILL,
     VIIRSAdapter,
-    make_vnp46a2_fixture,
     read_night_lights,
     read_vnp46a2_h5,
     tile_origin,
     to_grid,
 )
-from ingest.viirs_fixture import DATA_FIELDS, LAYERS, make_vnp46a2_h5, synthetic_layers
+from tests.ingest.fixture_gen.viirs import (
+    DATA_FIELDS,
+    LAYERS,
+    make_vnp46a2_fixture,
+    make_vnp46a2_h5,
+    synthetic_layers,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
