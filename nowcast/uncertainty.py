@@ -24,19 +24,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
-PROXY_REL_SIGMA: dict[str, float] = {
-    "power": 0.30,
-    "industry": 0.60,
-    "ground_transport": 0.50,
-    "residential": 0.50,
-    "domestic_aviation": 0.60,
-    "international_aviation": 0.80,
-    "international_shipping": 0.80,
-}
-"""Assumed relative 1-sigma of one cell's proxy share, by sector (point sources for power are the
-best located; population/airport/port proxies the worst).  Orders of magnitude follow published
-comparisons of gridded inventories at 0.1 degree (ODIAC/EDGAR/GRACED differ by 30-100% per cell);
-they are assumptions, stated as such in metadata."""
+from nowcast.proxies import PROXY_REL_SIGMA  # the one table of proxy errors (the build's)
+
+__all__ = ["PROXY_REL_SIGMA", "UncertaintyError", "aggregate_rel_sigma", "cell_rel_sigma", "combine_rel_sigma", "coverage",
+           "interval_to_rel_sigma", "rel_sigma_to_interval"]
 
 DAILY_PROFILE_REL_SIGMA: dict[str, float] = {
     "power": 0.05,
