@@ -8,16 +8,15 @@ calls around them (search, submit, poll).  Credentials come only from :class:`ca
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from carbonmap.settings import get_settings
 from ingest.base import IngestError
-from ingest.download import USER_AGENT
+from ingest.download import USER_AGENT, Transient, transient_or_raise, with_retries
 
 
 class APIHTTPError(IngestError):
@@ -66,27 +65,27 @@ def request(url: str, *, params: Mapping[str, str | int] | None = None, headers:
     hdrs = {"User-Agent": USER_AGENT, "Accept": "application/json, application/xml;q=0.9, */*;q=0.5", **(headers or {})}
     if data is not None:
         hdrs["Content-Type"] = "application/json"
-    last: Exception | None = None
-    for attempt in range(1, max(1, retries) + 1):
+    def client_error(e: httpx.HTTPStatusError) -> Exception:
+        code, reason, body = e.response.status_code, e.response.reason_phrase, e.response.content or b""
+        if code in (401, 403):
+            return APIHTTPError(f"{shown} answered HTTP {code} {reason}: the credential was refused "
+                                f"(expired or wrong token?)", code, body)
+        detail = _safe(body[:400].decode("utf-8", "replace"), redact)
+        return APIHTTPError(f"{shown} answered HTTP {code} {reason}: {detail}", code, body)
+
+    def attempt() -> bytes:
         try:
-            req = urllib.request.Request(full, data=data, headers=hdrs, method=method)
-            with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-                return bytes(resp.read())
-        except urllib.error.HTTPError as e:
-            body = e.read() or b""
-            last = e
-            if e.code in (401, 403):
-                raise APIHTTPError(f"{shown} answered HTTP {e.code} {e.reason}: the credential was refused "
-                                   f"(expired or wrong token?)", e.code, body) from None
-            if 400 <= e.code < 500 and e.code != 429:
-                detail = _safe(body[:400].decode("utf-8", "replace"), redact)
-                raise APIHTTPError(f"{shown} answered HTTP {e.code} {e.reason}: {detail}", e.code, body) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-            last = e
-        if attempt < retries:
-            time.sleep(backoff_s * 2 ** (attempt - 1))
-    raise IngestError(f"could not reach {shown} after {retries} attempts ({_safe(str(last), redact)}); "
-                      f"are you offline?")
+            resp = httpx.request(method, full, content=data, headers=hdrs, timeout=timeout_s, follow_redirects=True)
+            resp.raise_for_status()
+            return bytes(resp.content)
+        except (httpx.HTTPError, OSError) as e:
+            raise transient_or_raise(e, client_error) from None
+
+    try:
+        return with_retries(attempt, retries=retries, backoff_s=backoff_s)
+    except Transient as e:
+        raise IngestError(f"could not reach {shown} after {max(1, retries)} attempts "
+                          f"({_safe(str(e.cause), redact)}); are you offline?") from None
 
 
 def request_json(url: str, **kw: Any) -> Any:

@@ -9,18 +9,48 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
+
+import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from carbonmap.contract import sha256_file
 from carbonmap.settings import get_settings
 from ingest.base import IngestError
 
 USER_AGENT = "carbonmap-ingest/0.1 (+https://github.com/carbonmap)"
+T = TypeVar("T")
+
+
+class Transient(Exception):
+    """A failure worth another attempt: the network, a timeout, HTTP 429 or 5xx. ``cause`` is the original."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def with_retries(attempt: Callable[[], T], *, retries: int, backoff_s: float) -> T:
+    """``attempt()`` until it returns, retrying on :class:`Transient` with exponential backoff (tenacity):
+    ``retries`` attempts in all, waits of ``backoff_s``, 2 x ``backoff_s``, ... Re-raises the last Transient."""
+    for trial in Retrying(stop=stop_after_attempt(max(1, retries)), reraise=True,
+                          wait=wait_exponential(multiplier=backoff_s, min=backoff_s, max=max(backoff_s, 60.0)),
+                          retry=retry_if_exception_type(Transient)):
+        with trial:
+            return attempt()
+    raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+
+def transient_or_raise(exc: Exception, on_client_error: Callable[[httpx.HTTPStatusError], Exception]) -> Exception:
+    """Sort an httpx failure: network errors, 429 and 5xx become :class:`Transient`; other HTTP errors become
+    ``on_client_error(exc)`` (raised at once, not retried)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        code = exc.response.status_code
+        return Transient(exc) if code == 429 or code >= 500 else on_client_error(exc)
+    return Transient(exc)
 
 
 def cache_path(source: str, url: str, filename: str | None = None) -> Path:
@@ -56,14 +86,21 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
     if _check(dest, sha256):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    last: Exception | None = None
-    for attempt in range(1, max(1, retries) + 1):
+
+    def client_error(e: httpx.HTTPStatusError) -> Exception:
+        return IngestError(f"{url} answered HTTP {e.response.status_code} {e.response.reason_phrase}; "
+                           "check the URL or the period")
+
+    def attempt() -> Path:
         tmp = dest.with_name(f".{dest.name}.part-{uuid.uuid4().hex[:8]}")
         try:
-            req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
-            with urllib.request.urlopen(req, timeout=timeout_s) as resp, open(tmp, "wb") as out:
-                while chunk := resp.read(1 << 20):
-                    out.write(chunk)
+            try:
+                with httpx.stream("GET", url, headers={"User-Agent": USER_AGENT, **(headers or {})},
+                                  timeout=timeout_s, follow_redirects=True) as resp, open(tmp, "wb") as out:
+                    resp.raise_for_status()
+                    out.writelines(resp.iter_bytes(1 << 20))
+            except (httpx.HTTPError, OSError) as e:
+                raise transient_or_raise(e, client_error) from e
             got = sha256_file(tmp)
             if sha256 is not None and got != sha256.lower():
                 raise IngestError(f"download of {url} has sha256 {got}, expected {sha256}; "
@@ -80,17 +117,13 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
             os.replace(tmp, dest)
             dest.with_name(dest.name + ".sha256").write_text(got + "\n")
             return dest
-        except urllib.error.HTTPError as e:
-            last = e
-            if 400 <= e.code < 500:  # not transient
-                raise IngestError(f"{url} answered HTTP {e.code} {e.reason}; check the URL or the period") from e
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-            last = e
         finally:
             tmp.unlink(missing_ok=True)
-        if attempt < retries:
-            time.sleep(backoff_s * 2 ** (attempt - 1))
-    raise IngestError(
-        f"could not download {url} after {retries} attempts ({last}); are you offline? "
-        f"Put the file at {dest} or pass it with --file"
-    )
+
+    try:
+        return with_retries(attempt, retries=retries, backoff_s=backoff_s)
+    except Transient as e:
+        raise IngestError(
+            f"could not download {url} after {max(1, retries)} attempts ({e.cause}); are you offline? "
+            f"Put the file at {dest} or pass it with --file"
+        ) from None
