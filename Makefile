@@ -32,6 +32,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check carbonmap ingest nowcast pipelines tiles api tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports  # the import graph: pyproject's [tool.importlinter] contracts (issue #18)
 
 # mypy with pyproject's [tool.mypy] (check_untyped_defs, pydantic plugin): checks every call of a typed
 # callback such as carbonmap.progress.ProgressFn (issue #14)
