@@ -165,7 +165,7 @@ def geometry_scope(cube: Cube, settings: Settings, geometry: dict[str, Any]) -> 
     except rq.GeometryError as exc:
         raise cc.ContractError(str(exc)) from None
     info = {"id": f"geometry:{key[:16]}", "type": "geometry",
-            "definition": "the posted polygon; each cell weighted by the exact fraction of its area inside it"}
+            "definition": "the posted polygon; each cell weighted by the share of its land inside it"}
     return ra.polygon_scope(cube, geom, info, None, key)
 
 

@@ -2,9 +2,10 @@
 
 The region service (:func:`query_geometry`) is shared with the region-catalogue and analysis routes:
 weights come from :mod:`api.regions_query` (exact coverage, cached by geometry hash), data from the
-cube's time-series layout (:mod:`pipelines.timeseries`): whole years from the annual sums, whole
-months from the monthly sums, the remaining days from 32-day blocks.  Without a layout it falls back
-to the map-chunked cube (slower, same numbers).  No Dask in the request path.
+cube's time-series layout (:mod:`pipelines.timeseries`): every month, year or arbitrary window of days
+as a difference of its float64 cumulative sums (two small reads per cell-chunk whatever the period),
+daily series from its sharded 32-day blocks.  Without a layout it falls back to the map-chunked cube
+(slower, same numbers).  No Dask in the request path.
 """
 
 
@@ -160,9 +161,66 @@ class _Source:
         full = flat.reshape(n_out, i1 - i0, ns).transpose(1, 2, 0)
         return full[:, sectors]
 
+    def _day_rows(self, variable: str, keys: list[tuple]) -> dict[tuple, np.ndarray]:
+        """Single days of a layout variable per spatial chunk, keyed (path, variable, day, y, x), cached,
+        cell-major: (lat x lon of the chunk, sector) float64.  The chunks holding them (a few days each) are
+        read per shard, one zarr call per (time chunk, shard), so a shard's index is read once."""
+        arr = self._array(variable)
+        ct, _, cy, cx = arr.chunks
+        sy, sx = (arr.shards or arr.chunks)[2:]
+        nt, _, ny, nx = arr.shape
+
+        def load(missing: list) -> dict:
+            groups: dict[tuple, list] = {}
+            for k in missing:
+                groups.setdefault((k[2] // ct, k[3] * cy // sy, k[4] * cx // sx), []).append(k)
+            out = {}
+            for (tc, _, _), ks in groups.items():
+                y0, y1 = min(k[3] for k in ks), max(k[3] for k in ks) + 1
+                x0, x1 = min(k[4] for k in ks), max(k[4] for k in ks) + 1
+                t0 = tc * ct
+                block = np.asarray(arr[t0:min(nt, t0 + ct), :, y0 * cy:min(ny, y1 * cy), x0 * cx:min(nx, x1 * cx)])
+                for k in ks:
+                    sub = block[k[2] - t0, :, (k[3] - y0) * cy:(k[3] - y0 + 1) * cy, (k[4] - x0) * cx:(k[4] - x0 + 1) * cx]
+                    ss, h, w = sub.shape
+                    out[k] = np.ascontiguousarray(sub.reshape(ss, h * w).T, dtype=np.float64)
+            return out
+
+        return CHUNKS.get_many(sorted(keys), load)
+
+    def reduce_days(self, variable: str, days: list[int], parts: tuple[rq.ChunkPart, ...], sectors: Any
+                    ) -> np.ndarray:
+        """Weighted sums over a geometry's cells of single days of a layout variable (the cumulative sums:
+        a window [a, b] is day b minus day a - 1), dims (day, sector, output) float64.
+
+        ``parts``: :func:`api.regions_query.chunk_parts` for this variable's chunk shape.  Per day and part,
+        one small product of the part's weights with its cells' rows of the cached day."""
+        assert self.ts is not None
+        ns = self._array(variable).shape[1]
+        path = str(self.ts.path)
+        rows = self._day_rows(variable, [(path, variable, d, *p.chunk) for d in days for p in parts])
+        n_out = parts[0].n_out if parts else 1
+        out = np.zeros((len(days), ns, n_out))
+        for i, d in enumerate(days):
+            acc = np.zeros((n_out, ns))
+            for p in parts:
+                cells = np.take(rows[(path, variable, d, *p.chunk)], p.index, axis=0)
+                acc += np.dot(p.weights, cells) if isinstance(p.weights, np.ndarray) else p.weights @ cells
+            out[i] = acc.T
+        return out[:, sectors]
+
+    @property
+    def has_cumsum(self) -> bool:
+        """True if this source answers windows of days from cumulative sums (a layout of format 2 on)."""
+        return self.ts is not None and self.ts.has_cumsum
+
     @property
     def name(self) -> str:
-        return "timeseries layout (32-day blocks, monthly and annual sums)" if self.ts else "map-chunked cube"
+        if self.ts is None:
+            return "map-chunked cube"
+        if self.ts.has_cumsum:
+            return "timeseries layout (sharded 32-day blocks, cumulative sums)"
+        return "timeseries layout (32-day blocks)"
 
     def daily(self, i0: int, i1: int, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
         """(emissions, sigma) of the map-chunked cube for days [i0, i1), all sectors, dims (time, sector, lat,
@@ -246,7 +304,7 @@ def _groups(key: str, grid: cc.Grid, weights: rq.CellWeights) -> _Reducers:
             return _GROUPS[k]
     cmap, _ = country_map(grid)
     groups, codes = rq.dominant_groups(weights.rows, weights.cols, cmap)
-    area = float((weights.fraction * grid.cell_area_m2()[weights.rows]).sum() / 1e6)
+    area = float((weights.area_fraction * grid.cell_area_m2()[weights.rows]).sum() / 1e6)
     value = _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape, area,
                       tuple(codes))
     with _GROUPS_LOCK:
@@ -279,7 +337,8 @@ def _national_by_group(cube: Cube, codes: tuple[int, ...], bounds: list[tuple[dt
 
 @dataclass(frozen=True)
 class Piece:
-    """One read: ``kind`` (daily, monthly, annual), index range on that axis, and the period it adds to."""
+    """One read: ``kind`` (``daily``: days [i0, i1) of the daily values; ``window``: the same days as a
+    difference of the cumulative sums), the day index range, and the period each step adds to."""
 
     kind: str
     i0: int
@@ -299,59 +358,53 @@ class Piece:
 def plan(source: _Source, cube: Cube, start: dt.date, end: dt.date, freq: national_series.Freq,
          max_daily_run: int = cc.TIMESERIES_CHUNK_DAYS
          ) -> tuple[list[Piece], tuple[str, ...], list[tuple[dt.date, dt.date, int]]]:
-    """Split [start, end] into reads: whole years from annual sums, whole months from monthly, days otherwise.
+    """Split [start, end] into reads: a ``window`` per month/year/partial period from the cumulative sums
+    (its days ``[i0, i1)`` are ``cumsum[i1 - 1] - cumsum[i0 - 1]``), daily reads otherwise.
 
-    Consecutive days are read together, at most ``max_daily_run`` per read (the caller sizes it so a
-    read stays within a memory budget; few large reads cost far less than one read per 32-day block).
+    ``freq='day'``, or a source without cumulative sums (the cube, an older layout): consecutive days are
+    read together, at most ``max_daily_run`` per read (the caller sizes it so a read stays within a memory
+    budget; few large reads cost far less than one read per 32-day block).
     """
     days = pd.date_range(start, end, freq="D")
+    day0, n = cube.day_index(start), len(days)
+    per_read = max(1, max_daily_run)
     if freq == "day":  # one period per day: vectorised, no per-day Python work beyond the labels
         d64 = days.values.astype("datetime64[D]")
         dates = d64.tolist()  # datetime.date objects
-        day0, n = cube.day_index(start), len(d64)
-        per_read = max(1, max_daily_run)
         reads = [Piece("daily", day0 + a, day0 + min(n, a + per_read), np.arange(a, min(n, a + per_read)))
                  for a in range(0, n, per_read)]
         return reads, tuple(np.datetime_as_string(d64, unit="D").tolist()), [(d, d, 1) for d in dates]
-    else:
-        codes, labels = national_series.period_codes(days, freq)
+    codes, labels = national_series.period_codes(days, freq)
     first = np.searchsorted(codes, np.arange(len(labels)), side="left")
     last = np.searchsorted(codes, np.arange(len(labels)), side="right") - 1
     bounds = [(days[a].date(), days[b].date(), int(b - a + 1)) for a, b in zip(first, last, strict=True)]
-    day0 = cube.day_index(start)
-    daily_idx: list[tuple[int, int]] = []
-    monthly: list[tuple[int, int]] = []
-    annual: list[tuple[int, int]] = []
-    ts = source.ts
-    for p, (a, b, _) in enumerate(bounds):
-        cursor = a
-        if ts is not None and freq == "year" and a == dt.date(a.year, 1, 1) and b == dt.date(a.year, 12, 31):
-            annual.append((int(np.searchsorted(ts.years, a.year)), p))
-            continue
-        if ts is not None and freq in ("month", "year"):
-            m = pd.Timestamp(a).to_period("M")
-            while m.start_time.date() <= b:
-                m0, m1 = m.start_time.date(), m.end_time.date()
-                if m0 >= a and m1 <= b:
-                    if cursor < m0:
-                        daily_idx += [(day0 + (cursor - start).days + k, p) for k in range((m0 - cursor).days)]
-                    monthly.append((int(ts.months.get_loc(pd.Timestamp(m0))), p))
-                    cursor = m1 + dt.timedelta(days=1)
-                m += 1
-        if cursor <= b:
-            daily_idx += [(day0 + (cursor - start).days + k, p) for k in range((b - cursor).days + 1)]
-    pieces: list[Piece] = []
-    for kind, items, step in (("annual", annual, 1), ("monthly", monthly, 12),
-                              ("daily", daily_idx, max(1, max_daily_run))):
-        items.sort()
-        run: list[tuple[int, int]] = []
-        for it in items + [(-10, -1)]:
-            if run and (it[0] != run[-1][0] + 1 or len(run) >= step):
-                pieces.append(Piece(kind, run[0][0], run[-1][0] + 1, np.array([q for _, q in run])))
-                run = []
-            if it[1] >= 0:
-                run.append(it)
-    return pieces, labels, bounds
+    if source.has_cumsum:
+        return ([Piece("window", day0 + int(a), day0 + int(b) + 1, np.array([p]))
+                 for p, (a, b) in enumerate(zip(first, last, strict=True))], labels, bounds)
+    reads = [Piece("daily", day0 + a, day0 + min(n, a + per_read), codes[a:a + per_read])
+             for a in range(0, n, per_read)]
+    return reads, labels, bounds
+
+
+def reduce_windows(source: _Source, windows: list[Piece], red: "_Reducers", s_idx: Any, n_periods: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(emissions, sigma) sums per period, sector and country group, kg, of the ``window`` pieces: each the
+    difference of the region's cumulative sums at its last day and at the day before its first (the ends
+    are read once for all windows; consecutive periods share them)."""
+    ends = sorted({i for w in windows for i in (w.i0 - 1, w.i1 - 1) if i >= 0})
+    pos = {d: k for k, d in enumerate(ends)}
+    out = []
+    for var in (cc.EMISSIONS_VAR, pts.SIGMA_VAR):
+        cvar = pts.cumsum_var(var)
+        cum = source.reduce_days(cvar, ends, red.parts(source.chunk_shape(cvar), "groups"), s_idx)
+        total = np.zeros((n_periods, *cum.shape[1:]))
+        for w in windows:
+            p = int(w.periods[0])
+            total[p] += cum[pos[w.i1 - 1]]
+            if w.i0 > 0:
+                total[p] -= cum[pos[w.i0 - 1]]
+        out.append(total)
+    return out[0], out[1]
 
 
 # ----------------------------------------------------------------------------------------------- service
@@ -370,7 +423,7 @@ class QueryEmissions(BaseModel):
                                            "cells": 287, "area_km2": 2150.4},
         "start": "2024-01-01", "end": "2024-12-31", "freq": "year", "sectors": ["power"], "units": "t CO2",
         "interval": {"level": 0.9, "rule": rq.INTERVAL_RULE},
-        "source": "timeseries layout (32-day blocks, monthly and annual sums)",
+        "source": "timeseries layout (sharded 32-day blocks, cumulative sums)",
         "periods": [{"period": "2024", "start": "2024-01-01", "end": "2024-12-31", "days": 366,
                      "sectors": {"power": {"emissions": 1.2e7, "lower": 1.0e7, "upper": 1.4e7}},
                      "total": {"emissions": 1.2e7, "lower": 1.0e7, "upper": 1.4e7}}]}]})
@@ -409,7 +462,7 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
     ct = cc.TIMESERIES_CHUNK_DAYS
     run = max(ct, READ_BUDGET_BYTES // (ny * nx * len(cc.SECTORS) * 4 * 2) // ct * ct)
     pieces, labels, bounds = source.plan(cube, start, end, freq, run)
-    steps = sum(p.i1 - p.i0 for p in pieces)
+    steps = sum(2 if p.kind == "window" else p.i1 - p.i0 for p in pieces)
     limit = int(getattr(settings, "max_query_cell_steps", min(settings.max_cells_days, DEFAULT_MAX_CELL_STEPS)))
     cell_steps = weights.block_shape[0] * weights.block_shape[1] * steps
     if cell_steps > limit:
@@ -424,10 +477,16 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
     intl = np.array([s in cc.INTERNATIONAL_SECTORS for s in sectors])
     est = np.zeros((len(labels), len(sectors), red.n_groups))
     sig = np.zeros((len(labels), len(sectors), red.n_groups))
+    windows = [p for p in pieces if p.kind == "window"]
+    if windows:  # months, years and partial periods: differences of the layout's cumulative sums
+        e, g = reduce_windows(source, windows, red, s_idx, len(labels))
+        est += e
+        sig += g
     for piece in pieces:
+        if piece.kind == "window":
+            continue
         if source.ts is not None:  # chunk by chunk from the time-series layout
-            suffix = "" if piece.kind == "daily" else f"_{piece.kind}"
-            em_var, sg_var = f"{cc.EMISSIONS_VAR}{suffix}", f"{pts.SIGMA_VAR}{suffix}"
+            em_var, sg_var = cc.EMISSIONS_VAR, pts.SIGMA_VAR
             e = source.reduce(em_var, piece.i0, piece.i1, red.parts(source.chunk_shape(em_var), "groups"), s_idx)
             g = source.reduce(sg_var, piece.i0, piece.i1, red.parts(source.chunk_shape(sg_var), "groups"), s_idx)
         else:  # the map-chunked cube: assemble the block, then reduce it
@@ -444,8 +503,8 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
     res = rq.period_intervals(est.sum(axis=2), sig, intl, rq.allocation_sigmas(est, national, intl))
     area = red.area_km2
     region = region or {"id": f"geometry:{key[:16]}", "type": "geometry",
-                        "definition": "the posted polygon; each cell weighted by the exact fraction of its area "
-                                      "inside it (exactextract coverage fractions)"}
+                        "definition": "the posted polygon; each cell weighted by the share of its land inside it "
+                                      "(exactextract coverage / the cell's land fraction, at most 1)"}
     return QueryResult(dataset=cube.id, region=QueryRegion(**region, cells=weights.n_cells, area_km2=area),
                        start=start, end=end, freq=freq, sectors=tuple(sectors), source=source.name, labels=labels,
                        bounds=bounds, arrays=res, release=cube.release)
@@ -603,8 +662,10 @@ class QueryBody(BaseModel):
 DESCRIPTION = f"""
 Emissions inside any polygon, per period (`freq`) and sector, in **t CO2 per period**, with a 90% interval.
 
-**Weights.** Each grid cell counts with the exact fraction of its area inside the polygon (exactextract's
-coverage fractions, computed once per geometry and cached by its hash). Polygons may cross the
+**Weights.** Each grid cell counts with the share of its *land* inside the polygon: exactextract's exact
+coverage fraction divided by the cell's land fraction, at most 1 (a cell's emissions sit on its land, so a coastal
+city gets all of the emissions on its side of the shore; open-sea cells keep area weights). Computed once per
+geometry and cached by its hash. Polygons may cross the
 antimeridian (longitudes past 180, or a ring jumping from 179 to -179); holes are respected.
 
 **Interval.** {rq.INTERVAL_RULE}

@@ -125,7 +125,7 @@ def home_country(cube: Cube, geom: BaseGeometry, key: str) -> str | None:
     w = _weights(cube, geom, key)
     cmap, codes = country_map(cube.grid)
     owners = cmap[w.rows, w.cols]
-    area = w.fraction * cube.grid.cell_area_m2()[w.rows]
+    area = w.area_fraction * cube.grid.cell_area_m2()[w.rows]
     ok = owners >= 0
     if not ok.any():
         return None

@@ -210,3 +210,13 @@ def test_allocation_adds_in_quadrature_across_sectors_and_groups():
     assert out["sector_upper"][0, 0] == pytest.approx((100 + Z90 * 5.0) / 1000)
     assert out["total_upper"][0] == pytest.approx((150 + Z90 * np.sqrt(9 + 16 + 36 + 64)) / 1000)
     assert out["total_lower"][0] == pytest.approx(0.150)
+
+
+def test_land_weights_give_a_coastal_region_all_of_its_cells_land():
+    w = rq.CellWeights(rows=np.array([0, 0, 1]), cols=np.array([0, 1, 0]), fraction=np.array([0.3, 0.15, 0.4]),
+                       row_slice=slice(0, 2), col_slice=slice(0, 2), flat=np.array([0, 1, 2]))
+    land = np.array([[0.3, 0.3], [0.0, 1.0]])   # two coastal cells (30 % land), one open-sea cell
+    lw = rq.land_weights(w, land)
+    np.testing.assert_allclose(lw.fraction, [1.0, 0.5, 0.4])  # all / half of the land; the sea cell by area
+    np.testing.assert_allclose(lw.area_fraction, [0.3, 0.15, 0.4])  # areas stay areas
+    assert rq.land_weights(w, np.ones((2, 2))).fraction.tolist() == w.fraction.tolist()  # inland: unchanged

@@ -15,6 +15,7 @@ import rasterio
 import xarray as xr
 
 from api.national_series import Z90
+from api.regions_query import land_fraction
 from carbonmap import contract as cc
 from pipelines.timeseries import build_timeseries
 from tests.api.routes.live_server import live_server, write_random_cube
@@ -39,7 +40,7 @@ def server(cube: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _reference(cube: Path, geom_json: dict, start: str, end: str) -> xr.DataArray:
-    """exactextract coverage x the cube read with xarray: kg per (time, sector)."""
+    """exactextract coverage (as a share of each cell's land) x the cube read with xarray: kg per (time, sector)."""
     import shapely
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
@@ -52,6 +53,9 @@ def _reference(cube: Path, geom_json: dict, start: str, end: str) -> xr.DataArra
     res = exact_extract(raster, gpd.GeoDataFrame(geometry=[geom], crs=4326), ["cell_id", "coverage"], output="pandas")
     w = np.zeros(grid.nlat * grid.nlon)
     w[np.asarray(res["cell_id"][0])] = np.asarray(res["coverage"][0])
+    # a cell's emissions sit on its land: the polygon's share of a partly-land cell is coverage / land (<= 1)
+    land = land_fraction(grid).ravel()
+    w = np.where(land >= 0.02, np.minimum(1.0, w / np.maximum(land, 0.02)), w)
     em = ds[cc.EMISSIONS_VAR].sel(time=slice(start, end)).astype(np.float64)
     weights = xr.DataArray(w.reshape(grid.shape), dims=("lat", "lon"), coords={"lat": ds.lat, "lon": ds.lon})
     return (em * weights).sum(dim=("lat", "lon")), (em * ds[cc.UNCERTAINTY_VAR].sel(time=slice(start, end)) * weights)
