@@ -2,7 +2,8 @@
 
 The hierarchy, one module per level: country (exact cell coverage, :mod:`nowcast.downscale`) -> province/state
 where statistics exist (:mod:`nowcast.subnational`) -> facilities (:mod:`nowcast.facilities`, plants first) ->
-proxies (population, lights, urban form, airports, lanes: :mod:`nowcast.proxies`). :func:`place` takes every input
+proxies (population refined by night lights, urban form, airports, lanes: :mod:`nowcast.proxies`).
+:func:`place` takes every input
 as arrays (:class:`PlacementInputs`) and returns column-normalised (cell, region) weights per sector; the pipeline
 (:mod:`pipelines.weights`) only reads files and builds the inputs.
 """
@@ -101,9 +102,8 @@ class PlacementInputs:
     land: np.ndarray
     """(cell,) sum of all countries' coverage fractions."""
     population: np.ndarray
-    """(cell,) people per cell."""
-    lights: np.ndarray
-    """(cell,) night-lights index on the grid."""
+    """(cell,) people per cell (GPW refined within each degree by night lights,
+    :func:`nowcast.proxies.population_on_grid`)."""
     urban: np.ndarray | None
     """(cell,) urban share 0..1, or None."""
     plants: pd.DataFrame
@@ -230,7 +230,7 @@ def place(inp: PlacementInputs, no2_ratio: np.ndarray | None = None, no2_alpha: 
     index = {r: i for i, r in enumerate(regions)}
     coverage, land = inp.coverage, inp.land
     population, urban = inp.population, inp.urban
-    lit_population = population * (inp.lights + 1.0)
+    industry_rest = population  # the diffuse industry beyond facilities: INDUSTRY_REST_PROXY (nowcast.proxies)
     facilities, plants = inp.facilities, inp.plants
     plant_pts, plant_coal = _flagged_points(grid, regions, plants["iso3"], plants["lon"], plants["lat"],
                                             plants["co2_kg_per_yr"].to_numpy(float), coverage,
@@ -305,16 +305,16 @@ def place(inp: PlacementInputs, no2_ratio: np.ndarray | None = None, no2_alpha: 
     if ind_points is not None:
         ind_pts = _region_points(grid, regions, ind_points["iso3"], ind_points["lon"], ind_points["lat"],
                                  ind_points["co2_kg_per_yr"].to_numpy(float), coverage)
-        ind_resid = sector_weights(n_cells, n_regions, coverage, uplift("industry", lit_population), population,
+        ind_resid = sector_weights(n_cells, n_regions, coverage, uplift("industry", industry_rest), population,
                                    empty, fb_pts)
         ind_total = np.asarray(inp.industry_total, dtype=np.float64)
         iw = calibrated_plants_first(ind_pts, ind_total, ind_resid.matrix, max_scale=1.0)
-        matrices["industry"] = province_first(iw.matrix, "industry", ind_pts, uplift("industry", lit_population),
+        matrices["industry"] = province_first(iw.matrix, "industry", ind_pts, uplift("industry", industry_rest),
                                               ind_total, 1.0)
         levels["industry"] = np.where(iw.rule != POWER_RULES.index("no_plants"), FALLBACK_LEVELS.index("points"),
                                       ind_resid.level).astype(np.int8)
     spec: dict[str, tuple[np.ndarray | None, Points]] = {} if ind_points is not None else {
-        "industry": (uplift("industry", lit_population), empty)}
+        "industry": (uplift("industry", industry_rest), empty)}
     spec |= {
         "ground_transport": (uplift("ground_transport", population), empty),
         "residential": (uplift("residential", population), empty),

@@ -33,10 +33,16 @@ changes a total.  Why these values (docs/methods.md, section 3):
   commercial floor space concentrates in cities, and urban households use networked fossil fuels
   (gas, district heat, LPG) where many rural households burn biomass, which is not fossil CO2.  Rural
   oil- and LPG-heated houses in rich countries pull the other way, hence half the transport value.
-- ``industry`` 0.0: its proxy is already night-light-weighted population (x 1..256 by brightness),
-  itself an urban-extent signal; an uplift would count urban extent twice, and heavy industry
-  (cement, steel, refineries) often sits outside the urban polygons.
+- ``industry`` 0.0: heavy industry (cement, steel, refineries) often sits outside the urban polygons,
+  and the facilities carry the large sources; the diffuse rest follows population (:data:`INDUSTRY_REST_PROXY`).
 """
+
+INDUSTRY_REST_PROXY = "population (GPW 2020 refined within 1 degree by night lights), no brightness weight"
+"""Proxy of the industry that no facility table places. Until 2026-12 it was population x (night-light DN + 1),
+up to 251x the weight in the brightest cells; on China's provinces held out of the fit (NBS steel and cement)
+that ranked at Spearman 0.81 (median |log ratio| 0.27), population alone at 0.95 (0.17), population x (1 + 3 x
+DN/250) at 0.93 (`carbonmap spatial-report`, 0.25 degree): brightness put Delhi's industry at 38 Mt, population
+at 8. Chosen on those provinces, the only subnational industry statistics in the repository."""
 
 URBAN_SOURCE = "Natural Earth 1:50m urban areas, exact cell-coverage fractions of their union"
 
@@ -56,7 +62,7 @@ def proxy_descriptions(urban: bool = True) -> dict[str, str]:
                  "unit is located, else WRI GPPD reported generation x fuel factor, else capacity x capacity factor "
                  "x fuel factor); the residual national total over population; plants scaled down where the "
                  "national total is smaller; population where a country has no fossil plant",
-        "industry": up("industry", "night-light-weighted population (NASA City Lights picture x GPW 2020)"),
+        "industry": up("industry", INDUSTRY_REST_PROXY),
         "ground_transport": up("ground_transport", "population (GPW 2020) refined within 1 degree by night lights"),
         "residential": up("residential", "population (GPW 2020) refined within 1 degree by night lights"),
         "domestic_aviation": "airports (Natural Earth 10m, weighted by type); population where none",

@@ -162,6 +162,6 @@ def share_table(model: pd.Series, stats: pd.Series, name: str) -> pd.DataFrame:
     return pd.DataFrame({"set": name, "province": m.index, "share": m.to_numpy(), "abs_log_ratio": np.abs(lr.to_numpy())})
 
 
-SHARE_RULE = ShareIntervalRule(s0=0.2986, beta=0.32)
+SHARE_RULE = ShareIntervalRule(s0=0.2852, beta=0.26)
 """The rule the API applies, as fitted by ``carbonmap spatial-report`` on the shipped data (reports/spatial.json,
 key ``share_interval_rule``; a test keeps the two equal)."""

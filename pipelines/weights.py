@@ -89,7 +89,7 @@ def placement_inputs(inputs: BuildInputs, grid: cc.Grid, regions: tuple[str, ...
     provinces = {s: spatial.provinces(grid, s) for s in ("power", "industry")} if spatial is not None else {}
     return PlacementInputs(
         grid=grid, regions=regions, coverage=coverage, land=land, population=population,
-        lights=np.asarray(lights).ravel(), urban=urban_share(inputs, grid), plants=plants,
+        urban=urban_share(inputs, grid), plants=plants,
         facilities=facilities, industry_points=industry_points, airports=inputs.airports,
         airport_traffic=spatial.airports if spatial is not None else None, ports=inputs.ports, lane_density=lanes,
         fallback_points=inputs.fallback_points, provinces=provinces,

@@ -37,6 +37,9 @@ def main() -> None:
     weights = build_weights(inputs, grid, regions)
     annual = annual_table(inputs, [2024], regions)[0]
     field = {s: weights.matrices[s] @ annual[cc.SECTORS.index(s)] for s in cc.SECTORS}
+    country = inputs.coverage(grid)
+    land = np.zeros(grid.nlat * grid.nlon)
+    np.add.at(land, country.cell, country.fraction)
     units = admin1.read_admin1(_admin1_path())
     want = args.ids.split(",")
     sub = units[units["id"].isin(want)].rename(columns={"id": "code"}).reset_index(drop=True)
@@ -44,8 +47,11 @@ def main() -> None:
     for k, code in enumerate(cov.ids):
         m = cov.region == k
         row = {"id": code, "name": str(sub.loc[sub["code"] == code, "name"].iloc[0])}
+        cells, frac = cov.cell[m], cov.fraction[m]
+        lf = land[cells]  # share of each cell's land inside the region, as the API weighs regions
+        share = np.where(lf >= 0.02, np.minimum(1.0, frac / np.maximum(lf, 0.02)), frac)
         for s in cc.SECTORS:
-            row[s] = round(float((field[s][cov.cell[m]] * cov.fraction[m]).sum()) / 1e9, 2)
+            row[s] = round(float((field[s][cells] * share).sum()) / 1e9, 2)
         row["total"] = round(float(np.sum([row[s] for s in cc.SECTORS])), 2)
         print(json.dumps(row))
     print(json.dumps({"resolution": args.resolution, "seconds": round(time.perf_counter() - t0, 1)}))

@@ -39,7 +39,7 @@ def _inputs(provinces: dict | None = None) -> PlacementInputs:
     fallback = pd.DataFrame({"iso3": pd.Series([], dtype=str), "lon": pd.Series([], dtype=float),
                              "lat": pd.Series([], dtype=float), "weight": pd.Series([], dtype=float)})
     return PlacementInputs(
-        grid=GRID, regions=REGIONS, coverage=cov, land=land, population=pop, lights=np.zeros(N), urban=None,
+        grid=GRID, regions=REGIONS, coverage=cov, land=land, population=pop, urban=None,
         plants=plants, facilities=True, industry_points=None, airports=empty_air, airport_traffic=None, ports=ports,
         lane_density=None, fallback_points=fallback, provinces=provinces or {},
         power_total=np.array([1e10, 1e9, 0.0, 0.0]), industry_total=None)
