@@ -9,7 +9,8 @@
   (``http``/``https``), ``X-Forwarded-Host`` (``host[:port]``) and ``X-Forwarded-Prefix`` (a path such as
   ``/carbonmap`` that the proxy strips) become the request's scheme, ``Host`` and root path, so every
   absolute link the app builds from the request (STAC, TileJSON, WMTS, dataset links, paging links)
-  says ``https://public-host/prefix/...``.  From an untrusted peer the headers are ignored: a client
+  says ``https://public-host/prefix/...``; root-relative JSON links (``links.releases``, ``href``) are built
+  with :func:`public_path` so they keep the prefix too.  From an untrusted peer the headers are ignored: a client
   must not be able to make the server hand out links to another host.
 """
 
@@ -19,6 +20,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ORIGINAL_METHOD = "carbonmap.original_method"
@@ -70,6 +72,24 @@ class HeadMiddleware:
         await self.app({**scope, "method": "GET", ORIGINAL_METHOD: "HEAD"}, receive, send_head)
         if not finished:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def public_path(request: HTTPConnection, path: str) -> str:
+    """A root-relative link (``/datasets/...``) as the client must follow it: prefixed with the request's
+    ``root_path`` (a trusted proxy's ``X-Forwarded-Prefix``, or the server's ``--root-path``), so that behind a
+    proxy serving the app under ``/carbonmap`` the link reads ``/carbonmap/datasets/...``.  Anything that is
+    not root-relative (absolute URLs, ``None``-like empty strings) is returned unchanged."""
+    return public_root(request) + path if path.startswith("/") and not path.startswith("//") else path
+
+
+def public_root(request: HTTPConnection) -> str:
+    """The prefix the client sees the app under (``/carbonmap``; ``""`` at the host's root), no trailing slash."""
+    return str(request.scope.get("root_path", "") or "").rstrip("/")
+
+
+def public_links(request: HTTPConnection, links: dict[str, str]) -> dict[str, str]:
+    """:func:`public_path` of every value of a ``links`` mapping."""
+    return {k: public_path(request, v) for k, v in links.items()}
 
 
 def parse_trusted(trusted: Iterable[str]) -> tuple[bool, list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:

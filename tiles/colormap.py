@@ -4,7 +4,9 @@ A value maps to a palette index: 0 is transparent (zero, negative, NaN or masked
 or no data), 1..255 run along the colormap from ``vmin`` to ``vmax`` on a log10 (default for
 emissions), linear or quantile scale (piecewise linear between the data's percentiles, which the
 pyramid stores, so each colour covers an equal share of the emitting cells); values outside the
-range are clipped to the end colours.  Emissions are shown as density, kg CO2 km-2 day-1, so
+range are clipped to the end colours, except that a scale with ``hide_below`` (the default, data-derived
+range of an emission layer) leaves values below ``vmin`` transparent, so that the dust of tiny values
+that downscaling spreads around scattered sources (power plants) is not drawn in the darkest colour.  Emissions are shown as density, kg CO2 km-2 day-1, so
 colours do not change with zoom.  Colormaps
 are rio-tiler's registry (``rio_tiler.colormap.cmap``).  PNG tiles are paletted with a tRNS alpha
 chunk (decodes to RGBA; ~10x faster to encode than RGBA), WebP tiles are RGBA.
@@ -63,7 +65,8 @@ class ColorScale:
     """How values become colours: ``scale`` between ``vmin`` and ``vmax`` on a named colormap.
 
     A ``quantile`` scale also carries ``breaks``: increasing values placed at equal steps along
-    the ramp (the data's percentiles); ``vmin``/``vmax`` are its first and last break.
+    the ramp (the data's percentiles); ``vmin``/``vmax`` are its first and last break.  ``hide_below``:
+    values below ``vmin`` are not drawn (transparent); otherwise they take the lowest colour.
     """
 
     scale: Scale
@@ -71,6 +74,8 @@ class ColorScale:
     vmax: float
     colormap_name: str
     breaks: tuple[float, ...] = ()
+    hide_below: bool = False
+    """Values below ``vmin`` are transparent (palette index 0) instead of the lowest colour."""
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -123,7 +128,12 @@ class ColorScale:
 
     def key(self) -> str:
         extra = ":" + ",".join(f"{b:.6g}" for b in self.breaks) if self.breaks else ""
-        return f"{self.scale}:{self.vmin!r}:{self.vmax!r}:{self.colormap_name}{extra}"
+        hide = ":hide-below" if self.hide_below else ""
+        return f"{self.scale}:{self.vmin!r}:{self.vmax!r}:{self.colormap_name}{extra}{hide}"
+
+    def below_label(self) -> str | None:
+        """``below 0.002: not drawn`` when values below ``vmin`` are transparent, else None."""
+        return f"below {readable(self.vmin)}: not drawn" if self.hide_below and self.vmin > 0 else None
 
 
 def parse_rescale(text: str | None) -> tuple[float, float] | None:
@@ -211,7 +221,8 @@ def warm_palettes() -> None:
 
 
 def to_indices(values: np.ndarray, scale: ColorScale, mask: np.ndarray | None = None) -> np.ndarray:
-    """Palette indices (uint8, same shape): 0 where value <= 0, NaN or masked; else 1..255.
+    """Palette indices (uint8, same shape): 0 where value <= 0, NaN or masked (and below ``scale.vmin`` when
+    ``scale.hide_below``); else 1..255.
 
     ``1 + rint(scale.position(v) * 254)``, computed in place on one float32 buffer (natural log:
     numpy vectorises it in float32, not log10 in float64) without boolean gathers, because it runs
@@ -221,6 +232,8 @@ def to_indices(values: np.ndarray, scale: ColorScale, mask: np.ndarray | None = 
     src = np.asarray(values)
     valid = src > 0  # False for NaN
     valid &= np.isfinite(src)
+    if scale.hide_below and scale.vmin > 0:
+        valid &= src >= scale.vmin
     if mask is not None:
         valid &= ~np.asarray(mask, dtype=bool)
     if not valid.any():
@@ -311,7 +324,11 @@ def class_breaks(scale: ColorScale, n_classes: int = 6) -> list[float]:
 
 
 def legend(scale: ColorScale, *, units: str, long_units: str, n_classes: int = 6) -> dict[str, Any]:
-    """Legend as JSON: breaks, one colour per class (at its middle), units and the scale."""
+    """Legend as JSON: breaks, one colour per class (at its middle), units and the scale.
+
+    ``below`` says what happens to values under the first break: ``"not drawn"`` (transparent, the default
+    data-derived scale of emissions, with ``below_label`` such as ``below 0.002 kg km-2 day-1: not drawn``)
+    or ``"lowest colour"`` (clamped, as with an explicit ``rescale``)."""
     breaks = class_breaks(scale, n_classes)
     pal = palette(scale.colormap_name)
     classes = []
@@ -321,19 +338,30 @@ def legend(scale: ColorScale, *, units: str, long_units: str, n_classes: int = 6
         classes.append({"min": lo, "max": hi, "label": range_label(lo, hi),
                         "label_units": f"{range_label(lo, hi)} {units}",
                         "color": "#{:02x}{:02x}{:02x}".format(*rgba[:3])})
-    return {"scale": scale.scale, "colormap_name": scale.colormap_name, "rescale": [scale.vmin, scale.vmax],
-            "units": units, "units_long": long_units, "breaks": breaks,
-            "break_labels": [readable(b) for b in breaks], "classes": classes,
-            "transparent": "zero emissions or no data", "clipped": "values outside rescale take the end colours"}
+    hidden = scale.below_label()
+    out: dict[str, Any] = {
+        "scale": scale.scale, "colormap_name": scale.colormap_name, "rescale": [scale.vmin, scale.vmax],
+        "units": units, "units_long": long_units, "breaks": breaks,
+        "break_labels": [readable(b) for b in breaks], "classes": classes,
+        "below": "not drawn" if hidden else "lowest colour",
+        "transparent": "zero emissions or no data",
+        "clipped": "values outside rescale take the end colours"}
+    if hidden:
+        out["below_label"] = f"below {readable(scale.vmin)} {units}: not drawn"
+        out["transparent"] = f"zero emissions, no data, or below {readable(scale.vmin)} {units}"
+        out["clipped"] = ("values above rescale take the top colour; values below it are not drawn (the default "
+                          "scale; pass rescale=min,max to draw them in the lowest colour)")
+    return out
 
 
-LEGEND_PNG_SIZE = (400, 62)
+LEGEND_PNG_SIZE = (400, 78)
 """Width and height (pixels) of :func:`legend_png` images (the WMTS ``LegendURL`` declares them)."""
 
 
 def legend_png(scale: ColorScale, *, units: str, n_classes: int = 6, width: int = LEGEND_PNG_SIZE[0],
                height: int = LEGEND_PNG_SIZE[1]) -> bytes:
-    """A colour bar with readable break labels (:func:`readable`) and the units, PNG (RGBA).
+    """A colour bar with readable break labels (:func:`readable`) and the units, PNG (RGBA); under them,
+    for a ``hide_below`` scale, the line ``below 0.002: not drawn (transparent)``.
 
     A label that would overlap its left neighbour is left out (the end labels are always drawn).
     """
@@ -364,6 +392,8 @@ def legend_png(scale: ColorScale, *, units: str, n_classes: int = 6, width: int 
     for left, _, label in placed:
         draw.text((left, top + bar_h + 5), label, fill=(0, 0, 0, 255), font=font)
     draw.text((pad, top + bar_h + 22), f"{units} ({scale.scale} scale)", fill=(0, 0, 0, 255), font=font)
+    if (hidden := scale.below_label()) is not None:
+        draw.text((pad, top + bar_h + 38), f"{hidden} (transparent)", fill=(0, 0, 0, 255), font=font)
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return buf.getvalue()

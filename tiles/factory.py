@@ -11,7 +11,10 @@ Routes (the router carries the ``/tiles`` prefix; include it without another pre
 - ``GET /tiles/colormaps``, ``GET /tiles/colormaps/{name}``          the colormap names and ramps
 
 Default display ranges of emission layers are the layer's own 2nd..99.5th percentile over the cube
-(:mod:`tiles.scales`), computed once per served cube version and layer.
+(:mod:`tiles.scales`), computed once per served cube version and layer.  On that default scale values
+below the range's low end are not drawn (transparent; the legend says ``below: "not drawn"``), so the
+dust downscaling leaves around scattered sources does not paint the map; an explicit ``rescale`` clamps
+them to the lowest colour instead.
 
 Tiles come from the cube's pyramid (:mod:`pipelines.pyramid`, rendered by :mod:`tiles.render`:
 index gathers from cached decoded chunks, ~1-3 ms) when it has one, else from the rio-tiler reader
@@ -284,12 +287,13 @@ class CarbonTilerFactory(BaseFactory):
             return cm.ColorScale.quantile(self.quantiles(cube, sector, variable),
                                           colormap_name or style.colormap_name)
         rng = cm.parse_rescale(rescale)
+        from_data = rng is None and style.rescale is None  # the default range, from the layer's own values
         if rng is None:
             rng = self.default_range(cube, sector, variable)
             if chosen_scale == "log" and rng[0] <= 0:
                 rng = (max(rng[1] / 1e3, 1e-6), rng[1])
         return cm.ColorScale(cast(cm.Scale, chosen_scale),  # one of cm.SCALES, checked above
-                             rng[0], rng[1], colormap_name or style.colormap_name)
+                             rng[0], rng[1], colormap_name or style.colormap_name, hide_below=from_data)
 
     def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int,
                tilesize: int | None = None) -> Sample:
@@ -358,7 +362,9 @@ class CarbonTilerFactory(BaseFactory):
                 "Renders one tile (256x256; 512x512 at `@2x`, for high-DPI screens) of the dataset's daily field, "
                 "reprojected by rio-tiler to the tile matrix set. Cells with zero emissions or no data are transparent, so an ocean tile is a fully "
                 "transparent image, not an error. Colours: `scale` (log/linear) from `rescale` min to max on "
-                "`colormap_name`; see the legend endpoint for the breaks. Responses carry a strong `ETag` and "
+                "`colormap_name`; see the legend endpoint for the breaks. Without `rescale`, emissions use the "
+                "layer's own 2nd..99.5th percentile and values below its low end are not drawn (transparent); "
+                "with `rescale` they take the lowest colour. Responses carry a strong `ETag` and "
                 "`Cache-Control`; send `If-None-Match` to get `304 Not Modified`.\n\n"
                 "Example: `/tiles/demo-2024/WebMercatorQuad/2/2/1.png?date=2024-03-01&sector=power`, "
                 "`/tiles/demo-2024/WebMercatorQuad/2/2/1@2x.png?date=2024-03-01&sector=power` (512 px)"),
@@ -493,7 +499,8 @@ class CarbonTilerFactory(BaseFactory):
                 "tilejson": "3.0.0",
                 "name": f"{cube.id} {sector} {variable} {step.label}",
                 "description": f"{cube.attrs.get('title', cube.id)}: fossil CO2 {variable}, sector {sector}, "
-                               f"{step.label} ({cm.DEFAULT_STYLES[variable].long_units})",
+                               f"{step.label} ({cm.DEFAULT_STYLES[variable].long_units})" + (
+                                   f"; values {hidden} (transparent)" if (hidden := style.below_label()) else ""),
                 "version": "1.0.0",
                 "attribution": self.attribution,
                 "scheme": "xyz",
@@ -507,7 +514,8 @@ class CarbonTilerFactory(BaseFactory):
                               "scale": style.scale, "rescale": [style.vmin, style.vmax],
                               "colormap_name": style.colormap_name, "units": cm.DEFAULT_STYLES[variable].units,
                               "time_range": [cube.start.isoformat(), cube.end.isoformat()],
-                              "release": cube.release, "tilesize": tilesize},
+                              "release": cube.release, "tilesize": tilesize,
+                              "below": "not drawn" if style.below_label() else "lowest colour"},
             }
 
     def wmts(self) -> None:
@@ -546,7 +554,7 @@ class CarbonTilerFactory(BaseFactory):
             tms = self.get_tms("WebMercatorQuad")
             if tile_format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile_format {tile_format!r}; use png or webp")
-            self.color_scale(cube, cc.TOTAL, cc.EMISSIONS_VAR, scale, rescale, colormap_name)  # validates
+            hides = self.color_scale(cube, cc.TOTAL, cc.EMISSIONS_VAR, scale, rescale, colormap_name).hide_below
             style_query = {k: val for k, val in (("scale", scale), ("rescale", rescale),
                                                   ("colormap_name", colormap_name)) if val is not None}
             tiles_url = self.tile_template(request, dataset, tms.id, ("{TileMatrix}", "{TileCol}", "{TileRow}"),
@@ -563,9 +571,11 @@ class CarbonTilerFactory(BaseFactory):
                     legend_query = {"sector": sector, "variable": variable, **pinned,
                                     **(style_query if variable == cc.EMISSIONS_VAR else {})}
                     legend_url = f"{legend_base}?{urlencode({**legend_query, 'format': 'png'})}"
+                    below = ("; values below the low end of the layer's default range (its legend's first break) "
+                             "are not drawn (transparent)") if hides and variable == cc.EMISSIONS_VAR else ""
                     layers.append(wmts_xml.WmtsLayer(
                         ident, f"{cube.id}: {sector} {variable}",
-                        f"Fossil CO2 {variable} ({units}), sector {sector}; legend: {legend_url}",
+                        f"Fossil CO2 {variable} ({units}), sector {sector}{below}; legend: {legend_url}",
                         f"{tiles_url}?{urlencode(query)}&date={{Time}}", legend_url, cm.LEGEND_PNG_SIZE))
             days = [t.strftime("%Y-%m-%d") for t in cube.times]
             months = list(dict.fromkeys(t.strftime("%Y-%m") for t in cube.times))
@@ -594,12 +604,15 @@ class CarbonTilerFactory(BaseFactory):
             description=(
                 "The colour scale a tile request with the same parameters uses: class breaks (equal steps on the "
                 "log or linear scale), one colour per class and the units. JSON by default, a colour-bar PNG "
-                "with `format=png`.\n\nExample: `/tiles/demo-2024/legend?sector=power&format=png`"),
+                "with `format=png`. `below` says how values under the first break are drawn: `not drawn` "
+                "(transparent; the default scale of emissions, also in `below_label` and on the PNG) or "
+                "`lowest colour` (an explicit `rescale`).\n\nExample: `/tiles/demo-2024/legend?sector=power&format=png`"),
             responses={200: {"description": "The legend",
                              "content": {"application/json": {"example": {
                                  "scale": "log", "colormap_name": "inferno", "rescale": [1000.0, 10000000.0],
                                  "units": "kg day-1", "breaks": [1000.0, 10000.0, 100000.0, 1000000.0, 10000000.0],
-                                 "classes": [{"min": 1000.0, "max": 10000.0, "label": "1e3 – 1e4",
+                                 "below": "not drawn", "below_label": "below 1k kg km-2 day-1: not drawn",
+                                 "classes": [{"min": 1000.0, "max": 10000.0, "label": "1k – 10k",
                                               "color": "#1b0c41"}]}},
                                  "image/png": {"schema": {"type": "string", "format": "binary"}}}},
                        404: E404_DATASET, 422: E422},

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import ConfigDict, Field
 
 from api import dataset_info
 from api.deps import Dependency, cube_from_path, get_registry
 from api.models import DATASET_DETAIL_EXAMPLE, DatasetDetail, DatasetSummary
 from api.problems import problem_responses
+from api.proxy import public_links
 from api.routes.releases import ReleasesFactory
 from carbonmap.registry import Cube, Registry
 
@@ -31,12 +32,13 @@ class DatasetDetailOut(DatasetDetail):
     release: str | None = Field(None, description="the release these metadata describe; pin it with ?release=")
 
 
-def _links(cube: Cube) -> dict[str, str]:
+def _links(request: Request, cube: Cube) -> dict[str, str]:
+    """The dataset's links, root-relative and prefixed with the request's root path (behind a proxy)."""
     links = dataset_info.links(cube)
     links["releases"] = f"/datasets/{cube.id}/releases"
     if cube.release:
         links["zarr"] = f"/zarr/{cube.id}/releases/{cube.release}"
-    return links
+    return public_links(request, links)
 
 
 @dataclass
@@ -57,13 +59,14 @@ class DatasetsFactory:
                                                   "releases": "/datasets/demo-2024/releases"},
                 "release": "r0003"}]}}}},
         )
-        def list_datasets(registry: Annotated[Registry, Depends(self.registry_dependency)]
+        def list_datasets(request: Request, registry: Annotated[Registry, Depends(self.registry_dependency)]
                           ) -> list[DatasetSummaryOut]:
             out = []
             for i in registry.ids():
                 cube = registry.get(i)
                 s = dataset_info.summary(cube)
-                out.append(DatasetSummaryOut(**{**s.model_dump(), "links": _links(cube)}, release=cube.release))
+                out.append(DatasetSummaryOut(**{**s.model_dump(), "links": _links(request, cube)},
+                                                release=cube.release))
             return out
 
         @self.router.get(
@@ -79,8 +82,8 @@ class DatasetsFactory:
                 e422=("invalid-parameter", ("path parameter 'id' (got 'a b'): String should match pattern "
                                             "'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'. Fix the parameter and retry."))),
         )
-        def get_dataset(cube: Annotated[Cube, Depends(self.cube_dependency)]) -> DatasetDetailOut:
+        def get_dataset(request: Request, cube: Annotated[Cube, Depends(self.cube_dependency)]) -> DatasetDetailOut:
             d = dataset_info.detail(cube)
-            return DatasetDetailOut(**{**d.model_dump(), "links": _links(cube)}, release=cube.release)
+            return DatasetDetailOut(**{**d.model_dump(), "links": _links(request, cube)}, release=cube.release)
 
         self.router.include_router(ReleasesFactory(registry_dependency=self.registry_dependency).router)

@@ -21,6 +21,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from api.deps import Dependency, cube_from_query, get_settings
 from api.problems import problem_responses
+from api.proxy import public_links
 from api.routes.query import DESCRIPTION as QUERY_DESCRIPTION
 from api.routes.query import QueryEmissions, parse_sector_list, query_geometry, respond
 from carbonmap.registry import Cube
@@ -89,13 +90,15 @@ def _text(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
-def _hit(row: Any) -> RegionHit:
+def _hit(row: Any, request: Request | None = None) -> RegionHit:
+    """One search hit; its links are prefixed with ``request``'s root path (behind a proxy) when given."""
     pop = row.get("population")
     alt = [*(_text(row.get("names_alt")) or "").split("|"), *(_text(row.get("aliases")) or "").split("|")]
     return RegionHit(id=row["id"], type=row["type"], name=row["name"], name_local=_text(row.get("name_local")),
                      names_alt=[a for a in alt if a], subtype=_text(row.get("subtype")), iso3=_text(row.get("iso3")),
                      population=None if pop is None or pd.isna(pop) else float(pop), definition=row["definition"],
-                     matched=_text(row.get("matched")), links=_links(row["id"]))
+                     matched=_text(row.get("matched")),
+                     links=_links(row["id"]) if request is None else public_links(request, _links(row["id"])))
 
 
 def _page_link(request: Request, offset: int, limit: int) -> str:
@@ -181,7 +184,7 @@ class RegionCatalogueFactory:
                 raise ValueError(f"limit={limit} is more than {MAX_LIMIT} regions a page; ask for limit={MAX_LIMIT} "
                                  "or less and follow the 'next' link (offset) for the rest")
             found, total = catalogue(settings).search(q, type, limit, offset)
-            hits = [_hit(r) for r in found.to_dict("records")]
+            hits = [_hit(r, request) for r in found.to_dict("records")]
             nxt = _page_link(request, offset + limit, limit) if offset + limit < total else None
             prev = _page_link(request, max(offset - limit, 0), limit) if offset > 0 else None
             return RegionSearch(query=q, type=type, total=total, count=len(hits), offset=offset, limit=limit,
@@ -198,11 +201,12 @@ class RegionCatalogueFactory:
                                                                             "by name with GET /regions?q=name")),
                                            e422=("invalid-parameter", ("path parameter 'region_id' (got 'x y'): "
                                                                       "String should match pattern ...")))})
-        def get_region(settings: Annotated[Settings, Depends(settings_dep)], region_id: REGION_ID) -> Any:
+        def get_region(request: Request, settings: Annotated[Settings, Depends(settings_dep)],
+                       region_id: REGION_ID) -> Any:
             from fastapi.responses import JSONResponse
 
             row = catalogue(settings).get(region_id.upper())
-            hit = _hit(row).model_dump()
+            hit = _hit(row, request).model_dump()
             feature = {"type": "Feature", "id": row["id"], "properties": hit,
                        "geometry": shapely.geometry.mapping(row.geometry), "bbox": list(row.geometry.bounds)}
             return JSONResponse(feature, media_type="application/geo+json")

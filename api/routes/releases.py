@@ -36,6 +36,7 @@ from api.deps import (
     known_releases,
 )
 from api.problems import QueryTooLarge, problem_responses
+from api.proxy import public_links, public_root
 from api.routes.citation import CitationFactory
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
@@ -183,8 +184,8 @@ def _links(dataset_id: str, info: cube_releases.ReleaseInfo) -> dict[str, str]:
     return out
 
 
-def _model(dataset_id: str, info: cube_releases.ReleaseInfo) -> ReleaseInfo:
-    return ReleaseInfo(**info.to_json(), links=_links(dataset_id, info))
+def _model(request: Request, dataset_id: str, info: cube_releases.ReleaseInfo) -> ReleaseInfo:
+    return ReleaseInfo(**info.to_json(), links=public_links(request, _links(dataset_id, info)))
 
 
 def history(registry: Registry, dataset_id: str) -> list[cube_releases.ReleaseInfo]:
@@ -286,10 +287,11 @@ def release_dir(registry: Registry, dataset_id: str, release: str) -> FsPath | N
     return FsPath(store.release_location(root, release)).resolve()
 
 
-def file_list(registry: Registry, dataset_id: str, release: str) -> ReleaseFileList:
+def file_list(registry: Registry, dataset_id: str, release: str, root_path: str = "") -> ReleaseFileList:
+    """The listed files of a release; ``href`` is root-relative, after ``root_path`` (the public prefix)."""
     where = release_dir(registry, dataset_id, release)
     entries = release_files.read_manifest(where) if where is not None else {}
-    base = f"/datasets/{dataset_id}/releases/{release}/files"
+    base = f"{root_path.rstrip('/')}/datasets/{dataset_id}/releases/{release}/files"
     files = [ReleaseFile(**e.to_json(), href=f"{base}/{e.name}") for e in entries.values()
              if where is not None and (release_files.files_dir(where) / e.name).is_file()]
     note = None if files else (f"release {release} was published without release files; read the data over Zarr "
@@ -344,7 +346,7 @@ class ReleasesFactory:
                                                           "parameter and retry."))),
         )
         def list_releases(
-            response: Response,
+            request: Request, response: Response,
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             dataset_id: DatasetIdPath,
             as_of: Annotated[dt.datetime | None, Query(description=AS_OF_DESCRIPTION, openapi_examples={
@@ -364,7 +366,7 @@ class ReleasesFactory:
             if current:
                 response.headers[RELEASE_HEADER] = as_of_release or current
             return ReleaseList(dataset=dataset_id, current=current, as_of=as_of, as_of_release=as_of_release,
-                               releases=[_model(dataset_id, i) for i in infos])
+                               releases=[_model(request, dataset_id, i) for i in infos])
 
         @self.router.get(
             "/datasets/{id}/releases/{release}", response_model=ReleaseInfo,
@@ -372,14 +374,14 @@ class ReleasesFactory:
             responses=problem_responses(e404=_E404, e422=_E422),
         )
         def get_release(
-            response: Response,
+            request: Request, response: Response,
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             dataset_id: DatasetIdPath,
             release: ReleasePath,
         ) -> ReleaseInfo:
             info = one_release(registry, dataset_id, release)
             response.headers[RELEASE_HEADER] = info.id
-            return _model(dataset_id, info)
+            return _model(request, dataset_id, info)
 
         @self.router.get(
             "/datasets/{id}/releases/{release}/files", response_model=ReleaseFileList,
@@ -392,13 +394,13 @@ class ReleasesFactory:
             responses=problem_responses(e404=_E404, e422=_E422),
         )
         def list_files(
-            response: Response,
+            request: Request, response: Response,
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             dataset_id: DatasetIdPath,
             release: ReleasePath,
         ) -> ReleaseFileList:
             response.headers[RELEASE_HEADER] = release
-            return file_list(registry, dataset_id, release)
+            return file_list(registry, dataset_id, release, public_root(request))
 
         @self.router.get(
             "/datasets/{id}/releases/{release}/files/{name}",

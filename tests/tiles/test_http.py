@@ -70,9 +70,16 @@ def test_colours_follow_sector_and_date(http: httpx.Client) -> None:
 
 
 def test_default_colours_differ_between_days(http: httpx.Client) -> None:
-    a = rgba(http.get(f"{T}/0/0/0.png", params={"date": "2024-01-01", "sector": "power"}))[150, 128]
+    a = rgba(http.get(f"{T}/0/0/0.png", params={"date": "2024-01-02", "sector": "power"}))[150, 128]
     b = rgba(http.get(f"{T}/0/0/0.png", params={"date": "2024-01-10", "sector": "power"}))[150, 128]
     assert a[3] == b[3] == 255 and tuple(a) != tuple(b)
+    # the first day (1000 kg per cell) lies below the default range's low end there: not drawn, unless the
+    # scale is given explicitly (then it takes the lowest colour)
+    lo, hi = http.get("/tiles/synthetic-test/legend", params={"sector": "power"}).json()["rescale"]
+    first = {"date": "2024-01-01", "sector": "power"}
+    assert rgba(http.get(f"{T}/0/0/0.png", params=first))[150, 128][3] == 0
+    clamped = rgba(http.get(f"{T}/0/0/0.png", params={**first, "rescale": f"{lo},{hi}"}))[150, 128]
+    assert tuple(clamped) == tuple(cm.palette("inferno")[1])
 
 
 def test_uncertainty_layer(http: httpx.Client) -> None:

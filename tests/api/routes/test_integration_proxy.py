@@ -188,3 +188,77 @@ def test_trusted_proxy_matching_and_bad_entries() -> None:
         ForwardedHeadersMiddleware(app, ["proxy.local"])
     with pytest.raises(ValueError, match="CIDR"):  # at start-up, not on the first request
         create_app(Registry(), Settings(trusted_proxies=["10.0.0.0/33"]))
+
+
+PREFIX = "/carbonmap"
+
+
+def _relative_links(c: httpx.Client, headers: dict[str, str]) -> dict[str, list[str]]:
+    """Every link of /datasets, /datasets/{id}, /datasets/{id}/releases, a region search (hits, next, prev) and
+    /datasets/{id}/releases/{current}/files, by where it was found."""
+    def get(path: str, **params: Any) -> Any:
+        r = c.get(path, params=params, headers=headers)
+        assert r.status_code == 200, (path, r.status_code, r.text[:300])
+        return r.json()
+
+    found: dict[str, list[str]] = {}
+    listing = get("/datasets")
+    ds_id = listing[0]["id"]
+    found["/datasets"] = [v for d in listing for v in d["links"].values()]
+    found["/datasets/{id}"] = list(get(f"/datasets/{ds_id}")["links"].values())
+    history = get(f"/datasets/{ds_id}/releases")
+    found["/datasets/{id}/releases"] = [v for r in history["releases"] for v in r["links"].values()]
+    found["/datasets/{id}/releases/{release}"] = list(get(f"/datasets/{ds_id}/releases/{history['current']}")
+                                                      ["links"].values())
+    search = get("/regions", q="Bayern", limit=2)  # by name (the alias table's Bavaria too)
+    found["/regions?q="] = [v for h in search["regions"] for v in h["links"].values()]
+    paged = get("/regions", type="admin1", limit=2, offset=2)  # a middle page: next and prev
+    found["/regions?q="] += [v for h in paged["regions"] for v in h["links"].values()]
+    found["/regions?q="] += [u for u in (paged["next"], paged["prev"]) if u]
+    found["/regions/{id}"] = list(get("/regions/DEU")["properties"]["links"].values())
+    files = get(f"/datasets/{ds_id}/releases/{history['current']}/files")
+    found["/datasets/{id}/releases/{release}/files"] = [f["href"] for f in files["files"]]
+    return found
+
+
+def _concrete(link: str) -> str:
+    """A link as a client would follow it: tile template filled, fragment dropped."""
+    return link.replace("{z}/{x}/{y}", "1/1/0").split("#")[0] or "/"
+
+
+def test_root_relative_links_keep_the_prefix_of_a_trusted_proxy(proxied: str) -> None:
+    with httpx.Client(base_url=proxied, timeout=120) as c:
+        found = _relative_links(c, FORWARDED)
+        assert all(found.values()), {k: len(v) for k, v in found.items()}  # every answer has links to check
+        assert len(found["/regions?q="]) >= 11 and sum("offset=" in u for u in found["/regions?q="]) == 2
+        links = [u for v in found.values() for u in v]
+        wrong = [u for u in links if not u.startswith(PREFIX + "/")]
+        assert not wrong, wrong[:5]
+        # behind a proxy that strips the prefix the client's request arrives without it: each link resolves
+        for link in sorted(set(links)):
+            local = _concrete(link[len(PREFIX):])
+            r = c.get(local, headers=FORWARDED)
+            assert r.status_code == 200, (link, r.status_code, r.text[:300])
+        # a proxy that forwards the path as the client sent it (prefix kept): the same links resolve too
+        for link in found["/datasets"]:
+            assert c.get(_concrete(link), headers=FORWARDED).status_code == 200, link
+        # the paging link of the proxied answer leads to the proxied next page, whose links carry the prefix
+        nxt = next(u for u in found["/regions?q="] if "offset=4" in u)
+        page = c.get(nxt[len(PREFIX):], headers=FORWARDED).json()
+        assert page["offset"] == 4 and page["prev"].startswith(PREFIX + "/regions?")
+        assert all(u.startswith(PREFIX + "/") for h in page["regions"] for u in h["links"].values())
+        # the same server without the headers hands out plain links
+        plain = [u for v in _relative_links(c, {}).values() for u in v]
+        assert plain and all(u.startswith("/") and not u.startswith(PREFIX) for u in plain), plain[:5]
+        assert sorted(u[len(PREFIX):] for u in links) == sorted(plain)
+
+
+def test_root_relative_links_stay_plain_unless_the_proxy_is_trusted(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=120) as c:
+        found = _relative_links(c, FORWARDED)
+        links = [u for v in found.values() for u in v]
+        assert len(links) > 20
+        bad = [u for u in links if not u.startswith("/") or u.startswith(PREFIX) or "example.org" in u]
+        assert not bad, bad[:5]
+        for link in found["/datasets/{id}"] + found["/datasets/{id}/releases/{release}/files"][:2]:
+            assert c.get(_concrete(link)).status_code == 200, link
