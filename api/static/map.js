@@ -2,24 +2,29 @@
 (() => {
   // src/api.js
   var ApiError = class extends Error {
-    constructor(status, detail, url) {
+    constructor(status, detail, url2) {
       super(detail);
       this.status = status;
-      this.url = url;
+      this.url = url2;
     }
   };
   var RouteMissing = class extends ApiError {
   };
-  async function send(url, init) {
-    const r = await fetch(url, { ...init, headers: { Accept: "application/json", ...init && init.headers } });
+  function url(path) {
+    const p = String(path);
+    if (!p.startsWith("/") || p.startsWith("//")) return new URL(p, document.baseURI).href;
+    return new URL(`.${p}`, document.baseURI).href;
+  }
+  async function send(path, init) {
+    const r = await fetch(url(path), { ...init, headers: { Accept: "application/json", ...init && init.headers } });
     const body = await r.json().catch(() => ({}));
     if (r.ok) return body;
-    const detail = typeof body.detail === "string" ? body.detail : `${url}: HTTP ${r.status}`;
+    const detail = typeof body.detail === "string" ? body.detail : `${path}: HTTP ${r.status}`;
     const missing = r.status === 405 || r.status === 404 && /^(no endpoint at|Not Found$)/.test(detail);
-    throw new (missing ? RouteMissing : ApiError)(r.status, detail, url);
+    throw new (missing ? RouteMissing : ApiError)(r.status, detail, path);
   }
-  var getJSON = (url) => send(url, { method: "GET" });
-  var postJSON = (url, body) => send(url, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+  var getJSON = (url2) => send(url2, { method: "GET" });
+  var postJSON = (url2, body) => send(url2, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
   async function capabilities() {
     let paths = {};
     try {
@@ -108,7 +113,7 @@
       todo.forEach((c) => this.admin1.set(c, null));
       await Promise.all(todo.map(async (c) => {
         try {
-          const r = await fetch(`/static/basemap/admin1/${encodeURIComponent(c)}.geojson`);
+          const r = await fetch(this.abs(`/static/basemap/admin1/${encodeURIComponent(c)}.geojson`));
           if (r.ok) this.admin1.set(c, (await r.json()).features);
         } catch (err) {
           console.info("no admin-1 borders for", c, err);
@@ -124,7 +129,7 @@
       if (z < LABEL_ZOOM) return;
       if (!this.places) {
         try {
-          this.places = await (await fetch("/static/basemap/places_city.json")).json();
+          this.places = await (await fetch(this.abs("/static/basemap/places_city.json"))).json();
         } catch (err) {
           this.places = [];
         }
@@ -251,7 +256,7 @@
 
   // src/context.js
   var $ = (id) => document.getElementById(id);
-  var abs = (path) => new URL(path, location.href).href;
+  var abs = url;
   var enc = encodeURIComponent;
   var EMPTY2 = { type: "FeatureCollection", features: [] };
   var TOTAL = "total";
@@ -317,7 +322,7 @@
     if (!map) return;
     const c = map.getCenter();
     const p = state.period || {};
-    history.replaceState(null, "", formatHash({
+    const hash = formatHash({
       dataset: state.dataset,
       date: state.days[state.day],
       sector: state.sector,
@@ -327,7 +332,8 @@
       region: state.region,
       start: p.start,
       end: p.end
-    }));
+    });
+    history.replaceState(null, "", location.pathname + location.search + hash);
   }
   function waitIdle(timeoutMs = 4e3) {
     return new Promise((resolve) => {
@@ -1561,7 +1567,7 @@
       $("citation").append(" References: ");
       linkify($("citation"), info.references);
     }
-    $("dataset-link").href = `/datasets/${enc(info.id)}`;
+    $("dataset-link").href = abs(`/datasets/${enc(info.id)}`);
     const now = (/* @__PURE__ */ new Date(`${info.time.end}T00:00:00Z`)).getUTCFullYear();
     $("peak-year").placeholder = String(now + 2);
     $("target-year").min = String(now + 1);
@@ -1621,7 +1627,7 @@
       if (sel.kind === "geometry") {
         const body = { geometry: sel.geometry, dataset: state.dataset, ...numbers(target), levers };
         p = await postJSON("/emissions/pathway", body);
-        const r = await fetch("/emissions/pathway?format=csv", {
+        const r = await fetch(url("/emissions/pathway?format=csv"), {
           method: "POST",
           body: JSON.stringify(body),
           headers: { "Content-Type": "application/json" }
@@ -1633,7 +1639,7 @@
         ) });
         p = await getJSON(`${regionPath(sel, "pathway")}?${q2}`);
         q2.set("format", "csv");
-        href = `${regionPath(sel, "pathway")}?${q2}`;
+        href = url(`${regionPath(sel, "pathway")}?${q2}`);
       }
       if (!isCurrent(ticket)) return;
       setStatus(

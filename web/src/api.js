@@ -12,13 +12,25 @@ export class ApiError extends Error {
 /** The route does not exist on this server (yet): the page degrades and says so. */
 export class RouteMissing extends ApiError {}
 
-async function send(url, init) {
-  const r = await fetch(url, { ...init, headers: { Accept: "application/json", ...(init && init.headers) } });
+/**
+ * A root-relative app path ("/datasets", "/static/...") resolved against the page's base: the server writes
+ * `<base href="{root_path}/">` into the page, so behind a proxy that serves carbonmap under `/carbonmap/` this
+ * gives `https://host/carbonmap/datasets`.  An absolute URL (a TileJSON tile template, a blob:) is returned as is.
+ * Always absolute, because MapLibre's worker cannot resolve relative URLs.
+ */
+export function url(path) {
+  const p = String(path);
+  if (!p.startsWith("/") || p.startsWith("//")) return new URL(p, document.baseURI).href;
+  return new URL(`.${p}`, document.baseURI).href;
+}
+
+async function send(path, init) {
+  const r = await fetch(url(path), { ...init, headers: { Accept: "application/json", ...(init && init.headers) } });
   const body = await r.json().catch(() => ({}));
   if (r.ok) return body;
-  const detail = typeof body.detail === "string" ? body.detail : `${url}: HTTP ${r.status}`;
+  const detail = typeof body.detail === "string" ? body.detail : `${path}: HTTP ${r.status}`;
   const missing = r.status === 405 || (r.status === 404 && /^(no endpoint at|Not Found$)/.test(detail));
-  throw new (missing ? RouteMissing : ApiError)(r.status, detail, url);
+  throw new (missing ? RouteMissing : ApiError)(r.status, detail, path); // the app path, for messages
 }
 
 export const getJSON = (url) => send(url, { method: "GET" });

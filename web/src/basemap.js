@@ -53,7 +53,7 @@ export class Basemap {
     todo.forEach((c) => this.admin1.set(c, null));
     await Promise.all(todo.map(async (c) => {
       try {
-        const r = await fetch(`/static/basemap/admin1/${encodeURIComponent(c)}.geojson`);
+        const r = await fetch(this.abs(`/static/basemap/admin1/${encodeURIComponent(c)}.geojson`));
         if (r.ok) this.admin1.set(c, (await r.json()).features);
       } catch (err) {
         console.info("no admin-1 borders for", c, err);
@@ -70,7 +70,7 @@ export class Basemap {
     if (z < LABEL_ZOOM) return;
     if (!this.places) {
       try {
-        this.places = await (await fetch("/static/basemap/places_city.json")).json();
+        this.places = await (await fetch(this.abs("/static/basemap/places_city.json"))).json();
       } catch (err) {
         this.places = [];
       }

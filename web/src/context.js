@@ -2,11 +2,11 @@
 // period, the URL hash.  The map and the polygon drawer live here too (set once at start) so that every module
 // reads the same instances.
 import { formatHash, parseHash } from "./hash.js";
-import { RouteMissing } from "./api.js";
+import { RouteMissing, url } from "./api.js";
 import { CountryIndex } from "./geo.js";
 
 export const $ = (id) => document.getElementById(id);
-export const abs = (path) => new URL(path, location.href).href; // MapLibre's worker needs absolute URLs
+export const abs = url; // an app path against the page's <base> (a proxy's prefix), absolute for MapLibre's worker
 export const enc = encodeURIComponent;
 export const EMPTY = { type: "FeatureCollection", features: [] };
 export const TOTAL = "total";
@@ -61,8 +61,10 @@ export function writeHash() {
   if (!map) return;
   const c = map.getCenter();
   const p = state.period || {};
-  history.replaceState(null, "", formatHash({ dataset: state.dataset, date: state.days[state.day], sector: state.sector,
-    z: map.getZoom(), lat: c.lat, lon: c.lng, region: state.region, start: p.start, end: p.end }));
+  // a full URL: a bare "#..." would resolve against the page's <base>, not the page
+  const hash = formatHash({ dataset: state.dataset, date: state.days[state.day], sector: state.sector,
+    z: map.getZoom(), lat: c.lat, lon: c.lng, region: state.region, start: p.start, end: p.end });
+  history.replaceState(null, "", location.pathname + location.search + hash);
 }
 
 export function waitIdle(timeoutMs = 4000) {

@@ -1,7 +1,7 @@
 // The dataset: its description and provenance, its days (the day slider and playing through them) and the
 // period the panel sums over.
 import { getJSON } from "./api.js";
-import { $, NATIONAL_NAMES, TOTAL, daysBetween, enc, hashAtLoad, longDate, period, setStatus, state, waitIdle,
+import { $, NATIONAL_NAMES, TOTAL, abs, daysBetween, enc, hashAtLoad, longDate, period, setStatus, state, waitIdle,
   writeHash } from "./context.js";
 import { linkify } from "./format.js";
 import { updateTiles } from "./layers.js";
@@ -106,7 +106,7 @@ function describe(info) {
     $("citation").append(" References: ");
     linkify($("citation"), info.references);
   }
-  $("dataset-link").href = `/datasets/${enc(info.id)}`;
+  $("dataset-link").href = abs(`/datasets/${enc(info.id)}`);
   const now = new Date(`${info.time.end}T00:00:00Z`).getUTCFullYear();
   $("peak-year").placeholder = String(now + 2);
   $("target-year").min = String(now + 1);

@@ -1,5 +1,5 @@
 // The target check and the roadmap of the selection (the forms are built by roadmap.js).
-import { ApiError, getJSON, postJSON } from "./api.js";
+import { ApiError, getJSON, postJSON, url } from "./api.js";
 import { $, currentTicket, isCurrent, setStatus, state } from "./context.js";
 import { leverParams, showPathway, showTarget, targetParams } from "./roadmap.js";
 import { fetchAnalysis, numbers, regionPath, showAnalysis } from "./selection.js";
@@ -35,7 +35,7 @@ export async function runPathway() {
     if (sel.kind === "geometry") {
       const body = { geometry: sel.geometry, dataset: state.dataset, ...numbers(target), levers };
       p = await postJSON("/emissions/pathway", body);
-      const r = await fetch("/emissions/pathway?format=csv", { method: "POST", body: JSON.stringify(body),
+      const r = await fetch(url("/emissions/pathway?format=csv"), { method: "POST", body: JSON.stringify(body),
         headers: { "Content-Type": "application/json" } });
       href = URL.createObjectURL(await r.blob());
     } else {
@@ -43,7 +43,7 @@ export async function runPathway() {
         Object.entries(levers).map(([k, v]) => [k, String(v)])) });
       p = await getJSON(`${regionPath(sel, "pathway")}?${q}`);
       q.set("format", "csv");
-      href = `${regionPath(sel, "pathway")}?${q}`;
+      href = url(`${regionPath(sel, "pathway")}?${q}`);
     }
     if (!isCurrent(ticket)) return;
     setStatus($("pathway-status"), p.reaches_target ? "This roadmap reaches the target." : "Even this roadmap misses the target.",

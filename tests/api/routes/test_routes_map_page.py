@@ -16,8 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
+from api.app import create_app
 from api.routes.docs import DocsAssetsMissing, DocsFactory
-from api.routes.map_page import STATIC_DIR, MapPageFactory
+from api.routes.map_page import STATIC_DIR, MapPageFactory, with_base
+from carbonmap.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
 WEB = REPO / "web"
@@ -27,6 +29,12 @@ def local_assets(html: str) -> list[str]:
     return re.findall(r'(?:src|href)="([^"#]+)"', html)
 
 
+def base_href(html: str) -> str:
+    bases = re.findall(r'<base href="([^"]*)">', html)
+    assert len(bases) == 1, bases
+    return bases[0]
+
+
 def test_index_is_html_that_loads_only_local_assets(client):
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -34,14 +42,41 @@ def test_index_is_html_that_loads_only_local_assets(client):
     for control in ('id="map"', 'id="day"', 'id="play"', 'id="sector"', 'id="search"', 'id="draw"', 'id="legend"',
                     'id="series-table"', 'id="license"', 'id="citation"'):
         assert control in html, control
-    assets = local_assets(html)
-    assert "/static/vendor/maplibre-gl.js" in assets and "/static/map.js" in assets
-    assert all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    # the base is the app's root; every asset is relative to it (so a proxy's prefix applies), none leaves the host
+    assert base_href(html) == "/"
+    assert html.index("<base ") < html.index("<link ")  # before any relative URL in <head>
+    assets = [a for a in local_assets(html) if a != "/"]
+    assert "static/vendor/maplibre-gl.js" in assets and "static/map.js" in assets
+    assert all(not a.startswith("/") and ":" not in a for a in assets), assets
     for asset in assets:
-        if asset.startswith("/static/"):
-            got = client.get(asset)
+        if asset.startswith("static/"):
+            got = client.get("/" + asset)
             assert got.status_code == 200, asset
-            assert got.content == (STATIC_DIR / asset.removeprefix("/static/")).read_bytes()
+            assert got.content == (STATIC_DIR / asset.removeprefix("static/")).read_bytes()
+
+
+@pytest.mark.parametrize("root_path", ["/carbonmap", "/a/b/"])
+def test_index_base_is_the_servers_root_path(registry, root_path: str):
+    app = create_app(registry, Settings())
+    html = TestClient(app, root_path=root_path).get("/").text
+    assert base_href(html) == root_path.rstrip("/") + "/"
+
+
+def test_index_base_follows_a_trusted_proxys_prefix_only(registry):
+    headers = {"X-Forwarded-Prefix": "/carbonmap", "X-Forwarded-Host": "maps.example.org", "X-Forwarded-Proto": "https"}
+    trusted = TestClient(create_app(registry, Settings(trusted_proxies=["*"])))
+    assert base_href(trusted.get("/", headers=headers).text) == "/carbonmap/"
+    assert base_href(trusted.get("/").text) == "/"
+    untrusted = TestClient(create_app(registry, Settings()))
+    assert base_href(untrusted.get("/", headers=headers).text) == "/"
+
+
+def test_with_base_escapes_and_places_the_tag():
+    assert with_base('<!doctype html>\n<html><head>\n<meta charset="utf-8">', '/x"><script>') == (
+        '<!doctype html>\n<html><head>\n  <base href="/x&quot;&gt;&lt;script&gt;/">\n<meta charset="utf-8">')
+    assert with_base("<HEAD lang=en><title>t</title>", "") == '<HEAD lang=en>\n  <base href="/"><title>t</title>'
+    assert with_base("<!DOCTYPE html><title>t</title>", "/p/") == '<!DOCTYPE html><base href="/p/"><title>t</title>'
+    assert with_base("<header>x</header>", "/p") == '<base href="/p/"><header>x</header>'
 
 
 def test_every_form_control_has_a_label(client):
@@ -56,6 +91,8 @@ def test_every_form_control_has_a_label(client):
 def test_page_script_uses_routes_that_exist_and_no_internet(client):
     js = (STATIC_DIR / "map.js").read_text()
     assert "http://" not in js and "https://" not in js  # our code: no CDN, no internet
+    # every path goes through url()/abs() (the page's <base>, i.e. a proxy's prefix): no raw root-relative fetch
+    assert not re.search(r"""fetch\(\s*[`"']/""", js), re.findall(r"""fetch\(\s*[`"']/[^)]*""", js)
     for needle in ("/datasets", "/tiles/", "WebMercatorQuad", "tilejson.json", "/legend", "/regions/",
                    "/emissions/query", "/openapi.json", "location.hash"):
         assert needle in js, needle
@@ -70,7 +107,7 @@ def test_map_page_route_reads_the_given_static_dir(tmp_path: Path):
     app = FastAPI()
     app.include_router(MapPageFactory(static_dir=tmp_path).router)
     r = TestClient(app).get("/")
-    assert r.text == "<!doctype html><title>t</title>" and r.headers["cache-control"] == "no-cache"
+    assert r.text == '<!doctype html><base href="/"><title>t</title>' and r.headers["cache-control"] == "no-cache"
 
 
 def test_basemap_layers_are_well_formed():
