@@ -16,14 +16,16 @@ not shipped (another 1.1 MB), so ``/redoc`` is not served unless ``redoc_js`` is
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount, Route
 
+from api.proxy import public_path
 from api.routes.map_page import STATIC_DIR
 
 VENDOR_DOCS_DIR = STATIC_DIR / "vendor" / "docs"
@@ -62,12 +64,13 @@ class DocsFactory:
         oauth_url = "/docs/oauth2-redirect"
 
         @self.router.get("/docs", response_class=HTMLResponse)
-        def swagger_ui() -> HTMLResponse:
+        def swagger_ui(request: Request) -> HTMLResponse:
+            p = partial(public_path, request)  # behind a trusted prefix proxy every URL keeps the prefix
             return get_swagger_ui_html(
-                openapi_url=self.openapi_url, title=f"{self.title} API", oauth2_redirect_url=oauth_url,
-                swagger_js_url=f"{self.assets_url}/swagger-ui-bundle.js",
-                swagger_css_url=f"{self.assets_url}/swagger-ui.css",
-                swagger_favicon_url=self.favicon_url)
+                openapi_url=p(self.openapi_url), title=f"{self.title} API", oauth2_redirect_url=p(oauth_url),
+                swagger_js_url=p(f"{self.assets_url}/swagger-ui-bundle.js"),
+                swagger_css_url=p(f"{self.assets_url}/swagger-ui.css"),
+                swagger_favicon_url=p(self.favicon_url))
 
         @self.router.get(oauth_url, response_class=HTMLResponse)
         def swagger_ui_redirect() -> HTMLResponse:
@@ -75,10 +78,11 @@ class DocsFactory:
 
         if self.has_redoc:
             @self.router.get("/redoc", response_class=HTMLResponse)
-            def redoc() -> HTMLResponse:
-                return get_redoc_html(openapi_url=self.openapi_url, title=f"{self.title} API (ReDoc)",
-                                      redoc_js_url=f"{self.assets_url}/{self.redoc_js}",
-                                      redoc_favicon_url=self.favicon_url, with_google_fonts=False)
+            def redoc(request: Request) -> HTMLResponse:
+                p = partial(public_path, request)
+                return get_redoc_html(openapi_url=p(self.openapi_url), title=f"{self.title} API (ReDoc)",
+                                      redoc_js_url=p(f"{self.assets_url}/{self.redoc_js}"),
+                                      redoc_favicon_url=p(self.favicon_url), with_google_fonts=False)
 
     @property
     def has_redoc(self) -> bool:

@@ -262,3 +262,15 @@ def test_root_relative_links_stay_plain_unless_the_proxy_is_trusted(server: str)
         assert not bad, bad[:5]
         for link in found["/datasets/{id}"] + found["/datasets/{id}/releases/{release}/files"][:2]:
             assert c.get(_concrete(link)).status_code == 200, link
+
+
+def test_the_api_docs_load_their_assets_through_the_prefix(proxied: str, server: str) -> None:
+    with httpx.Client(base_url=proxied, timeout=60) as c:
+        html = c.get("/docs", headers=FORWARDED).text
+        for ref in ("/carbonmap/openapi.json", "/carbonmap/docs-assets/swagger-ui-bundle.js",
+                    "/carbonmap/docs-assets/swagger-ui.css", "/carbonmap/docs/oauth2-redirect"):
+            assert ref in html, ref
+            assert c.get(ref.removeprefix("/carbonmap"), headers=FORWARDED).status_code == 200  # stripped by the proxy
+    with httpx.Client(base_url=server, timeout=60) as c:  # no proxy: plain paths
+        html = c.get("/docs").text
+        assert ("'/openapi.json'" in html or '"/openapi.json"' in html) and "/carbonmap" not in html
