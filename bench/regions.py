@@ -17,8 +17,11 @@ Measured, in one run:
    loaded first), looping over days, op ``sum`` (coverage-weighted) on 7 bands;
 3. ``xarray_mask_ms``: xarray reading the map-chunked cube (one shard per day) over the polygon's window
    and summing with the coverage-fraction mask;
-4. ``country_year_ms``: ``POST /emissions/query`` for China (Natural Earth polygon), ``freq=year`` over the
-   whole cube period (annual sums in the full run), warm median;
+4. ``country_period_ms`` / ``country_period_cold_ms`` (issue #20): China over an arbitrary 40-day window
+   (days 100..139 in the full run, the whole cube in ``--quick``), ``freq=year``: warm median, and the
+   server's first call (cold: China's coverage weights computed, no layout chunk read yet by the process);
+   ``country_year_ms``: China, ``freq=year`` over the whole cube period (annual sums in the full run), warm
+   median;
 5. ``analysis_*`` (issue #17): ``GET /regions/{id}/analysis`` and ``GET /regions/{id}/pathway`` warm medians over
    HTTP: on the bench cube for China (not in its national table, so its polygon: the heavy case) and, when a
    demo store is given (``--demo-store``, default ``stores/carbonmap-demo-0p25.zarr`` if it exists), on the
@@ -45,7 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from carbonmap import contract as cc
 from pipelines import store
-from pipelines.timeseries import build_timeseries, timeseries_path
+from pipelines.timeseries import TS_FORMAT_VERSION, build_timeseries, timeseries_path
 
 BOUNDS = (60.0, 10.0, 150.0, 60.0)
 
@@ -61,7 +64,14 @@ def field(grid: cc.Grid, t: int) -> np.ndarray:
 
 def ensure_cube(cache: Path, days: int) -> Path:
     path = cache / f"bench-regions-{days}d.zarr"
-    if (path / "zarr.json").exists() and timeseries_path(path.resolve()).exists():
+    if (path / "zarr.json").exists():
+        layout = timeseries_path(path.resolve())
+        fmt = json.loads((layout / "zarr.json").read_text()).get("attributes", {}).get(
+            "carbonmap_timeseries_format") if (layout / "zarr.json").exists() else None
+        if fmt != TS_FORMAT_VERSION:  # a layout of an older format: rebuild it from the cached cube
+            t0 = time.perf_counter()
+            build_timeseries(path)
+            print(f"time-series layout rebuilt in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         return path
     grid = cc.Grid(0.1, *BOUNDS)
     times = pd.date_range("2024-01-01", periods=days, freq="D")
@@ -112,7 +122,7 @@ def analysis_rows(http, bench_id: str, demo: Path | None, repeat: int) -> dict:
     import xarray as xr
 
     out: dict = {}
-    calls = [("analysis_bench_chn", bench_id, "/regions/CHN/analysis", {})]
+    calls: list[tuple[str, str, str, dict]] = [("analysis_bench_chn", bench_id, "/regions/CHN/analysis", {})]
     if demo is not None:
         demo_id = str(xr.open_zarr(demo).attrs["carbonmap_dataset_id"])
         cut = {"target_year": 2035, "cut_pct": 50, "base_year": 2005}
@@ -182,6 +192,20 @@ def main(argv: list[str] | None = None) -> dict:
     log = args.cache / "server.log"
     demo = args.demo_store if (args.demo_store / "zarr.json").exists() else None
     with live_server([cube] + ([demo] if demo else []), log) as base, httpx.Client(base_url=base, timeout=300) as http:
+        # an arbitrary 40-day window (the whole cube in --quick): the server's first call (cold: China's weights
+        # computed, no layout chunk read yet by the process), then the warm median
+        times = pd.DatetimeIndex(ds.time.values)
+        p0 = min(100, len(times) - 40)
+        body_period = {"geometry": china_json, "start": str(times[p0].date()), "end": str(times[p0 + 39].date()),
+                       "freq": "year", "dataset": cube.stem}
+        t = time.perf_counter()
+        r = http.post("/emissions/query", json=body_period)
+        r.raise_for_status()
+        result["country_period_cold_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        result["country_period_ms"] = round(median_ms(
+            lambda: http.post("/emissions/query", json=body_period).raise_for_status(), max(5, args.repeat // 4)), 1)
+        result["country_period"] = [body_period["start"], body_period["end"]]
+        api_china_period = r.json()["periods"][0]["total"]["emissions"]
         result.update(analysis_rows(http, cube.stem, demo, max(5, args.repeat // 4)))
         body_city = {"geometry": city_json, "start": start, "end": end, "freq": "day", "dataset": cube.stem}
         t = time.perf_counter()
@@ -224,10 +248,15 @@ def main(argv: list[str] | None = None) -> dict:
         result["country_year_source"] = r.json()["source"]
         api_china = r.json()["periods"][0]["total"]["emissions"]
 
-    # 2. exactextract in memory, looping over days, on the polygon's window
+    # 2. exactextract in memory, looping over days, on the polygon's window. The endpoint weighs a partly-land
+    # cell by the polygon's share of its land (api.regions_query.land_weights), so the peer sums the field per
+    # unit of land (value / land fraction; open sea as is) with its area coverage: the same quantity wherever a
+    # polygon's part of a cell is land (it differs only where a polygon also covers sea in a coastal cell).
+    land = rq.land_fraction(grid)
+    per_land = np.where(land >= rq.LAND_MIN, 1.0 / np.maximum(land, rq.LAND_MIN), 1.0)
     w = rq.coverage_weights(city, grid)
     sub = ds["emissions"].isel(lat=w.row_slice, lon=w.col_slice)
-    arrays = np.asarray(sub.values)  # (time, sector, lat, lon) in memory
+    arrays = np.asarray(sub.values) * per_land[w.row_slice, w.col_slice]  # (time, sector, lat, lon) in memory
     sw, ss = float(sub.lon.values[0]) - 0.05, float(sub.lat.values[-1]) - 0.05
     se, sn = float(sub.lon.values[-1]) + 0.05, float(sub.lat.values[0]) + 0.05
     gdf = gpd.GeoDataFrame(geometry=[city], crs=4326)
@@ -249,7 +278,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 3. xarray on the map-chunked cube with a coverage mask
     mask = xr.DataArray(np.zeros(w.block_shape), dims=("lat", "lon"), coords={"lat": sub.lat, "lon": sub.lon})
-    mask.values[w.rows - w.row_slice.start, w.cols - w.col_slice.start] = w.fraction
+    mask.values[w.rows - w.row_slice.start, w.cols - w.col_slice.start] = rq.land_weights(w, land).fraction
 
     def xr_mask() -> np.ndarray:
         d = xr.open_zarr(cube, chunks=None)
@@ -264,17 +293,28 @@ def main(argv: list[str] | None = None) -> dict:
     # China: exactextract's sum of the whole period's field (one call) vs the endpoint
     wc = rq.coverage_weights(china, grid)
     ann = ds["emissions"].isel(lat=wc.row_slice, lon=wc.col_slice).astype(np.float64).sum(("time", "sector")).values
+    ann = ann * per_land[wc.row_slice, wc.col_slice]
     cl = ds.lat.values[wc.row_slice]
     co = ds.lon.values[wc.col_slice]
     rs = NumPyRasterSource(ann, xmin=co[0] - 0.05, ymin=cl[-1] - 0.05, xmax=co[-1] + 0.05, ymax=cl[0] + 0.05)
     china_ee = float(exact_extract(rs, gpd.GeoDataFrame(geometry=[china], crs=4326), "sum", output="pandas")
                      .iloc[0, 0]) / 1000.0
     result["country_rel_err"] = abs(api_china - china_ee) / china_ee
+    window = ds["emissions"].isel(time=slice(p0, p0 + 40), lat=wc.row_slice, lon=wc.col_slice)
+    rs_p = NumPyRasterSource(window.astype(np.float64).sum(("time", "sector")).values
+                             * per_land[wc.row_slice, wc.col_slice], xmin=co[0] - 0.05,
+                             ymin=cl[-1] - 0.05, xmax=co[-1] + 0.05, ymax=cl[0] + 0.05)
+    china_period_ee = float(exact_extract(rs_p, gpd.GeoDataFrame(geometry=[china], crs=4326), "sum",
+                                          output="pandas").iloc[0, 0]) / 1000.0
+    result["country_period_rel_err"] = abs(api_china_period - china_period_ee) / china_period_ee
     result["speedup_vs_exactextract"] = round(result["exactextract_ms"] / result["city_ms"], 1)
     result["goals"] = {"city_le_15ms": result["city_ms"] <= 15, "city_8x_exactextract": result["speedup_vs_exactextract"] >= 8,
                        "analysis_country_le_300ms": result.get("analysis_country_le_300ms"),
                        "country_year_le_300ms": result["country_year_ms"] <= 300,
-                       "rel_err_le_1e-6": max(result["max_rel_err"], result["country_rel_err"]) <= 1e-6}
+                       "country_period_le_100ms": result["country_period_ms"] <= 100,
+                       "country_period_cold_le_500ms": result["country_period_cold_ms"] <= 500,
+                       "rel_err_le_1e-6": max(result["max_rel_err"], result["country_rel_err"],
+                                              result["country_period_rel_err"]) <= 1e-6}
     print(json.dumps(result))
     return result
 

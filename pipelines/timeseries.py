@@ -1,4 +1,4 @@
-"""The time-series layout of a cube: chunked along time, plus monthly and annual sums.
+"""The time-series layout of a cube: chunked along time, sharded, with cumulative sums for any period.
 
 Map reads want one chunk per day; region queries want many days of a few cells.  This module
 writes, next to a sealed cube ``<name>.zarr``, a second Zarr v3 store ``<name>.timeseries``:
@@ -7,17 +7,24 @@ writes, next to a sealed cube ``<name>.zarr``, a second Zarr v3 store ``<name>.t
 - ``sigma(time, sector, lat, lon)`` float32, kg CO2 day-1 cell-1: the absolute 1-sigma,
   ``emissions x uncertainty``.  Sums of ``sigma`` are the sigma of errors fully correlated over
   the summed days/cells, which is the rule the region queries apply within a country;
-- ``emissions_monthly``/``sigma_monthly (month, sector, lat, lon)`` and
-  ``emissions_annual``/``sigma_annual (year, sector, lat, lon)``: sums over the cube's days of
-  each month / year, kg CO2 per period per cell (float32); ``month_days(month)`` and
-  ``year_days(year)`` count the cube days each holds.
+- ``emissions_cumsum``/``sigma_cumsum (time, sector, lat, lon)`` float64, kg CO2 cell-1: the sums of the
+  daily values above (float32, summed in float64) from the cube's first day through each day,
+  inclusive.  Any window of days ``[a, b]`` (40 days, a month, a quarter, three years) is
+  ``cumsum[b] - cumsum[a - 1]``: two reads per cell-chunk whatever its length.  Values are >= 0, so the
+  difference's relative error is ~1e-16 x (days up to b) / (days in the window), < 1e-12 for a day
+  after a decade; months and years are windows too (no separate monthly/annual arrays).
 
 Daily variables use the contract's ``Grid.timeseries_chunks()`` (32 days x 7 sectors x 2 deg x 2 deg;
-at least 20 x 20 cells on coarse test grids),
-so a year of a city is about a dozen chunk reads and a daily append rewrites one time block.
-Aggregates use (12 months | 1 year) x 7 sectors x 10 deg x 10 deg chunks, so a whole country-year
-is a few dozen chunks.  No Dask here: blocks are independent and run on a small thread pool;
-the lead's Dask build calls :func:`build_timeseries` after sealing the cube.
+at least 20 x 20 cells on coarse grids) as inner chunks; the cumulative sums use :func:`cumsum_chunks`
+(4 days x 7 sectors x twice that edge).  Both are Zarr v3 shards of one 32-day block x
+:func:`shard_edges` cells (about ``TIMESERIES_SHARD_CHUNKS`` daily chunks a side), so a 0.1 degree
+global block is 32 objects per variable, not 16,200 files, and readers still decode single chunks.
+
+The writer runs one Dask task per shard column (a spatial shard region over all time blocks, carrying
+the cumulative sums from block to block): on the build's distributed client when given, else on Dask's
+threaded scheduler.  Every shard is written whole, so no task reads or rewrites another's objects.
+Shards are encoded by :func:`write_shard` in zarr's own sharding format (zarr reads them) without
+zarr's per-chunk buffer copies: about half the CPU, and zstd releases the GIL, so threads overlap.
 """
 
 from __future__ import annotations
@@ -27,8 +34,7 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -45,10 +51,19 @@ from pipelines import store
 
 SUFFIX = ".timeseries"
 SIGMA_VAR = "sigma"
-AGGREGATE_CHUNK_DEGREES = 10.0
-"""Spatial chunk edge of the monthly/annual aggregates, degrees."""
+CUMSUM_SUFFIX = "_cumsum"
+CUMSUM_CHUNK_DAYS = 4
+"""Days per inner chunk of the cumulative sums."""
+CUMSUM_CHUNK_FACTOR = 2
+"""The cumulative sums' inner chunks span this many daily chunks a side."""
 TS_STATUS_ATTR = "carbonmap_timeseries_status"
-TS_FORMAT_VERSION = "1"
+TS_FORMAT_VERSION = "2"
+"""2: sharded, with cumulative sums (1: one file per chunk, no cumulative sums)."""
+
+
+def cumsum_var(variable: str) -> str:
+    """Name of the cumulative-sum array of a daily variable (``emissions`` -> ``emissions_cumsum``)."""
+    return f"{variable}{CUMSUM_SUFFIX}"
 
 
 class TimeseriesError(RuntimeError):
@@ -69,29 +84,38 @@ def daily_chunks(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> tuple[int, 
     return grid.timeseries_chunks(n_sectors)
 
 
-def _chunk_edges(grid: cc.Grid) -> tuple[int, int, int, int]:
-    """(daily edge lat, daily edge lon, aggregate edge lat, aggregate edge lon) in cells."""
-    _, _, ty, tx = daily_chunks(grid)
-    edge = max(1, round(AGGREGATE_CHUNK_DEGREES / grid.resolution))
-    ay, ax = min(grid.nlat, math.lcm(edge, ty)), min(grid.nlon, math.lcm(edge, tx))
-    return ty, tx, ay, ax
+def cumsum_chunks(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> tuple[int, int, int, int]:
+    """Inner chunks of the cumulative sums: ``CUMSUM_CHUNK_DAYS`` days x all sectors x twice the daily chunk
+    edge (40 x 40 cells at 0.1 degree, ~360 kB of float64): a window end decodes one small chunk per
+    cell-chunk, and a shard holds ~1,000 of them (zarr's cost is per chunk when it writes a shard)."""
+    _, ns, ty, tx = daily_chunks(grid, n_sectors)
+    return CUMSUM_CHUNK_DAYS, ns, ty * CUMSUM_CHUNK_FACTOR, tx * CUMSUM_CHUNK_FACTOR
 
 
-def _month_starts(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(sorted(set(times.to_period("M").start_time)))
+def shard_edges(grid: cc.Grid) -> tuple[int, int]:
+    """(lat, lon) cells of a shard: about ``TIMESERIES_SHARD_CHUNKS`` daily chunks a side, a multiple of the
+    cumulative sums' chunk edge and, when that is not larger, of the map chunks the cube is read in; the
+    whole grid (rounded up to whole chunks) on small grids.  0.1 degree: 480 x 480 cells (4 x 8 shards
+    a block, global); 0.25 degree: 360 x 360 (2 x 4)."""
+    _, _, cy, cx = cumsum_chunks(grid)
+    my, mx = grid.map_chunks()[2:]
 
+    def one(a: int, m: int, n: int) -> int:
+        full = math.ceil(n / a) * a
+        target = cc.TIMESERIES_SHARD_CHUNKS * a // CUMSUM_CHUNK_FACTOR
+        aligned = math.lcm(a, m)
+        edge = aligned * max(1, round(target / aligned)) if aligned <= target else math.ceil(target / a) * a
+        return min(edge, full)
 
-def _years(times: pd.DatetimeIndex) -> np.ndarray:
-    return np.array(sorted(set(times.year)), dtype=np.int32)
+    return one(cy, my, grid.nlat), one(cx, mx, grid.nlon)
 
 
 def _create_arrays(group: zarr.Group, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> None:
     ns = len(sectors)
     ty_chunks = daily_chunks(grid, ns)
-    _, _, ay, ax = _chunk_edges(grid)
+    tt = ty_chunks[0]
+    sy, sx = shard_edges(grid)
     zstd = [ZstdCodec(level=3)]
-    months, years = _month_starts(times), _years(times)
-    nt, nm, ny = len(times), len(months), len(years)
     epoch = np.datetime64("1970-01-01", "D")
     ca = cc.coord_attrs()
 
@@ -102,9 +126,6 @@ def _create_arrays(group: zarr.Group, grid: cc.Grid, times: pd.DatetimeIndex, se
 
     coord("time", (times.values.astype("datetime64[D]") - epoch).astype(np.int32),
           {**ca["time"], "units": "days since 1970-01-01", "calendar": "proleptic_gregorian"})
-    coord("month", (months.values.astype("datetime64[D]") - epoch).astype(np.int32),
-          {"long_name": "first day of the month", "units": "days since 1970-01-01", "calendar": "proleptic_gregorian"})
-    coord("year", years, {"long_name": "calendar year", "units": "1"})
     coord("lat", grid.lat, ca["lat"])
     coord("lon", grid.lon, ca["lon"])
     sec = group.create_array("sector", shape=(ns,), dtype=str, chunks=(ns,), dimension_names=("sector",),
@@ -114,21 +135,16 @@ def _create_arrays(group: zarr.Group, grid: cc.Grid, times: pd.DatetimeIndex, se
     sigma_attrs: dict[str, Any] = {"units": cc.EMISSIONS_UNITS, "long_name": "absolute 1-sigma of emissions",
                                    "comment": "emissions x uncertainty; sums = sigma of fully correlated errors"}
     for name, attrs in ((cc.EMISSIONS_VAR, cc.emissions_attrs()), (SIGMA_VAR, sigma_attrs)):
-        group.create_array(name, shape=(nt, ns, grid.nlat, grid.nlon), dtype=np.float32, chunks=ty_chunks,
-                           compressors=zstd, fill_value=0.0, dimension_names=dims4, attributes=attrs)
-        for agg, n, tchunk in (("monthly", nm, 12), ("annual", ny, 1)):
-            dim = "month" if agg == "monthly" else "year"
-            group.create_array(f"{name}_{agg}", shape=(n, ns, grid.nlat, grid.nlon), dtype=np.float32,
-                               chunks=(tchunk, ns, ay, ax), compressors=zstd, fill_value=0.0,
-                               dimension_names=(dim, "sector", "lat", "lon"),
-                               attributes={**attrs, "units": "kg", "cell_methods": f"time: sum (interval: 1 {dim})",
-                                           "long_name": f"{attrs['long_name']}, summed over each {dim}"})
-    for name, dim, values in (("month_days", "month", np.bincount(
-            np.searchsorted(months.values, times.to_period("M").start_time.values), minlength=nm)),
-                              ("year_days", "year", np.array([(times.year == y).sum() for y in years]))):
-        arr = group.create_array(name, shape=(len(values),), dtype=np.int32, chunks=(max(1, len(values)),),
-                                 dimension_names=(dim,), attributes={"long_name": f"cube days in each {dim}"})
-        arr[...] = np.asarray(values, dtype=np.int32)
+        group.create_array(name, shape=(len(times), ns, grid.nlat, grid.nlon), dtype=np.float32, chunks=ty_chunks,
+                           shards=(tt, ns, sy, sx), compressors=zstd, fill_value=0.0, dimension_names=dims4,
+                           attributes=attrs)
+        # float64: a window is a difference of two cumulative sums, exact to ~1e-16 x cumsum / window
+        group.create_array(cumsum_var(name), shape=(len(times), ns, grid.nlat, grid.nlon), dtype=np.float64,
+                           chunks=cumsum_chunks(grid, ns), shards=(tt, ns, sy, sx), compressors=zstd,
+                           fill_value=0.0, dimension_names=dims4,
+                           attributes={**attrs, "units": "kg", "cell_methods": "time: sum",
+                                       "long_name": f"{attrs['long_name']}, summed from the first day through "
+                                                    "each day (inclusive)"})
 
 
 def _blocks(n: int, step: int, start: int = 0) -> Iterator[tuple[int, int]]:
@@ -136,43 +152,155 @@ def _blocks(n: int, step: int, start: int = 0) -> Iterator[tuple[int, int]]:
         yield a, min(n, a + step)
 
 
-def _copy_block(cube: zarr.Group, ts: zarr.Group, t: tuple[int, int], r: tuple[int, int], c: tuple[int, int]) -> None:
-    sel = (slice(*t), slice(None), slice(*r), slice(*c))
-    em = np.asarray(store.array(cube, cc.EMISSIONS_VAR)[sel], dtype=np.float32)
-    store.array(ts, cc.EMISSIONS_VAR)[sel] = em
-    sigma = np.asarray(store.array(cube, cc.UNCERTAINTY_VAR)[sel], dtype=np.float32)
-    # sigma = em x |relative 1-sigma|, in place: a float32 product is correctly rounded, so this equals
-    # the float64 product cast to float32, without a float64 copy of the block (~1.5 GB at 0.1 deg)
-    np.abs(sigma, out=sigma)
-    sigma *= em
-    store.array(ts, SIGMA_VAR)[sel] = sigma
+_EMPTY = np.uint64(2**64 - 1)
 
 
-def _aggregate_block(ts: zarr.Group, times: pd.DatetimeIndex, r: tuple[int, int], c: tuple[int, int],
-                     first_day: int) -> None:
-    """Monthly and annual sums over cells r x c for every month/year from the one holding ``first_day``."""
-    months = pd.DatetimeIndex(_month_starts(times))
-    years = _years(times)
-    month_of_day = np.searchsorted(months.values, times.to_period("M").start_time.values)
-    year_of_day = np.searchsorted(years, times.year.values)
-    y0 = int(year_of_day[first_day])
-    d0 = int(np.searchsorted(year_of_day, y0))  # first day of that year: annual sums restart there
-    for name in (cc.EMISSIONS_VAR, SIGMA_VAR):
-        for yi in range(y0, len(years)):
-            days = np.flatnonzero(year_of_day == yi)
-            days = days[days >= d0]
-            if days.size == 0:
-                continue
-            block = np.asarray(store.array(ts, name)[days[0]:days[-1] + 1, :, slice(*r), slice(*c)],
-                               dtype=np.float64)
-            codes = month_of_day[days]
-            starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-            monthly = np.add.reduceat(block, starts, axis=0)
-            m0 = int(codes[0])
-            store.array(ts, f"{name}_monthly")[m0:m0 + len(starts), :, slice(*r), slice(*c)] = monthly.astype(
-                np.float32)
-            store.array(ts, f"{name}_annual")[yi:yi + 1, :, slice(*r), slice(*c)] = monthly.sum(
-                axis=0, keepdims=True).astype(np.float32)
+def write_shard(array_dir: Path, key: tuple[int, ...], data: np.ndarray, chunks: tuple[int, ...],
+                shard: tuple[int, ...], level: int = 3) -> int:
+    """Write one whole shard of a Zarr v3 array (sharding codec: inner chunks ``bytes`` + ``zstd``, index
+    ``bytes`` + ``crc32c`` at the end, default ``c/`` keys) straight to its file; returns chunks stored.
+
+    ``data``: the shard's cells inside the array (smaller than ``shard`` at the array's edges).  This is
+    the byte layout zarr's ``ShardingCodec`` writes (zarr reads it back; tests check every value), minus
+    its per-chunk buffer copies, which made zarr spend ~0.6 s of CPU per 232 MB shard even without a
+    compressor; zstd releases the GIL, so shard columns on threads encode in parallel.  All-zero chunks
+    (the fill value) are left out, as zarr does; an all-empty shard removes the file.  The file is
+    replaced atomically (a new inode: a hard-linked parent's file is never changed)."""
+    import google_crc32c
+    from numcodecs import Zstd
+
+    codec = Zstd(level=level)
+    grid = tuple(s // c for s, c in zip(shard, chunks, strict=True))
+    index = np.full((int(np.prod(grid)), 2), _EMPTY, dtype="<u8")
+    parts: list[bytes] = []
+    offset = 0
+    for n, pos in enumerate(np.ndindex(*grid)):
+        sel = tuple(slice(p * c, min(d, (p + 1) * c)) for p, c, d in zip(pos, chunks, data.shape, strict=True))
+        if any(x.start >= x.stop for x in sel):
+            continue
+        sub = data[sel]
+        if not sub.any():
+            continue
+        if sub.shape != chunks:
+            full = np.zeros(chunks, dtype=data.dtype)
+            full[tuple(slice(0, k) for k in sub.shape)] = sub
+            sub = full
+        blob = codec.encode(np.ascontiguousarray(sub, dtype=sub.dtype.newbyteorder("<")))
+        index[n] = (offset, len(blob))
+        parts.append(bytes(blob))
+        offset += len(blob)
+    path = Path(array_dir, "c", *map(str, key))
+    if not parts:
+        path.unlink(missing_ok=True)
+        return 0
+    raw = index.tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as f:
+        f.writelines([*parts, raw, np.uint32(google_crc32c.value(raw)).astype("<u4").tobytes()])
+    os.replace(tmp, path)
+    return len(parts)
+
+
+def _check_shard_codecs(arr: Any) -> None:
+    """Raise unless ``arr`` is stored the way :func:`write_shard` writes (so a change to
+    :func:`_create_arrays` cannot silently produce shards zarr misreads)."""
+    meta = arr.metadata.to_dict()
+    codecs = meta.get("codecs", ())
+    conf = codecs[0].get("configuration", {}) if len(codecs) == 1 else {}
+    ok = (codecs[0].get("name") == "sharding_indexed" if len(codecs) == 1 else False) and \
+        [c.get("name") for c in conf.get("codecs", ())] == ["bytes", "zstd"] and \
+        conf["codecs"][0].get("configuration", {}).get("endian") == "little" and \
+        conf["codecs"][1].get("configuration", {}).get("level") == 3 and \
+        [c.get("name") for c in conf.get("index_codecs", ())] == ["bytes", "crc32c"] and \
+        conf.get("index_location") == "end" and meta.get("fill_value") == 0.0 and \
+        meta.get("chunk_key_encoding") == {"name": "default", "configuration": {"separator": "/"}}
+    if not ok:
+        raise TimeseriesError(f"the time-series array {arr.path} is not stored as write_shard writes "
+                              f"(sharding, bytes + zstd 3, index bytes + crc32c at the end); rebuild the layout")
+
+
+def _write_column(cube_path: str, ts_path: str, n_days: int, r: tuple[int, int], c: tuple[int, int],
+                  first_day: int, block: int) -> int:
+    """Write one shard column (cells r x c) from day ``first_day`` (a block start) on; returns blocks written.
+
+    Per 32-day block: the daily copy, sigma and their cumulative sums, carried from the day before
+    ``first_day`` (read back from the layout, which holds it unchanged).  Every shard of the column is
+    written whole, so columns never touch each other's objects."""
+    cube = zarr.open_group(cube_path, mode="r")
+    ts = zarr.open_group(ts_path, mode="r")
+    rs, cs = slice(*r), slice(*c)
+    em_arr, cum_arr = store.array(ts, cc.EMISSIONS_VAR), store.array(ts, cumsum_var(cc.EMISSIONS_VAR))
+    daily, cumulative = tuple(em_arr.chunks), tuple(cum_arr.chunks)
+    shard = tuple(em_arr.shards or em_arr.chunks)
+    assert block == shard[0] and tuple(cum_arr.shards or ()) == shard  # one shard = one block of one column
+    for arr in (em_arr, cum_arr):
+        _check_shard_codecs(arr)
+    carry: dict[str, np.ndarray] = {}
+    for var in (cc.EMISSIONS_VAR, SIGMA_VAR):
+        arr = store.array(ts, cumsum_var(var))
+        carry[var] = (np.asarray(arr[first_day - 1, :, rs, cs], dtype=np.float64) if first_day > 0
+                      else np.zeros((arr.shape[1], r[1] - r[0], c[1] - c[0])))
+    n = 0
+    for a, b in _blocks(n_days, block, first_day):
+        sel = (slice(a, b), slice(None), rs, cs)
+        em = np.asarray(store.array(cube, cc.EMISSIONS_VAR)[sel], dtype=np.float32)
+        sigma = np.asarray(store.array(cube, cc.UNCERTAINTY_VAR)[sel], dtype=np.float32)
+        # sigma = em x |relative 1-sigma|, in place: a float32 product is correctly rounded, so this equals
+        # the float64 product cast to float32, without a float64 copy of the block
+        np.abs(sigma, out=sigma)
+        sigma *= em
+        key = (a // block, 0, r[0] // shard[2], c[0] // shard[3])
+        for var, values in ((cc.EMISSIONS_VAR, em), (SIGMA_VAR, sigma)):
+            write_shard(Path(ts_path, var), key, values, daily, shard)
+            cum = np.cumsum(values, axis=0, dtype=np.float64)
+            cum += carry[var]
+            write_shard(Path(ts_path, cumsum_var(var)), key, cum, cumulative, shard)
+            carry[var] = cum[-1].copy()
+            del cum
+        n += 1
+    return n
+
+
+def _run(calls: list[tuple[Any, ...]], client: Any | None, workers: int, say: ProgressFn, total: int,
+         label: str) -> None:
+    """Run ``_write_column(*call)`` for each call on the Dask client, or on Dask's local schedulers."""
+    say(0, total, label)
+    if client is not None:
+        from distributed import as_completed
+
+        futures = [client.submit(_write_column, *call, pure=False) for call in calls]
+        done = 0
+        for fut in as_completed(futures):
+            done += int(fut.result())
+            say(done, total, label)
+        return
+    import dask
+    from dask.callbacks import Callback
+
+    done_box = [0]
+
+    def posttask(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        if isinstance(result, int):  # runs in this process, whatever the scheduler
+            done_box[0] += result
+            say(done_box[0], total, label)
+
+    # threads overlap: write_shard's zstd, numpy's cumsum and the cube's decoding release the GIL
+    with Callback(posttask=posttask):
+        dask.compute(*[dask.delayed(_write_column, pure=False)(*call) for call in calls], scheduler="threads",
+                     num_workers=max(1, workers))
+
+
+def _write_days(cube_path: Path, ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, first_day: int,
+                workers: int, progress: ProgressFn | None, client: Any | None = None) -> None:
+    tt = daily_chunks(grid)[0]
+    sy, sx = shard_edges(grid)
+    t_start = (first_day // tt) * tt
+    calls = [(str(cube_path), str(ts_path), len(times), r, c, t_start, tt)
+             for r in _blocks(grid.nlat, sy) for c in _blocks(grid.nlon, sx)]
+    n_blocks = len(range(t_start, len(times), tt))
+    _run(calls, client, workers, progress or no_progress, n_blocks * len(calls),
+         "timeseries: shard columns (daily values and cumulative sums)")
 
 
 def _cube_meta(cube_path: Path) -> dict:
@@ -193,41 +321,6 @@ def _cube_axes(cube_path: Path) -> tuple[cc.Grid, pd.DatetimeIndex, list[str]]:
     return grid, times, sectors
 
 
-def _run(tasks: Sequence[Callable[[], object]], workers: int, progress: ProgressFn | None, label: str) -> None:
-    done = 0
-    lock = threading.Lock()
-    say = progress or no_progress
-    say(0, len(tasks), label)
-
-    def one(fn: Callable[[], object]) -> None:
-        nonlocal done
-        fn()
-        with lock:
-            done += 1
-            say(done, len(tasks), label)
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for f in [pool.submit(one, t) for t in tasks]:
-            f.result()
-
-
-def _write_days(cube_path: Path, ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, first_day: int,
-                workers: int, progress: ProgressFn | None) -> None:
-    cube = zarr.open_group(cube_path, mode="r")
-    ts = zarr.open_group(ts_path, mode="r+")
-    tt, _, ty, tx = daily_chunks(grid)
-    my, mx = grid.map_chunks()[2:]
-    by, bx = min(grid.nlat, math.lcm(ty, my)), min(grid.nlon, math.lcm(tx, mx))
-    t_start = (first_day // tt) * tt
-    copies = [(lambda t=t, r=r, c=c: _copy_block(cube, ts, t, r, c))
-              for t in _blocks(len(times), tt, t_start) for r in _blocks(grid.nlat, by) for c in _blocks(grid.nlon, bx)]
-    _run(copies, workers, progress, "timeseries: daily blocks")
-    _, _, ay, ax = _chunk_edges(grid)
-    aggs = [(lambda r=r, c=c: _aggregate_block(ts, times, r, c, first_day))
-            for r in _blocks(grid.nlat, ay) for c in _blocks(grid.nlon, ax)]
-    _run(aggs, workers, progress, "timeseries: monthly and annual sums")
-
-
 def _seal_attrs(cube_attrs: dict, times: pd.DatetimeIndex) -> dict:
     return {"carbonmap_dataset_id": cube_attrs.get("carbonmap_dataset_id"),
             "carbonmap_timeseries_format": TS_FORMAT_VERSION,
@@ -238,7 +331,7 @@ def _seal_attrs(cube_attrs: dict, times: pd.DatetimeIndex) -> dict:
 
 
 def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, parent: Path | None = None,
-                     first_changed_day: int | None = None, workers: int = 2) -> Path:
+                     first_changed_day: int | None = None, workers: int = 2, client: Any | None = None) -> Path:
     """Write the time-series layout of the sealed cube at ``cube_path`` next to it; returns its path.
 
     ``cube_path`` may be the store symlink (it is resolved to its release) or a staging cube that is
@@ -249,8 +342,12 @@ def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, par
     Incremental append: ``parent`` is the layout of the previous release (or that release's cube).  If it
     matches this cube's grid, sectors and first days, its files are hard-linked (zarr writes by temp file
     and rename, so the parent never changes) and only the days from ``first_changed_day`` (default: the
-    first day the parent lacks), rounded down to a 32-day block, and the months/years they touch are
-    rewritten.  Otherwise the whole layout is rebuilt.
+    first day the parent lacks), rounded down to a 32-day block, are rewritten, the cumulative sums
+    carried on from the day before (a parent of an older layout format is not reused).  Otherwise the
+    whole layout is rebuilt.
+
+    ``client``: a Dask distributed Client to run the shard columns on (the build's); default Dask's
+    threaded scheduler with ``workers`` threads.
     """
     cube_path = Path(cube_path)
     if cube_path.is_symlink():
@@ -280,7 +377,7 @@ def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, par
         group.attrs.update({TS_STATUS_ATTR: cc.STATUS_BUILDING})
         _create_arrays(group, grid, times, sectors)
     if first < len(times):
-        _write_days(cube_path, tmp, grid, times, first, workers, progress)
+        _write_days(cube_path, tmp, grid, times, first, workers, progress, client)
     zarr.open_group(tmp, mode="r+").attrs.update(_seal_attrs(cube_attrs, times))
     store.replace_dir(tmp, final)
     return final
@@ -290,6 +387,10 @@ def _appendable_from(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sect
     """Index of the first cube day the layout lacks, or None if the layout does not match the cube."""
     try:
         ts = TimeseriesStore(ts_path)
+        if ts.attrs.get("carbonmap_timeseries_format") != TS_FORMAT_VERSION:
+            return None  # an older layout (no shards, no cumulative sums): rebuild whole
+        if tuple(store.array(ts.group, cc.EMISSIONS_VAR).shards or ())[2:] != shard_edges(grid):
+            return None
         if ts.grid != grid or list(ts.sectors) != sectors or len(ts.times) > len(times) or len(ts.times) == 0:
             return None
         if not ts.times.equals(times[: len(ts.times)]):
@@ -300,32 +401,19 @@ def _appendable_from(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sect
 
 
 def _extend_in_place(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> None:
-    """Resize the layout's arrays and coordinates to the cube's (longer) time axis."""
+    """Resize the layout's arrays and its time coordinate to the cube's (longer) time axis."""
     group = zarr.open_group(ts_path, mode="r+")
     group.attrs[TS_STATUS_ATTR] = cc.STATUS_BUILDING
-    months, years = _month_starts(times), _years(times)
-    epoch = np.datetime64("1970-01-01", "D")
     ns = len(sectors)
     for name in (cc.EMISSIONS_VAR, SIGMA_VAR):
         store.array(group, name).resize((len(times), ns, grid.nlat, grid.nlon))
-        store.array(group, f"{name}_monthly").resize((len(months), ns, grid.nlat, grid.nlon))
-        store.array(group, f"{name}_annual").resize((len(years), ns, grid.nlat, grid.nlon))
-    for name, values in (("time", (times.values.astype("datetime64[D]") - epoch).astype(np.int32)),
-                         ("month", (months.values.astype("datetime64[D]") - epoch).astype(np.int32)),
-                         ("year", years),
-                         ("month_days", np.bincount(np.searchsorted(months.values,
-                                                                    times.to_period("M").start_time.values),
-                                                    minlength=len(months)).astype(np.int32)),
-                         ("year_days", np.array([(times.year == y).sum() for y in years], dtype=np.int32))):
-        del group[name]
-        attrs: dict[str, Any] = {}
-        arr = group.create_array(name, shape=values.shape, dtype=values.dtype, chunks=(max(1, len(values)),),
-                                 dimension_names=("time" if name == "time" else "month" if name.startswith("month")
-                                                  else "year",), attributes=attrs, fill_value=None)
-        arr[...] = values
-    # restore coordinate attributes xarray needs to decode dates
-    for name in ("time", "month"):
-        group[name].attrs.update({"units": "days since 1970-01-01", "calendar": "proleptic_gregorian"})
+        store.array(group, cumsum_var(name)).resize((len(times), ns, grid.nlat, grid.nlon))
+    attrs = dict(group["time"].attrs)
+    del group["time"]  # a new array (new files): the parent's hard-linked coordinate is left as it was
+    values = (times.values.astype("datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int32)
+    arr = group.create_array("time", shape=values.shape, dtype=values.dtype, chunks=(max(1, len(values)),),
+                             dimension_names=("time",), attributes=attrs, fill_value=None)
+    arr[...] = values
 
 
 @dataclass
@@ -351,13 +439,9 @@ class TimeseriesStore:
         return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]"))
 
     @cached_property
-    def months(self) -> pd.DatetimeIndex:
-        days = np.asarray(store.array(self.group, "month")[...])
-        return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]"))
-
-    @cached_property
-    def years(self) -> np.ndarray:
-        return np.asarray(store.array(self.group, "year")[...], dtype=np.int64)
+    def has_cumsum(self) -> bool:
+        """True if the layout holds cumulative sums (format 2 on): any window of days is two reads."""
+        return self.attrs.get("carbonmap_timeseries_format") == TS_FORMAT_VERSION
 
     @cached_property
     def sectors(self) -> tuple[str, ...]:
@@ -369,6 +453,6 @@ class TimeseriesStore:
                                    np.asarray(store.array(self.group, "lon")[...]))
 
     def read(self, variable: str, index: slice, sectors: list[int] | slice, rows: slice, cols: slice) -> np.ndarray:
-        """Block of ``variable`` (e.g. ``emissions``, ``sigma_monthly``), dims (time, sector, lat, lon), float32."""
+        """Block of ``variable`` (e.g. ``emissions``, ``sigma_cumsum``), dims (time, sector, lat, lon)."""
         block = np.asarray(store.array(self.group, variable)[index, :, rows, cols])
         return block if isinstance(sectors, slice) and sectors == slice(None) else np.asarray(block[:, sectors])

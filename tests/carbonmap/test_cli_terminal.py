@@ -75,7 +75,7 @@ def test_build_and_update_in_a_terminal_draw_bars_and_finish(tmp_path: Path) -> 
     published(store)
     assert "built" in out
     # every stage drew its bar in the terminal: cube days, pyramid and time-series layout
-    for label in ("writing days", "pyramid", "timeseries: daily blocks"):
+    for label in ("writing days", "pyramid", "timeseries: shard columns"):
         assert label in out, f"no progress bar for {label!r}:\n{out[-3000:]}"
     assert "\x1b[" in out, "rich drew no terminal bar (no escape sequences): not run on a terminal?"
 
@@ -95,4 +95,4 @@ def test_plain_progress_lines_read_label_done_over_total(tmp_path: Path) -> None
     assert lines, r.stderr[-3000:]
     for ln in lines:
         assert re.match(r"^\[\s*[\d.]+s\] [^\d].*: \d+/\d+$", ln), f"not 'label: done/total': {ln!r}"
-    assert any(ln.split("] ", 1)[1].startswith("timeseries: daily blocks: ") for ln in lines), lines
+    assert any(ln.split("] ", 1)[1].startswith("timeseries: shard columns") for ln in lines), lines
