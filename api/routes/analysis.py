@@ -71,7 +71,7 @@ INTERVAL_RULE = ("90% interval = estimate +- 1.645 sigma; within a country error
                  "days, sectors and cells (sigmas add), different countries are independent (quadrature); across "
                  "periods sigmas add linearly. A region inside a country adds the error of placing emissions inside "
                  "it (a log-normal sigma of its share of the country, calibrated on held-out provincial statistics, "
-                 "reports/spatial.md); here its upper side is used for both bounds (lower clipped at 0). History: "
+                 "reports/spatial.md; log-normal, so the upper bound moves further than the lower). History: "
                  "inventory years carry the relative interval of the dataset's first complete inventory year.")
 
 
@@ -170,8 +170,9 @@ def geometry_scope(cube: Cube, settings: Settings, geometry: dict[str, Any]) -> 
 
 
 # ----------------------------------------------------------------------------------------------- assembly
-def _total(est: float, sigma: float, evidence: dict[str, float] | None) -> Total:
-    return Total(emissions_t=float(est), lower_t=max(float(est - Z90 * sigma), 0.0), upper_t=float(est + Z90 * sigma),
+def _total(est: float, sigma: float, evidence: dict[str, float] | None, sigma_lo: float | None = None) -> Total:
+    lo = sigma if sigma_lo is None else sigma_lo
+    return Total(emissions_t=float(est), lower_t=max(float(est - Z90 * lo), 0.0), upper_t=float(est + Z90 * sigma),
                  evidence=evidence)
 
 
@@ -261,7 +262,9 @@ def analyse(ctx: Context, settings: Settings, start: dt.date | None, end: dt.dat
     grand = totals.total_t
     ranked = sorted(range(len(cc.SECTORS)), key=lambda k: -totals.sector_t[k])
     sectors = [SectorRank(sector=cc.SECTORS[k], share=float(totals.sector_t[k] / grand) if grand > 0 else 0.0,
-                          **_total(totals.sector_t[k], totals.sector_sigma[k], totals.sector_evidence[k]).model_dump())
+                          **_total(totals.sector_t[k], totals.sector_sigma[k], totals.sector_evidence[k],
+                                 None if totals.sector_sigma_lo is None else float(totals.sector_sigma_lo[k])
+                                 ).model_dump())
                for k in ranked]
     verdict = peak_out(ctx.history)
     assessment = assess(cube, ctx.history, p, verdict)
@@ -271,7 +274,7 @@ def analyse(ctx: Context, settings: Settings, start: dt.date | None, end: dt.dat
     twelve = ra.latest_twelve_months(ctx.monthly)
     return Analysis(
         dataset=cube.id, release=cube.release, region=region_out(scope), start=start, end=end, days=totals.days,
-        total=_total(grand, totals.total_sigma, totals.total_evidence), sectors=sectors,
+        total=_total(grand, totals.total_sigma, totals.total_evidence, totals.total_sigma_lo), sectors=sectors,
         data_edge={str(k): str(v) for k, v in edge.items()},
         latest_12_months=TwelveMonths(**twelve) if twelve else None, history=history_out(ctx.history), peak=verdict,
         target=target_out(assessment) if assessment else None,

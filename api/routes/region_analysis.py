@@ -161,6 +161,10 @@ class Totals:
     total_sigma: float
     sector_evidence: list[dict[str, float] | None] = field(default_factory=list)
     total_evidence: dict[str, float] | None = None
+    sector_sigma_lo: np.ndarray | None = None
+    """Lower-side 1-sigmas where the interval is asymmetric (a region inside a country: the allocation term is
+    log-normal); None = the same as ``sector_sigma``."""
+    total_sigma_lo: float | None = None
 
 
 def _rule(e: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -223,16 +227,20 @@ def polygon_totals(cube: Cube, settings: Settings, scope: Scope, start: dt.date,
     if whole is not None and start == cube.start and end == cube.end:
         est, sig = whole.est.sum(axis=0), whole.sector_sigma.sum(axis=0)
         ev = home_evidence(cube, scope.home, start, end)
+        lo = None if whole.sector_sigma_lo is None else whole.sector_sigma_lo.sum(axis=0)
+        tlo = None if whole.total_sigma_lo is None else float(whole.total_sigma_lo.sum())
         return Totals(start, end, (end - start).days + 1, est, sig, float(est.sum()), float(whole.total_sigma.sum()),
-                      ev, combine_evidence(est, ev))
+                      ev, combine_evidence(est, ev), lo, tlo)
     res = query_geometry(cube, scope.geometry, start, end, "year", cc.SECTORS, settings, region=None, key=scope.key)
     a = res.arrays
     est = a["sector_estimate"].sum(axis=0)
     sig = ((a["sector_upper"] - a["sector_estimate"]) / Z90).sum(axis=0)
+    lo = ((a["sector_estimate"] - a["sector_lower"]) / Z90).sum(axis=0)
     tot = float(a["total_estimate"].sum())
     tsig = float(((a["total_upper"] - a["total_estimate"]) / Z90).sum())
+    tlo = float(((a["total_estimate"] - a["total_lower"]) / Z90).sum())
     ev = home_evidence(cube, scope.home, start, end)
-    return Totals(start, end, (end - start).days + 1, est, sig, tot, tsig, ev, combine_evidence(est, ev))
+    return Totals(start, end, (end - start).days + 1, est, sig, tot, tsig, ev, combine_evidence(est, ev), lo, tlo)
 
 
 @dataclass
@@ -245,6 +253,9 @@ class Monthly:
     est: np.ndarray
     total_sigma: np.ndarray
     sector_sigma: np.ndarray
+    total_sigma_lo: np.ndarray | None = None
+    """Lower-side 1-sigmas (asymmetric intervals of regions inside a country); None = symmetric."""
+    sector_sigma_lo: np.ndarray | None = None
 
 
 def monthly(cube: Cube, settings: Settings, scope: Scope) -> Monthly:
@@ -260,7 +271,8 @@ def monthly(cube: Cube, settings: Settings, scope: Scope) -> Monthly:
     a = res.arrays
     return Monthly(pd.DatetimeIndex(pd.to_datetime([f"{m}-01" for m in res.labels])),
                    np.array([b[2] for b in res.bounds]), a["sector_estimate"],
-                   (a["total_upper"] - a["total_estimate"]) / Z90, (a["sector_upper"] - a["sector_estimate"]) / Z90)
+                   (a["total_upper"] - a["total_estimate"]) / Z90, (a["sector_upper"] - a["sector_estimate"]) / Z90,
+                   (a["total_estimate"] - a["total_lower"]) / Z90, (a["sector_estimate"] - a["sector_lower"]) / Z90)
 
 
 def complete_years(m: Monthly) -> list[int]:

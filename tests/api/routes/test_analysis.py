@@ -157,6 +157,10 @@ def test_subnational_history_is_estimated_and_labelled(client: TestClient):
     ratio = np.array(h["total_t"]) / np.array(usa["total_t"])
     assert 0 < ratio.min() and ratio.max() < 1  # a share of its country, every year
     assert a["sectors"][0]["evidence"] is not None  # the home country's evidence, by sector
+    # inside a country the interval adds the log-normal allocation term: wider above than below, wider than USA's
+    t, u = a["total"], client.get("/regions/USA/analysis").json()["total"]
+    assert t["upper_t"] - t["emissions_t"] > t["emissions_t"] - t["lower_t"] > 0
+    assert (t["upper_t"] - t["lower_t"]) / t["emissions_t"] > (u["upper_t"] - u["lower_t"]) / u["emissions_t"]
 
 
 # ----------------------------------------------------------------------------------------------- see it clearly
