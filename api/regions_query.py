@@ -291,6 +291,14 @@ def land_fraction(grid: Grid) -> np.ndarray:
     return np.minimum(land, 1.0).reshape(grid.shape)
 
 
+def land_share(coverage: np.ndarray, land: np.ndarray) -> np.ndarray:
+    """Each cell's share of its *land* inside a geometry, ``min(1, coverage / land)``; open sea (land below
+    :data:`LAND_MIN`) keeps the area coverage. ``coverage`` and ``land`` per cell, same shape, 0..1."""
+    c = np.asarray(coverage, dtype=np.float64)
+    lf = np.asarray(land, dtype=np.float64)
+    return np.where(lf >= LAND_MIN, np.minimum(1.0, c / np.maximum(lf, LAND_MIN)), c)
+
+
 def land_weights(weights: CellWeights, land: np.ndarray) -> CellWeights:
     """Weights as the share of each cell's *land* inside the geometry: ``min(1, coverage / land)``.
 
@@ -300,8 +308,7 @@ def land_weights(weights: CellWeights, land: np.ndarray) -> CellWeights:
     for every catalogue region (countries, provinces, cities are land polygons); a drawn polygon over the sea next
     to a coast counts that cell's land pro rata. Open-sea cells (land < :data:`LAND_MIN`) keep area weights.
     """
-    lf = land[weights.rows, weights.cols]
-    frac = np.where(lf >= LAND_MIN, np.minimum(1.0, weights.fraction / np.maximum(lf, LAND_MIN)), weights.fraction)
+    frac = land_share(weights.fraction, land[weights.rows, weights.cols])
     return CellWeights(weights.rows, weights.cols, frac, weights.row_slice, weights.col_slice, weights.flat,
                        coverage=weights.fraction)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from api.regions_query import land_share
 from carbonmap import contract as cc
 from ingest import admin1, boundaries
 from nowcast.baseline import regions_of
@@ -48,8 +49,7 @@ def main() -> None:
         m = cov.region == k
         row = {"id": code, "name": str(sub.loc[sub["code"] == code, "name"].iloc[0])}
         cells, frac = cov.cell[m], cov.fraction[m]
-        lf = land[cells]  # share of each cell's land inside the region, as the API weighs regions
-        share = np.where(lf >= 0.02, np.minimum(1.0, frac / np.maximum(lf, 0.02)), frac)
+        share = land_share(frac, land[cells])  # share of each cell's land inside the region, as the API weighs
         for s in cc.SECTORS:
             row[s] = round(float((field[s][cells] * share).sum()) / 1e9, 2)
         row["total"] = round(float(np.sum([row[s] for s in cc.SECTORS])), 2)

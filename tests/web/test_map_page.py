@@ -56,6 +56,21 @@ class Traffic:
     def tiles(self) -> list[dict[str, list[str]]]:
         return [parse_qs(urlsplit(u).query) for u in self.urls if re.search(r"/tiles/[^/]+/WebMercatorQuad/\d+/", u)]
 
+    def watch(self, context: sync_api.BrowserContext) -> None:
+        """Record every request of ``context`` and let only local ones out (others are recorded and aborted)."""
+
+        def guard(route: sync_api.Route) -> None:
+            url = route.request.url
+            if LOCAL.match(url):
+                route.continue_()
+            else:
+                self.external.append(url)
+                route.abort()
+
+        context.route("**/*", guard)
+        context.on("request", lambda r: self.urls.append(r.url))
+        context.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+
 
 @contextmanager
 def chromium() -> Iterator[sync_api.Browser]:
@@ -78,18 +93,7 @@ def browser() -> Iterator[sync_api.Browser]:
 def page(browser: sync_api.Browser) -> Iterator[tuple[sync_api.Page, Traffic]]:
     context = browser.new_context(viewport={"width": 1400, "height": 860}, device_scale_factor=1)
     traffic = Traffic()
-
-    def guard(route: sync_api.Route) -> None:  # anything not local is recorded and never sent
-        url = route.request.url
-        if LOCAL.match(url):
-            route.continue_()
-        else:
-            traffic.external.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    context.on("request", lambda r: traffic.urls.append(r.url))
-    context.on("requestfailed", lambda r: traffic.failed.append(f"{r.url}: {r.failure}"))
+    traffic.watch(context)  # anything not local is recorded and never sent
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))

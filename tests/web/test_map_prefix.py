@@ -18,15 +18,11 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.test_map_page import CHROMIUM, DATASET, DAYS, LOCAL, Traffic, chromium, wait_map_idle, warm_pixel_share
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Route
+from tests.web.test_map_page import CHROMIUM, DATASET, DAYS, Traffic, chromium, wait_map_idle, warm_pixel_share
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -129,17 +125,7 @@ def test_map_works_behind_a_prefix_stripping_proxy(proxied: tuple[str, PrefixPro
     errors: list[str] = []
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 860}, device_scale_factor=1)
-
-        def guard(route: Route) -> None:
-            if LOCAL.match(route.request.url):
-                route.continue_()
-            else:
-                traffic.external.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        context.on("request", lambda r: traffic.urls.append(r.url))
-        context.on("requestfailed", lambda r: traffic.failed.append(f"{r.url}: {r.failure}"))
+        traffic.watch(context)
         context.on("response", lambda r: bad.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         pg = context.new_page()
         pg.on("pageerror", lambda e: errors.append(str(e)))

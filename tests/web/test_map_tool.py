@@ -15,7 +15,7 @@ import httpx
 import pytest
 import shapely
 
-from tests.web.test_map_page import CHROMIUM, DATASET, DAYS, LOCAL, Traffic, chromium, wait_map_idle
+from tests.web.test_map_page import CHROMIUM, DATASET, DAYS, Traffic, chromium, wait_map_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -48,16 +48,7 @@ def open_page(browser: sync_api.Browser, width: int = 1400, height: int = 860, m
     context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
                                   is_mobile=mobile, has_touch=mobile, accept_downloads=True)
     traffic = Traffic()
-
-    def guard(route: sync_api.Route) -> None:
-        if LOCAL.match(route.request.url):
-            route.continue_()
-        else:
-            traffic.external.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    context.on("request", lambda r: traffic.urls.append(r.url))
+    traffic.watch(context)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
