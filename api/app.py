@@ -14,7 +14,6 @@ from fastapi.staticfiles import StaticFiles
 from api import openapi
 from api.deps import get_registry
 from api.limits import BodySizeLimitMiddleware
-from api.problems import install_problem_handlers
 from api.proxy import ForwardedHeadersMiddleware, HeadMiddleware, parse_trusted
 from api.routes.analysis import AnalysisFactory
 from api.routes.datasets import DatasetsFactory
@@ -29,6 +28,7 @@ from api.routes.regions import RegionsFactory
 from api.routes.stac import StacFactory
 from api.routes.zarr_http import ZarrHttpFactory
 from carbonmap import __version__
+from carbonmap.problems import install_problem_handlers
 from carbonmap.registry import Registry
 from carbonmap.settings import Settings
 from carbonmap.settings import get_settings as load_settings
@@ -78,7 +78,7 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.include_router(DownloadFactory().router)
     app.include_router(ZarrHttpFactory().router)
     app.include_router(StacFactory().router)
-    app.include_router(CarbonTilerFactory(registry_dependency=get_registry).router)  # /tiles/...
+    app.include_router(CarbonTilerFactory.from_settings(settings, registry_dependency=get_registry).router)  # /tiles/
     app.include_router(MapPageFactory().router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     DocsFactory().install(app)  # /docs from local files (no CDN)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem
+from carbonmap.problems import problem
 
 
 class _TooLarge(Exception):

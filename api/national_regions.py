@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from carbonmap import contract as cc
+from carbonmap.errors import NotFound
 
 WORLD = "WLD"
 
@@ -32,7 +33,7 @@ BUNKER_DEFINITION = (
 )
 
 
-class RegionNotFound(LookupError):
+class RegionNotFound(NotFound):
     """A region id the dataset has no national total for."""
 
 

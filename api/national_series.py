@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from carbonmap.errors import InvalidInput
+
 Freq = Literal["day", "month", "year"]
 
 Z90 = 1.6448536269514722
@@ -64,7 +66,7 @@ def interval90(estimate: ArrayLike, sigma: ArrayLike) -> tuple[np.ndarray, np.nd
 def period_codes(times: pd.DatetimeIndex, freq: Freq) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer period index of each day, dims (time,), and each period's label ('2024-03', ...)."""
     if freq not in _PANDAS_FREQ:
-        raise ValueError(f"freq must be one of day, month, year, got {freq!r}")
+        raise InvalidInput(f"freq must be one of day, month, year, got {freq!r}")
     periods = times.to_period(_PANDAS_FREQ[freq])
     codes, uniques = pd.factorize(periods, sort=True)
     labels = tuple(p.start_time.strftime(_LABEL_FORMAT[freq]) for p in uniques)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import dataset_info, national_regions
-from api.problems import PROBLEM_MEDIA_TYPE, Problem, problem_example, problem_title
+from carbonmap.problems import PROBLEM_MEDIA_TYPE, Problem, problem_example, problem_title
 from carbonmap.registry import Registry
 
 INTRO = """
@@ -70,7 +70,7 @@ def _problem_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
 
     - 4xx/5xx content documented as ``application/json`` moves to ``application/problem+json``;
     - FastAPI's default 422 model (``HTTPValidationError`` / ``ValidationError``), which the app never
-      sends, is replaced by :class:`api.problems.Problem` and dropped from the components;
+      sends, is replaced by :class:`carbonmap.problems.Problem` and dropped from the components;
     - every operation with parameters or a body documents 422; every operation with a body documents
       400 (an unparsable body) and 413 (a body over ``max_body_bytes``, see ``api.limits``).
     """

@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from api.national_series import KG_PER_T, Z90
 from carbonmap.contract import Grid
+from carbonmap.errors import InvalidInput
 from nowcast.spatial_validation import SHARE_RULE, ShareIntervalRule
 
 INTERVAL_RULE = (
@@ -45,7 +46,7 @@ INTERVAL_RULE = (
 )
 
 
-class GeometryError(ValueError):
+class GeometryError(InvalidInput):
     """A posted geometry is not a valid polygon the server can use."""
 
 

@@ -16,11 +16,12 @@ from typing import TypedDict
 import uvicorn
 
 from api.app import create_app
+from carbonmap.errors import InvalidInput
 from carbonmap.registry import Registry
 from carbonmap.settings import Settings, get_settings
 
 
-class NothingToServe(ValueError):
+class NothingToServe(InvalidInput):
     """No cube store was given or found."""
 
 
@@ -33,9 +34,9 @@ def store_paths_from(settings: Settings) -> list[Path]:
     return []
 
 
-def build_registry(store_paths: Sequence[Path]) -> Registry:
+def build_registry(store_paths: Sequence[Path], settings: Settings | None = None) -> Registry:
     """Open each sealed store (``pipelines.store.StoreError`` if one is missing or unfinished)."""
-    registry = Registry()
+    registry = Registry((settings or get_settings()).registry_cached_releases)
     for path in store_paths:
         registry.add(Path(path))
     return registry
@@ -44,7 +45,7 @@ def build_registry(store_paths: Sequence[Path]) -> Registry:
 def app_from_settings():  # -> FastAPI
     """The app for ``settings.stores`` (each worker process of a multi-worker server builds its own)."""
     settings = get_settings()
-    return create_app(build_registry(store_paths_from(settings)), settings)
+    return create_app(build_registry(store_paths_from(settings), settings), settings)
 
 
 class _ServerOptions(TypedDict):
@@ -71,7 +72,7 @@ def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port
                              "with `carbonmap build`")
     n = settings.serve_workers if workers is None else workers
     if n < 1:
-        raise ValueError(f"--workers must be at least 1 (one per core is usual), got {n}")
+        raise InvalidInput(f"--workers must be at least 1 (one per core is usual), got {n}")
     registry = build_registry(paths)  # fails here, with a clear message, before any worker starts
     common: _ServerOptions = {"host": host or settings.host, "port": port or settings.port, "log_level": log_level,
                               "proxy_headers": False}

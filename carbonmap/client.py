@@ -29,12 +29,15 @@ import httpx
 import pandas as pd
 import xarray as xr
 
+from carbonmap import errors
+
 RETRY_STATUS = (429, 502, 503, 504)
 Freq = Literal["day", "month", "year"]
 
 
-class CarbonmapError(RuntimeError):
-    """The server answered with an error (4xx/5xx): ``status`` and the problem's ``detail``."""
+class CarbonmapError(errors.CarbonmapError, RuntimeError):
+    """The server answered with an error (4xx/5xx): ``status`` and the problem's ``detail`` (the client side of
+    :mod:`carbonmap.errors`' tree: ``except carbonmap.errors.CarbonmapError`` catches it too)."""
 
     def __init__(self, status: int, detail: str, url: str) -> None:
         super().__init__(f"{status} from {url}: {detail}")

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from carbonmap.errors import InvalidInput
+
 CONTRACT_VERSION = "1.0"
 
 SECTORS: tuple[str, ...] = (
@@ -111,7 +113,7 @@ STATUS_BUILDING = "building"
 CANONICAL_RESOLUTION = 0.1
 
 
-class ContractError(ValueError):
+class ContractError(InvalidInput):
     """A value breaks the cube contract (bad grid, unknown sector, bad dates)."""
 
 

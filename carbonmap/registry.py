@@ -32,20 +32,21 @@ import pandas as pd
 import xarray as xr
 
 from carbonmap import contract as cc
+from carbonmap.errors import NotFound
 from carbonmap.settings import get_settings
 from pipelines import store as cube_store
 from pipelines.store import StoreError, open_cube
 
 
-class DatasetNotFound(LookupError):
+class DatasetNotFound(NotFound):
     """No dataset with that id is served here."""
 
 
-class DateOutOfRange(LookupError):
+class DateOutOfRange(NotFound):
     """A date the dataset does not cover."""
 
 
-class ReleaseNotFound(LookupError):
+class ReleaseNotFound(NotFound):
     """No release with that id exists for the dataset (or the id is malformed)."""
 
 
@@ -148,7 +149,9 @@ class Cube:
 class Registry:
     """Dataset id -> Cube, filled once at start-up from trusted paths."""
 
-    def __init__(self) -> None:
+    def __init__(self, cached_releases: int | None = None) -> None:
+        """``cached_releases``: pinned past releases kept open (default ``Settings.registry_cached_releases``)."""
+        self._cached_releases = cached_releases or get_settings().registry_cached_releases
         self._cubes: dict[str, Cube] = {}
         self._roots: dict[str, Path | str] = {}
         self._pinned: OrderedDict[tuple[str, str], Cube] = OrderedDict()
@@ -227,7 +230,7 @@ class Registry:
             raise ReleaseNotFound(str(exc)) from None
         with self._lock:
             self._pinned[key] = cube
-            while len(self._pinned) > get_settings().registry_cached_releases:
+            while len(self._pinned) > self._cached_releases:
                 self._pinned.popitem(last=False)
         return cube
 

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_query_days: int = Field(3660, description="longest period a query may ask for")
     max_vertices: int = Field(20000, description="most vertices in a posted geometry")
     max_cells_days: int = Field(2_000_000_000, description="most grid cells x days one query may touch")
+    max_query_cell_steps: int = Field(60_000_000, ge=1, description="most grid cells x time steps one region query "
+                                      "reads from the time-series layout (a window of days is 2 steps: two "
+                                      "cumulative sums); the smaller of this and max_cells_days applies")
     max_body_bytes: int = Field(5_000_000, description="largest request body")
     max_download_values: int = Field(250_000_000, ge=1, description="output values (cells x steps x sectors) of one "
                                      "download; a global 0.25 degree month, daily, 7 sectors is 225 M")
@@ -57,9 +60,9 @@ class Settings(BaseSettings):
                                                                     "national-daily"],
                                            description="release files written when a release is published "
                                                        "(pipelines.release_files.KINDS); [] writes none")
-    release_daily_months: int = Field(1, ge=0, description="months (the latest) that get a daily NetCDF release file; "
-                                      "0 = every month. Demo default 1: a 0.25 degree month costs ~10 s of one core "
-                                      "and ~100 MB, monthly means ~1 s and 16 MB")
+    release_daily_months: int = Field(0, ge=0, description="months (the latest) that get a daily NetCDF release file; "
+                                      "0 (default) = every month. A 0.25 degree month costs ~3 s of one core and "
+                                      "~105 MB; monthly means ~1 s and 16 MB")
     cds_api_key: SecretStr | None = Field(None, description="Copernicus Climate Data Store personal access token (ERA5)")
     cds_url: str = Field("https://cds.climate.copernicus.eu/api", description="CDS API root")
     cdse_token: SecretStr | None = Field(None, description="Copernicus Data Space Ecosystem OAuth access token (TROPOMI)")

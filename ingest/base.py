@@ -26,9 +26,10 @@ import pandas as pd
 import xarray as xr
 
 from carbonmap.contract import InputFile
+from carbonmap.errors import InvalidInput
 
 
-class IngestError(ValueError):
+class IngestError(InvalidInput):
     """An input file (or download) is missing, malformed or inconsistent; the message says what and where."""
 
 

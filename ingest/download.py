@@ -18,6 +18,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from carbonmap.contract import sha256_file
+from carbonmap.errors import CarbonmapError
 from carbonmap.settings import get_settings
 from ingest.base import IngestError
 
@@ -25,7 +26,7 @@ USER_AGENT = "carbonmap-ingest/0.1 (+https://github.com/carbonmap)"
 T = TypeVar("T")
 
 
-class Transient(Exception):
+class Transient(CarbonmapError):
     """A failure worth another attempt: the network, a timeout, HTTP 429 or 5xx. ``cause`` is the original."""
 
     def __init__(self, cause: Exception) -> None:

@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 
 from carbonmap.contract import Grid, sha256_file
+from carbonmap.errors import NotFound
 from ingest.admin1 import ADMIN1_TOPO_FILE, NAMES_FILE, read_admin1
 from ingest.base import IngestError
 from ingest.boundaries import (
@@ -89,7 +90,7 @@ _FOLD = str.maketrans({"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "�
                        "Þ": "th", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "'": "", "’": "", "ʼ": ""})
 
 
-class RegionNotInCatalogue(LookupError):
+class RegionNotInCatalogue(NotFound):
     """No region with that id in the catalogue."""
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from carbonmap.errors import InvalidInput
 from nowcast.backtest import GCB2024_PROJECTION, PSEUDO, TOP_N, nowcast_table, top_emitters, wide_totals
 from nowcast.measured import extend_monthly
 from nowcast.sector_split import POWER_SHARE_BOUNDS
@@ -74,7 +75,7 @@ MEASURED_SOURCE_KEYS = {"Grid-India": "posoco", "Carbon Monitor Power": "cm_powe
 publication-lag key in :data:`ingest.activity.PUBLICATION_LAG_DAYS` (for the report's lag table)."""
 
 
-class AsofError(ValueError):
+class AsofError(InvalidInput):
     """An as-of input is inconsistent (a month published after the as-of day, no inventory year L)."""
 
 

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carbonmap.errors import InvalidInput
 from nowcast.indicators import POWER_CDD_SENSITIVITY, POWER_HDD_SENSITIVITY, RESIDENTIAL_BASE_SHARE
 from nowcast.models import (
     AnnualNowcast,
@@ -68,7 +69,7 @@ GOALS: dict[str, Any] = {
 }
 
 
-class BacktestError(ValueError):
+class BacktestError(InvalidInput):
     """The GCB tables cannot be backtested (missing columns, no overlapping years)."""
 
 

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.linalg as sla
 
+from carbonmap.errors import InvalidInput
 from nowcast.disaggregate import DisaggregationError, _v_ct, aggregation_matrix, denton_cholette
 from nowcast.models import NowcastError, nowcast_annual, state_space_forecast
 from nowcast.uncertainty import interval_to_rel_sigma
@@ -53,7 +54,7 @@ PRO_RATA_METHOD = "pro-rata on the indicator"
 DENTON_METHOD = "Denton-Cholette (proportional first differences) monthly->daily"
 
 
-class DailyError(ValueError):
+class DailyError(InvalidInput):
     """Inputs to the daily disaggregation are inconsistent (missing years, bad indicator)."""
 
 

@@ -28,13 +28,15 @@ import scipy.sparse.linalg as spla
 import statsmodels.api as sm
 from scipy.optimize import minimize_scalar
 
+from carbonmap.errors import InvalidInput
+
 Agg = Literal["sum", "mean", "first", "last"]
 LowFreq = Literal["MS", "YS"]
 
 _PERIOD_CODE = {"MS": "M", "YS": "Y"}
 
 
-class DisaggregationError(ValueError):
+class DisaggregationError(InvalidInput):
     """Inputs to a temporal disaggregation are inconsistent (shapes, empty periods, bad values)."""
 
 

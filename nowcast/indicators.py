@@ -28,6 +28,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from carbonmap.errors import InvalidInput
+
 Profile = tuple[np.ndarray, str]
 
 GROUND_WEEKDAY = (1.02, 1.03, 1.03, 1.04, 1.06, 0.88, 0.74)
@@ -51,7 +53,7 @@ SHIPPING_MONTHLY = (0.99, 0.95, 1.00, 1.00, 1.01, 1.00, 1.01, 1.01, 1.00, 1.02, 
 """International shipping activity by month, nearly flat (bunker sales seasonality)."""
 
 
-class IndicatorError(ValueError):
+class IndicatorError(InvalidInput):
     """An indicator input is malformed (wrong length, negative activity, unknown country)."""
 
 

@@ -32,6 +32,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy.stats import norm
 
+from carbonmap.errors import InvalidInput
+
 DEFAULT_WINDOW = 25
 """Years of growth rates the annual model sees."""
 DEFAULT_DAMPING = 0.6
@@ -46,7 +48,7 @@ MAX_POOLED_GROWTH = 0.25
 """Country-years with |log growth| above this are left out of the pooled indicator regression."""
 
 
-class NowcastError(ValueError):
+class NowcastError(InvalidInput):
     """A nowcast input is unusable (too short, non-positive, misaligned indicators)."""
 
 

@@ -53,6 +53,7 @@ from typing import Literal
 import numpy as np
 
 from carbonmap.contract import SECTORS
+from carbonmap.errors import InvalidInput
 from nowcast.peak import TREND_YEARS, trend_growth
 
 MAX_TREND = 0.10
@@ -86,7 +87,7 @@ LEVERS: dict[str, tuple[float, float, str]] = {
 """Lever name -> (lowest, highest, what it is)."""
 
 
-class TargetError(ValueError):
+class TargetError(InvalidInput):
     """A target or lever the caller must change (the message says what)."""
 
 

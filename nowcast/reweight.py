@@ -13,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from carbonmap.errors import InvalidInput
+
 NO2_METHOD = ("optional satellite NO2 reweighting: w x r^alpha per cell, columns renormalised so national "
               "totals are kept (nowcast/reweight.py)")
 
 
-class ReweightError(ValueError):
+class ReweightError(InvalidInput):
     """A NO2 ratio field or exponent that cannot be used."""
 
 

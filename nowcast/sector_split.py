@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from carbonmap.contract import NATIONAL_SECTORS
+from carbonmap.errors import InvalidInput
 
 POWER_SHARE_BOUNDS = (0.0, 0.85)
 """A country's power share of its GCB fossil total is kept inside these bounds (dimensionless)."""
@@ -63,7 +64,7 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-class SplitError(ValueError):
+class SplitError(InvalidInput):
     """The inputs of the sector split are inconsistent (missing columns, negative totals)."""
 
 

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from carbonmap.errors import InvalidInput
 from nowcast.downscale import Coverage, Points, sector_weights
 from nowcast.facilities import MAX_POINT_SCALE, calibrated_plants_first
 
 
-class SubnationalError(ValueError):
+class SubnationalError(InvalidInput):
     """Province shares or coverage do not fit the country they are meant to split."""
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+from carbonmap.errors import InvalidInput
 from nowcast.proxies import PROXY_REL_SIGMA  # the one table of proxy errors (the build's)
 
 __all__ = ["PROXY_REL_SIGMA", "UncertaintyError", "aggregate_rel_sigma", "cell_rel_sigma", "combine_rel_sigma", "coverage",
@@ -41,7 +42,7 @@ DAILY_PROFILE_REL_SIGMA: dict[str, float] = {
 """Assumed relative 1-sigma of one day's share of its month (the daily profile error) by sector."""
 
 
-class UncertaintyError(ValueError):
+class UncertaintyError(InvalidInput):
     """Uncertainty inputs are inconsistent (upper below lower, non-positive values, bad level)."""
 
 

@@ -25,8 +25,9 @@ import pandas as pd
 import xarray as xr
 from distributed import as_completed
 
-from carbonmap import __version__
+from carbonmap import __version__, shards
 from carbonmap import contract as cc
+from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
 from nowcast.downscale import downscale_with_uncertainty
 from pipelines import release_files, remote, store
@@ -40,7 +41,7 @@ DAYS_PER_TASK = 8
 MASS_TOLERANCE = 1e-6
 
 
-class BuildError(RuntimeError):
+class BuildError(StorageError):
     """A build failed; the previous store (if any) is untouched."""
 
 
@@ -97,6 +98,8 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
     """
     group = store.open_group(target)
     em_arr, un_arr = store.array(group, cc.EMISSIONS_VAR), store.array(group, cc.UNCERTAINTY_VAR)
+    # a local cube's day shards are written whole by carbonmap.shards (zarr's bytes, without its per-chunk cost)
+    em_layout, un_layout = shards.layout_of(em_arr), shards.layout_of(un_arr)
     ny, nx = shape
     sums = np.zeros((len(days), len(cc.SECTORS)))
     for k, t in enumerate(days):
@@ -108,8 +111,11 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
                                               proxy_sigma[s])
             em[s] = e.reshape(ny, nx)
             un[s] = u.reshape(ny, nx)
-        em_arr[t] = em
-        un_arr[t] = un
+        for arr, layout, values in ((em_arr, em_layout, em), (un_arr, un_layout, un)):
+            if layout is None:
+                arr[t] = values
+            else:
+                shards.write_step(layout, t, values)
         sums[k] = em.sum(axis=(1, 2), dtype=np.float64)
         if marker_dir is not None:
             write_marker(Path(marker_dir), t, sums[k])

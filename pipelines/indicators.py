@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from carbonmap.contract import InputFile
+from carbonmap.errors import InvalidInput
 from ingest import degree_days, eia930, ember, era5
 from nowcast.indicators import CDD_BASE_C, HDD_BASE_C
 
@@ -48,7 +49,7 @@ DEMAND_SOURCE = "EIA-930 cleaned hourly demand, contiguous US (Ruggles et al. 20
 FOSSIL_SOURCE = "Ember monthly electricity generation, coal + gas + other fossil (MWh month-1)"
 
 
-class IndicatorInputError(ValueError):
+class IndicatorInputError(InvalidInput):
     """The indicator inputs are inconsistent (gaps in months, duplicate days, unknown indicator)."""
 
 

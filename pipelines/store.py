@@ -49,6 +49,7 @@ from zarr.codecs import ZstdCodec
 
 from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
+from carbonmap.errors import StorageError
 from pipelines import remote
 
 Target = str | Path
@@ -61,7 +62,7 @@ CURRENT = "CURRENT"
 """Object stores: the object naming the current release (the pointer a local store's symlink is)."""
 
 
-class StoreError(RuntimeError):
+class StoreError(StorageError):
     """A cube store is missing, unfinished or does not follow the contract."""
 
 

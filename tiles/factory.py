@@ -65,7 +65,7 @@ from titiler.core.models.mapbox import TileJSON
 from api.deps import AsOfQuery, Dependency, ReleaseQuery, release_headers, resolve_cube
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, Registry
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings, get_settings
 from pipelines.pyramid import cube_version_of, open_pyramid, percentiles, pyramid_path
 from tiles import colormap as cm
 from tiles import scales
@@ -192,6 +192,13 @@ class CarbonTilerFactory(BaseFactory):
     _quantiles: dict[tuple[str, str, str, str], list[float]] = field(init=False, factory=dict)
     _pyramids: dict[tuple[str, str | None], tuple[tuple[str, int | None], PyramidRenderer | None, float]] = field(
         init=False, factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> CarbonTilerFactory:
+        """A factory whose caches are sized by ``settings`` (the app's injected settings, not the process's)."""
+        return cls(tile_cache=TileCache(settings.tile_cache_items),
+                   fields=ReleaseFieldCache(settings.chunk_cache_bytes),
+                   chunks=ChunkCache(settings.chunk_cache_bytes), **kwargs)
 
     # ---- helpers ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from carbonmap import contract as cc
+from carbonmap.errors import NotFound
 from carbonmap.registry import Cube, DateOutOfRange
 
 VARIABLES: tuple[str, ...] = (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR)
@@ -34,7 +35,7 @@ class BadTileRequest(cc.ContractError):
     """A tile/legend parameter is malformed (answered 422)."""
 
 
-class TileNotFound(LookupError):
+class TileNotFound(NotFound):
     """The tile is outside the tile matrix set or the dataset's grid (answered 404)."""
 
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 
+from carbonmap.problems import PROBLEM_MEDIA_TYPE
 from tiles import colormap as cm
 from tiles.layer import LAYER_SECTORS, VARIABLES, BadTileRequest
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 SUPPORTED_TMS: tuple[str, ...] = ("WebMercatorQuad", "WorldCRS84Quad")
 
 

@@ -44,7 +44,6 @@ from api.deps import (
     resolve_cube,
 )
 from api.national_series import Z90
-from api.problems import problem_responses
 from api.routes import region_analysis as ra
 from api.routes import region_history as rh
 from api.routes.analysis_models import (
@@ -62,6 +61,7 @@ from api.routes.analysis_models import (
 from api.routes.query import GEOMETRIES
 from api.routes.region_catalogue import catalogue
 from carbonmap import contract as cc
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
 from nowcast import pathways as pw

@@ -20,8 +20,8 @@ import yaml
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.deps import DATASET_ID_PATTERN, RELEASE_HEADER, Dependency, ReleaseQuery, get_registry, resolve_cube
-from api.problems import problem_responses
 from carbonmap import __version__
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 from pipelines import releases as cube_releases
 

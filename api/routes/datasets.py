@@ -15,9 +15,9 @@ from pydantic import ConfigDict, Field
 from api import dataset_info
 from api.deps import Dependency, cube_from_path, get_registry
 from api.models import DATASET_DETAIL_EXAMPLE, DatasetDetail, DatasetSummary
-from api.problems import problem_responses
 from api.proxy import public_links
 from api.routes.releases import ReleasesFactory
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 
 

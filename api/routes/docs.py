@@ -27,13 +27,14 @@ from starlette.routing import Mount, Route
 
 from api.proxy import public_path
 from api.routes.map_page import STATIC_DIR
+from carbonmap.errors import StorageError
 
 VENDOR_DOCS_DIR = STATIC_DIR / "vendor" / "docs"
 """Swagger UI 5 files copied from npm (swagger-ui-dist) by ``web/build.mjs``."""
 DEFAULT_DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
-class DocsAssetsMissing(ValueError):
+class DocsAssetsMissing(StorageError):
     """The directory of the docs' script and style does not hold the files the page needs."""
 
 

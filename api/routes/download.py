@@ -34,16 +34,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import Dependency, cube_from_dataset_path, get_settings, release_headers
-from api.problems import QueryTooLarge, problem_responses
 from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
+from carbonmap.errors import TooLarge
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 
-DEFAULT_MAX_DOWNLOAD_VALUES = 250_000_000
+DEFAULT_MAX_DOWNLOAD_VALUES: int = Settings.model_fields["max_download_values"].default
 """Output values (cells x steps x sectors) of one download: a global 0.25 degree month, daily, 7 sectors is
 225 M; ``max_download_values`` in the settings (``CARBONMAP_MAX_DOWNLOAD_VALUES``) overrides it."""
-DEFAULT_MAX_READ_VALUES = 4_000_000_000
+DEFAULT_MAX_READ_VALUES: int = Settings.model_fields["max_download_read_values"].default
 """Values read (cells x days x sectors) by one download: a global 0.25 degree leap year of 7 sectors is
 2.66 G (monthly means or annual totals, about 40 s on 2 cores); ``max_download_read_values`` overrides it."""
 READ_BLOCK_VALUES = 8_000_000
@@ -54,10 +55,6 @@ EXT = {"netcdf": "nc", "geotiff": "tif", "csv": "csv"}
 BLOCK = 1 << 20
 Aggregate = Literal["day", "month", "year"]
 RESOLUTION = {"day": "P1D", "month": "P1M", "year": "P1Y"}
-
-
-def _limit(settings: Settings, name: str, default: int) -> int:
-    return int(getattr(settings, name, None) or default)
 
 
 @dataclass(frozen=True)
@@ -260,12 +257,12 @@ def make_subset(cube: Cube, bbox: str | None, start: dt.date | None, end: dt.dat
         what = (f"{size} = {subset.n_values:,} values" if aggregate == "day" else
                 f"{sub.nlat} x {sub.nlon} cells x {len(subset.steps)} {aggregate}s x {len(names)} sectors = "
                 f"{subset.n_values:,} values")
-        raise QueryTooLarge(
+        raise TooLarge(
             f"this download holds {what}, more than allowed: {limits}. Shrink the bbox, the period or the sectors, "
             f"or aggregate (aggregate=month for monthly means, aggregate=year for annual totals); "
             f"{alternatives(cube, base_url)}")
     if subset.n_read > max_read and subset.pyramid() is None:  # the pyramid reads one field per step
-        raise QueryTooLarge(
+        raise TooLarge(
             f"this download reads {size} = {subset.n_read:,} values, more than allowed: {limits}. Shrink the "
             f"bbox, the period or the sectors (split it into several downloads); {alternatives(cube, base_url)}")
     return subset
@@ -476,9 +473,9 @@ class DownloadFactory:
                 "year": {"summary": "annual totals", "value": "year"}})] = "day",
         ) -> StreamingResponse:
             subset = make_subset(cube, bbox, start, end, sectors,
-                                 _limit(settings, "max_download_values", DEFAULT_MAX_DOWNLOAD_VALUES),
+                                 settings.max_download_values,
                                  aggregate=aggregate,
-                                 max_read=_limit(settings, "max_download_read_values", DEFAULT_MAX_READ_VALUES),
+                                 max_read=settings.max_download_read_values,
                                  base_url=str(request.base_url))
             tag = f"_{cube.release}" if cube.release else ""
             agg = "" if aggregate == "day" else f"_{aggregate}ly".replace("dayly", "daily")

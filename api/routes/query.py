@@ -40,9 +40,10 @@ from api.deps import (
     resolve_cube,
 )
 from api.models import IntervalInfo, PeriodEmissions
-from api.problems import QueryTooLarge, problem, problem_responses
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
+from carbonmap.errors import InvalidInput, TooLarge
+from carbonmap.problems import problem, problem_responses
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
 from pipelines import store as pstore
@@ -58,8 +59,6 @@ CHUNKS = ChunkCache(256 * 2**20)
 """Decoded chunks of time-series layouts (256 MB), shared by all queries of the process."""
 READ_BUDGET_BYTES = 64 * 2**20
 """Largest block (emissions + sigma, all sectors) one read of consecutive days may assemble."""
-DEFAULT_MAX_CELL_STEPS = 60_000_000
-"""Cells x time steps one query may read when the lead has not added ``max_query_cell_steps``."""
 
 CSV_COLUMNS = ("dataset", "region", "period", "start", "end", "days", "sector", "emissions_t", "lower_t", "upper_t")
 
@@ -445,7 +444,7 @@ def _dates(cube: Cube, start: dt.date | None, end: dt.date | None, max_days: int
     start, end = cube.check_period(start, end)
     n = (end - start).days + 1
     if n > max_days:
-        raise QueryTooLarge(f"the period {start} to {end} spans {n} days, more than this server's limit of "
+        raise TooLarge(f"the period {start} to {end} spans {n} days, more than this server's limit of "
                             f"{max_days}; split the query into shorter periods")
     return start, end
 
@@ -463,10 +462,10 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
     run = max(ct, READ_BUDGET_BYTES // (ny * nx * len(cc.SECTORS) * 4 * 2) // ct * ct)
     pieces, labels, bounds = source.plan(cube, start, end, freq, run)
     steps = sum(2 if p.kind == "window" else p.i1 - p.i0 for p in pieces)
-    limit = int(getattr(settings, "max_query_cell_steps", min(settings.max_cells_days, DEFAULT_MAX_CELL_STEPS)))
+    limit = min(settings.max_cells_days, settings.max_query_cell_steps)
     cell_steps = weights.block_shape[0] * weights.block_shape[1] * steps
     if cell_steps > limit:
-        raise QueryTooLarge(
+        raise TooLarge(
             f"this query reads {weights.block_shape[0] * weights.block_shape[1]} grid cells x {steps} time steps "
             f"= {cell_steps:,} cell-steps, more than this server's limit of {limit:,}; ask for a coarser freq "
             "(month or year read precomputed sums), a shorter period or a smaller region")
@@ -586,7 +585,7 @@ def period_separators(labels: tuple[str, ...], bounds: tuple[tuple[dt.date, dt.d
     pieces; number ``i`` goes between piece ``i`` and piece ``i + 1``.  Depends only on the period axis
     and the sectors, so repeated queries (any region) reuse it."""
     if not sectors:
-        raise ValueError("a query has at least one sector")
+        raise InvalidInput("a query has at least one sector")
     names = [orjson.dumps(name) for name in sectors]
     out: list[bytes] = []
     tail = b"["

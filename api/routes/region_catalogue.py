@@ -20,10 +20,11 @@ from pydantic import BaseModel, Field
 from starlette.convertors import Convertor, register_url_convertor
 
 from api.deps import Dependency, cube_from_query, get_settings
-from api.problems import problem_responses
 from api.proxy import public_links
 from api.routes.query import DESCRIPTION as QUERY_DESCRIPTION
 from api.routes.query import QueryEmissions, parse_sector_list, query_geometry, respond
+from carbonmap.errors import TooLarge
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 from ingest.region_catalogue import ID_PATTERN, REGION_TYPES, RegionCatalogue, load_catalogue
@@ -181,7 +182,7 @@ class RegionCatalogueFactory:
                                              "second": {"summary": "the second page of 200", "value": 200}})] = 0,
         ) -> RegionSearch:
             if limit > MAX_LIMIT:
-                raise ValueError(f"limit={limit} is more than {MAX_LIMIT} regions a page; ask for limit={MAX_LIMIT} "
+                raise TooLarge(f"limit={limit} is more than {MAX_LIMIT} regions a page; ask for limit={MAX_LIMIT} "
                                  "or less and follow the 'next' link (offset) for the rest")
             found, total = catalogue(settings).search(q, type, limit, offset)
             hits = [_hit(r, request) for r in found.to_dict("records")]

@@ -19,8 +19,9 @@ from pydantic import Field
 from api import national_regions, national_series
 from api.deps import Dependency, cube_from_query, get_settings, release_headers
 from api.models import Estimate, IntervalInfo, PeriodEmissions, RegionEmissions, RegionInfo
-from api.problems import QueryTooLarge, problem_responses
 from carbonmap import contract as cc
+from carbonmap.errors import TooLarge
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 
@@ -106,7 +107,7 @@ def region_emissions(cube: Cube, iso3: str, start: dt.date | None, end: dt.date 
     times_slice = cube.period_slice(start, end)
     n_days = (end - start).days + 1
     if n_days > max_days:
-        raise QueryTooLarge(f"the period {start.isoformat()} to {end.isoformat()} spans {n_days} days, more than "
+        raise TooLarge(f"the period {start.isoformat()} to {end.isoformat()} spans {n_days} days, more than "
                             f"this server's limit of {max_days}; split the query into shorter periods")
     sector_idx = cube.sector_indices(sectors)
     country_idx = [cube.countries.index(c) for c in region.countries]

@@ -35,11 +35,12 @@ from api.deps import (
     get_settings,
     known_releases,
 )
-from api.problems import QueryTooLarge, problem_responses
 from api.proxy import public_links, public_root
 from api.routes.citation import CitationFactory
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
+from carbonmap.errors import NotFound, TooLarge
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Registry, ReleaseNotFound
 from carbonmap.settings import Settings
 from pipelines import release_files, remote, store
@@ -164,7 +165,7 @@ class ReleaseFileList(BaseModel):
     files: list[ReleaseFile]
 
 
-class ReleaseFileNotFound(LookupError):
+class ReleaseFileNotFound(NotFound):
     """No such file in a release (404, naming the files that exist)."""
 
 
@@ -255,7 +256,7 @@ def release_diff(registry: Registry, dataset_id: str, release: str, against: str
     d = cached_diff(_root(registry, dataset_id), against, release)
     table = filter_table(d.table, start, end, sectors, country)
     if len(table) > max_rows:
-        raise QueryTooLarge(f"the diff of {release} against {against} has {len(table):,} changed rows, more than "
+        raise TooLarge(f"the diff of {release} against {against} has {len(table):,} changed rows, more than "
                             f"this server's limit of {max_rows:,}; narrow it with start/end, sectors or country")
     body = ReleaseDiffBody(
         dataset=dataset_id, release=release, against=against, days_added=d.days_added,

@@ -35,14 +35,15 @@ from api.deps import (
     release_headers,
     resolve_cube,
 )
-from api.problems import problem_responses
+from carbonmap.errors import NotFound
+from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 from pipelines import release_files
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 
 
-class ItemNotFound(LookupError):
+class ItemNotFound(NotFound):
     """No STAC item for that month in the dataset."""
 
 

@@ -39,7 +39,8 @@ from api.deps import (
     release_headers,
     resolve_cube,
 )
-from api.problems import problem, problem_responses
+from carbonmap.errors import NotFound
+from carbonmap.problems import problem, problem_responses
 from carbonmap.registry import Cube, Registry
 from pipelines import remote
 
@@ -50,7 +51,7 @@ CURRENT_MAX_AGE = 60
 """Seconds the current-release URLs may be cached (a new release can be published at any time)."""
 
 
-class StoreFileNotFound(LookupError):
+class StoreFileNotFound(NotFound):
     """No such file in the served store."""
 
 

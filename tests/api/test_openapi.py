@@ -10,7 +10,7 @@ from fastapi import Body, FastAPI, Query
 
 from api import openapi
 from api.app import create_app
-from api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from carbonmap.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
 from carbonmap.registry import Registry
 
 PROBLEM_REF = "#/components/schemas/Problem"

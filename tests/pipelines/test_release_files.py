@@ -179,3 +179,35 @@ def test_build_and_update_publish_release_files(tmp_path: Path) -> None:
     assert "b-10deg_2024-03_daily_r0002.nc" in second and "b-10deg_2024-03_daily_r0001.nc" not in second
     assert all((rf.files_dir(r2) / n).is_file() for n in second)
     assert (rf.files_dir(r1) / "b-10deg_2024-03_daily_r0001.nc").is_file()  # the parent is untouched
+
+
+def test_daily_netcdf_direct_chunks_with_partial_edge_tiles(tmp_path: Path) -> None:
+    """2 degree grid: the 45 degree NetCDF tile is 22 cells, so the last tile of each axis is partial; the
+    chunks written by ISA-L + HDF5 direct chunk write read back exactly through netCDF4 and h5py."""
+    import h5py
+    import netCDF4
+
+    path = write_random_cube(tmp_path / "two.zarr", resolution=2.0, start="2024-03-30", days=4, dataset_id="two")
+    cube = Path(path).resolve()
+    out = tmp_path / "two-daily.nc"
+    total = rf.write_daily_month(cube, out, "2024-03", "r0001")
+    src = xr.open_zarr(cube, chunks=None).sel(time=slice("2024-03-30", "2024-03-31"))
+    with netCDF4.Dataset(out) as nc:
+        em = nc[cc.EMISSIONS_VAR]
+        assert em.chunking() == [1, 1, 22, 22] and em.filters()["zlib"] and em.filters()["shuffle"]
+        np.testing.assert_array_equal(em[:], src[cc.EMISSIONS_VAR].values)
+        np.testing.assert_array_equal(nc[cc.UNCERTAINTY_VAR][:], src[cc.UNCERTAINTY_VAR].values)
+    np.testing.assert_allclose(total, src[cc.EMISSIONS_VAR].values.astype(np.float64).sum(axis=0), rtol=1e-12)
+    with h5py.File(out) as h5:  # every chunk stored, compressed (random data: shuffle + deflate still shrinks it)
+        ds = h5[cc.EMISSIONS_VAR]
+        assert ds.id.get_num_chunks() == 2 * 7 * 5 * 9
+        assert ds.id.get_storage_size() < ds.size * 4
+
+
+def test_deflate_chunk_is_the_shuffle_and_zlib_pipeline() -> None:
+    import zlib
+
+    values = np.arange(12, dtype=np.float32).reshape(3, 4) * 1.5
+    raw = zlib.decompress(rf.deflate_chunk(values))
+    unshuffled = np.frombuffer(raw, dtype=np.uint8).reshape(4, -1).T.copy().view("<f4").reshape(3, 4)
+    np.testing.assert_array_equal(unshuffled, values)

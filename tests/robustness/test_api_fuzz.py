@@ -8,7 +8,7 @@ response must:
 - have a status code the operation documents (``status_code_conformance``);
 - have a content type documented for that status (``content_type_conformance``);
 - match the documented schema for that status and content type (``response_schema_conformance``);
-  errors are ``application/problem+json`` (``api.problems.Problem``).
+  errors are ``application/problem+json`` (``carbonmap.problems.Problem``).
 
 Bounded: ``CARBONMAP_FUZZ_EXAMPLES`` examples per operation (default 8, which keeps the whole module
 under ~3 minutes on a loaded 2-core machine); raise it for a deeper run, e.g.

@@ -167,7 +167,7 @@ HINT = re.compile(r"(?:see|search with|with|\()\s*(?:GET )?(/[a-z][A-Za-z0-9_/{}
 
 def hint_urls() -> set[str]:
     """Paths that error messages send users to (``see /tiles/colormaps``, ``search with GET /regions?q=name``)."""
-    files = [REPO / "api" / "problems.py", REPO / "api" / "deps.py", *sorted((REPO / "tiles").glob("*.py")),
+    files = [REPO / "carbonmap" / "problems.py", REPO / "carbonmap" / "errors.py", REPO / "api" / "deps.py", *sorted((REPO / "tiles").glob("*.py")),
              *sorted((REPO / "api" / "routes").glob("*.py"))]
     found = {m.group(1).rstrip(".") for f in files for s in _message_strings(f) for m in HINT.finditer(s)}
     return {h for h in found if not h.endswith("/")}  # "/zarr/" + name: a link being built, not a hint

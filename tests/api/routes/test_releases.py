@@ -288,13 +288,13 @@ def test_server_picks_up_a_new_release_without_restart(tmp_path: Path) -> None:
 
 
 def test_release_diff_past_the_row_limit_says_how_to_narrow_it(cube: Path) -> None:
-    from api.problems import QueryTooLarge
     from api.routes.releases import release_diff
+    from carbonmap.errors import TooLarge
     from carbonmap.registry import Registry
 
     reg = Registry()
     reg.add(cube)
-    with pytest.raises(QueryTooLarge, match="limit of 5; narrow it"):
+    with pytest.raises(TooLarge, match="limit of 5; narrow it"):
         release_diff(reg, DATASET, "r0002", None, 5)
     body, table = release_diff(reg, DATASET, "r0002", None, 5, sectors="power")
     assert body.rows == len(table) == 1 and body.against == "r0001"

@@ -1,19 +1,21 @@
-"""Errors as RFC 9457 ``application/problem+json``: the model, the responses and the handlers.
+"""Errors as RFC 9457 ``application/problem+json``: the model, the responses and the handlers, for the API and the
+tile app alike.
 
-Mapping (the API never answers bad input with a 500):
+Mapping (:func:`carbonmap.errors.status_of`, the one table; the API never answers bad input with a 500 and never
+blames the client for a bug):
 
-- ``LookupError`` (unknown dataset, region, date outside the cube)          -> 404
-  (a bare ``KeyError``/``IndexError`` is a bug and stays a 500)
-- ``ValueError`` (``ContractError``: unknown sector, end before start, ...) -> 422
-- request validation errors (a malformed date, a bad ``freq``)            -> 422
-- ``QueryTooLarge`` (a period longer than ``max_query_days``)             -> 422
-- request bodies over ``max_body_bytes`` (see ``api.limits``)             -> 413
+- :class:`~carbonmap.errors.NotFound` (unknown dataset, region, release, date outside the cube) -> 404
+- :class:`~carbonmap.errors.InvalidInput` (``ContractError``: unknown sector, end before start, bad GeoJSON...) -> 422
+- :class:`~carbonmap.errors.TooLarge` (a period longer than ``max_query_days``, too many cells x days)  -> 422
+- request validation errors (a malformed date, a bad ``freq``)                            -> 422
+- request bodies over ``max_body_bytes`` (see ``api.limits``)                             -> 413
+- :class:`~carbonmap.errors.StorageError` and anything else (a ``ValueError`` from numpy, a ``KeyError``) -> 500,
+  logged with its traceback
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,14 +24,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from carbonmap import errors
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:carbonmap:problem:"
 
 log = logging.getLogger(__name__)
-
-
-class QueryTooLarge(ValueError):
-    """A query asks for more than the server's guardrails allow (period, cells x days)."""
 
 
 class Problem(BaseModel):
@@ -58,10 +58,6 @@ _TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 406:
            413: "Content Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
            422: "Unprocessable Content",
            500: "Internal Server Error"}
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
 def problem(status: int, detail: str, kind: str, errors: list[dict[str, Any]] | None = None,
@@ -119,15 +115,11 @@ def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[s
     return " ".join(sentences) + " Fix the parameter and retry.", tidy
 
 
-async def _lookup_handler(request: Request, exc: Exception) -> ProblemResponse:
-    if type(exc) in (KeyError, IndexError):  # a bare KeyError/IndexError is a bug, not a missing thing
+async def _carbonmap_handler(request: Request, exc: Exception) -> ProblemResponse:
+    status, kind = errors.status_of(exc)
+    if status >= 500:
         return await _server_error_handler(request, exc)
-    return problem(404, str(exc) or "not found", _slug(type(exc).__name__))
-
-
-async def _value_handler(request: Request, exc: Exception) -> ProblemResponse:
-    kind = "query-too-large" if isinstance(exc, QueryTooLarge) else "invalid-parameter"
-    return problem(422, str(exc) or "invalid input", kind)
+    return problem(status, str(exc) or problem_title(status), kind)
 
 
 async def _validation_handler(request: Request, exc: Exception) -> ProblemResponse:
@@ -145,20 +137,23 @@ async def _http_handler(request: Request, exc: Exception) -> ProblemResponse:
     elif status == 405:
         method = request.scope.get("carbonmap.original_method", request.method)  # see api.proxy.HeadMiddleware
         detail = f"method {method} is not allowed on {request.url.path}; see /docs"
-    return problem(status, detail, _slug(_TITLES.get(status, "http-error").replace(" ", "")),
+    return problem(status, detail, errors.slug(_TITLES.get(status, "http-error").replace(" ", "")),
                    headers=getattr(exc, "headers", None))
 
 
 async def _server_error_handler(request: Request, exc: Exception) -> ProblemResponse:
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    log.error("error on %s", request.url.path, exc_info=exc)
+    if isinstance(exc, errors.StorageError):
+        return problem(500, "the data behind this request is missing or damaged on the server; please report it "
+                            "with the URL you called", errors.status_of(exc)[1])
     return problem(500, "the server failed to answer this request; this is a bug in carbonmap, "
                         "please report it with the URL you called", "internal-error")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Register the exception -> problem+json handlers listed in the module docstring."""
+    """Register the exception -> problem+json handlers listed in the module docstring (the API's and the tile
+    app's)."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
-    app.add_exception_handler(LookupError, _lookup_handler)
-    app.add_exception_handler(ValueError, _value_handler)
+    app.add_exception_handler(errors.CarbonmapError, _carbonmap_handler)
     app.add_exception_handler(Exception, _server_error_handler)

@@ -1,0 +1,195 @@
+"""Whole-shard writes and region reads of local Zarr v3 sharded arrays, without zarr's per-chunk overhead.
+
+carbonmap's grids (the cube's day shards, the pyramid's steps, the time-series layout's blocks) are
+Zarr v3 arrays with one codec set: ``sharding_indexed`` with inner chunks ``bytes`` (little endian) +
+``zstd`` (no checksum), the index ``bytes`` + ``crc32c`` at the end, fill value 0, ``/``-separated
+``c/`` keys.  zarr reads and writes them correctly but spends ~1 ms of Python per inner chunk
+(measured: a 0.25 degree cube day, 224 chunks, reads in 0.16 s through zarr and in 0.05 s here;
+writing a pyramid day's three levels 0.16 s through zarr); the derived layouts touch every chunk of
+the cube, so that overhead was most of their cost.
+
+:func:`write_shard` writes one whole shard in exactly the bytes zarr's ``ShardingCodec`` writes
+(tests compare files with zarr's); :func:`read_region` reads any box of an array by decoding only
+the inner chunks it overlaps.  Both work on a local directory; :func:`layout_of` says whether an
+opened ``zarr.Array`` is local and stored this way (else callers keep using zarr, e.g. on object
+storage).  zstd releases the GIL, so threads overlap.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from carbonmap.errors import StorageError
+
+_EMPTY = np.uint64(2**64 - 1)
+_INDEX_TAIL = 4  # the crc32c of the index
+
+
+class ShardFormatError(StorageError):
+    """A shard file is not what its array's metadata says (truncated or corrupt index)."""
+
+
+@dataclass(frozen=True)
+class ShardLayout:
+    """How a sharded array is stored: ``shape``, ``dtype``, inner ``chunks``, ``shard`` shape and zstd ``level``;
+    ``directory`` is the array's local directory."""
+
+    directory: Path
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    chunks: tuple[int, ...]
+    shard: tuple[int, ...]
+    level: int
+
+    @property
+    def chunks_per_shard(self) -> tuple[int, ...]:
+        return tuple(s // c for s, c in zip(self.shard, self.chunks, strict=True))
+
+
+def layout_of(arr: Any) -> ShardLayout | None:
+    """The :class:`ShardLayout` of a ``zarr.Array`` in a local store stored with carbonmap's codec set;
+    None for anything else (object storage, other codecs), which callers read and write through zarr."""
+    import zarr.storage
+
+    store = getattr(arr, "store", None)
+    if not isinstance(store, zarr.storage.LocalStore):
+        return None
+    meta = arr.metadata.to_dict()
+    codecs = meta.get("codecs", ())
+    if len(codecs) != 1 or codecs[0].get("name") != "sharding_indexed":
+        return None
+    conf = codecs[0].get("configuration", {})
+    inner = list(conf.get("codecs", ()))
+    ok = ([c.get("name") for c in inner] == ["bytes", "zstd"]
+          and inner[0].get("configuration", {}).get("endian") == "little"
+          and not inner[1].get("configuration", {}).get("checksum", False)
+          and [c.get("name") for c in conf.get("index_codecs", ())] == ["bytes", "crc32c"]
+          and conf.get("index_location", "end") == "end" and meta.get("fill_value") == 0.0
+          and meta.get("chunk_key_encoding") == {"name": "default", "configuration": {"separator": "/"}})
+    if not ok:
+        return None
+    dtype = np.dtype(arr.dtype)
+    if dtype.kind != "f":
+        return None
+    return ShardLayout(Path(store.root) / arr.path, tuple(arr.shape), dtype.newbyteorder("<"),
+                       tuple(conf["chunk_shape"]), tuple(arr.shards or arr.chunks),
+                       int(inner[1].get("configuration", {}).get("level", 0)))
+
+
+def shard_path(directory: Path, key: tuple[int, ...]) -> Path:
+    return Path(directory, "c", *map(str, key))
+
+
+def write_shard(array_dir: Path, key: tuple[int, ...], data: np.ndarray, chunks: tuple[int, ...],
+                shard: tuple[int, ...], level: int = 3) -> int:
+    """Write one whole shard of a Zarr v3 array (sharding codec: inner chunks ``bytes`` + ``zstd``, index
+    ``bytes`` + ``crc32c`` at the end, default ``c/`` keys) straight to its file; returns chunks stored.
+
+    ``data``: the shard's cells inside the array (smaller than ``shard`` at the array's edges).  This is
+    the byte layout zarr's ``ShardingCodec`` writes (zarr reads it back; tests check every value), minus
+    its per-chunk buffer copies, which made zarr spend ~0.6 s of CPU per 232 MB shard even without a
+    compressor.  All-zero chunks (the fill value) are left out, as zarr does; an all-empty shard removes
+    the file.  The file is replaced atomically (a new inode: a hard-linked parent's file is never changed)."""
+    import google_crc32c
+    from numcodecs import Zstd
+
+    codec = Zstd(level=level)
+    grid = tuple(s // c for s, c in zip(shard, chunks, strict=True))
+    index = np.full((int(np.prod(grid)), 2), _EMPTY, dtype="<u8")
+    parts: list[bytes] = []
+    offset = 0
+    for n, pos in enumerate(np.ndindex(*grid)):
+        sel = tuple(slice(p * c, min(d, (p + 1) * c)) for p, c, d in zip(pos, chunks, data.shape, strict=True))
+        if any(x.start >= x.stop for x in sel):
+            continue
+        sub = data[sel]
+        if not sub.any():
+            continue
+        if sub.shape != chunks:
+            full = np.zeros(chunks, dtype=data.dtype)
+            full[tuple(slice(0, k) for k in sub.shape)] = sub
+            sub = full
+        blob = codec.encode(np.ascontiguousarray(sub, dtype=sub.dtype.newbyteorder("<")))
+        index[n] = (offset, len(blob))
+        parts.append(bytes(blob))
+        offset += len(blob)
+    path = shard_path(array_dir, key)
+    if not parts:
+        path.unlink(missing_ok=True)
+        return 0
+    raw = index.tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as f:
+        f.writelines([*parts, raw, np.uint32(google_crc32c.value(raw)).astype("<u4").tobytes()])
+    os.replace(tmp, path)
+    return len(parts)
+
+
+def write_step(layout: ShardLayout, index: int, data: np.ndarray) -> int:
+    """Write ``data`` as index ``index`` of the first axis of an array whose shards span one step and
+    every other axis whole (``shard == (1, *shape[1:] rounded up to chunks)``); returns chunks stored."""
+    if layout.shard[0] != 1 or any(-(-n // s) != 1 for n, s in zip(layout.shape[1:], layout.shard[1:], strict=True)):
+        raise ValueError(f"write_step needs one shard per step, not shards {layout.shard} of {layout.shape}")
+    values = np.asarray(data, dtype=layout.dtype)  # the array's dtype: the bytes are written as they are
+    if values.shape != layout.shape[1:]:
+        raise ValueError(f"a step of {layout.directory} has shape {layout.shape[1:]}, not {values.shape}")
+    return write_shard(layout.directory, (index,) + (0,) * (len(layout.shape) - 1), values[None],
+                       layout.chunks, layout.shard, layout.level)
+
+
+def read_region(layout: ShardLayout, sel: tuple[slice, ...]) -> np.ndarray:
+    """The box ``sel`` (one slice per axis, steps of 1) of the array, decoding only the inner chunks it
+    overlaps; missing shards and chunks read as the fill value, 0."""
+    from numcodecs import Zstd
+
+    codec = Zstd()
+    box = [s.indices(n)[:2] for s, n in zip(sel, layout.shape, strict=True)]
+    out = np.zeros(tuple(max(0, b - a) for a, b in box), dtype=layout.dtype.newbyteorder("="))
+    if out.size == 0:
+        return out
+    cps = layout.chunks_per_shard
+    n_chunks = math.prod(cps)
+    index_bytes = 16 * n_chunks
+    shard_ranges = [range(a // s, (b - 1) // s + 1) for (a, b), s in zip(box, layout.shard, strict=True)]
+    for skey in np.ndindex(*(len(r) for r in shard_ranges)):
+        key = tuple(r[i] for r, i in zip(shard_ranges, skey, strict=True))
+        path = shard_path(layout.directory, key)
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, read with os.pread
+        except FileNotFoundError:
+            continue
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            if size < index_bytes + _INDEX_TAIL:
+                raise ShardFormatError(f"{path} is shorter than its shard index ({size} bytes)")
+            index = np.frombuffer(os.pread(f.fileno(), index_bytes, size - index_bytes - _INDEX_TAIL),
+                                  dtype="<u8").reshape(*cps, 2)
+            origin = [k * s for k, s in zip(key, layout.shard, strict=True)]
+            # inner chunks of this shard that overlap the box
+            ranges = [range(max(a, o) // c - o // c, (min(b, o + s) - 1) // c - o // c + 1)
+                      for (a, b), o, c, s in zip(box, origin, layout.chunks, layout.shard, strict=True)]
+            for pos in np.ndindex(*(len(r) for r in ranges)):
+                cpos = tuple(r[i] for r, i in zip(ranges, pos, strict=True))
+                offset, length = index[cpos]
+                if offset == _EMPTY:
+                    continue
+                raw = os.pread(f.fileno(), int(length), int(offset))
+                if len(raw) != length:
+                    raise ShardFormatError(f"{path}: chunk {cpos} runs past the end of the file")
+                chunk = np.frombuffer(codec.decode(raw), dtype=layout.dtype).reshape(layout.chunks)
+                lo = [o + p * c for o, p, c in zip(origin, cpos, layout.chunks, strict=True)]
+                src, dst = [], []
+                for (a, b), start, c in zip(box, lo, layout.chunks, strict=True):
+                    s0, s1 = max(a, start), min(b, start + c)
+                    src.append(slice(s0 - start, s1 - start))
+                    dst.append(slice(s0 - a, s1 - a))
+                out[tuple(dst)] = chunk[tuple(src)]
+    return out
