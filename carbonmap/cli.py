@@ -121,7 +121,7 @@ def demo(
     rebuild: Annotated[bool, typer.Option(help="rebuild even if the demo cube exists")] = False,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="build only")] = False,
 ) -> None:
-    """Build the default dataset (2024, global, daily, 0.25 degree) if needed and serve it."""
+    """Build the default dataset (global, daily, 0.25 degree, DEMO_START to DEMO_END) if needed and serve it."""
     from carbonmap.settings import get_settings
     from pipelines.store import StoreError, open_cube
 
