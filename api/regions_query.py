@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import shapely
+from cachetools import LRUCache
 from shapely.geometry.base import BaseGeometry
 
 from api.national_series import KG_PER_T, Z90
@@ -166,7 +166,7 @@ class ParsedGeometryCache:
 
     def __init__(self, max_items: int = 256) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[bytes, tuple[BaseGeometry, str, int]] = OrderedDict()
+        self._items: LRUCache[bytes, tuple[BaseGeometry, str, int]] = LRUCache(maxsize=max_items)
         self._lock = threading.Lock()
 
     def parse(self, obj: Any, max_vertices: int) -> tuple[BaseGeometry, str]:
@@ -179,9 +179,7 @@ class ParsedGeometryCache:
             geom = parse_geometry(obj, max_vertices)
             return geom, geometry_key(geom)
         with self._lock:
-            hit = self._items.get(raw)
-            if hit is not None:
-                self._items.move_to_end(raw)
+            hit = self._items.get(raw)  # a hit is the most recently used
         if hit is not None:
             geom, key, n = hit
             if n > max_vertices:
@@ -191,9 +189,7 @@ class ParsedGeometryCache:
         inner = (obj.get("geometry") or {}) if obj.get("type") == "Feature" else obj
         value = (geom, geometry_key(geom), _count_vertices(inner.get("coordinates")))
         with self._lock:
-            self._items[raw] = value
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self._items[raw] = value  # evicts the least recently used beyond max_items
         return value[0], value[1]
 
 
@@ -319,7 +315,7 @@ class WeightCache:
 
     def __init__(self, max_items: int = 256) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[tuple, CellWeights] = OrderedDict()
+        self._items: LRUCache[tuple, CellWeights] = LRUCache(maxsize=max_items)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -327,16 +323,14 @@ class WeightCache:
     def get(self, geom: BaseGeometry, grid: Grid, key: str | None = None) -> CellWeights:
         k = (key or geometry_key(geom), grid)
         with self._lock:
-            if k in self._items:
-                self._items.move_to_end(k)
+            hit = self._items.get(k)  # a hit is the most recently used
+            if hit is not None:
                 self.hits += 1
-                return self._items[k]
+                return hit
         weights = land_weights(coverage_weights(geom, grid), land_fraction(grid))
         with self._lock:
             self.misses += 1
-            self._items[k] = weights
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self._items[k] = weights  # evicts the least recently used beyond max_items
         return weights
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from cachetools import LRUCache
 
 from carbonmap import contract as cc
 from carbonmap.errors import NotFound
@@ -154,7 +154,7 @@ class Registry:
         self._cached_releases = cached_releases or get_settings().registry_cached_releases
         self._cubes: dict[str, Cube] = {}
         self._roots: dict[str, Path | str] = {}
-        self._pinned: OrderedDict[tuple[str, str], Cube] = OrderedDict()
+        self._pinned: LRUCache[tuple[str, str], Cube] = LRUCache(maxsize=self._cached_releases)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -213,12 +213,9 @@ class Registry:
     def _get_pinned(self, dataset_id: str, root: Path | str, release: str) -> Cube:
         key = (dataset_id, release)
         with self._lock:
-            cached = self._pinned.get(key)
+            cached = self._pinned.get(key)  # a hit is the most recently used
         if cached is not None:
             if self._still_there(root, release):
-                with self._lock:
-                    if key in self._pinned:
-                        self._pinned.move_to_end(key)
                 return cached
             with self._lock:
                 self._pinned.pop(key, None)
@@ -229,9 +226,7 @@ class Registry:
         except StoreError as exc:
             raise ReleaseNotFound(str(exc)) from None
         with self._lock:
-            self._pinned[key] = cube
-            while len(self._pinned) > self._cached_releases:
-                self._pinned.popitem(last=False)
+            self._pinned[key] = cube  # evicts the least recently used beyond cached_releases
         return cube
 
     def root(self, dataset_id: str) -> Path | str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,17 @@ class TileCache:
         if max_items < 0:
             raise ValueError(f"max_items must be >= 0, got {max_items}")
         self.max_items = max_items
-        self._items: OrderedDict[str, EncodedTile] = OrderedDict()
+        self._items: LRUCache[str, EncodedTile] = LRUCache(maxsize=max(1, max_items))
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def get(self, etag: str) -> EncodedTile | None:
         with self._lock:
-            tile = self._items.get(etag)
+            tile = self._items.get(etag)  # a hit moves the tile to the most recent end
             if tile is None:
                 self.misses += 1
                 return None
-            self._items.move_to_end(etag)
             self.hits += 1
             return tile
 
@@ -57,10 +57,7 @@ class TileCache:
         if self.max_items == 0:
             return
         with self._lock:
-            self._items[tile.etag] = tile
-            self._items.move_to_end(tile.etag)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self._items[tile.etag] = tile  # evicts the least recently used tile beyond max_items
 
     def __len__(self) -> int:
         return len(self._items)

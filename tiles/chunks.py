@@ -9,12 +9,16 @@ decode instead of decoding it twice.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
+from cachetools import LRUCache
 
 ChunkKey = tuple[Hashable, ...]
+
+
+def _nbytes(arr: np.ndarray) -> int:
+    return int(arr.nbytes)
 
 
 class ChunkCache:
@@ -24,8 +28,8 @@ class ChunkCache:
         if max_bytes < 0:
             raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
         self.max_bytes = max_bytes
-        self._items: OrderedDict[ChunkKey, np.ndarray] = OrderedDict()
-        self._bytes = 0
+        # cachetools' LRU, sized in bytes (getsizeof); maxsize 0 would refuse every item, as _store does
+        self._items: LRUCache[ChunkKey, np.ndarray] = LRUCache(maxsize=max(1, max_bytes), getsizeof=_nbytes)
         self._lock = threading.Lock()
         self._loading: dict[ChunkKey, threading.Lock] = {}
         self.hits = 0
@@ -71,24 +75,19 @@ class ChunkCache:
         return out
 
     def _lookup(self, key: ChunkKey) -> np.ndarray | None:
-        arr = self._items.get(key)
+        arr = self._items.get(key)  # a hit moves the key to the most recent end
         if arr is not None:
-            self._items.move_to_end(key)
             self.hits += 1
         return arr
 
     def _store(self, key: ChunkKey, arr: np.ndarray) -> None:
         if arr.nbytes > self.max_bytes or key in self._items:
             return
-        self._items[key] = arr
-        self._bytes += arr.nbytes
-        while self._bytes > self.max_bytes:
-            _, old = self._items.popitem(last=False)
-            self._bytes -= old.nbytes
+        self._items[key] = arr  # evicts the least recently used chunks down to max_bytes
 
     @property
     def nbytes(self) -> int:
-        return self._bytes
+        return int(self._items.currsize)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -11,11 +11,11 @@ requests for the same missing field wait for one read instead of decoding it twi
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
@@ -39,6 +39,19 @@ def read_step(cube: Cube, layer: Layer) -> np.ndarray:
         return np.where(mass > 0, sig / np.where(mass > 0, mass, 1.0), 0.0)
 
 
+class _FieldLRU(LRUCache[FieldKey, np.ndarray]):
+    """cachetools' LRU of fields sized in bytes, dropping a field's wrapper (``wrapped``) with the field."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(maxsize=max_bytes, getsizeof=lambda a: int(a.nbytes))
+        self.wrapped: dict[FieldKey, Any] = {}
+
+    def popitem(self) -> tuple[FieldKey, np.ndarray]:
+        key, value = super().popitem()
+        self.wrapped.pop(key, None)
+        return key, value
+
+
 class FieldCache:
     """LRU of decoded (lat, lon) float32 fields bounded by ``max_bytes``."""
 
@@ -46,9 +59,7 @@ class FieldCache:
         if max_bytes < 0:
             raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
         self.max_bytes = max_bytes
-        self._items: OrderedDict[FieldKey, np.ndarray] = OrderedDict()
-        self._wrapped: dict[FieldKey, Any] = {}
-        self._bytes = 0
+        self._items: _FieldLRU = _FieldLRU(max(1, max_bytes))
         self._lock = threading.Lock()
         self._loading: dict[FieldKey, threading.Lock] = {}
         self.hits = 0
@@ -82,35 +93,29 @@ class FieldCache:
         field = self.get(cube, layer)
         key = self.key(cube, layer)
         with self._lock:
-            wrapped = self._wrapped.get(key)
+            wrapped = self._items.wrapped.get(key)
             if wrapped is not None and self._items.get(key) is field:
                 return wrapped
         wrapped = wrap(field)
         with self._lock:
             if self._items.get(key) is field:
-                self._wrapped[key] = wrapped
+                self._items.wrapped[key] = wrapped
         return wrapped
 
     def _lookup(self, key: FieldKey) -> np.ndarray | None:
-        field = self._items.get(key)
+        field = self._items.get(key)  # a hit moves the key to the most recent end
         if field is not None:
-            self._items.move_to_end(key)
             self.hits += 1
         return field
 
     def _store(self, key: FieldKey, field: np.ndarray) -> None:
         if field.nbytes > self.max_bytes:
             return
-        self._items[key] = field
-        self._bytes += field.nbytes
-        while self._bytes > self.max_bytes:
-            old_key, old = self._items.popitem(last=False)
-            self._wrapped.pop(old_key, None)
-            self._bytes -= old.nbytes
+        self._items[key] = field  # evicts the least recently used fields (and their wrappers) down to max_bytes
 
     @property
     def nbytes(self) -> int:
-        return self._bytes
+        return int(self._items.currsize)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -14,12 +14,12 @@ import datetime as dt
 import hashlib
 import io
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 import pandas as pd
+from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -204,23 +204,21 @@ def one_release(registry: Registry, dataset_id: str, release: str) -> cube_relea
                           f"(GET /datasets/{dataset_id}/releases)")
 
 
-_DIFFS: OrderedDict[tuple[str, str, str], cube_releases.ReleaseDiff] = OrderedDict()
-_DIFFS_LOCK = threading.Lock()
 _DIFFS_KEPT = 16
+_DIFFS: LRUCache[tuple[str, str, str], cube_releases.ReleaseDiff] = LRUCache(maxsize=_DIFFS_KEPT)
+_DIFFS_LOCK = threading.Lock()
 
 
 def cached_diff(root: FsPath | str, against: str, release: str) -> cube_releases.ReleaseDiff:
     """:func:`pipelines.releases.diff`, memoised: releases are immutable, so a diff never goes stale."""
     key = (str(root), against, release)
     with _DIFFS_LOCK:
-        if key in _DIFFS:
-            _DIFFS.move_to_end(key)
-            return _DIFFS[key]
+        hit = _DIFFS.get(key)  # a hit is the most recently used
+        if hit is not None:
+            return hit
     result = cube_releases.diff(root, against, release)
     with _DIFFS_LOCK:
         _DIFFS[key] = result
-        while len(_DIFFS) > _DIFFS_KEPT:
-            _DIFFS.popitem(last=False)
     return result
 
 
