@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from carbonmap import contract as cc
+from carbonmap.errors import StorageError
 
 app = typer.Typer(help="carbonmap: a daily, global, gridded map of fossil CO2 emissions by sector.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -38,7 +39,7 @@ def _parse_date(text: str, name: str) -> dt.date:
 def _build(start: dt.date, end: dt.date, resolution: float, store: Path, dataset_id: str | None,
            scheduler: str | None, layouts: bool = True) -> Path | str:
     from carbonmap.progress import progress_reporter
-    from pipelines.build import BuildError, BuildRequest, build
+    from pipelines.build import BuildRequest, build
 
     try:
         request = BuildRequest(start, end, resolution, store, dataset_id, scheduler, layouts)
@@ -47,7 +48,7 @@ def _build(start: dt.date, end: dt.date, resolution: float, store: Path, dataset
     try:
         with progress_reporter() as progress:
             return build(request, progress)
-    except (BuildError, FileNotFoundError, ValueError) as exc:
+    except (StorageError, FileNotFoundError, ValueError) as exc:  # BuildError, StoreError, LockHeld...
         _fail(str(exc), code=1)
     raise AssertionError("unreachable")
 
@@ -318,8 +319,6 @@ def update(
 ) -> None:
     """Append the newest days (and revise changed ones) as a new release; idempotent and resumable."""
     from carbonmap.progress import progress_reporter
-    from pipelines.build import BuildError
-    from pipelines.store import StoreError
     from pipelines.update import UpdateRequest
     from pipelines.update import update as run_update
 
@@ -327,7 +326,7 @@ def update(
     try:
         with progress_reporter() as progress:
             result = run_update(UpdateRequest(store, day, scheduler), progress)
-    except (BuildError, StoreError, OSError, ValueError) as exc:
+    except (StorageError, OSError, ValueError) as exc:  # BuildError, StoreError, LockHeld...
         _fail(f"{exc} (the store is unchanged)", code=1)
         raise  # unreachable
     if result.release is None:

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     s3_region: str | None = Field(None, description="S3 region for s3:// stores")
     s3_access_key_id: str | None = Field(None, description="S3 key id (None = standard AWS credential chain)")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
+    s3_lock_ttl_s: float = Field(900.0, gt=0, description="seconds without a heartbeat after which the writer "
+                                 "lock of an s3:// store is stale and may be taken over (the holder beats every "
+                                 "quarter of it)")
     releases_keep: int = Field(0, ge=0, description="releases kept by `carbonmap update --prune` (0 = all)")
     registry_cached_releases: int = Field(4, ge=1, description="pinned past releases kept open per server")
     release_files_kinds: list[str] = Field(default_factory=lambda: ["daily", "monthly-mean", "annual-total",

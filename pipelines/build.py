@@ -307,7 +307,7 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
     prep = prepare(grid, times, request.id, inputs, say)
     nat = prep.nat
     final = request.store
-    with store.writer_lock(final):
+    with store.writer_lock(final) as held:
         if remote.is_remote(final):
             tmp: store.Target = remote.join(str(final), f"releases/{store.next_release_id(final)}")
         else:
@@ -330,7 +330,9 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
 
             def before_publish(cube: store.Target) -> list[str]:
                 done = derive_layouts(cube, client, say) if request.layouts else []
-                return done + release_files.for_release(cube, rid, client=client, progress=say)
+                done += release_files.for_release(cube, rid, client=client, progress=say)
+                held.check()  # never publish after losing the lock (object storage: taken over as stale)
+                return done
 
             return store.seal(tmp, final, {"mass_balance_max_rel_gap": worst,
                                            "fallback_regions": prep.weights.fallback_summary(nat.values)},

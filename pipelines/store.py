@@ -12,10 +12,9 @@ it re-resolves.  Updates hard-link the unchanged day shards of the parent releas
 local store writes by temp file + rename, so rewriting a shard never changes an older release.
 On object storage (``s3://bucket/prefix``) releases live under ``<prefix>/releases/<id>/`` and
 the pointer is the object ``<prefix>/CURRENT`` (one atomic PUT: readers see the old or the new
-id).  A release is staged in place under its prefix and its ``release.json`` is written last, so
+id); the writer lock is the object ``<prefix>/LOCK`` (conditional PUT, see :mod:`pipelines.locks`).  A release is staged in place under its prefix and its ``release.json`` is written last, so
 a prefix without a manifest is not a release (``release_ids`` and pinned opens ignore it) and an
-update sweeps it as an orphan.  Unchanged shards are copied server-side, not linked.  There is
-no writer lock on object storage: one writer per store by convention (see :func:`writer_lock`).
+update sweeps it as an orphan.  Unchanged shards are copied server-side, not linked.
 
 Cube layout (Zarr v3, one group):
 
@@ -29,14 +28,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
-import fcntl
 import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,7 +47,7 @@ from zarr.codecs import ZstdCodec
 from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
 from carbonmap.errors import StorageError
-from pipelines import remote
+from pipelines import locks, remote
 
 Target = str | Path
 """Where a cube lives: a local path or an object-store URL (``s3://bucket/prefix``)."""
@@ -382,34 +379,18 @@ def _swap_link(final: Path, relative_target: str) -> None:
         os.replace(link, final)
 
 
-@contextlib.contextmanager
-def writer_lock(final: Target) -> Iterator[None]:
-    """Hold the store's single-writer lock (``<store>.releases/.lock``) or fail at once.
+def writer_lock(final: Target) -> contextlib.AbstractContextManager[locks.Held]:
+    """Hold the store's single-writer lock or fail at once (:class:`pipelines.locks.LockHeld`, naming the holder).
 
-    flock is released by the kernel when the holder dies, so a SIGKILLed update never leaves a
-    stale lock.
-
-    Object stores have no lock: one writer per store *by convention* (run builds, updates and
-    prunes of an ``s3://`` store from a single scheduled job).  Readers need no lock either way.
-    Two concurrent writers cannot corrupt a published release (releases are never rewritten and
-    ``CURRENT`` is one PUT), but they can delete each other's staging prefix (the orphan sweep)
-    or publish the release the other one based its plan on."""
+    Local stores: ``flock`` on ``<store>.releases/.lock`` (freed by the kernel if the holder dies).  Object
+    stores: the object ``<prefix>/LOCK`` made by a conditional PUT, kept alive by a heartbeat and taken over
+    when stale (``Settings.s3_lock_ttl_s``); see :mod:`pipelines.locks`.  The context value's ``check()``
+    raises if the lock was lost; writers call it before they publish.  Readers need no lock."""
     if remote.is_remote(final):
-        yield
-        return
-    rel = releases_dir(Path(final))
-    rel.mkdir(parents=True, exist_ok=True)
-    with open(rel / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise StoreError(f"another build or update is writing {final}; wait for it to finish") from exc
-            raise
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        from carbonmap.settings import get_settings
+
+        return locks.object_lock(remote.object_store(str(final)), str(final), get_settings().s3_lock_ttl_s)
+    return locks.local_lock(releases_dir(Path(final)), str(final))
 
 
 def sidecars(cube: Path) -> list[Path]:

@@ -465,7 +465,7 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
     days_added = tuple(f"{times[t]:%Y-%m-%d}" for t in added)
     days_revised = tuple(f"{times[t]:%Y-%m-%d}" for t in revised)
 
-    with store.writer_lock(final):
+    with store.writer_lock(final) as held:
         if store.current_release(final) != parent_id:
             raise UpdateError(f"{final} changed while this update was planning; run it again")
         staging, publishable = backend.sweep(fingerprint)
@@ -511,6 +511,6 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
                                         "fallback_regions": prep.weights.fallback_summary(nat)}, manifest,
                        before_publish=lambda cube: derive_layouts(cube, client, say, changed_days, parent=parent)
                        + release_files.for_release(cube, rid, client=client, progress=say, parent=parent,
-                                                   changed_days=changed_days))
+                                                   changed_days=changed_days) + held.checked())
         backend.finish(rid)  # bookkeeping only; the release is published
     return UpdateResult(final, rid, parent_id, days_added, days_revised, resumed=resumed)

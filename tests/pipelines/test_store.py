@@ -12,7 +12,7 @@ import pytest
 import zarr
 
 from carbonmap import contract as cc
-from pipelines import store
+from pipelines import locks, store
 from tests.conftest import write_synthetic_cube
 
 
@@ -77,7 +77,7 @@ def test_writer_lock_admits_one_writer(tmp_path: Path) -> None:
             try:
                 with store.writer_lock(path):
                     pass
-            except store.StoreError as exc:
+            except locks.LockHeld as exc:
                 err.append(exc)
 
         # flock is per open file description, so a second open in another thread conflicts
