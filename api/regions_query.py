@@ -334,14 +334,6 @@ class WeightCache:
         return weights
 
 
-def cells_of(block: np.ndarray, weights: CellWeights) -> np.ndarray:
-    """The geometry's cells of a ``(time, sector, lat, lon)`` block cut to ``weights``' bounds, dims (time, sector, cell)."""
-    t, s, ny, nx = block.shape
-    if (ny, nx) != weights.block_shape:
-        raise ValueError(f"block has {ny} x {nx} cells, the weights expect {weights.block_shape}")
-    return block.reshape(t, s, ny * nx)[:, :, weights.flat]
-
-
 def weighted_sum(block: np.ndarray, weights: CellWeights) -> np.ndarray:
     """sum over cells of block x fraction, dims (time, sector); same units as the block per cell.
 
@@ -515,8 +507,3 @@ def dominant_groups(rows: np.ndarray, cols: np.ndarray, country_of_cell: np.ndar
     uniq, inv = np.unique(codes, return_inverse=True)
     return inv.astype(np.int64), [int(u) for u in uniq]
 
-
-def block_cells_days(weights: CellWeights, n_days: int) -> int:
-    """Cells x days a query reads (the guardrail's measure)."""
-    ny, nx = weights.block_shape
-    return int(ny) * int(nx) * int(max(n_days, 1))

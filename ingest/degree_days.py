@@ -186,12 +186,6 @@ def daily_from_monthly(monthly: pd.DataFrame, sigma_c: float = DAILY_SIGMA_C, ba
     return df
 
 
-def daily_national_degree_days(daily: pd.DataFrame, base_c: float = BASE_C) -> pd.DataFrame:
-    """HDD/CDD from national daily mean temperatures (``iso3, day, tmean_c``) -> adds ``hdd, cdd``."""
-    h, c = cell_degree_days(daily["tmean_c"].to_numpy(), base_c)
-    return daily.assign(hdd=h, cdd=c)
-
-
 def to_indicator_table(dd: xr.Dataset | pd.DataFrame, source: str, weighting: str | None = None) -> pd.DataFrame:
     """The canonical long ``indicators`` rows: ``country, indicator, day, value, units, weighting, source``."""
     if isinstance(dd, xr.Dataset):
@@ -212,13 +206,6 @@ def to_indicator_table(dd: xr.Dataset | pd.DataFrame, source: str, weighting: st
     if df.duplicated(["country", "indicator", "day"]).any():
         raise IngestError("indicator table has duplicate (country, indicator, day) rows")
     return df.sort_values(["country", "indicator", "day"]).reset_index(drop=True)
-
-
-def indicators_dataset(table: pd.DataFrame) -> xr.Dataset:
-    """The long indicator table as ``value(country, indicator, day)`` (for ``indicators.zarr``)."""
-    da = table.set_index(["country", "indicator", "day"])["value"].to_xarray()
-    da.attrs["units"] = DD_UNITS
-    return xr.Dataset({"value": da})
 
 
 def era5_country_degree_days(era5_paths, gpw_path, grid: Grid, base_c: float = BASE_C) -> xr.Dataset:

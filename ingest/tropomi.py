@@ -39,7 +39,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from carbonmap.contract import Grid
@@ -195,17 +194,6 @@ def _axis_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 CHUNK = 1 << 15
 """Pixels per block when computing cell indices: temporaries stay in the CPU cache."""
-
-
-def _cell_block(lat: np.ndarray, lon: np.ndarray, late: np.ndarray, lone: np.ndarray, nlat: int, nlon: int,
-                out: np.ndarray) -> None:
-    r = _axis_index(lat, late)
-    c = _axis_index(lon, lone)
-    np.subtract(nlat - 1, r, out=out)
-    out *= nlon
-    out += c
-    if r.size and (r.min() < 0 or c.min() < 0):
-        out[(r < 0) | (c < 0)] = -1
 
 
 def cell_of(lat: np.ndarray, lon: np.ndarray, grid: Grid, n_threads: int = 1) -> np.ndarray:
@@ -430,7 +418,3 @@ class TropomiAdapter(BaseAdapter[xr.Dataset]):
             return write_daily_zarr(list(inputs), self.grid, out_path, self.provenance(inputs))
         return super().write(data, out_path, inputs)
 
-
-def swath_dataframe(swath: Swath) -> pd.DataFrame:
-    """The pixels as a table (lat, lon, no2, qa, time) — for inspection and tests."""
-    return pd.DataFrame({"lat": swath.lat, "lon": swath.lon, "no2": swath.no2, "qa": swath.qa, "time": swath.time})

@@ -41,39 +41,6 @@ def regions_of(gcb: pd.DataFrame) -> tuple[str, ...]:
     return tuple([c for c in codes if c not in intl] + intl)
 
 
-def annual_sector_totals(gcb: pd.DataFrame, shares: pd.DataFrame, year: int,
-                         regions: tuple[str, ...] | None = None) -> AnnualTotals:
-    """Split GCB totals of ``year`` (or the last inventory year before it) into the 7 sectors.
-
-    gcb: rows (iso3, year, total) with ``total`` in Mt CO2 yr-1.
-    shares: index iso3, columns NATIONAL_SECTORS, rows summing to 1 (countries missing from
-    it must already have been given a fallback row by the caller).
-    """
-    regions = regions or regions_of(gcb)
-    last = int(gcb.loc[gcb["total"].notna(), "year"].max())
-    inv_year = min(year, last)
-    rows = gcb[gcb["year"] == inv_year].set_index("iso3")["total"]
-    values = np.zeros((len(SECTORS), len(regions)))
-    missing_shares = [r for r in regions if r not in INTERNATIONAL_SECTORS.values() and r not in shares.index]
-    if missing_shares:
-        raise ValueError(f"no sector shares for {', '.join(missing_shares[:10])}")
-    share_cols = shares.reindex(columns=list(NATIONAL_SECTORS))
-    if not np.allclose(share_cols.sum(axis=1).to_numpy(), 1.0, atol=1e-9):
-        raise ValueError("sector shares must sum to 1 per country")
-    intl_of = {code: sector for sector, code in INTERNATIONAL_SECTORS.items()}
-    for j, code in enumerate(regions):
-        total_mt = float(rows.get(code, np.nan))
-        if not np.isfinite(total_mt):
-            total_mt = 0.0
-        kg = total_mt * KG_PER_MT
-        if code in intl_of:
-            values[SECTORS.index(intl_of[code]), j] = kg
-        else:
-            for sector in NATIONAL_SECTORS:
-                values[SECTORS.index(sector), j] = kg * float(share_cols.at[code, sector])
-    return AnnualTotals(year=year, regions=regions, values=values, inventory_year=inv_year)
-
-
 NATIONAL_REL_SIGMA: dict[str, float] = {
     "power": 0.05,
     "industry": 0.10,

@@ -173,10 +173,6 @@ class Assessment:
     met: bool
     explanation: str
 
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
 def assess_target(target: Target, years: np.ndarray, totals_t: np.ndarray, peaked_year: int | None,
                   base_value_t: float | None = None) -> Assessment:
     """See the module doc.  ``years``/``totals_t``: the region's consecutive annual totals ending in ``now``;

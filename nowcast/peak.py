@@ -65,10 +65,6 @@ class PeakResult:
     shares: dict[str, float] = field(default_factory=dict)
     reason: str = ""
 
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
 RULE = (f"peaked: the maximum is at least {MIN_YEARS_SINCE_PEAK} years before the last year and the last two "
         f"years' mean is more than {DECLINE:.0%} below it; still rising: the maximum is within the last "
         f"{MIN_YEARS_SINCE_PEAK} years, the last year within {DECLINE:.0%} of it and the {TREND_YEARS}-year "

@@ -270,9 +270,3 @@ def split_totals(totals: np.ndarray, split: SectorSplit, years: list[int], regio
                 out[k, SECTORS.index(sector), pos[code]] = totals[k, pos[code]]
     return out
 
-
-def rules_markdown() -> str:
-    """The rule table as Markdown (for docs/methods.md)."""
-    lines = ["| sector | rule |", "|---|---|"]
-    lines += [f"| {a} | {b} |" for a, b in RULES]
-    return "\n".join(lines)

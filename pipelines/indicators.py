@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from carbonmap.contract import InputFile
 from carbonmap.errors import InvalidInput
 from ingest import degree_days, eia930, ember, era5
 from nowcast.indicators import CDD_BASE_C, HDD_BASE_C
@@ -260,13 +259,6 @@ def annual_fossil_generation(monthly: pd.DataFrame) -> pd.Series:
     long = sums.stack().rename("power_fossil")
     long.index = long.index.set_names(["year", "iso3"])
     return long.reorder_levels(["iso3", "year"]).sort_index()
-
-
-def provenance_files(data_dir: Path) -> tuple[InputFile, ...]:
-    """The indicator files as provenance records (path relative to ``data_dir``)."""
-    root = Path(data_dir)
-    return (era5.MONTHLY_INFO.input_file(root / ERA5_MONTHLY_FILE, role="daily indicator: degree days", root=root),
-            eia930.DEMAND_INFO.input_file(root / EIA_DEMAND_FILE, role="daily indicator: US demand", root=root))
 
 
 def extend_with_climatology(df: pd.DataFrame, end: pd.Timestamp, n_years: int = 5) -> pd.DataFrame:
