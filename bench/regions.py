@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
     grid = cc.Grid.from_coords(ds["lat"].values, ds["lon"].values)
     start, end = str(ds.time.values[0])[:10], str(ds.time.values[-1])[:10]
     # warm the country map of this grid once (cached on disk for the server too)
-    from api.routes.query import country_map
+    from api.query_engine import country_map
 
     country_map(grid)
     setup_s = time.perf_counter() - t_setup

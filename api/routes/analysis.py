@@ -44,6 +44,7 @@ from api.deps import (
     resolve_cube,
 )
 from api.national_series import Z90
+from api.query_engine import GEOMETRIES
 from api.routes import region_analysis as ra
 from api.routes import region_history as rh
 from api.routes.analysis_models import (
@@ -58,7 +59,6 @@ from api.routes.analysis_models import (
     Total,
     TwelveMonths,
 )
-from api.routes.query import GEOMETRIES
 from api.routes.region_catalogue import catalogue
 from carbonmap import contract as cc
 from carbonmap.problems import problem_responses

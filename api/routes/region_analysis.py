@@ -5,7 +5,7 @@ A region is answered in one of two **scopes**:
 - *national*: ISO3 countries in the dataset's national table, ``XIA``/``XIS`` and ``WLD``, from the national
   table (the same numbers as ``GET /regions/{iso3}/emissions``), read once per release and kept in memory;
 - *polygon*: admin-1 units, cities, places, drawn polygons and countries missing from the national table, from
-  the grid inside the polygon (``api.routes.query.query_geometry``): monthly sums of the whole cube (the
+  the grid inside the polygon (``api.query_engine.query_geometry``): monthly sums of the whole cube (the
   time-series layout's precomputed months, so a big state never hits the cell-steps guardrail) and, for a
   period that is not the whole cube, one more query for it.  Its *home country* (the catalogue's, or the
   country covering most of a drawn polygon) gives the national context: evidence, data edge, history.
@@ -39,7 +39,7 @@ from api import national_regions
 from api import regions_query as rq
 from api.national_arrays import national_arrays
 from api.national_series import KG_PER_T, Z90
-from api.routes.query import country_map, query_geometry
+from api.query_engine import country_map, query_geometry
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
@@ -135,7 +135,7 @@ def home_country(cube: Cube, geom: BaseGeometry, key: str) -> str | None:
 
 
 def _weights(cube: Cube, geom: BaseGeometry, key: str) -> rq.CellWeights:
-    from api.routes.query import WEIGHTS
+    from api.query_engine import WEIGHTS
 
     return WEIGHTS.get(geom, cube.grid, key)
 

@@ -21,8 +21,10 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from api.deps import Dependency, cube_from_query, get_settings
 from api.proxy import public_links
+from api.query_encoding import respond
+from api.query_engine import parse_sector_list, query_geometry
+from api.query_models import QueryEmissions
 from api.routes.query import DESCRIPTION as QUERY_DESCRIPTION
-from api.routes.query import QueryEmissions, parse_sector_list, query_geometry, respond
 from carbonmap.errors import TooLarge
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube

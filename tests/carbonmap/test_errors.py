@@ -30,9 +30,9 @@ def test_every_exception_class_carbonmap_defines_is_in_the_tree() -> None:
     for modname in _modules():
         module = importlib.import_module(modname)
         for obj in vars(module).values():
-            if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == modname:
-                if not issubclass(obj, errors.CarbonmapError) and f"{modname}.{obj.__name__}" not in OUTSIDE_THE_TREE:
-                    strays.append(f"{modname}.{obj.__name__}")
+            ours = inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == modname
+            if ours and not issubclass(obj, errors.CarbonmapError) and f"{modname}.{obj.__name__}" not in OUTSIDE_THE_TREE:
+                strays.append(f"{modname}.{obj.__name__}")
     assert not strays, f"exception classes outside carbonmap.errors' tree: {strays}"
 
 

@@ -14,7 +14,7 @@ import shapely
 import shapely.geometry
 
 from api.national_series import Z90
-from api.routes.query import country_map
+from api.query_engine import country_map
 from carbonmap import contract as cc
 from nowcast.spatial_validation import SHARE_RULE
 from pipelines import store

@@ -8,7 +8,8 @@ import numpy as np
 import orjson
 import pytest
 
-from api.routes.query import QueryEmissions, QueryRegion, QueryResult, period_separators
+from api.query_encoding import period_separators
+from api.query_models import QueryEmissions, QueryRegion, QueryResult
 from carbonmap import contract as cc
 
 

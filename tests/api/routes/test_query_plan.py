@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from api.routes.query import Piece
+from api.query_engine import Piece
 
 
 def test_period_slice_only_for_consecutive_periods() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from api.routes import query as q
+from api import query_engine as q
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
