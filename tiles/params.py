@@ -1,16 +1,31 @@
-"""Documentation pieces of the tile endpoints: problem examples and the shared query/path parameters."""
+"""Documentation pieces of the tile endpoints: problem examples and the shared query/path parameters.
+
+The parameters every tile route shares are declared here once: as ``Annotated`` types (one description
+and example each) and, grouped, as dataclasses the titiler way (``titiler.core.dependencies``):
+:class:`LayerParams` (``sector``, ``variable``), :class:`StyleParams` (``scale``, ``rescale``,
+``colormap_name``) and :class:`TemplateParams` (``tile_format``, ``tilesize``).  A route endpoint takes a
+group as one argument (``style: StyleParams``) and is wrapped by :func:`expand_query_params`, which shows
+FastAPI the group's fields as plain query parameters in that place (documented as declared here, parsed
+with no per-request sub-dependency; titiler's ``Depends()`` on a dataclass would cost a thread-pool hop).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
 
+from carbonmap import contract as cc
 from carbonmap.problems import PROBLEM_MEDIA_TYPE
 from tiles import colormap as cm
 from tiles.layer import LAYER_SECTORS, VARIABLES, BadTileRequest
 
 SUPPORTED_TMS: tuple[str, ...] = ("WebMercatorQuad", "WorldCRS84Quad")
+R = TypeVar("R")
 
 
 def problem_doc(status: int, kind: str, detail: str) -> dict[str, Any]:
@@ -60,6 +75,11 @@ RescaleQuery = Annotated[str | None, Query(description="Value range `min,max` ma
 TimeQuery = Annotated[str, Query(description="Time step: a UTC day `YYYY-MM-DD`, a month `YYYY-MM` (monthly "
                                              "mean) or a year `YYYY` (annual mean), inside the dataset's range.",
                                  examples=["2024-03-01"])]
+DefaultTimeQuery = Annotated[str | None, Query(description="UTC day `YYYY-MM-DD`, month `YYYY-MM` or year `YYYY`; "
+                                                           "default: the last day.",
+                                               examples=["2024-03-01"])]
+TemplateFormatQuery = Annotated[str, Query(description="Tile format of the tile URL templates: `png` or `webp`.",
+                                           examples=["png"], json_schema_extra={"enum": list(cm.FORMATS)})]
 VersionQuery = Annotated[str | None, Query(description="Dataset version token (TileJSON and WMTS add it). With the "
                                                        "current token the tile is cached as immutable.",
                                            examples=["3f2a9c0d1e4b5a67"])]
@@ -67,6 +87,7 @@ ColormapQuery = Annotated[str | None, Query(description="A rio-tiler colormap na
                                                         "`magma`, `ylorrd`. Default: inferno (emissions), viridis "
                                                         "(uncertainty).",
                                             examples=["inferno"])]
+
 
 # ---- high-DPI tiles ---------------------------------------------------------------------------
 
@@ -86,6 +107,8 @@ def pixel_ratio(text: str | None) -> int:
     if text.isdigit() and int(text) in PIXEL_RATIOS:
         return int(text)
     raise BadTileRequest(f"tile suffix '@{text}x' is not served; use @2x (512 px) or no suffix (256 px)")
+
+
 TILE_SIZES: tuple[int, ...] = (256, 512)
 TileSizeQuery = Annotated[int, Query(description="Tile edge in pixels of the URL template: `256`, or `512` for "
                                                  "high-DPI screens (the template then ends in `@2x.<format>`; a "
@@ -98,3 +121,78 @@ def tile_ratio(tilesize: int) -> int:
     if tilesize not in TILE_SIZES:
         raise BadTileRequest(f"tilesize {tilesize} is not served; use tilesize=256 or tilesize=512")
     return tilesize // TILE_SIZES[0]
+
+
+# ---- the shared parameters, grouped (titiler-style dataclasses) --------------------------------
+
+
+class QueryParams:
+    """Base of the parameter groups: a dataclass of ``Annotated`` query parameters (titiler's
+    ``DefaultDependency`` style).  A route endpoint wrapped by :func:`expand_query_params` takes a group as
+    one argument (``style: StyleParams``) and FastAPI sees, documents and parses its fields as plain query
+    parameters in that place: no sub-dependency to solve per request."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LayerParams(QueryParams):
+    """The layer of a request: ``sector`` and ``variable``."""
+
+    sector: SectorQuery = cc.TOTAL
+    variable: VariableQuery = cc.EMISSIONS_VAR
+
+
+@dataclass(frozen=True, slots=True)
+class StyleParams(QueryParams):
+    """The colour style of a request: ``scale``, ``rescale`` and ``colormap_name`` (None: the variable's
+    default style)."""
+
+    scale: ScaleQuery = None
+    rescale: RescaleQuery = None
+    colormap_name: ColormapQuery = None
+
+    def query(self) -> dict[str, str]:
+        """The parameters given (not None), in declaration order, for URLs that carry the same style."""
+        return {key: value for key, value in (("scale", self.scale), ("rescale", self.rescale),
+                                              ("colormap_name", self.colormap_name)) if value is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateParams(QueryParams):
+    """The tile URL templates a TileJSON or WMTS document carries: ``tile_format`` and ``tilesize`` (pixels)."""
+
+    tile_format: TemplateFormatQuery = "png"
+    tilesize: TileSizeQuery = 256
+
+
+def expand_query_params(endpoint: Callable[..., R]) -> Callable[..., R]:
+    """``endpoint`` with each :class:`QueryParams` argument replaced, in FastAPI's eyes, by the group's fields.
+
+    The wrapper's ``__signature__`` lists the fields (with their ``Annotated`` query documentation) where
+    the group stood, so the OpenAPI parameter order follows the endpoint's; each call builds the groups from
+    the parsed values and calls ``endpoint`` with them.  Sync endpoints stay sync (run in the thread pool).
+    """
+    signature = inspect.signature(endpoint, eval_str=True)
+    params: list[inspect.Parameter] = []
+    groups: list[tuple[str, type[QueryParams], tuple[str, ...]]] = []
+    for param in signature.parameters.values():
+        group = param.annotation
+        if isinstance(group, type) and issubclass(group, QueryParams):
+            fields = inspect.signature(group, eval_str=True).parameters.values()
+            groups.append((param.name, group, tuple(f.name for f in fields)))
+            params.extend(f.replace(kind=inspect.Parameter.KEYWORD_ONLY) for f in fields)
+        else:
+            params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{endpoint.__qualname__}: a parameter group repeats a parameter name: {names}")
+
+    @functools.wraps(endpoint)
+    def wrapper(**kwargs: Any) -> R:
+        for name, group, fields in groups:
+            kwargs[name] = group(*[kwargs.pop(f) for f in fields])
+        return endpoint(**kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return wrapper

@@ -19,8 +19,9 @@ from pipelines.pyramid import area_km2, cube_version_of, open_pyramid
 from tiles import colormap as cm
 from tiles.app import create_tiles_app
 from tiles.cache import TileCache
+from tiles.cache_policy import version_token
 from tiles.chunks import ChunkCache
-from tiles.factory import CarbonTilerFactory, version_token
+from tiles.factory import CarbonTilerFactory
 from tiles.layer import Layer, TileNotFound, TimeStep
 from tiles.render import PyramidRenderer, gather, needed_chunks, pick_level, pixel_lonlat
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from carbonmap.registry import Registry
 from tiles.app import create_tiles_app
-from tiles.factory import version_token
+from tiles.cache_policy import version_token
 
 from .conftest import start_server
 
