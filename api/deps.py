@@ -22,8 +22,8 @@ from fastapi import Depends, Path, Query, Request, Response
 from carbonmap import contract as cc
 from carbonmap.registry import Cube, DatasetNotFound, Registry, ReleaseNotFound
 from carbonmap.settings import Settings
-from pipelines import releases as cube_releases
-from pipelines import store as cube_store
+from carbonmap.storage import cube as cube_store
+from carbonmap.storage import releases as cube_releases
 
 
 async def get_registry(request: Request) -> Registry:

@@ -32,8 +32,8 @@ from carbonmap import contract as cc
 from carbonmap.errors import TooLarge
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
-from pipelines import store as pstore
-from pipelines import timeseries as pts
+from carbonmap.storage import cube as pstore
+from carbonmap.storage import timeseries as pts
 from tiles.chunks import ChunkCache
 
 if TYPE_CHECKING:

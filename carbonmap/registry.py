@@ -34,8 +34,9 @@ from cachetools import LRUCache
 from carbonmap import contract as cc
 from carbonmap.errors import NotFound
 from carbonmap.settings import get_settings
-from pipelines import store as cube_store
-from pipelines.store import StoreError, open_cube
+from carbonmap.storage import cube as cube_store
+from carbonmap.storage import remote
+from carbonmap.storage.cube import StoreError, open_cube
 
 
 class DatasetNotFound(NotFound):
@@ -160,7 +161,7 @@ class Registry:
     @staticmethod
     def _open(root: Path | str, release: str | None) -> Cube:
         target = cube_store.release_path(root, release)
-        if not cube_store.remote.is_remote(target):
+        if not remote.is_remote(target):
             target = Path(target).resolve()
         ds = open_cube(target)
         return Cube(str(ds.attrs["carbonmap_dataset_id"]), target, ds,
@@ -168,8 +169,8 @@ class Registry:
 
     def add(self, path: Path | str) -> Cube:
         """Open a sealed store and serve it under the id recorded in its metadata."""
-        root = cube_store.remote.normalise(path)
-        if not cube_store.remote.is_remote(root):
+        root = remote.normalise(path)
+        if not remote.is_remote(root):
             root = Path(os.path.abspath(root))
         cube = self._open(root, None)
         with self._lock:
@@ -206,8 +207,8 @@ class Registry:
         ``prune`` deletes the manifest first, so a cached Cube of a pruned release is never served:
         its missing shards would read as the fill value (zeros), not as an error."""
         where = cube_store.release_location(root, release)
-        if cube_store.remote.is_remote(where):
-            return cube_store.remote.exists(str(where), cube_store.MANIFEST)
+        if remote.is_remote(where):
+            return remote.exists(str(where), cube_store.MANIFEST)
         return (Path(where) / cube_store.MANIFEST).exists()
 
     def _get_pinned(self, dataset_id: str, root: Path | str, release: str) -> Cube:

@@ -44,6 +44,8 @@ OUTPUT_COLUMNS = ("iso3", "country", "m49", "year", "total", "coal", "oil", "gas
 FLUX_COLUMNS = ("total", "coal", "oil", "gas", "cement", "flaring", "other")
 PSEUDO_COUNTRIES = {"WLD": "Global", "XIA": "International Aviation", "XIS": "International Shipping"}
 NO_ISO_CHECK_FROM = 2000
+GCB_FILE = "statistical/GCB2025v15_MtCO2_flat.csv"
+"""Where the shipped GCB table lives under the data directory."""
 """Entities without an ISO code must be 0/empty from this year on (they are dropped)."""
 MAX_MT = 60_000.0
 """No entity (not even Global) emits more than this, Mt CO2 yr-1; larger values mean wrong units."""

@@ -25,12 +25,13 @@ import pandas as pd
 import xarray as xr
 from distributed import as_completed
 
-from carbonmap import __version__, shards
+from carbonmap import __version__
 from carbonmap import contract as cc
 from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
+from carbonmap.storage import remote, shards
 from nowcast.downscale import downscale_with_uncertainty
-from pipelines import release_files, remote, store
+from pipelines import release_files, store
 from pipelines.cluster import dask_client
 from pipelines.inputs import BuildInputs, load_inputs
 from pipelines.national import NationalDaily, national_daily
@@ -98,7 +99,7 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
     """
     group = store.open_group(target)
     em_arr, un_arr = store.array(group, cc.EMISSIONS_VAR), store.array(group, cc.UNCERTAINTY_VAR)
-    # a local cube's day shards are written whole by carbonmap.shards (zarr's bytes, without its per-chunk cost)
+    # a local cube's day shards are written whole by carbonmap.storage.shards (zarr's bytes, without its per-chunk cost)
     em_layout, un_layout = shards.layout_of(em_arr), shards.layout_of(un_arr)
     ny, nx = shape
     sums = np.zeros((len(days), len(cc.SECTORS)))

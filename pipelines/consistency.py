@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from carbonmap import contract as cc
-from pipelines import remote, store
+from carbonmap.storage import remote
+from pipelines import store
 
 MASS_RTOL = 1e-6
 

@@ -25,13 +25,13 @@ from ingest import (
     power_plants,
     region_catalogue,
 )
+from ingest.gcb import GCB_FILE
 from ingest.sector_shares import national_sector_shares
 from nowcast.sector_split import SectorSplit
 from pipelines.indicators import DailyIndicators, load_daily_indicators
 from pipelines.measured_inputs import load_measured, load_split
 from pipelines.spatial_inputs import SpatialInputs, load_spatial
 
-GCB_FILE = "statistical/GCB2025v15_MtCO2_flat.csv"
 EDGAR_FILE = "statistical/edgar-v5.0-ft2018-co2-by-sector.csv"
 CAIT_FILE = "statistical/cait-co2-by-sector-2021.csv"
 GPW_FILE = "population/gpw_v4_population_count_rev11_2020_1_deg.asc"

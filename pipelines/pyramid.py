@@ -1,4 +1,7 @@
-"""The map-read pyramid of a cube: lat/lon overview levels of emission density, per day, month and year.
+"""The map-read pyramid of a cube, write side: lat/lon overview levels of emission density, per day, month and year.
+
+The layout's names, its metadata and the reader (:class:`Pyramid`, :func:`open_pyramid`) are
+:mod:`carbonmap.storage.pyramid`, re-exported here for the pipelines' own use.
 
 Why this layout (measured, see bench/RESULTS.md "## tiles"): rendering a Web Mercator tile from a
 regular lat/lon grid is separable (output row -> source row from latitude, output column -> source
@@ -80,30 +83,30 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
-from carbonmap import shards
 from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
+from carbonmap.storage import shards
+from carbonmap.storage.pyramid import (
+    DAY_MIN_LEVEL,
+    DENSITY_UNITS,
+    FREQS,
+    LAYERS,
+    META_ATTR,
+    PYRAMID_DIR,
+    QUANTILE_MAX_CELLS,
+    TILE_CHUNK,
+    PyramidMeta,
+    area_km2,
+    cube_version_of,
+    percentiles,
+    pyramid_path,
+    read_meta,
+)
 from pipelines import store
 
-PYRAMID_DIR = "pyramid"
-META_ATTR = "carbonmap_pyramid"
-PYRAMID_VERSION = "2"
-"""2: daily level 0 is read from the cube, not stored (1 stored it)."""
-FREQS: tuple[str, ...] = ("day", "month", "year")
-LAYERS: tuple[str, ...] = (cc.TOTAL, *cc.SECTORS)
-"""Layers of the ``emissions`` arrays (``total`` first)."""
-DENSITY_UNITS = "kg km-2 day-1"
-"""Units of the pyramid's ``emissions``: kg CO2 per square kilometre per day."""
-TILE_CHUNK = 256
-"""Inner chunk edge (cells) of every level."""
 MIN_LEVEL_ROWS = 64
 """A coarser level is only made while it keeps at least this many rows."""
 ZSTD_LEVEL = 1
-DAY_MIN_LEVEL = 1
-"""The finest daily level stored in the pyramid (daily level 0 is the cube itself)."""
-QUANTILE_MAX_CELLS = 2_000_000
-"""Quantiles are computed on the finest level with at most this many cells."""
-
 class PyramidError(StorageError):
     """A pyramid cannot be built or updated (cube missing or unfinished, bad days)."""
 
@@ -135,11 +138,6 @@ def block_sum(values: np.ndarray, factor: int, dtype: Any = None) -> np.ndarray:
         rows += values[..., 1::2, :]
         return rows[..., 0::2] + rows[..., 1::2]
     return values.reshape(*lead, ny // factor, factor, nx // factor, factor).sum(axis=(-3, -1), dtype=dtype)
-
-
-def area_km2(grid: cc.Grid) -> np.ndarray:
-    """Cell areas, km2, dims (lat,)."""
-    return grid.cell_area_m2() / 1.0e6
 
 
 def layer_masses(emissions: np.ndarray) -> np.ndarray:
@@ -187,15 +185,6 @@ def level_fields(mass: np.ndarray, sigma: np.ndarray, grids: Sequence[cc.Grid], 
     return [density_fields(m, s, grids[k]) for k, (m, s) in enumerate(levels) if k >= first]
 
 
-def percentiles(values: np.ndarray) -> list[float]:
-    """Percentiles 0, 1, ..., 100 of the positive finite values (empty list when there are none)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size == 0:
-        return []
-    return [float(q) for q in np.percentile(v, np.arange(101))]
-
-
 def display_range(pcts: Sequence[float]) -> list[float]:
     """Whole decades around the 1st..99.9th percentile (the default log range), [1, 1e6] if empty."""
     if not pcts:
@@ -219,58 +208,6 @@ def label_of(freq: str, day: pd.Timestamp) -> str:
 
 
 # ---- metadata ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PyramidMeta:
-    """What a pyramid holds; stored as JSON in the pyramid group's attributes."""
-
-    cube_version: str
-    resolution: float
-    bounds: tuple[float, float, float, float]
-    levels: tuple[float, ...]
-    """Cell size (degrees) of each level."""
-    steps: dict[str, list[str]]
-    n_days: dict[str, list[int]]
-    """Days averaged in each month/year step (and 1 per day)."""
-    quantiles: dict[str, dict[str, list[float]]]
-    ranges: dict[str, dict[str, list[float]]]
-    status: str = cc.STATUS_COMPLETE
-
-    @property
-    def grids(self) -> list[cc.Grid]:
-        w, s, e, n = self.bounds
-        return [cc.Grid(r, w, s, e, n) for r in self.levels]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"version": PYRAMID_VERSION, "cube_version": self.cube_version, "resolution": self.resolution,
-                "bounds": list(self.bounds), "levels": list(self.levels), "steps": self.steps,
-                "n_days": self.n_days, "quantiles": self.quantiles, "ranges": self.ranges,
-                "layers": list(LAYERS), "sectors": list(cc.SECTORS), "units": DENSITY_UNITS,
-                "status": self.status}
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> PyramidMeta:
-        return cls(str(d["cube_version"]), float(d["resolution"]), tuple(d["bounds"]), tuple(d["levels"]),
-                   {k: list(v) for k, v in d["steps"].items()}, {k: list(v) for k, v in d["n_days"].items()},
-                   d.get("quantiles", {}), d.get("ranges", {}), d.get("status", cc.STATUS_COMPLETE))
-
-
-def cube_version_of(attrs: dict[str, Any]) -> str:
-    """The token a pyramid is tied to: the cube's build time (changes whenever the cube is rebuilt)."""
-    return str(attrs.get("provenance_build_time") or attrs.get("date_created") or "")
-
-
-def _read_meta(pyr: Path, current_only: bool = False) -> PyramidMeta | None:
-    """The stored metadata (None if missing or unreadable; also if ``current_only`` and it was
-    written by another PYRAMID_VERSION)."""
-    try:
-        d = json.loads((pyr / "zarr.json").read_text()).get("attributes", {})[META_ATTR]
-        if current_only and str(d.get("version")) != PYRAMID_VERSION:
-            return None
-        return PyramidMeta.from_json(d)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
 
 def _write_meta(pyr: Path, meta: PyramidMeta) -> None:
     zarr.open_group(pyr, mode="r+", use_consolidated=False).attrs[META_ATTR] = meta.to_json()
@@ -304,7 +241,7 @@ def _cube_info(cube_path: Path) -> _CubeInfo:
 def read_cube_day(group: zarr.Group, t: int) -> tuple[np.ndarray, np.ndarray]:
     """(mass, absolute sigma) of day index ``t``, both (sector, lat, lon) float32 kg day-1 cell-1.
 
-    A local cube is read with :func:`carbonmap.shards.read_region` (a third of zarr's time per day)."""
+    A local cube is read with :func:`carbonmap.storage.shards.read_region` (a third of zarr's time per day)."""
     out = []
     for name in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
         arr = store.array(group, name)
@@ -354,7 +291,7 @@ def _write_step(pyr: str, freq: str, index: int, fields: Sequence[tuple[np.ndarr
                 first: int, layouts: dict[tuple[str, int, str], shards.ShardLayout | None] | None = None) -> None:
     """Write step ``index`` of ``freq`` at levels first, first+1, ...: one whole shard per array.
 
-    Local pyramids are written by :func:`carbonmap.shards.write_step` (zarr's bytes, a third of its time);
+    Local pyramids are written by :func:`carbonmap.storage.shards.write_step` (zarr's bytes, a third of its time);
     ``layouts`` caches each array's layout across the days of a task."""
     cache = {} if layouts is None else layouts
     for k, (dens, rel) in enumerate(fields, start=first):
@@ -504,11 +441,6 @@ def _write_all(cube_path: Path, pyr: Path, info: _CubeInfo, grids: list[cc.Grid]
     return PyramidMeta(info.version, grids[0].resolution, grids[0].bounds, levels, steps, n_days, quant, ranges)
 
 
-def pyramid_path(cube_path: Path | str) -> Path:
-    """Where the pyramid of a cube lives."""
-    return Path(cube_path) / PYRAMID_DIR
-
-
 def build_pyramid(cube_path: Path, progress: ProgressFn | None = None, client: Any | None = None) -> Path:
     """Build (or rebuild) the whole pyramid of the cube at ``cube_path``; returns the pyramid path.
 
@@ -570,7 +502,7 @@ def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: Pro
     cube_path = Path(cube_path)
     info = _cube_info(cube_path)
     pyr = pyramid_path(cube_path)
-    meta = _read_meta(pyr, current_only=True)
+    meta = read_meta(pyr, current_only=True)
     grids = level_grids(info.grid)
     if meta is None or tuple(meta.levels) != tuple(g.resolution for g in grids) or \
             tuple(meta.bounds) != info.grid.bounds:
@@ -602,83 +534,3 @@ def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: Pro
 
 
 # ---- reading (the tile server's side) ------------------------------------------------------
-
-class Pyramid:
-    """A complete pyramid opened for reading (plain zarr, no Dask): metadata and array access.
-
-    Daily level 0 is served from the cube's own arrays (the directory holding the pyramid), turned
-    into density on read; every other (freq, level) from the pyramid's arrays.
-    """
-
-    def __init__(self, path: Path, meta: PyramidMeta) -> None:
-        self.path = path
-        self.meta = meta
-        self.grids = meta.grids
-        self._root = zarr.open_group(path, mode="r", use_consolidated=True)
-        self._cube = zarr.open_group(path.parent, mode="r")
-        self._inv_area0 = (1.0 / area_km2(self.grids[0])).astype(np.float32)
-        self._arrays: dict[tuple[str, int, str], Any] = {}
-        self._index = {freq: {label: i for i, label in enumerate(labels)} for freq, labels in meta.steps.items()}
-
-    @staticmethod
-    def from_cube(freq: str, level: int) -> bool:
-        """True if (freq, level) is read from the cube rather than stored in the pyramid."""
-        return freq == "day" and level < DAY_MIN_LEVEL
-
-    def array(self, freq: str, level: int, variable: str) -> Any:
-        """The stored zarr array of (freq, level, variable), or for daily level 0 the cube's array
-        (units of the cube: kg day-1 cell-1, dims (time, sector, lat, lon))."""
-        key = (freq, level, variable)
-        arr = self._arrays.get(key)
-        if arr is None:
-            arr = self._arrays[key] = (self._cube[variable] if self.from_cube(freq, level)
-                                       else self._root[f"{freq}/{level}/{variable}"])
-        return arr
-
-    def step_index(self, freq: str, label: str) -> int | None:
-        return self._index.get(freq, {}).get(label)
-
-    @staticmethod
-    def layer_index(variable: str, layer: str) -> int:
-        return (LAYERS if variable == cc.EMISSIONS_VAR else cc.SECTORS).index(layer)
-
-    def chunk_shape(self, freq: str, level: int) -> tuple[int, int]:
-        """(rows, cols) of the inner chunks of (freq, level): the cube's map chunks for daily level 0."""
-        if self.from_cube(freq, level):
-            chunks = self.array(freq, level, cc.EMISSIONS_VAR).chunks
-            return int(chunks[-2]), int(chunks[-1])
-        g = self.grids[level]
-        return min(TILE_CHUNK, g.nlat), min(TILE_CHUNK, g.nlon)
-
-    def read(self, freq: str, level: int, variable: str, step: int, layer: int,
-             rows: slice, cols: slice) -> np.ndarray:
-        """A window of one level, dims (lat, lon), float32 (density kg km-2 day-1 or relative sigma).
-
-        ``layer`` indexes LAYERS (emissions, total first) or SECTORS (uncertainty).
-        """
-        arr = self.array(freq, level, variable)
-        if not self.from_cube(freq, level):
-            return np.asarray(arr[step, layer, rows, cols])
-        if variable != cc.EMISSIONS_VAR:
-            return np.asarray(arr[step, layer, rows, cols], dtype=np.float32)
-        if layer == 0:     # total: one read of the 7 sectors' chunks, summed
-            mass = np.asarray(arr[step, :, rows, cols]).sum(axis=0, dtype=np.float64)
-        else:
-            mass = np.asarray(arr[step, layer - 1, rows, cols])
-        return (mass * self._inv_area0[rows][:, None]).astype(np.float32, copy=False)
-
-    def field(self, freq: str, level: int, variable: str, step: int) -> np.ndarray:
-        """One whole step of a level, (layer, lat, lon) float32 (emissions) or (sector, lat, lon)."""
-        g = self.grids[level]
-        n = len(LAYERS) if variable == cc.EMISSIONS_VAR else len(cc.SECTORS)
-        whole = slice(0, g.nlat), slice(0, g.nlon)
-        return np.stack([self.read(freq, level, variable, step, i, *whole) for i in range(n)])
-
-
-def open_pyramid(cube_path: Path | str, cube_version: str) -> Pyramid | None:
-    """The cube's pyramid if it is complete and was built from this cube version, else None."""
-    pyr = pyramid_path(cube_path)
-    meta = _read_meta(pyr)
-    if meta is None or meta.status != cc.STATUS_COMPLETE or meta.cube_version != cube_version:
-        return None
-    return Pyramid(pyr, meta)

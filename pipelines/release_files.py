@@ -1,5 +1,7 @@
 """Release artifacts: whole-release downloads written when a release is published (issue #19).
 
+The manifest format and the read side (listing, serving) are :mod:`carbonmap.storage.release_files`.
+
 :func:`write_release_files` writes into ``<release>/files/`` of a sealed (not yet published) cube:
 ``<dataset>_<YYYY-MM>_daily_<rid>.nc`` (the month's daily ``emissions``, kg CO2 day-1 cell-1, and ``uncertainty``,
 relative 1-sigma, dims (time, sector, lat, lon); CF NetCDF4, float32, zlib 1 + shuffle, chunks of a day x a sector x
@@ -36,56 +38,21 @@ import xarray as xr
 from carbonmap import contract as cc
 from carbonmap.atomic import write_bytes_atomic, write_text_atomic
 from carbonmap.progress import ProgressFn, no_progress
-from pipelines import remote, store
+from carbonmap.storage import remote
+from carbonmap.storage.release_files import (
+    COG,
+    CSV_GZ,
+    FILES_MANIFEST,
+    KINDS,
+    NETCDF,
+    PARQUET,
+    FileEntry,
+    files_dir,
+    read_manifest,
+)
+from pipelines import store
 
-FILES_DIR = "files"
-FILES_MANIFEST = "files.json"
-KINDS = ("daily", "monthly-mean", "annual-total", "national-daily")
-"""The file kinds (``Settings.release_files_kinds`` picks which a publish writes)."""
-NETCDF = "application/x-netcdf"
-COG = "image/tiff; application=geotiff; profile=cloud-optimized"
-CSV_GZ = "application/gzip"
-PARQUET = "application/vnd.apache.parquet"
 _LOCK = threading.Lock()  # HDF5 is not thread-safe: one NetCDF writer per process (Dask thread workers take turns)
-NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One release file: name in ``files/``, bytes, sha256, media type, kind, period, writing release, description."""
-
-    name: str
-    size: int
-    sha256: str
-    media_type: str
-    kind: str
-    period: str
-    written_in: str
-    description: str
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def files_dir(release_dir: Path) -> Path:
-    return Path(release_dir) / FILES_DIR  # inside the release: pruned, linked and published with it
-
-
-def read_manifest(release_dir: Path) -> dict[str, FileEntry]:
-    """name -> entry of the release's ``files.json`` (empty when it has none or it is unreadable)."""
-    path = files_dir(release_dir) / FILES_MANIFEST
-    try:
-        doc = json.loads(path.read_text())
-        return {e["name"]: FileEntry(**e) for e in doc.get("files", [])}
-    except (OSError, ValueError, TypeError, KeyError):
-        return {}
-
-
-def valid_name(name: str) -> bool:
-    """A bare file name (no separators, no leading dot): the only names a manifest or a client may use."""
-    return bool(name) and not name.startswith(".") and set(name) <= NAME_OK
-
-
 @contextmanager
 def _atomic(path: Path) -> Iterator[Path]:
     """A temporary sibling to write ``path`` to; on success fsync'ed and renamed into place (like carbonmap.atomic,
@@ -152,7 +119,7 @@ def write_daily_month(cube: Path, out: Path, month: str, release_id: str) -> np.
     import netCDF4
     import zarr
 
-    from carbonmap import shards
+    from carbonmap.storage import shards
 
     times, grid, attrs = _head(cube)
     idx = np.flatnonzero(times.to_period("M") == pd.Period(month, "M"))
@@ -361,7 +328,7 @@ def _month_task(cube: str, out: str, month: str, rid: str, todo: list[dict[str, 
 def _pyramid_mean(cube: Path, month: str, attrs: Mapping[str, Any]) -> np.ndarray | None:
     """The month's mean daily emissions (sector, lat, lon), kg CO2 day-1 cell-1, from the release's map pyramid
     (its level-0 month step: the mean density of the month's days, x cell area); None without a pyramid."""
-    from pipelines import pyramid
+    from carbonmap.storage import pyramid
 
     pyr = pyramid.open_pyramid(cube, pyramid.cube_version_of(dict(attrs)))
     step = pyr.step_index("month", month) if pyr is not None else None
@@ -492,21 +459,6 @@ def write_release_files(cube: Path | str, release_id: str, *, parent: Path | str
         if p.name not in keep:
             p.unlink()
     return [entries[k] for k in order]
-
-
-def file_path(release_dir: Path, name: str) -> tuple[Path, FileEntry]:
-    """The path and manifest entry of the release file ``name``; LookupError naming what exists otherwise.
-
-    Only names in the manifest are served, and only from the release's own ``files/`` directory."""
-    entries = read_manifest(release_dir)
-    if not valid_name(name) or name not in entries:
-        listed = ", ".join(sorted(entries)) or "none"
-        raise LookupError(f"this release has no file {name!r}; its files are: {listed}")
-    path = files_dir(release_dir) / name
-    if not path.is_file():
-        raise LookupError(f"the file {name!r} is listed but missing from the store; ask the operator to restore it "
-                          "(the next release rewrites it)")
-    return path, entries[name]
 
 
 def for_release(cube: store.Target, release_id: str, *, client: Any = None, progress: ProgressFn | None = None,

@@ -40,29 +40,19 @@ import numpy as np
 import pandas as pd
 
 from carbonmap import contract as cc
+from carbonmap.storage.tables import (
+    FACILITIES,
+    HISTORY,
+    HISTORY_FIRST_YEAR,
+    POWER_MIX,
+    SECTOR_HISTORY,
+    TABLES_DIR,
+    history_table,
+)
 
-TABLES_DIR = "tables"
-HISTORY = "national_history"
-SECTOR_HISTORY = "national_sector_history"
-FACILITIES = "facilities"
-POWER_MIX = "power_mix"
-HISTORY_FIRST_YEAR = 1970
-FUELS = ("total", "coal", "oil", "gas", "cement", "flaring", "other")
 FACILITY_COLUMNS = ("sector", "iso3", "lon", "lat", "name", "kind", "basis", "status", "closed_year",
                     "co2_t_per_yr", "share")
 KG_PER_T = 1000.0
-
-
-def history_table(gcb: pd.DataFrame, first_year: int = HISTORY_FIRST_YEAR) -> pd.DataFrame:
-    """GCB rows from ``first_year`` to the last year with a total: iso3, year, FUELS (Mt CO2 yr-1)."""
-    last = int(gcb.loc[gcb["total"].notna(), "year"].max())
-    g = gcb[(gcb["year"] >= first_year) & (gcb["year"] <= last) & gcb["iso3"].notna()]
-    out = g[["iso3", "year", *FUELS]].copy()
-    out["iso3"] = out["iso3"].astype(str)
-    out["year"] = out["year"].astype(np.int16)
-    for c in FUELS:
-        out[c] = out[c].astype(np.float64)
-    return out.sort_values(["iso3", "year"]).reset_index(drop=True)
 
 
 def sector_history_table(inputs: Any, regions: tuple[str, ...], first_year: int = HISTORY_FIRST_YEAR
@@ -388,15 +378,3 @@ def write_tables(target: str | Path, tables: dict[str, pd.DataFrame]) -> None:
                                                              "columns": [str(c) for c in df.columns]})
         arr[:] = data
 
-
-def read_table(release: str | Path, name: str) -> pd.DataFrame | None:
-    """A table of a release (None if the release has none: built before these tables existed)."""
-    import zarr
-
-    from pipelines import store
-
-    try:
-        arr = zarr.open_array(store=store.zarr_store(release, read_only=True), path=f"{TABLES_DIR}/{name}", mode="r")
-    except FileNotFoundError:  # zarr's ArrayNotFoundError / NodeNotFoundError are FileNotFoundErrors
-        return None
-    return pd.read_parquet(io.BytesIO(np.asarray(arr[:]).tobytes()))

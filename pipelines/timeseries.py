@@ -1,4 +1,6 @@
-"""The time-series layout of a cube: chunked along time, sharded, with cumulative sums for any period.
+"""The time-series layout of a cube, write side: chunked along time, sharded, with cumulative sums for any period.
+
+The names and the reader (:class:`TimeseriesStore`) are :mod:`carbonmap.storage.timeseries`, re-exported here.
 
 Map reads want one chunk per day; region queries want many days of a few cells.  This module
 writes, next to a sealed cube ``<name>.zarr``, a second Zarr v3 store ``<name>.timeseries``:
@@ -23,7 +25,7 @@ global block is 32 objects per variable, not 16,200 files, and readers still dec
 The writer runs one Dask task per shard column (a spatial shard region over all time blocks, carrying
 the cumulative sums from block to block): on the build's distributed client when given, else on Dask's
 threaded scheduler.  Every shard is written whole, so no task reads or rewrites another's objects.
-Shards are encoded by :func:`carbonmap.shards.write_shard` in zarr's own sharding format (zarr reads them) without
+Shards are encoded by :func:`carbonmap.storage.shards.write_shard` in zarr's own sharding format (zarr reads them) without
 zarr's per-chunk buffer copies: about half the CPU, and zstd releases the GIL, so threads overlap.
 """
 
@@ -34,8 +36,6 @@ import math
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,40 +45,24 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from carbonmap import contract as cc
-from carbonmap import shards
-from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
+from carbonmap.storage import shards
+from carbonmap.storage.timeseries import (
+    SIGMA_VAR,
+    SUFFIX,
+    TS_FORMAT_VERSION,
+    TS_STATUS_ATTR,
+    TimeseriesError,
+    TimeseriesStore,
+    cumsum_var,
+    timeseries_path,
+)
 from pipelines import store
 
-SUFFIX = ".timeseries"
-SIGMA_VAR = "sigma"
-CUMSUM_SUFFIX = "_cumsum"
 CUMSUM_CHUNK_DAYS = 4
 """Days per inner chunk of the cumulative sums."""
 CUMSUM_CHUNK_FACTOR = 2
 """The cumulative sums' inner chunks span this many daily chunks a side."""
-TS_STATUS_ATTR = "carbonmap_timeseries_status"
-TS_FORMAT_VERSION = "2"
-"""2: sharded, with cumulative sums (1: one file per chunk, no cumulative sums)."""
-
-
-def cumsum_var(variable: str) -> str:
-    """Name of the cumulative-sum array of a daily variable (``emissions`` -> ``emissions_cumsum``)."""
-    return f"{variable}{CUMSUM_SUFFIX}"
-
-
-class TimeseriesError(StorageError):
-    """The time-series store is missing, unfinished or does not match its cube."""
-
-
-def timeseries_path(cube_path: Path | str) -> Path:
-    """Where the time-series layout of the cube directory ``cube_path`` lives: a sibling named
-    ``<name>.timeseries`` (``x.zarr`` -> ``x.timeseries``; a release ``r0003`` -> ``r0003.timeseries``).
-    Pass the resolved release directory, not the store symlink."""
-    cube_path = Path(cube_path)
-    return cube_path.with_name(cube_path.name.removesuffix(".zarr") + SUFFIX)
-
-
 def daily_chunks(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> tuple[int, int, int, int]:
     """Chunks of the daily variables: the contract's ``timeseries_chunks`` (32 days, all sectors, 2 x 2 deg,
     at least ``TIMESERIES_CHUNK_MIN_CELLS`` cells a side on coarse grids, capped at the grid)."""
@@ -155,7 +139,7 @@ def _blocks(n: int, step: int, start: int = 0) -> Iterator[tuple[int, int]]:
 
 def _layout(arr: Any) -> shards.ShardLayout:
     """The shard layout of a time-series array; raise unless it is stored the way
-    :func:`carbonmap.shards.write_shard` writes (so a change to :func:`_create_arrays` cannot silently
+    :func:`carbonmap.storage.shards.write_shard` writes (so a change to :func:`_create_arrays` cannot silently
     produce shards zarr misreads)."""
     layout = shards.layout_of(arr)
     if layout is None:
@@ -165,7 +149,7 @@ def _layout(arr: Any) -> shards.ShardLayout:
 
 
 def _read_cube(cube: zarr.Group, name: str, sel: tuple[slice, ...]) -> np.ndarray:
-    """A box of a cube variable as float32: :func:`carbonmap.shards.read_region` when the cube is local."""
+    """A box of a cube variable as float32: :func:`carbonmap.storage.shards.read_region` when the cube is local."""
     arr = store.array(cube, name)
     layout = shards.layout_of(arr)
     return np.asarray(arr[sel] if layout is None else shards.read_region(layout, sel), dtype=np.float32)
@@ -377,44 +361,3 @@ def _extend_in_place(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sect
                              dimension_names=("time",), attributes=attrs, fill_value=None)
     arr[...] = values
 
-
-@dataclass
-class TimeseriesStore:
-    """Read access to a sealed time-series layout (numpy, no Dask): blocks by index ranges."""
-
-    path: Path
-
-    def __post_init__(self) -> None:
-        self.path = Path(self.path)
-        meta_file = self.path / "zarr.json"
-        if not meta_file.is_file():
-            raise TimeseriesError(f"no time-series layout at {self.path}; run build_timeseries on its cube")
-        attrs = json.loads(meta_file.read_text()).get("attributes", {})
-        if attrs.get(TS_STATUS_ATTR) != cc.STATUS_COMPLETE:
-            raise TimeseriesError(f"the time-series layout at {self.path} is not complete; rebuild it")
-        self.attrs = attrs
-        self.group = zarr.open_group(self.path, mode="r")
-
-    @cached_property
-    def times(self) -> pd.DatetimeIndex:
-        days = np.asarray(store.array(self.group, "time")[...])
-        return pd.DatetimeIndex(np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]"))
-
-    @cached_property
-    def has_cumsum(self) -> bool:
-        """True if the layout holds cumulative sums (format 2 on): any window of days is two reads."""
-        return self.attrs.get("carbonmap_timeseries_format") == TS_FORMAT_VERSION
-
-    @cached_property
-    def sectors(self) -> tuple[str, ...]:
-        return tuple(str(s) for s in np.asarray(store.array(self.group, "sector")[...]))
-
-    @cached_property
-    def grid(self) -> cc.Grid:
-        return cc.Grid.from_coords(np.asarray(store.array(self.group, "lat")[...]),
-                                   np.asarray(store.array(self.group, "lon")[...]))
-
-    def read(self, variable: str, index: slice, sectors: list[int] | slice, rows: slice, cols: slice) -> np.ndarray:
-        """Block of ``variable`` (e.g. ``emissions``, ``sigma_cumsum``), dims (time, sector, lat, lon)."""
-        block = np.asarray(store.array(self.group, variable)[index, :, rows, cols])
-        return block if isinstance(sectors, slice) and sectors == slice(None) else np.asarray(block[:, sectors])

@@ -50,7 +50,8 @@ import pandas as pd
 
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn, no_progress
-from pipelines import release_files, remote, store
+from carbonmap.storage import remote
+from pipelines import release_files, store
 from pipelines.build import (
     DAYS_PER_TASK,
     MASS_TOLERANCE,

@@ -17,7 +17,7 @@ import numpy as np
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
-from pipelines.pyramid import percentiles
+from carbonmap.storage.pyramid import percentiles
 from tiles import colormap as cm
 from tiles import scales
 from tiles.cache_policy import served_version

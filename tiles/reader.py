@@ -27,7 +27,7 @@ from rio_tiler.types import WarpResampling
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
-from pipelines.pyramid import DENSITY_UNITS, area_km2
+from carbonmap.storage.pyramid import DENSITY_UNITS, area_km2
 from tiles.fields import FieldCache
 from tiles.layer import Layer, TileNotFound
 

@@ -24,7 +24,7 @@ import numpy as np
 from morecantile import Tile, TileMatrixSet
 
 from carbonmap import contract as cc
-from pipelines.pyramid import Pyramid
+from carbonmap.storage.pyramid import Pyramid
 from tiles.chunks import ChunkCache, ChunkKey
 from tiles.layer import Layer, TileNotFound
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from carbonmap.registry import Cube
-from pipelines.pyramid import cube_version_of, open_pyramid, pyramid_path
+from carbonmap.storage.pyramid import cube_version_of, open_pyramid, pyramid_path
 from tiles.cache_policy import served_version
 from tiles.chunks import ChunkCache
 from tiles.render import PyramidRenderer

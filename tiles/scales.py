@@ -22,7 +22,7 @@ import numpy as np
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
-from pipelines.pyramid import QUANTILE_MAX_CELLS, Pyramid
+from carbonmap.storage.pyramid import QUANTILE_MAX_CELLS, Pyramid
 from tiles.reader import density
 
 LOW_PERCENTILE = 2.0

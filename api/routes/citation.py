@@ -23,7 +23,7 @@ from api.deps import DATASET_ID_PATTERN, RELEASE_HEADER, Dependency, ReleaseQuer
 from carbonmap import __version__
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
-from pipelines import releases as cube_releases
+from carbonmap.storage import releases as cube_releases
 
 FORMATS = ("bibtex", "ris", "cff")
 MEDIA_TYPES = {"bibtex": "application/x-bibtex; charset=utf-8",

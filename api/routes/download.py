@@ -150,7 +150,7 @@ class Subset:
         or the cube's partial edge periods).  None otherwise (the days are then read and aggregated)."""
         if self.aggregate == "day" or not isinstance(self.cube.path, FsPath):
             return None
-        from pipelines.pyramid import cube_version_of, open_pyramid
+        from carbonmap.storage.pyramid import cube_version_of, open_pyramid
 
         try:
             pyr = open_pyramid(self.cube.path, cube_version_of(self.cube.attrs))
@@ -167,7 +167,7 @@ class Subset:
     def _pyramid_steps(self, pyr: Any, steps: list[Step]) -> Iterator[tuple[Step, np.ndarray, np.ndarray]]:
         """Monthly means (kg day-1) / annual totals (kg) from the pyramid's level-0 means: density
         kg km-2 day-1 x cell area km2 (x days for a total); its uncertainty is aggregated by the same rule."""
-        from pipelines.pyramid import LAYERS, area_km2
+        from carbonmap.storage.pyramid import LAYERS, area_km2
 
         em_arr = pyr.array(self.aggregate, 0, cc.EMISSIONS_VAR)
         un_arr = pyr.array(self.aggregate, 0, cc.UNCERTAINTY_VAR)

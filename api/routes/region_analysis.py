@@ -43,7 +43,7 @@ from api.query_engine import country_map, query_geometry
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
-from pipelines import release_tables as rt
+from carbonmap.storage import tables as rt
 
 INVENTORY_REL_SIGMA = 0.05
 """Relative 1-sigma of an inventory year's level when the cube has no complete inventory year to take it from."""
@@ -65,8 +65,7 @@ class Tables:
 @lru_cache(maxsize=2)
 def _gcb_fallback(data_dir: Path) -> pd.DataFrame | None:
     """The GCB history from the server's own data directory (once per process), for releases without tables."""
-    from ingest.gcb import read_gcb
-    from pipelines.inputs import GCB_FILE
+    from ingest.gcb import GCB_FILE, read_gcb
 
     path = Path(data_dir) / GCB_FILE
     return rt.history_table(read_gcb(path)) if path.is_file() else None

@@ -4,7 +4,7 @@ Every update of a dataset is an immutable *release* (``r0001``, ``r0002``, ...; 
 ``pipelines.store``); re-running a past period with better inputs makes a new release that
 *revises* days.  These routes list the releases with what each changed, answer "which release
 was served at time T", and compare two releases on the national daily table (t CO2 per day,
-sector and country; :func:`pipelines.releases.diff`).  Any data endpoint reads a past release
+sector and country; :func:`carbonmap.storage.releases.diff`).  Any data endpoint reads a past release
 with ``?release=`` (or ``?as_of=``); see ``api.deps``.
 """
 
@@ -43,8 +43,9 @@ from carbonmap.errors import NotFound, TooLarge
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Registry, ReleaseNotFound
 from carbonmap.settings import Settings
-from pipelines import release_files, remote, store
-from pipelines import releases as cube_releases
+from carbonmap.storage import cube as store
+from carbonmap.storage import release_files, remote
+from carbonmap.storage import releases as cube_releases
 
 DIFF_CSV_COLUMNS = ("dataset", "release", "against", "date", "sector", "country", "against_t", "release_t",
                     "change_t")
@@ -210,7 +211,7 @@ _DIFFS_LOCK = threading.Lock()
 
 
 def cached_diff(root: FsPath | str, against: str, release: str) -> cube_releases.ReleaseDiff:
-    """:func:`pipelines.releases.diff`, memoised: releases are immutable, so a diff never goes stale."""
+    """:func:`carbonmap.storage.releases.diff`, memoised: releases are immutable, so a diff never goes stale."""
     key = (str(root), against, release)
     with _DIFFS_LOCK:
         hit = _DIFFS.get(key)  # a hit is the most recently used

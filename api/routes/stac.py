@@ -38,7 +38,7 @@ from api.deps import (
 from carbonmap.errors import NotFound
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
-from pipelines import release_files
+from carbonmap.storage import release_files
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 

@@ -42,7 +42,7 @@ from api.deps import (
 from carbonmap.errors import NotFound
 from carbonmap.problems import problem, problem_responses
 from carbonmap.registry import Cube, Registry
-from pipelines import remote
+from carbonmap.storage import remote
 
 READ_BLOCK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

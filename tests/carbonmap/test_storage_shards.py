@@ -1,4 +1,4 @@
-"""carbonmap/shards.write_shard writes shards zarr reads back exactly: the same files (edges, empty chunks
+"""carbonmap/storage/shards.write_shard writes shards zarr reads back exactly: the same files (edges, empty chunks
 left out) and sizes as zarr's sharding codec (zarr may order the chunks inside differently)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import zarr
 from zarr.codecs import ZstdCodec
 
-from carbonmap import shards as pts
+from carbonmap.storage import shards as pts
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

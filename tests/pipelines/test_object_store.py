@@ -20,7 +20,8 @@ import pytest
 from carbonmap import contract as cc
 from carbonmap.registry import Registry, ReleaseNotFound
 from carbonmap.settings import get_settings
-from pipelines import releases, remote, store
+from carbonmap.storage import remote
+from pipelines import releases, store
 from pipelines.build import BuildRequest, build
 from pipelines.consistency import check_store
 from pipelines.inputs import load_inputs

@@ -11,7 +11,8 @@ import time
 import obstore
 import pytest
 
-from pipelines import locks, remote, store
+from carbonmap.storage import remote
+from pipelines import locks, store
 from tests.pipelines.test_object_store import s3  # noqa: F401 - the moto server fixture
 
 pytestmark = pytest.mark.usefixtures("s3")
@@ -27,9 +28,9 @@ def test_one_writer_at_a_time_and_the_lock_is_removed_after(s3: str) -> None:  #
     with store.writer_lock(url) as held:
         doc = _lock_doc(url)
         assert doc is not None and {"id", "host", "pid", "since", "heartbeat"} <= set(doc)
-        with pytest.raises(locks.LockHeld, match=r"another build or update is writing .*pid"):
-            with store.writer_lock(url):
-                pass
+        with pytest.raises(locks.LockHeld, match=r"another build or update is writing .*pid"), \
+                store.writer_lock(url):
+            pass
         held.check()
     assert _lock_doc(url) is None
     with store.writer_lock(url):  # free again
@@ -81,20 +82,18 @@ def test_a_fresh_lock_of_another_writer_is_respected(s3: str) -> None:  # noqa: 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     obstore.put(remote.object_store(url), locks.LOCK_KEY,
                 json.dumps({"id": "alive", "host": "elsewhere", "pid": 7, "since": now, "heartbeat": now}).encode())
-    with pytest.raises(locks.LockHeld, match="host elsewhere, pid 7"):
-        with store.writer_lock(url):
-            pass
+    with pytest.raises(locks.LockHeld, match="host elsewhere, pid 7"), store.writer_lock(url):
+        pass
     assert _lock_doc(url)["id"] == "alive"  # not removed by the refused writer
 
 
 def test_a_lost_lock_raises_and_is_not_deleted(s3: str) -> None:  # noqa: F811
     url = f"{s3}/locks/lost.zarr"
     st = remote.object_store(url)
-    with pytest.raises(locks.LockLost, match="taken over"):
-        with locks.object_lock(st, url, ttl=0.4) as held:
-            # another writer found it stale and took it over (an unconditional write stands in for that)
-            obstore.put(st, locks.LOCK_KEY, json.dumps({"id": "usurper", "heartbeat": "x"}).encode())
-            time.sleep(0.5)  # the next heartbeat (every ttl/4) sees the ETag changed
-            with pytest.raises(locks.LockLost):
-                held.check()  # what build/update call before they publish
+    with pytest.raises(locks.LockLost, match="taken over"), locks.object_lock(st, url, ttl=0.4) as held:
+        # another writer found it stale and took it over (an unconditional write stands in for that)
+        obstore.put(st, locks.LOCK_KEY, json.dumps({"id": "usurper", "heartbeat": "x"}).encode())
+        time.sleep(0.5)  # the next heartbeat (every ttl/4) sees the ETag changed
+        with pytest.raises(locks.LockLost):
+            held.check()  # what build/update call before they publish
     assert _lock_doc(url)["id"] == "usurper"

@@ -13,6 +13,7 @@ import pytest
 import zarr
 
 from carbonmap import contract as cc
+from carbonmap.storage import pyramid as SP
 from pipelines import pyramid as P
 from pipelines import store
 from tests.tiles.conftest import write_random_cube
@@ -32,14 +33,14 @@ def cube_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(g[cc.EMISSIONS_VAR][:], np.float64), np.asarray(g[cc.UNCERTAINTY_VAR][:], np.float64)
 
 
-def opened(path: Path) -> P.Pyramid:
+def opened(path: Path) -> SP.Pyramid:
     attrs = dict(zarr.open_group(path, mode="r").attrs)
-    pyr = P.open_pyramid(path, P.cube_version_of(attrs))
+    pyr = SP.open_pyramid(path, P.cube_version_of(attrs))
     assert pyr is not None
     return pyr
 
 
-def read_all(pyr: P.Pyramid, freq: str, level: int, variable: str) -> np.ndarray:
+def read_all(pyr: SP.Pyramid, freq: str, level: int, variable: str) -> np.ndarray:
     """(step, layer, lat, lon) float64 as the tile server reads it (daily level 0 from the cube)."""
     n = len(pyr.meta.steps[freq])
     return np.stack([pyr.field(freq, level, variable, t) for t in range(n)]).astype(np.float64)
@@ -161,7 +162,7 @@ def test_update_rewrites_changed_days_and_their_means(tmp_path: Path) -> None:
 
 
 def test_pyramid_is_tied_to_the_cube_version_and_never_half_written(cube: Path, tmp_path: Path) -> None:
-    assert P.open_pyramid(cube, "some other build") is None
+    assert SP.open_pyramid(cube, "some other build") is None
     assert not (cube / "pyramid.building").exists() and (cube / "pyramid" / "zarr.json").exists()
     meta = json.loads((cube / "pyramid" / "zarr.json").read_text())["attributes"][P.META_ATTR]
     assert meta["status"] == cc.STATUS_COMPLETE and meta["units"] == "kg km-2 day-1"

@@ -149,11 +149,14 @@ def test_daily_months_and_kinds_choose_the_set(tmp_path: Path) -> None:
 
 
 def test_file_path_serves_only_listed_names(cube: Path, written: list[rf.FileEntry]) -> None:
-    path, entry = rf.file_path(cube, written[0].name)
+    from carbonmap.errors import NotFound
+    from carbonmap.storage import release_files as files_reader
+
+    path, entry = files_reader.file_path(cube, written[0].name)
     assert path.parent == rf.files_dir(cube) and entry == written[0]
     for bad in ("../zarr.json", "files.json", ".hidden", "a/b.nc", "nope.nc"):
-        with pytest.raises(LookupError, match="its files are"):
-            rf.file_path(cube, bad)
+        with pytest.raises(NotFound, match="its files are"):
+            files_reader.file_path(cube, bad)
 
 
 def test_build_and_update_publish_release_files(tmp_path: Path) -> None:
@@ -168,7 +171,8 @@ def test_build_and_update_publish_release_files(tmp_path: Path) -> None:
     build(BuildRequest(dt.date(2024, 2, 27), dt.date(2024, 3, 2), 10.0, path, "b-10deg"), inputs=inputs)
     r1 = store.releases_dir(path) / "r0001"
     first = rf.read_manifest(r1)
-    assert "b-10deg_2024-03_daily_r0001.nc" in first and "b-10deg_2024-02_daily_r0001.nc" not in first  # demo: 1
+    # the default (CARBONMAP_RELEASE_DAILY_MONTHS=0): a daily NetCDF for every month
+    assert "b-10deg_2024-03_daily_r0001.nc" in first and "b-10deg_2024-02_daily_r0001.nc" in first
     assert "b-10deg_2024-02_monthly-mean_r0001.tif" in first
     assert all((rf.files_dir(r1) / n).is_file() for n in first)
     assert "release_files.write_release_files" in store.read_manifest(r1)["layouts"]
@@ -176,6 +180,9 @@ def test_build_and_update_publish_release_files(tmp_path: Path) -> None:
     r2 = store.releases_dir(path) / "r0002"
     second = rf.read_manifest(r2)
     assert "b-10deg_2024-02_monthly-mean_r0001.nc" in second  # February unchanged: linked, same name
+    assert "b-10deg_2024-02_daily_r0001.nc" in second
+    assert (rf.files_dir(r2) / "b-10deg_2024-02_daily_r0001.nc").stat().st_ino == \
+        (rf.files_dir(r1) / "b-10deg_2024-02_daily_r0001.nc").stat().st_ino  # a hard link, not a rewrite
     assert "b-10deg_2024-03_daily_r0002.nc" in second and "b-10deg_2024-03_daily_r0001.nc" not in second
     assert all((rf.files_dir(r2) / n).is_file() for n in second)
     assert (rf.files_dir(r1) / "b-10deg_2024-03_daily_r0001.nc").is_file()  # the parent is untouched

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import zarr
 
+from carbonmap.storage import tables
 from ingest.gcb import read_gcb
 from pipelines import release_tables as rt
 
@@ -19,13 +20,13 @@ DATA = REPO / "data"
 def test_the_build_writes_its_tables_into_the_release(real_cube: Path):
     group = zarr.open_group(str(real_cube), mode="r")
     assert set(group["tables"].array_keys()) >= {rt.HISTORY, rt.SECTOR_HISTORY, rt.FACILITIES, rt.POWER_MIX}
-    assert rt.read_table(real_cube, "no_such_table") is None
-    hist = rt.read_table(real_cube, rt.HISTORY)
+    assert tables.read_table(real_cube, "no_such_table") is None
+    hist = tables.read_table(real_cube, rt.HISTORY)
     gcb = read_gcb(DATA / "statistical" / "GCB2025v15_MtCO2_flat.csv")
     want = gcb[(gcb["iso3"] == "DEU") & (gcb["year"] == 1990)]["total"].iloc[0]
     assert hist[(hist["iso3"] == "DEU") & (hist["year"] == 1990)]["total"].iloc[0] == pytest.approx(want)
     assert hist["year"].min() == rt.HISTORY_FIRST_YEAR and hist["year"].max() == gcb.loc[gcb["total"].notna(), "year"].max()
-    sec = rt.read_table(real_cube, rt.SECTOR_HISTORY)
+    sec = tables.read_table(real_cube, rt.SECTOR_HISTORY)
     deu = sec[sec["iso3"] == "DEU"].set_index("year")
     total = hist[hist["iso3"] == "DEU"].set_index("year")["total"]
     assert deu[["power", "industry", "ground_transport", "residential", "domestic_aviation"]].sum(axis=1).to_numpy() \
@@ -33,7 +34,7 @@ def test_the_build_writes_its_tables_into_the_release(real_cube: Path):
 
 
 def test_facility_shares_closed_plants_and_sectors(real_cube: Path):
-    f = rt.read_table(real_cube, rt.FACILITIES)
+    f = tables.read_table(real_cube, rt.FACILITIES)
     assert list(f.columns) == list(rt.FACILITY_COLUMNS)
     assert set(f["status"]) <= {"operating", "closed", "mothballed"}
     assert set(f["sector"]) == {"power", "industry", "domestic_aviation"}
@@ -72,7 +73,7 @@ def test_a_facility_never_gets_more_than_its_grid_cell():
 
 
 def test_power_mix_is_the_carbon_monitor_year(real_cube: Path):
-    mix = rt.read_table(real_cube, rt.POWER_MIX).set_index("iso3")
+    mix = tables.read_table(real_cube, rt.POWER_MIX).set_index("iso3")
     raw = pd.read_csv(DATA / "electricity" / "cm-power" / "cm_power_monthly_by_country_fuel_vs_iea.csv.gz",
                       encoding="utf-8-sig")
     year = int(mix.loc["CHN", "year"])

@@ -116,6 +116,7 @@ def test_update_of_a_cube_only_build_publishes_both_layouts_whole(tmp_path: Path
     release gets both, built whole from that release's cube (every day, not only the appended ones)."""
     import zarr
 
+    from carbonmap.storage import pyramid as SP
     from pipelines import pyramid as P
     from pipelines.timeseries import timeseries_path
 
@@ -129,7 +130,7 @@ def test_update_of_a_cube_only_build_publishes_both_layouts_whole(tmp_path: Path
     rel = store.releases_dir(path) / "r0002"
     cube = zarr.open_group(rel, mode="r")
     em = np.asarray(cube[cc.EMISSIONS_VAR][:], dtype=np.float64)            # (time, sector, lat, lon)
-    pyr = P.open_pyramid(rel, P.cube_version_of(dict(cube.attrs)))
+    pyr = SP.open_pyramid(rel, P.cube_version_of(dict(cube.attrs)))
     assert pyr is not None, "the update left no complete pyramid tied to the new cube"
     assert pyr.meta.steps["day"] == ["2024-03-01", "2024-03-02", "2024-03-03"]
     assert pyr.meta.steps["month"] == ["2024-03"]
@@ -139,7 +140,7 @@ def test_update_of_a_cube_only_build_publishes_both_layouts_whole(tmp_path: Path
 
 
 def test_an_update_release_carries_the_analysis_tables(updated) -> None:
-    from pipelines.release_tables import read_table
+    from carbonmap.storage.tables import read_table
 
     path, result = updated
     release = store.releases_dir(path) / str(result.release)

@@ -15,7 +15,7 @@ from PIL import Image
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry
-from pipelines.pyramid import area_km2, cube_version_of, open_pyramid
+from carbonmap.storage.pyramid import area_km2, cube_version_of, open_pyramid
 from tiles import colormap as cm
 from tiles.app import create_tiles_app
 from tiles.cache import TileCache
