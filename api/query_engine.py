@@ -33,6 +33,7 @@ from carbonmap.errors import TooLarge
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
 from carbonmap.storage import cube as pstore
+from carbonmap.storage import shards
 from carbonmap.storage import timeseries as pts
 from tiles.chunks import ChunkCache
 
@@ -66,6 +67,7 @@ class _Source:
             self.ts = None
         self._cube_group: zarr.Group | None = None
         self._arrays: dict[str, Any] = {}
+        self._layouts: dict[str, shards.ShardLayout | None] = {}
         self._plans: LRUCache[tuple, tuple] = LRUCache(maxsize=64)
         self._plans_lock = threading.Lock()
 
@@ -89,6 +91,14 @@ class _Source:
             self._arrays[variable] = self.ts.group[variable]
         return self._arrays[variable]
 
+    def _read(self, variable: str, box: tuple[slice, ...]) -> np.ndarray:
+        """A box of a layout variable: :func:`carbonmap.storage.shards.read_region` on a local layout (no zarr
+        per-chunk overhead: a cold 17 degree box 2-3x faster), zarr otherwise."""
+        if variable not in self._layouts:
+            self._layouts[variable] = shards.layout_of(self._array(variable))
+        layout = self._layouts[variable]
+        return np.asarray(self._array(variable)[box] if layout is None else shards.read_region(layout, box))
+
     def chunk_shape(self, variable: str) -> tuple[int, int]:
         """(rows, cols) of a layout variable's spatial chunks."""
         return tuple(self._array(variable).chunks[2:])
@@ -103,8 +113,9 @@ class _Source:
         def load(missing: list) -> dict:
             out = {}
             for k in missing:
-                block = np.asarray(arr[k[2] * ct:min(nt, (k[2] + 1) * ct), :, k[3] * cy:min(ny, (k[3] + 1) * cy),
-                                       k[4] * cx:min(nx, (k[4] + 1) * cx)])
+                block = self._read(variable, (slice(k[2] * ct, min(nt, (k[2] + 1) * ct)), slice(None),
+                                              slice(k[3] * cy, min(ny, (k[3] + 1) * cy)),
+                                              slice(k[4] * cx, min(nx, (k[4] + 1) * cx))))
                 tt, ss, h, w = block.shape
                 out[k] = np.ascontiguousarray(block.reshape(tt * ss, h * w).T, dtype=np.float64)
             return out
@@ -161,7 +172,8 @@ class _Source:
                 y0, y1 = min(k[3] for k in ks), max(k[3] for k in ks) + 1
                 x0, x1 = min(k[4] for k in ks), max(k[4] for k in ks) + 1
                 t0 = tc * ct
-                block = np.asarray(arr[t0:min(nt, t0 + ct), :, y0 * cy:min(ny, y1 * cy), x0 * cx:min(nx, x1 * cx)])
+                block = self._read(variable, (slice(t0, min(nt, t0 + ct)), slice(None),
+                                              slice(y0 * cy, min(ny, y1 * cy)), slice(x0 * cx, min(nx, x1 * cx))))
                 for k in ks:
                     sub = block[k[2] - t0, :, (k[3] - y0) * cy:(k[3] - y0 + 1) * cy, (k[4] - x0) * cx:(k[4] - x0 + 1) * cx]
                     ss, h, w = sub.shape
