@@ -31,9 +31,11 @@ class CarbonmapError(Exception):
 
 
 class InvalidInput(CarbonmapError, ValueError):
-    """Input that does not follow the contract: the message says what to change."""
+    """Input that does not follow the contract: the message says what to change.  Every one answers with the
+    problem type ``invalid-parameter``, as request validation errors do (clients match one type for 422)."""
 
     http_status = 422
+    kind = "invalid-parameter"
 
 
 class TooLarge(InvalidInput):

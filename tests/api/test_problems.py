@@ -77,7 +77,7 @@ def test_bugs_are_500_problems_not_404(app_with_bug_routes: TestClient):
 
 
 def test_the_error_tree_sets_the_status(app_with_bug_routes: TestClient):
-    for kind, status, slug in (("invalid", 422, "invalid-input"), ("missing", 404, "not-found"),
+    for kind, status, slug in (("invalid", 422, "invalid-parameter"), ("missing", 404, "not-found"),
                                ("large", 422, "query-too-large")):
         body = _is_problem(app_with_bug_routes.get(f"/_client/{kind}"), status)
         assert body["type"] == f"urn:carbonmap:problem:{slug}" and "; " in body["detail"]

@@ -37,7 +37,7 @@ def test_every_exception_class_carbonmap_defines_is_in_the_tree() -> None:
 
 
 @pytest.mark.parametrize(("exc", "expected"), [
-    (errors.InvalidInput("x"), (422, "invalid-input")),
+    (errors.InvalidInput("x"), (422, "invalid-parameter")),
     (errors.TooLarge("x"), (422, "query-too-large")),
     (errors.NotFound("x"), (404, "not-found")),
     (errors.StorageError("x"), (500, "storage-error")),
@@ -54,7 +54,7 @@ def test_subclasses_keep_their_branch_and_name_their_kind() -> None:
     from carbonmap.registry import DateOutOfRange
     from pipelines.store import StoreError
 
-    assert errors.status_of(ContractError("x")) == (422, "contract-error")
+    assert errors.status_of(ContractError("x")) == (422, "invalid-parameter")
     assert errors.status_of(DateOutOfRange("x")) == (404, "date-out-of-range")
     assert errors.status_of(StoreError("x")) == (500, "store-error")
     # still the builtin families, so callers that catch ValueError/LookupError keep working
