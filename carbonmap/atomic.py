@@ -1,23 +1,40 @@
-"""The one atomic file writer: a temporary sibling, fsync, then rename, so readers see the old file or the new one."""
+"""The one atomic file writer: a temporary sibling, fsync, then rename, so readers see the old file or the new one.
+
+:func:`atomic_path` is the context for files that a library writes itself (Parquet, NetCDF, GeoTIFF): it yields
+the temporary sibling to write to and renames it into place only if the block succeeds (else removes it).
+:func:`write_bytes_atomic` and :func:`write_text_atomic` write bytes or text that way.  Temporary names carry
+the process id and a random token, so concurrent writers (threads or processes) never share one.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """A temporary sibling of ``path`` to write; on success fsync'ed and renamed onto ``path``, else removed.
+    The directory must exist."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (the directory must exist); returns the path."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
     return path
 
 

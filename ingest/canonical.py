@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
+from carbonmap.atomic import atomic_path
 from ingest.base import IngestError
 
 PROVENANCE_KEY = "carbonmap_provenance"
@@ -45,12 +46,8 @@ def write_table_atomic(table: pa.Table, path: Path) -> Path:
     """Write an Arrow table as Parquet to ``path`` via a temporary sibling and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_sibling(path)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -8,8 +8,6 @@ download records it in a ``<file>.sha256`` sidecar and later uses are checked ag
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +15,7 @@ from typing import TypeVar
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from carbonmap.atomic import atomic_path, write_bytes_atomic
 from carbonmap.contract import sha256_file
 from carbonmap.errors import CarbonmapError
 from carbonmap.settings import get_settings
@@ -52,6 +51,14 @@ def transient_or_raise(exc: Exception, on_client_error: Callable[[httpx.HTTPStat
         code = exc.response.status_code
         return Transient(exc) if code == 429 or code >= 500 else on_client_error(exc)
     return Transient(exc)
+
+
+def store_download(path: Path, body: bytes) -> Path:
+    """Keep a downloaded ``body`` at ``path`` in the cache: written atomically, with its ``.sha256`` sidecar."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, body)
+    path.with_name(path.name + ".sha256").write_text(sha256_file(path) + "\n")
+    return path
 
 
 def cache_path(source: str, url: str, filename: str | None = None) -> Path:
@@ -93,8 +100,7 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
                            "check the URL or the period")
 
     def attempt() -> Path:
-        tmp = dest.with_name(f".{dest.name}.part-{uuid.uuid4().hex[:8]}")
-        try:
+        with atomic_path(dest) as tmp:  # renamed onto dest only if every check below passes
             try:
                 with httpx.stream("GET", url, headers={"User-Agent": USER_AGENT, **(headers or {})},
                                   timeout=timeout_s, follow_redirects=True) as resp, open(tmp, "wb") as out:
@@ -115,11 +121,8 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
                 if h.hexdigest() != want.lower():
                     raise IngestError(f"download of {url} has {algo} {h.hexdigest()}, expected {want.lower()} "
                                       f"(publisher checksum); the transfer was corrupted")
-            os.replace(tmp, dest)
-            dest.with_name(dest.name + ".sha256").write_text(got + "\n")
-            return dest
-        finally:
-            tmp.unlink(missing_ok=True)
+        dest.with_name(dest.name + ".sha256").write_text(got + "\n")
+        return dest
 
     try:
         return with_retries(attempt, retries=retries, backoff_s=backoff_s)

@@ -14,8 +14,6 @@ one-year limit): ``GET {entsoe_url}?securityToken=<Settings.entsoe_token>&docume
 
 from __future__ import annotations
 
-import os
-import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +25,7 @@ from carbonmap.contract import sha256_file
 from carbonmap.settings import get_settings
 from ingest.api_http import APIHTTPError, request, secret
 from ingest.base import IngestError
-from ingest.download import cache_path
+from ingest.download import cache_path, store_download
 
 SOURCE = "entsoe"
 AREAS: dict[str, str] = {
@@ -68,17 +66,6 @@ def _no_data(body: bytes) -> str | None:
     return f"{' '.join(codes)} {' '.join(texts)}".strip()
 
 
-def _write_atomic(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_bytes(body)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    path.with_name(path.name + ".sha256").write_text(sha256_file(path) + "\n")
-
-
 def download_entsoe(start: date, end: date, areas: dict[str, str] | None = None, *, retries: int = 3,
                     backoff_s: float = 1.0, timeout_s: float = 120.0) -> list[Path]:
     """A75 XML documents of ``start..end`` per country and month, cached; months without data are skipped."""
@@ -116,7 +103,7 @@ def download_entsoe(start: date, end: date, areas: dict[str, str] | None = None,
             if b"GL_MarketDocument" not in body[:500]:
                 raise IngestError(f"ENTSO-E answered neither a GL_MarketDocument nor an acknowledgement for "
                                   f"{iso2} {y}-{m:02d}: {body[:120]!r}")
-            _write_atomic(dest, body)
+            store_download(dest, body)
             out.append(dest)
     if not out:
         raise IngestError(f"ENTSO-E has no actual generation data for {start}..{end} ({', '.join(empty)})")

@@ -14,9 +14,7 @@ or an error message.
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from carbonmap.contract import sha256_file
 from carbonmap.settings import get_settings
 from ingest.api_http import request, secret
 from ingest.base import IngestError
-from ingest.download import cache_path
+from ingest.download import cache_path, store_download
 
 SOURCE = "firms"
 MAX_DAYS = 10
@@ -65,17 +63,6 @@ def _area_token(area: str) -> str:
     return area
 
 
-def _write_atomic(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_bytes(body)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    path.with_name(path.name + ".sha256").write_text(sha256_file(path) + "\n")
-
-
 def download_firms(start: date, end: date, *, area: str = "world", product: str | None = None,
                    retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 300.0) -> list[Path]:
     """FIRMS MODIS CSVs covering ``start..end`` (one per <= 10-day call), cached; chunks without detections
@@ -103,7 +90,7 @@ def download_firms(start: date, end: date, *, area: str = "world", product: str 
             text = body[:200].decode("utf-8", "replace").replace(key, "***").strip()
             hint = " (the setting 'firms_map_key' was refused)" if "key" in text.lower() else ""
             raise IngestError(f"FIRMS answered no CSV for {prod} {first}+{days}d: {text!r}{hint}")
-        _write_atomic(dest, body)
+        store_download(dest, body)
         out.append(dest)
     return [p for p in out if _has_rows(p)]
 

@@ -25,10 +25,8 @@ import difflib
 import hashlib
 import json
 import math
-import os
 import re
 import unicodedata
-import uuid
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -39,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from carbonmap.atomic import atomic_path
 from carbonmap.contract import Grid, sha256_file
 from carbonmap.errors import NotFound
 from ingest.admin1 import ADMIN1_TOPO_FILE, NAMES_FILE, read_admin1
@@ -435,12 +434,8 @@ def load_catalogue(data_dir: Path, cache_dir: Path | None = None) -> RegionCatal
         path.unlink(missing_ok=True)
     cat = build_catalogue(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
+    with atomic_path(path) as tmp:
         cat.table.to_parquet(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return cat
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from distributed import as_completed
 
 from carbonmap import __version__
 from carbonmap import contract as cc
+from carbonmap.atomic import write_text_atomic
 from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
 from carbonmap.storage import remote, shards
@@ -125,9 +125,7 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
 
 def write_marker(marker_dir: Path, t: int, sums: np.ndarray) -> None:
     """Record that day index ``t`` is written, with its per-sector grid sums (kg CO2 day-1)."""
-    tmp = marker_dir / f".{t}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps([float(v) for v in sums]))
-    os.replace(tmp, marker_dir / f"{t}.json")
+    write_text_atomic(marker_dir / f"{t}.json", json.dumps([float(v) for v in sums]))
 
 
 def read_markers(marker_dir: Path) -> dict[int, np.ndarray]:

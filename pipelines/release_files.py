@@ -25,8 +25,7 @@ import gzip
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from carbonmap import contract as cc
-from carbonmap.atomic import write_bytes_atomic, write_text_atomic
+from carbonmap.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from carbonmap.progress import ProgressFn, no_progress
 from carbonmap.storage import remote
 from carbonmap.storage.release_files import (
@@ -53,20 +52,6 @@ from carbonmap.storage.release_files import (
 from pipelines import store
 
 _LOCK = threading.Lock()  # HDF5 is not thread-safe: one NetCDF writer per process (Dask thread workers take turns)
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary sibling to write ``path`` to; on success fsync'ed and renamed into place (like carbonmap.atomic,
-    for files written by libraries), else removed."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _head(cube: Path) -> tuple[pd.DatetimeIndex, cc.Grid, dict[str, Any]]:
     """The time axis, grid and attributes of a sealed cube."""
     with xr.open_zarr(cube, chunks=None, consolidated=True, zarr_format=3) as head:
@@ -137,7 +122,7 @@ def write_daily_month(cube: Path, out: Path, month: str, release_id: str) -> np.
     enc = {"time": {"units": "days since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int32"}}
     total = np.zeros((len(cc.SECTORS), grid.nlat, grid.nlon))
     cy, cx = _tile(grid)
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         # metadata, coordinates and the small CF variables (closed again), then the two grids one day at a time
         ds.drop_vars(list(big)).to_netcdf(tmp, engine="netcdf4", encoding=enc)
         with netCDF4.Dataset(tmp, "a") as nc:
@@ -182,7 +167,7 @@ def _write_grids(values: np.ndarray, grid: cc.Grid, attrs: Mapping[str, Any], to
             ds.attrs["time_coverage_resolution"] = "P1M" if mean else "P1Y"
             ds = _cf(ds, rid, attrs, {"time_coverage_start": first, "time_coverage_end": last, "carbonmap_days": days,
                                       "carbonmap_release": rid, "carbonmap_file_kind": t.kind})
-            with _atomic(out / t.name) as tmp:
+            with atomic_path(out / t.name) as tmp:
                 ds.to_netcdf(tmp, engine="netcdf4", encoding={cc.EMISSIONS_VAR: {
                     "zlib": True, "complevel": 1, "shuffle": True, "dtype": "float32",
                     "chunksizes": (1, *_tile(grid)), "_FillValue": None}})
@@ -205,7 +190,7 @@ def write_cog(values: np.ndarray, grid: cc.Grid, out: Path, description: str) ->
     names = (cc.TOTAL, *cc.SECTORS)
     profile = {"driver": "GTiff", "height": grid.nlat, "width": grid.nlon, "count": len(names),
                "dtype": "float32", "crs": "EPSG:4326", "transform": Affine(*grid.transform)}
-    with _atomic(out) as tmp, MemoryFile() as mem:  # GDAL's COG driver copies from a finished GeoTIFF
+    with atomic_path(out) as tmp, MemoryFile() as mem:  # GDAL's COG driver copies from a finished GeoTIFF
         with mem.open(**profile) as dst:
             dst.write(bands)
             for i, n in enumerate(names, start=1):
@@ -241,7 +226,7 @@ def write_national(table: pd.DataFrame, csv_out: Path, parquet_out: Path) -> Non
     """The table as gzipped CSV (deterministic bytes: no gzip timestamp) and as Parquet (zstd)."""
     text = table.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode()
     write_bytes_atomic(csv_out, gzip.compress(text, compresslevel=3, mtime=0))
-    with _atomic(parquet_out) as tmp:
+    with atomic_path(parquet_out) as tmp:
         table.to_parquet(tmp, index=False, compression="zstd")
 
 

@@ -49,6 +49,7 @@ from zarr.codecs import ZstdCodec
 
 from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
+from carbonmap.atomic import write_text_atomic
 from carbonmap.storage import remote
 from carbonmap.storage.cube import (
     CURRENT,
@@ -207,15 +208,6 @@ def next_release_id(final: Target) -> str:
     return f"r{max(nums, default=0) + 1:04d}"
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -329,7 +321,7 @@ def seal(path: Target, final: Target, extra_attrs: dict[str, Any] | None = None,
         layouts = before_publish(path)
         if layouts:
             info["layouts"] = layouts
-    _write_text_atomic(path / MANIFEST, json.dumps(_jsonable(info), indent=1))
+    write_text_atomic(path / MANIFEST, json.dumps(_jsonable(info), indent=1))
     dest = rel / info["id"]
     if path != dest:
         if dest.exists():
