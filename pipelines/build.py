@@ -98,9 +98,9 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
     written there (atomically), so a resumed update knows which days are done.
     """
     group = store.open_group(target)
-    em_arr, un_arr = store.array(group, cc.EMISSIONS_VAR), store.array(group, cc.UNCERTAINTY_VAR)
     # a local cube's day shards are written whole by carbonmap.storage.shards (zarr's bytes, without its per-chunk cost)
-    em_layout, un_layout = shards.layout_of(em_arr), shards.layout_of(un_arr)
+    em_arr = shards.ShardedArray(store.array(group, cc.EMISSIONS_VAR))
+    un_arr = shards.ShardedArray(store.array(group, cc.UNCERTAINTY_VAR))
     ny, nx = shape
     sums = np.zeros((len(days), len(cc.SECTORS)))
     for k, t in enumerate(days):
@@ -112,11 +112,8 @@ def _write_block(target: str, days: list[int], national: np.ndarray, national_un
                                               proxy_sigma[s])
             em[s] = e.reshape(ny, nx)
             un[s] = u.reshape(ny, nx)
-        for arr, layout, values in ((em_arr, em_layout, em), (un_arr, un_layout, un)):
-            if layout is None:
-                arr[t] = values
-            else:
-                shards.write_step(layout, t, values)
+        em_arr.write_step(t, em)
+        un_arr.write_step(t, un)
         sums[k] = em.sum(axis=(1, 2), dtype=np.float64)
         if marker_dir is not None:
             write_marker(Path(marker_dir), t, sums[k])

@@ -57,11 +57,6 @@ class Held:
     target: str
     lost: threading.Event = field(default_factory=threading.Event)
 
-    def checked(self) -> list[str]:
-        """:meth:`check`, returning no writer names (to end a ``before_publish`` chain of writer lists)."""
-        self.check()
-        return []
-
     def check(self) -> None:
         if self.lost.is_set():
             raise LockLost(f"the writer lock of {self.target} was taken over by another writer while this one "

@@ -242,13 +242,8 @@ def read_cube_day(group: zarr.Group, t: int) -> tuple[np.ndarray, np.ndarray]:
     """(mass, absolute sigma) of day index ``t``, both (sector, lat, lon) float32 kg day-1 cell-1.
 
     A local cube is read with :func:`carbonmap.storage.shards.read_region` (a third of zarr's time per day)."""
-    out = []
-    for name in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
-        arr = store.array(group, name)
-        layout = shards.layout_of(arr)
-        values = arr[t] if layout is None else shards.read_region(layout, (slice(t, t + 1),) + (slice(None),) * 3)[0]
-        out.append(np.asarray(values, dtype=np.float32))
-    em, rel = out
+    em, rel = (np.asarray(shards.ShardedArray(store.array(group, name)).read_step(t), dtype=np.float32)
+               for name in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR))
     return em, np.multiply(em, rel, out=rel)
 
 
@@ -288,21 +283,17 @@ def _open_level(pyr: str, freq: str, k: int, variable: str) -> zarr.Array:
 
 
 def _write_step(pyr: str, freq: str, index: int, fields: Sequence[tuple[np.ndarray, np.ndarray]],
-                first: int, layouts: dict[tuple[str, int, str], shards.ShardLayout | None] | None = None) -> None:
+                first: int, layouts: dict[tuple[str, int, str], shards.ShardedArray] | None = None) -> None:
     """Write step ``index`` of ``freq`` at levels first, first+1, ...: one whole shard per array.
 
     Local pyramids are written by :func:`carbonmap.storage.shards.write_step` (zarr's bytes, a third of its time);
-    ``layouts`` caches each array's layout across the days of a task."""
+    ``layouts`` caches each opened array across the days of a task."""
     cache = {} if layouts is None else layouts
     for k, (dens, rel) in enumerate(fields, start=first):
         for name, values in ((cc.EMISSIONS_VAR, dens), (cc.UNCERTAINTY_VAR, rel)):
             if (freq, k, name) not in cache:
-                cache[(freq, k, name)] = shards.layout_of(_open_level(pyr, freq, k, name))
-            layout = cache[(freq, k, name)]
-            if layout is None:
-                _open_level(pyr, freq, k, name)[index] = values
-            else:
-                shards.write_step(layout, index, values)
+                cache[(freq, k, name)] = shards.ShardedArray(_open_level(pyr, freq, k, name))
+            cache[(freq, k, name)].write_step(index, values)
 
 
 def _month_task(cube_path: str, pyr: str, levels: tuple[float, ...], bounds: tuple[float, ...],
@@ -314,7 +305,7 @@ def _month_task(cube_path: str, pyr: str, levels: tuple[float, ...], bounds: tup
     grids = [cc.Grid(r, *bounds) for r in levels]
     cube = zarr.open_group(cube_path, mode="r")
     todo = set(write)
-    layouts: dict[tuple[str, int, str], shards.ShardLayout | None] = {}
+    layouts: dict[tuple[str, int, str], shards.ShardedArray] = {}
     acc_mass: np.ndarray | None = None
     acc_sigma: np.ndarray | None = None
     for t in members:

@@ -133,12 +133,9 @@ def write_daily_month(cube: Path, out: Path, month: str, release_id: str) -> np.
         group = zarr.open_group(zarr.storage.LocalStore(cube, read_only=True), mode="r")
         with h5py.File(tmp, "r+") as h5:
             for name in big:
-                arr, dset = store.array(group, name), h5[name]
-                layout = shards.layout_of(arr)
+                arr, dset = shards.ShardedArray(store.array(group, name)), h5[name]
                 for k, t in enumerate(idx):
-                    day = np.asarray(arr[int(t)] if layout is None else
-                                     shards.read_region(layout, (slice(int(t), int(t) + 1),) + (slice(None),) * 3)[0],
-                                     dtype=np.float32)
+                    day = np.asarray(arr.read_step(int(t)), dtype=np.float32)
                     if name == cc.EMISSIONS_VAR:
                         total += day
                     for s_i in range(len(cc.SECTORS)):

@@ -150,9 +150,7 @@ def _layout(arr: Any) -> shards.ShardLayout:
 
 def _read_cube(cube: zarr.Group, name: str, sel: tuple[slice, ...]) -> np.ndarray:
     """A box of a cube variable as float32: :func:`carbonmap.storage.shards.read_region` when the cube is local."""
-    arr = store.array(cube, name)
-    layout = shards.layout_of(arr)
-    return np.asarray(arr[sel] if layout is None else shards.read_region(layout, sel), dtype=np.float32)
+    return np.asarray(shards.ShardedArray(store.array(cube, name)).read(sel), dtype=np.float32)
 
 
 def running_sum(values: np.ndarray, carry: np.ndarray) -> np.ndarray:

@@ -508,10 +508,16 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
                         "reason": "daily update" if not revised else "daily update with revised inputs",
                         "plan_fingerprint": fingerprint, "weights_digest": wdigest,
                         "inputs": [{"path": f.path, "sha256": f.sha256} for f in prep.files]}
+
+            def before_publish(cube: store.Target) -> list[str]:
+                done = derive_layouts(cube, client, say, changed_days, parent=parent)
+                done += release_files.for_release(cube, rid, client=client, progress=say, parent=parent,
+                                                  changed_days=changed_days)
+                held.check()  # never publish after losing the lock (object storage: taken over as stale)
+                return done
+
             store.seal(staging, final, {"mass_balance_max_rel_gap": worst,
                                         "fallback_regions": prep.weights.fallback_summary(nat)}, manifest,
-                       before_publish=lambda cube: derive_layouts(cube, client, say, changed_days, parent=parent)
-                       + release_files.for_release(cube, rid, client=client, progress=say, parent=parent,
-                                                   changed_days=changed_days) + held.checked())
+                       before_publish=before_publish)
         backend.finish(rid)  # bookkeeping only; the release is published
     return UpdateResult(final, rid, parent_id, days_added, days_revised, resumed=resumed)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 from shapely.geometry.base import BaseGeometry
 
 from api import national_regions
@@ -72,7 +73,7 @@ def _gcb_fallback(data_dir: Path) -> pd.DataFrame | None:
 
 
 _LOCK = threading.Lock()
-_TABLES: dict[tuple[str, str | None], Tables] = {}
+_TABLES: LRUCache[tuple[str, str | None], Tables] = LRUCache(maxsize=4)
 
 
 def tables_of(cube: Cube, settings: Settings) -> Tables:
@@ -90,8 +91,6 @@ def tables_of(cube: Cube, settings: Settings) -> Tables:
     value = Tables(hist, rt.read_table(cube.path, rt.SECTOR_HISTORY), rt.read_table(cube.path, rt.FACILITIES),
                    rt.read_table(cube.path, rt.POWER_MIX), source)
     with _LOCK:
-        if len(_TABLES) >= 4:
-            _TABLES.pop(next(iter(_TABLES)))
         _TABLES[key] = value
     return value
 

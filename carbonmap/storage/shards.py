@@ -11,8 +11,8 @@ the cube, so that overhead was most of their cost.
 :func:`write_shard` writes one whole shard in exactly the bytes zarr's ``ShardingCodec`` writes
 (tests compare files with zarr's); :func:`read_region` reads any box of an array by decoding only
 the inner chunks it overlaps.  Both work on a local directory; :func:`layout_of` says whether an
-opened ``zarr.Array`` is local and stored this way (else callers keep using zarr, e.g. on object
-storage).  zstd releases the GIL, so threads overlap.
+opened ``zarr.Array`` is local and stored this way, and :class:`ShardedArray` wraps an array so callers use the
+fast path when it applies and zarr otherwise (e.g. on object storage).  zstd releases the GIL, so threads overlap.
 """
 
 from __future__ import annotations
@@ -81,6 +81,31 @@ def layout_of(arr: Any) -> ShardLayout | None:
     return ShardLayout(Path(store.root) / arr.path, tuple(arr.shape), dtype.newbyteorder("<"),
                        tuple(conf["chunk_shape"]), tuple(arr.shards or arr.chunks),
                        int(inner[1].get("configuration", {}).get("level", 0)))
+
+
+class ShardedArray:
+    """A zarr array read and written the fast way when it can be: boxes through :func:`read_region` and whole
+    steps through :func:`write_step` when it is local and in carbonmap's codec set (:func:`layout_of`), through
+    zarr otherwise (object storage, other codecs).  The one place callers choose between the two."""
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+        self.layout = layout_of(array)
+
+    def read(self, box: tuple[slice, ...]) -> np.ndarray:
+        """The box ``box`` (one slice per axis) as a numpy array."""
+        return np.asarray(self.array[box] if self.layout is None else read_region(self.layout, box))
+
+    def read_step(self, index: int) -> np.ndarray:
+        """Index ``index`` of the first axis, every other axis whole."""
+        return self.read((slice(index, index + 1),) + (slice(None),) * (len(self.array.shape) - 1))[0]
+
+    def write_step(self, index: int, values: np.ndarray) -> None:
+        """Write index ``index`` of the first axis (arrays whose shards hold one step, see :func:`write_step`)."""
+        if self.layout is None:
+            self.array[index] = values
+        else:
+            write_step(self.layout, index, values)
 
 
 def shard_path(directory: Path, key: tuple[int, ...]) -> Path:
