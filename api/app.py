@@ -28,6 +28,8 @@ from api.routes.regions import RegionsFactory
 from api.routes.stac import StacFactory
 from api.routes.zarr_http import ZarrHttpFactory
 from carbonmap import __version__
+from carbonmap.caches import AppCaches
+from carbonmap.http_policy import EXPOSED_HEADERS
 from carbonmap.problems import install_problem_handlers
 from carbonmap.registry import Registry
 from carbonmap.settings import Settings
@@ -47,11 +49,6 @@ OPENAPI_TAGS = [
 ]
 
 
-EXPOSED_HEADERS = ["Content-Disposition", "ETag", "X-Carbonmap-Release", "Content-Range", "Content-Length",
-                   "Accept-Ranges", "Last-Modified", "Cache-Control", "Content-Crs", "Link"]
-"""Response headers a browser script on another origin may read (CORS ``Access-Control-Expose-Headers``)."""
-
-
 def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     """Build the app that serves ``registry``'s datasets with ``settings`` (default: the process settings)."""
     settings = settings or load_settings()
@@ -59,6 +56,7 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
                   openapi_tags=OPENAPI_TAGS, license_info={"name": "Apache-2.0 (code); data: see each dataset"})
     app.state.registry = registry
     app.state.settings = settings
+    app.state.caches = AppCaches()  # every cache of this app (carbonmap.caches)
 
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,4 +1,4 @@
-"""The national table of one release in memory, with monthly sums, cached per (store, release).
+"""The national table of one release in memory, with monthly sums, cached per (store, release) in the app's caches.
 
 Read by the region queries (each country group's whole total, for the allocation interval) and by the
 analysis (totals, evidence). Arrays: kg CO2 day-1, dims (time, sector, country).
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 from api.national_series import period_codes
 from carbonmap import contract as cc
+from carbonmap.caches import AppCaches
 from carbonmap.registry import Cube
 
 
@@ -69,16 +71,41 @@ class NationalArrays:
         return e, s, ev
 
 
-_LOCK = threading.Lock()
-_NATIONAL: dict[tuple[str, str | None], NationalArrays] = {}
+NATIONAL_ITEMS = 4
+"""(store, release) national tables one app keeps in memory (each: days x 7 sectors x countries float64, twice)."""
+CACHE_NAME = "api.national_arrays"
+"""Name of the :class:`NationalCache` in an app's :class:`~carbonmap.caches.AppCaches`."""
 
 
-def national_arrays(cube: Cube) -> NationalArrays:
-    key = (str(cube.path), cube.release)
-    with _LOCK:
-        hit = _NATIONAL.get(key)
-    if hit is not None:
-        return hit
+class NationalCache:
+    """The :class:`NationalArrays` of one app, an LRU of :data:`NATIONAL_ITEMS` keyed by (store path, release)."""
+
+    def __init__(self, max_items: int = NATIONAL_ITEMS) -> None:
+        self.items: LRUCache[tuple[str, str | None], NationalArrays] = LRUCache(maxsize=max_items)
+        self._lock = threading.Lock()
+
+    def get(self, cube: Cube) -> NationalArrays:
+        key = (str(cube.path), cube.release)
+        with self._lock:
+            hit = self.items.get(key)  # a hit is the most recently used
+        if hit is not None:
+            return hit
+        value = _read(cube)
+        with self._lock:
+            self.items[key] = value  # evicts the least recently used beyond max_items
+        return value
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def national_arrays(cube: Cube, caches: AppCaches) -> NationalArrays:
+    """The national table of ``cube``'s release, from the serving app's ``caches`` (read once per (store, release))."""
+    return caches.memo(CACHE_NAME, 1, "national", NationalCache).get(cube)
+
+
+def _read(cube: Cube) -> NationalArrays:
+    """Read the national table of ``cube`` and sum it per month."""
     ds = cube.ds
     nat = np.asarray(ds[cc.NATIONAL_VAR].values, dtype=np.float64)
     sig = np.abs(np.asarray(ds[cc.NATIONAL_UNC_VAR].values, dtype=np.float64)) * nat
@@ -90,14 +117,7 @@ def national_arrays(cube: Cube) -> NationalArrays:
     if ev is not None:
         m_ev = np.stack([np.add.reduceat(np.where(ev == k, nat, 0.0), starts, axis=0)
                          for k in range(len(cc.EVIDENCE_LEVELS))], axis=-1)
-    value = NationalArrays(times, cube.countries, nat, sig, ev,
-                           pd.DatetimeIndex(pd.to_datetime([f"{m}-01" for m in labels])),
-                           np.append(starts, len(times)), np.add.reduceat(nat, starts, axis=0),
-                           np.add.reduceat(sig, starts, axis=0), m_ev)
-    with _LOCK:
-        if len(_NATIONAL) >= 4:
-            _NATIONAL.pop(next(iter(_NATIONAL)))
-        _NATIONAL[key] = value
-    return value
-
-
+    return NationalArrays(times, cube.countries, nat, sig, ev,
+                          pd.DatetimeIndex(pd.to_datetime([f"{m}-01" for m in labels])),
+                          np.append(starts, len(times)), np.add.reduceat(nat, starts, axis=0),
+                          np.add.reduceat(sig, starts, axis=0), m_ev)

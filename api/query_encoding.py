@@ -16,10 +16,10 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.deps import RELEASE_HEADER
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
 from carbonmap.errors import InvalidInput
+from carbonmap.http_policy import release_header
 
 if TYPE_CHECKING:
     from api.query_models import QueryResult
@@ -92,7 +92,7 @@ def to_csv(result: "QueryResult") -> str:
 
 def respond(result: "QueryResult", fmt: str | None, request: Request) -> Response:
     """CSV if asked for, else JSON serialised directly (the model was built from checked arrays)."""
-    release = {RELEASE_HEADER: result.release} if result.release else {}
+    release = release_header(result.release)
     if wants_csv(fmt, request.headers.get("accept")):
         name = f"{result.dataset}_{result.region.id.replace(':', '-')}_{result.start}_{result.end}_{result.freq}.csv"
         return Response(to_csv(result), media_type="text/csv; charset=utf-8",

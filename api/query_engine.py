@@ -2,15 +2,16 @@
 
 :func:`query_geometry` is the region service shared by the query, region-catalogue and analysis routes; it
 returns a :class:`api.query_models.QueryResult` (t CO2 per period).  Weights come from
-:mod:`api.regions_query` (exact coverage, cached by geometry hash in :data:`WEIGHTS`), data from the cube's
-time-series layout (:mod:`pipelines.timeseries`): every month, year or arbitrary window of days as a
+:mod:`api.regions_query` (exact coverage, cached by geometry hash in the app's caches), data from
+the cube's time-series layout (:mod:`pipelines.timeseries`): every month, year or arbitrary window of days as a
 difference of its float64 cumulative sums (two small reads per cell-chunk whatever the period), daily series
 from its sharded 32-day blocks.  Without a layout it falls back to the map-chunked cube (slower, same
 numbers).  No Dask in the request path.
 
 Pieces: :class:`_Source` (where a cube's numbers are read, and the per-chunk region-sum reducer),
 :func:`plan` (a period split into :class:`Piece` reads), :func:`reduce_windows` (windows from cumulative
-sums), :func:`country_map` / :func:`_groups` (country groups for the allocation term).
+sums), :func:`country_map` / :func:`_reducers` (country groups for the allocation term),
+:class:`~api.query_caches.RegionCaches` (every cache of the engine, one per app).
 """
 
 
@@ -27,8 +28,10 @@ from shapely.geometry.base import BaseGeometry
 
 from api import national_series
 from api import regions_query as rq
+from api.query_caches import CACHE_NAME, SOURCE_ITEMS, RegionCaches, region_caches
 from api.query_models import QueryRegion, QueryResult
 from carbonmap import contract as cc
+from carbonmap.caches import AppCaches
 from carbonmap.errors import TooLarge
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings
@@ -40,12 +43,6 @@ from tiles.chunks import ChunkCache
 if TYPE_CHECKING:
     import zarr
 
-WEIGHTS = rq.WeightCache(256)
-"""LRU (256) of geometries' cell weights keyed by (geometry hash, grid), shared with the analysis routes."""
-GEOMETRIES = rq.ParsedGeometryCache(256)
-"""LRU (256) of parsed, checked posted GeoJSON geometries keyed by a hash of their text."""
-CHUNKS = ChunkCache(256 * 2**20)
-"""Decoded chunks of time-series layouts (256 MB), shared by all queries of the process."""
 READ_BUDGET_BYTES = 64 * 2**20
 """Largest block (emissions + sigma, all sectors) one read of consecutive days may assemble."""
 
@@ -54,10 +51,12 @@ READ_BUDGET_BYTES = 64 * 2**20
 class _Source:
     """Where a cube's numbers are read: the time-series layout, or the cube itself as a fallback."""
 
-    def __init__(self, cube: Cube) -> None:
+    def __init__(self, cube: Cube, chunks: ChunkCache) -> None:
         self.cube = cube
+        self.chunks = chunks
+        """The app's decoded time-series chunks (:attr:`RegionCaches.chunks`)."""
         self.ts: pts.TimeseriesStore | None = None
-        path = pts.timeseries_path(cube.path)
+        path = pts.timeseries_location(cube.path)
         try:
             ts = pts.TimeseriesStore(path)
             same = (ts.attrs.get("source_build_time") == cube.attrs.get("provenance_build_time")
@@ -119,7 +118,7 @@ class _Source:
                 out[k] = np.ascontiguousarray(block.reshape(tt * ss, h * w).T, dtype=np.float64)
             return out
 
-        return CHUNKS.get_many(sorted(keys), load)
+        return self.chunks.get_many(sorted(keys), load)
 
     def reduce(self, variable: str, i0: int, i1: int, parts: tuple[rq.ChunkPart, ...], sectors: Any
                ) -> np.ndarray:
@@ -179,7 +178,7 @@ class _Source:
                     out[k] = np.ascontiguousarray(sub.reshape(ss, h * w).T, dtype=np.float64)
             return out
 
-        return CHUNKS.get_many(sorted(keys), load)
+        return self.chunks.get_many(sorted(keys), load)
 
     def reduce_days(self, variable: str, days: list[int], parts: tuple[rq.ChunkPart, ...], sectors: Any
                     ) -> np.ndarray:
@@ -221,28 +220,19 @@ class _Source:
         import zarr
 
         if self._cube_group is None:
-            self._cube_group = zarr.open_group(self.cube.path, mode="r")
+            self._cube_group = zarr.open_group(self.cube.zarr_store, mode="r")
         sel = (slice(i0, i1), slice(None), rows, cols)
         em = np.asarray(pstore.array(self._cube_group, cc.EMISSIONS_VAR)[sel])
         unc = np.asarray(pstore.array(self._cube_group, cc.UNCERTAINTY_VAR)[sel])
         return em, (em.astype(np.float64) * np.abs(unc)).astype(np.float32)
 
 
-_SOURCES: dict[tuple[str, str], _Source] = {}
-_SOURCES_LOCK = threading.Lock()
-
-
-def source_of(cube: Cube) -> _Source:
-    key = (str(cube.path), str(cube.attrs.get("provenance_build_time")))
-    with _SOURCES_LOCK:
-        if key not in _SOURCES:
-            _SOURCES[key] = _Source(cube)
-        return _SOURCES[key]
-
-
 @lru_cache(maxsize=4)
 def country_map(grid: cc.Grid) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Per cell (lat, lon), the index of the country covering most of it (-1: none), and the codes."""
+    """Per cell (lat, lon), the index of the country covering most of it (-1: none), and the codes.
+
+    Process-wide (not per app): a function of the grid (a value) and the shipped Natural Earth countries only,
+    like a constant table; no store, release or setting of an app enters it."""
     from ingest.boundaries import cached_country_coverage
 
     cov = cached_country_coverage(grid)
@@ -285,36 +275,29 @@ class _Reducers:
         return value
 
 
-_GROUPS: dict[tuple, _Reducers] = {}
-_GROUPS_LOCK = threading.Lock()
-
-
-def _groups(key: str, grid: cc.Grid, weights: rq.CellWeights) -> _Reducers:
-    """Country group of each of the geometry's cells and its reducers, cached like the weights."""
-    k = (key, grid)
-    with _GROUPS_LOCK:
-        if k in _GROUPS:
-            return _GROUPS[k]
+def _reducers(grid: cc.Grid, weights: rq.CellWeights) -> _Reducers:
+    """Country group of each of the geometry's cells and its reducers (cached in :attr:`RegionCaches.groups`)."""
     cmap, _ = country_map(grid)
     groups, codes = rq.dominant_groups(weights.rows, weights.cols, cmap)
     area = float((weights.area_fraction * grid.cell_area_m2()[weights.rows]).sum() / 1e6)
-    value = _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape, area,
-                      tuple(codes))
-    with _GROUPS_LOCK:
-        if len(_GROUPS) > 256:
-            _GROUPS.pop(next(iter(_GROUPS)))
-        _GROUPS[k] = value
-    return value
+    return _Reducers(weights, groups, len(codes), weights.group_matrix(groups, len(codes)), grid.shape, area,
+                     tuple(codes))
+
+
+def source_of(memo: RegionCaches, cube: Cube) -> _Source:
+    """The reading state of ``cube`` in the app's caches, one per (store path, build time)."""
+    key = (str(cube.path), str(cube.attrs.get("provenance_build_time")))
+    return memo.source(key, lambda: _Source(cube, memo.chunks))
 
 
 # ----------------------------------------------------------------------------------------------- planning
-def _national_by_group(cube: Cube, codes: tuple[int, ...], bounds: list[tuple[dt.date, dt.date, int]],
-                       sectors: tuple[str, ...]) -> np.ndarray:
+def _national_by_group(cube: Cube, caches: AppCaches, codes: tuple[int, ...],
+                       bounds: list[tuple[dt.date, dt.date, int]], sectors: tuple[str, ...]) -> np.ndarray:
     """Each group's whole-country totals per period and sector, (period, sector, group) kg CO2; groups whose
     country the cube does not carry get 0 (no allocation term)."""
     from api.national_arrays import national_arrays
 
-    arr = national_arrays(cube)
+    arr = national_arrays(cube, caches)
     _, names = country_map(cube.grid)
     cidx = [arr.countries.index(names[c]) if names[c] in arr.countries else -1 for c in codes]
     out = np.zeros((len(bounds), len(sectors), len(codes)))
@@ -411,13 +394,16 @@ def _dates(cube: Cube, start: dt.date | None, end: dt.date | None, max_days: int
 
 
 def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: dt.date | None,
-                   freq: national_series.Freq, sectors: tuple[str, ...], settings: Settings,
+                   freq: national_series.Freq, sectors: tuple[str, ...], settings: Settings, caches: AppCaches,
                    region: dict[str, str] | None = None, key: str | None = None) -> "QueryResult":
-    """Sum the cube inside ``geom`` per period and sector (t CO2) with the 90% interval of :data:`rq.INTERVAL_RULE`."""
+    """Sum the cube inside ``geom`` per period and sector (t CO2) with the 90% interval of :data:`rq.INTERVAL_RULE`.
+
+    ``settings`` and ``caches`` are the serving app's (its limits; its :class:`~api.query_caches.RegionCaches`)."""
     start, end = _dates(cube, start, end, settings.max_query_days)
     key = key or rq.geometry_key(geom)
-    weights = WEIGHTS.get(geom, cube.grid, key)
-    source = source_of(cube)
+    memo = region_caches(caches, settings)
+    weights = memo.weights.get(geom, cube.grid, key)
+    source = source_of(memo, cube)
     ny, nx = weights.block_shape
     ct = cc.TIMESERIES_CHUNK_DAYS
     run = max(ct, READ_BUDGET_BYTES // (ny * nx * len(cc.SECTORS) * 4 * 2) // ct * ct)
@@ -430,7 +416,7 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
             f"this query reads {weights.block_shape[0] * weights.block_shape[1]} grid cells x {steps} time steps "
             f"= {cell_steps:,} cell-steps, more than this server's limit of {limit:,}; ask for a coarser freq "
             "(month or year read precomputed sums), a shorter period or a smaller region")
-    red = _groups(key, cube.grid, weights)
+    red = memo.group((key, cube.grid), lambda: _reducers(cube.grid, weights))
     s_idx: Any = cube.sector_indices(sectors)
     if len(s_idx) and np.array_equal(s_idx, np.arange(s_idx[0], s_idx[0] + len(s_idx))):
         s_idx = slice(int(s_idx[0]), int(s_idx[0]) + len(s_idx))  # a view, not a copy of the block
@@ -459,7 +445,7 @@ def query_geometry(cube: Cube, geom: BaseGeometry, start: dt.date | None, end: d
         else:
             np.add.at(est, piece.periods, e)
             np.add.at(sig, piece.periods, g)
-    national = _national_by_group(cube, red.codes, bounds, sectors)
+    national = _national_by_group(cube, caches, red.codes, bounds, sectors)
     res = rq.period_intervals(est.sum(axis=2), sig, intl, rq.allocation_sigmas(est, national, intl))
     area = red.area_km2
     region = region or {"id": f"geometry:{key[:16]}", "type": "geometry",
@@ -480,5 +466,5 @@ def parse_sector_list(value: list[str] | str | None) -> tuple[str, ...]:
 
 
 
-__all__ = ["CHUNKS", "GEOMETRIES", "READ_BUDGET_BYTES", "WEIGHTS", "Piece", "country_map", "parse_sector_list",
-           "plan", "query_geometry", "reduce_windows", "source_of"]
+__all__ = ["CACHE_NAME", "READ_BUDGET_BYTES", "SOURCE_ITEMS", "Piece", "RegionCaches", "country_map",
+           "parse_sector_list", "plan", "query_geometry", "reduce_windows", "region_caches", "source_of"]

@@ -192,6 +192,9 @@ class ParsedGeometryCache:
             self._items[raw] = value  # evicts the least recently used beyond max_items
         return value[0], value[1]
 
+    def __len__(self) -> int:
+        return len(self._items)
+
 
 @dataclass(frozen=True)
 class CellWeights:
@@ -332,6 +335,9 @@ class WeightCache:
             self.misses += 1
             self._items[k] = weights  # evicts the least recently used beyond max_items
         return weights
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def weighted_sum(block: np.ndarray, weights: CellWeights) -> np.ndarray:

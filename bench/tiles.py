@@ -95,8 +95,9 @@ def bench_cube(path: Path, resolution: float, days: int, progress: bool = True) 
     import pandas as pd
 
     from carbonmap import contract as cc
+    from carbonmap.storage.pyramid import pyramid_path
     from pipelines import store
-    from pipelines.pyramid import build_pyramid, pyramid_path
+    from pipelines.pyramid import build_pyramid
 
     if not path.exists():
         grid = cc.Grid(resolution)

@@ -20,8 +20,8 @@ per ``get(id)`` instead of the ``readlink``), ``Cube.path`` is the release prefi
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,8 +35,8 @@ from carbonmap import contract as cc
 from carbonmap.errors import NotFound
 from carbonmap.settings import get_settings
 from carbonmap.storage import cube as cube_store
-from carbonmap.storage import remote
 from carbonmap.storage.cube import StoreError, open_cube
+from carbonmap.storage.location import location
 
 
 class DatasetNotFound(NotFound):
@@ -157,21 +157,19 @@ class Registry:
         self._roots: dict[str, Path | str] = {}
         self._pinned: LRUCache[tuple[str, str], Cube] = LRUCache(maxsize=self._cached_releases)
         self._lock = threading.Lock()
+        self._pointers: dict[str, tuple[float, str | None, float]] = {}
+        """dataset id -> (monotonic time read, current release, seconds to trust it)."""
 
     @staticmethod
     def _open(root: Path | str, release: str | None) -> Cube:
-        target = cube_store.release_path(root, release)
-        if not remote.is_remote(target):
-            target = Path(target).resolve()
+        target = location(cube_store.release_path(root, release)).resolved().target
         ds = open_cube(target)
         return Cube(str(ds.attrs["carbonmap_dataset_id"]), target, ds,
                     release=ds.attrs.get(cube_store.RELEASE_ATTR), root=root)
 
     def add(self, path: Path | str) -> Cube:
         """Open a sealed store and serve it under the id recorded in its metadata."""
-        root = remote.normalise(path)
-        if not remote.is_remote(root):
-            root = Path(os.path.abspath(root))
+        root = location(path).absolute().target
         cube = self._open(root, None)
         with self._lock:
             self._cubes[cube.id] = cube
@@ -188,7 +186,7 @@ class Registry:
         root = self._roots[dataset_id]
         if release is not None:
             return self._get_pinned(dataset_id, root, release)
-        current = cube_store.current_release(root) if cube.release else None
+        current = self._current(dataset_id, root) if cube.release else None
         if current is not None and current != cube.release:
             with self._lock:
                 cube = self._cubes[dataset_id]
@@ -200,16 +198,24 @@ class Registry:
                         pass  # keep serving the release we have
         return cube
 
+    def _current(self, dataset_id: str, root: Path | str) -> str | None:
+        """The store's current release id, read again once its location's ``pointer_ttl_s`` has passed (a
+        readlink every time locally; on object storage one GET of ``CURRENT`` per TTL, not per request)."""
+        now = time.monotonic()
+        seen = self._pointers.get(dataset_id)
+        if seen is not None and now - seen[0] < seen[2]:
+            return seen[1]
+        current = cube_store.current_release(root)
+        self._pointers[dataset_id] = (now, current, location(root).pointer_ttl_s)
+        return current
+
     @staticmethod
     def _still_there(root: Path | str, release: str) -> bool:
         """The release's manifest still exists (one stat, or one HEAD on object storage).
 
         ``prune`` deletes the manifest first, so a cached Cube of a pruned release is never served:
         its missing shards would read as the fill value (zeros), not as an error."""
-        where = cube_store.release_location(root, release)
-        if remote.is_remote(where):
-            return remote.exists(str(where), cube_store.MANIFEST)
-        return (Path(where) / cube_store.MANIFEST).exists()
+        return location(cube_store.release_location(root, release)).exists(cube_store.MANIFEST)
 
     def _get_pinned(self, dataset_id: str, root: Path | str, release: str) -> Cube:
         key = (dataset_id, release)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     s3_region: str | None = Field(None, description="S3 region for s3:// stores")
     s3_access_key_id: str | None = Field(None, description="S3 key id (None = standard AWS credential chain)")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
+    s3_pointer_ttl_s: float = Field(2.0, ge=0, description="seconds a server trusts the CURRENT object it read from "
+                                    "an s3:// store before it reads it again (each read is a GET: without this "
+                                    "every request paid a round trip); a publish is seen within this delay")
     s3_lock_ttl_s: float = Field(900.0, gt=0, description="seconds without a heartbeat after which the writer "
                                  "lock of an s3:// store is stale and may be taken over (the holder beats every "
                                  "quarter of it)")
@@ -81,6 +84,11 @@ class Settings(BaseSettings):
                            description="folder holding uncompressed CDIAC NDP-058 v2016 gridcar.<yyyy> + SUMMARY.MASS.DAT")
     tile_cache_items: int = Field(4096, description="encoded tiles kept in memory")
     chunk_cache_bytes: int = Field(512 * 2**20, description="decoded chunks kept in memory")
+    region_cache_items: int = Field(256, ge=1, description="region geometries (posted or catalogue) whose parsed form, "
+                                    "cell weights and country groups one app keeps (LRU; a city's weights are "
+                                    "KB, a large country's a few MB)")
+    query_chunk_cache_bytes: int = Field(256 * 2**20, ge=0, description="decoded time-series chunks one app keeps "
+                                         "in memory for region queries (0 = none)")
 
 
 @lru_cache(maxsize=1)

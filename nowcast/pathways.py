@@ -51,10 +51,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from carbonmap.contract import SECTORS
 from carbonmap.errors import InvalidInput
-from nowcast.peak import TREND_YEARS, trend_growth
+from nowcast.peak import TREND_YEARS, PeakResult, trend_growth
 
 MAX_TREND = 0.10
 """Sector trends are clipped to +-10 %/yr (a short, noisy history must not explode a 20-year projection)."""
@@ -377,3 +378,59 @@ def pathway(target: Target, now_year: int, sector_now: dict[str, float], sector_
         cumulative_t=float(total[1:].sum()), cumulative_trend_t=float(trend_total[1:].sum()),
         gap_to_trend_t=float(trend_total[-1] - total[-1]), target_t=goal,
         reaches_target=bool(total[-1] <= goal * (1 + 1e-9)), levers=effects, method=METHOD)
+
+
+# ------------------------------------------------------------------------------------------------ a region's plan
+def assess_region(target: Target, years: np.ndarray, totals_t: np.ndarray, peak: PeakResult,
+                  base_value_t: float | None = None) -> Assessment:
+    """:func:`assess_target` for a region's consecutive annual totals ``totals_t`` (year,) t CO2 yr-1 and its peak
+    verdict (``peak.peak_year`` counts only for 'peaked'); fewer than two years is a :class:`TargetError`."""
+    if len(years) < 2:
+        raise TargetError("this region has fewer than two complete years of data; a target needs a trend")
+    peaked = peak.peak_year if peak.verdict == "peaked" else None
+    return assess_target(target, years, totals_t, peaked, base_value_t)
+
+
+def region_pathway(a: Assessment, years: np.ndarray, totals_t: np.ndarray, sectors_t: dict[str, np.ndarray] | None,
+                   levers: dict[str, float], ctx: RegionContext) -> Pathway:
+    """The roadmap (:func:`pathway`) of a region from its assessment ``a`` and its annual history: ``years``,
+    ``totals_t`` (year,) and ``sectors_t`` per sector (year,), t CO2 yr-1; each sector starts from its last year
+    and its recent trend (:func:`nowcast.peak.trend_growth`).  A region without sector history, or without
+    emissions in its last year, is a :class:`TargetError`."""
+    if sectors_t is None:
+        raise TargetError("this region has no sector history to project; try its country")
+    sector_now = {s: float(v[-1]) for s, v in sectors_t.items()}
+    if sum(sector_now.values()) <= 0:
+        raise TargetError(f"this region emitted nothing in {a.now_year}, so there is no pathway to plan; pick a "
+                          "region with emissions")
+    growth = {s: trend_growth(v, TREND_YEARS) for s, v in sectors_t.items()}
+    return pathway(a.target, a.now_year, sector_now, growth, a.target_t if a.target.kind == "cut" else None, levers,
+                   ctx, years, totals_t)
+
+
+def region_context(power_mix: pd.DataFrame | None, history: pd.DataFrame | None,
+                   sector_history: pd.DataFrame | None, home: str | None) -> RegionContext:
+    """What the levers need about the ``home`` country, from the release tables: its generation mix and grid
+    intensity (``power_mix``: ``iso3``, ``year``, ``{coal,gas,oil,total}_twh``, ``grid_t_per_mwh`` t CO2 MWh-1) and
+    industry's process share (cement and flaring over industry CO2 in the last inventory year, from ``history``
+    and ``sector_history``, Mt CO2 yr-1)."""
+    coal = gas = oil = grid = None
+    source = ""
+    if power_mix is not None and home is not None:
+        row = power_mix[power_mix["iso3"] == home]
+        if len(row):
+            r = row.iloc[0]
+            if pd.notna(r.get("total_twh")) and r.get("total_twh", 0) > 0:
+                coal, gas, oil = (float(r[f"{f}_twh"] / r["total_twh"]) for f in ("coal", "gas", "oil"))
+                source = f"{home}'s generation in {int(r['year'])} (Carbon Monitor Power)"
+            if pd.notna(r.get("grid_t_per_mwh")):
+                grid = float(r["grid_t_per_mwh"])
+    process = 0.0
+    h, sh = history, sector_history
+    if h is not None and sh is not None and home is not None:
+        last = h[(h["iso3"] == home) & h["total"].notna()].sort_values("year").tail(1)
+        srow = sh[(sh["iso3"] == home) & (sh["year"] == (int(last["year"].iloc[0]) if len(last) else -1))]
+        if len(last) and len(srow) and float(srow["industry"].iloc[0]) > 0:
+            proc = float(np.nansum([last["cement"].iloc[0], last["flaring"].iloc[0]]))
+            process = min(1.0, proc / float(srow["industry"].iloc[0]))
+    return RegionContext(coal, gas, oil, grid, process, source)

@@ -29,7 +29,8 @@ from carbonmap import contract as cc
 from carbonmap.atomic import write_text_atomic
 from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
-from carbonmap.storage import remote, shards
+from carbonmap.storage import shards
+from carbonmap.storage.location import location
 from nowcast.downscale import downscale_with_uncertainty
 from pipelines import release_files, store
 from pipelines.cluster import dask_client
@@ -63,7 +64,7 @@ class BuildRequest:
     update writes both layouts whole).  At 0.1 degree the two layouts cost more than a day's cube."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "store", remote.normalise(self.store))
+        object.__setattr__(self, "store", location(self.store).target)
         if self.end < self.start:
             raise cc.ContractError(f"end {self.end} is before start {self.start}")
         if (self.end - self.start).days > 366 * 20:
@@ -146,14 +147,8 @@ def mass_gap(grid_sums: np.ndarray, national: np.ndarray) -> float:
 
 def check_complete(path: store.Target, n_days: int) -> None:
     """Every day's shard of both grids exists (a task that died would leave a hole)."""
-    if remote.is_remote(path):
-        keys = set(remote.list_keys(str(path)))
     for var in (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR):
-        if remote.is_remote(path):
-            have = {k.split("/")[2] for k in keys if k.startswith(f"{var}/c/")}
-        else:
-            chunk_dir = Path(path) / var / "c"
-            have = {p.name for p in chunk_dir.iterdir()} if chunk_dir.is_dir() else set()
+        have = set(location(path).child(f"{var}/c").list_dirs())
         missing = [t for t in range(n_days) if str(t) not in have]
         if missing:
             raise BuildError(f"{var} has no data for {len(missing)} day(s), first index {missing[0]}")
@@ -256,13 +251,10 @@ def derive_layouts(cube_path: store.Target, client: Any, say: ProgressFn,
     the staged cube holds hard links to the parent's pyramid, and ``update_pyramid`` rewrites only the
     touched days, their months and years (new files, so the parent is never altered; it builds the
     pyramid whole if the parent had none); the time-series layout of ``parent`` (the parent release's
-    directory) is hard-linked and rewritten from the 32-day block holding the first changed day on.
-    Object-store cubes skip both for now (the pyramid/time-series writers are path based)."""
+    directory) is hard-linked (server-side copies on object storage) and rewritten from the 32-day block holding
+    the first changed day on."""
     from pipelines import pyramid, timeseries
 
-    if remote.is_remote(cube_path):
-        return []
-    cube_path = Path(cube_path)
     if changed_days is None:
         pyramid.build_pyramid(cube_path, progress=say, client=client)
         timeseries.build_timeseries(cube_path, progress=say)
@@ -272,14 +264,13 @@ def derive_layouts(cube_path: store.Target, client: Any, say: ProgressFn,
     first: int | None = None
     if days:
         first = int(_cube_times(cube_path).searchsorted(days[0]))
-    parent_path = Path(parent) if parent is not None and not remote.is_remote(parent) else None
-    timeseries.build_timeseries(cube_path, progress=say, parent=parent_path, first_changed_day=first)
+    timeseries.build_timeseries(cube_path, progress=say, parent=parent, first_changed_day=first)
     return ["pyramid.update_pyramid", "timeseries.build_timeseries"]
 
 
-def _cube_times(cube_path: Path) -> pd.DatetimeIndex:
+def _cube_times(cube_path: store.Target) -> pd.DatetimeIndex:
     """The decoded time axis of a (possibly staged) cube."""
-    with xr.open_zarr(cube_path, consolidated=False) as ds:
+    with xr.open_zarr(location(cube_path).zarr_store(read_only=True), consolidated=False) as ds:
         return pd.DatetimeIndex(ds["time"].values)
 
 
@@ -304,10 +295,7 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
     nat = prep.nat
     final = request.store
     with store.writer_lock(final) as held:
-        if remote.is_remote(final):
-            tmp: store.Target = remote.join(str(final), f"releases/{store.next_release_id(final)}")
-        else:
-            tmp = store.building_path(Path(final))
+        tmp = store.staging_path(final)
         store.create(tmp, grid, times, nat.regions, prep.attrs)
         store.write_national(tmp, nat.values, nat.rel_sigma, nat.evidence)
         write_tables(tmp, prep.tables)
@@ -321,8 +309,7 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
             manifest = {"kind": "build", "days_added": day_ranges(times), "days_revised": [],
                         "reason": "full build", "weights_digest": weights_digest(prep),
                         "inputs": [{"path": f.path, "sha256": f.sha256} for f in prep.files]}
-            rid = store.validate_release_id(str(tmp).rstrip("/").rsplit("/", 1)[-1]) if remote.is_remote(final) \
-                else store.next_release_id(final)
+            rid = store.staged_release_id(final, tmp)
 
             def before_publish(cube: store.Target) -> list[str]:
                 done = derive_layouts(cube, client, say) if request.layouts else []

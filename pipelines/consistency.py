@@ -7,12 +7,11 @@ Reads the current (or a pinned) release day by day, so memory stays at one day o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from carbonmap import contract as cc
-from carbonmap.storage import remote
+from carbonmap.storage.location import location
 from pipelines import store
 
 MASS_RTOL = 1e-6
@@ -42,9 +41,7 @@ def check_store(path: store.Target, release: str | None = None) -> Report:
     except store.StoreError as exc:
         return Report(str(path), release, 0, float("nan"), (str(exc),))
     rid = ds.attrs.get(store.RELEASE_ATTR)
-    target = store.release_path(path, release)
-    if not remote.is_remote(target):
-        target = Path(target).resolve()
+    target = location(store.release_path(path, release)).resolved().target
     try:
         manifest = store.read_manifest(target)
         if manifest.get("id") != rid:

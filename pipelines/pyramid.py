@@ -71,7 +71,6 @@ import dataclasses
 import datetime as dt
 import json
 import math
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +85,7 @@ from carbonmap import contract as cc
 from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
 from carbonmap.storage import shards
+from carbonmap.storage.location import Location, location
 from carbonmap.storage.pyramid import (
     DAY_MIN_LEVEL,
     DENSITY_UNITS,
@@ -99,7 +99,7 @@ from carbonmap.storage.pyramid import (
     area_km2,
     cube_version_of,
     percentiles,
-    pyramid_path,
+    pyramid_location,
     read_meta,
 )
 from pipelines import store
@@ -209,8 +209,8 @@ def label_of(freq: str, day: pd.Timestamp) -> str:
 
 # ---- metadata ------------------------------------------------------------------------------
 
-def _write_meta(pyr: Path, meta: PyramidMeta) -> None:
-    zarr.open_group(pyr, mode="r+", use_consolidated=False).attrs[META_ATTR] = meta.to_json()
+def _write_meta(pyr: Location, meta: PyramidMeta) -> None:
+    zarr.open_group(pyr.zarr_store(), mode="r+", use_consolidated=False).attrs[META_ATTR] = meta.to_json()
 
 
 # ---- the cube side -------------------------------------------------------------------------
@@ -222,11 +222,11 @@ class _CubeInfo:
     version: str
 
 
-def _cube_info(cube_path: Path) -> _CubeInfo:
-    root = Path(cube_path)
-    if not (root / "zarr.json").exists():
+def _cube_info(cube: Location) -> _CubeInfo:
+    root = cube
+    if not root.exists("zarr.json"):
         raise PyramidError(f"no carbonmap cube at {root} (no zarr.json); build the cube first")
-    group = zarr.open_group(root, mode="r")
+    group = zarr.open_group(root.zarr_store(read_only=True), mode="r")
     attrs = dict(group.attrs)
     if "carbonmap_dataset_id" not in attrs:
         raise PyramidError(f"{root} was not built by carbonmap (no carbonmap_dataset_id)")
@@ -254,8 +254,8 @@ def _stored_levels(freq: str, n_levels: int) -> range:
     return range(DAY_MIN_LEVEL if freq == "day" else 0, n_levels)
 
 
-def _create_arrays(pyr: Path, grids: Sequence[cc.Grid], steps: dict[str, list[str]]) -> None:
-    root = zarr.open_group(pyr, mode="a", use_consolidated=False)
+def _create_arrays(pyr: Location, grids: Sequence[cc.Grid], steps: dict[str, list[str]]) -> None:
+    root = zarr.open_group(pyr.zarr_store(), mode="a", use_consolidated=False)
     for freq in FREQS:
         for k in _stored_levels(freq, len(grids)):
             g = grids[k]
@@ -279,7 +279,8 @@ def _create_arrays(pyr: Path, grids: Sequence[cc.Grid], steps: dict[str, list[st
 def _open_level(pyr: str, freq: str, k: int, variable: str) -> zarr.Array:
     """One pyramid array opened from its own metadata (never the consolidated copy, which an
     update may have made stale by growing the step axis)."""
-    return zarr.open_array(store=f"{pyr}/{freq}/{k}/{variable}", mode="r+", zarr_format=3)
+    return zarr.open_array(store=location(pyr).child(f"{freq}/{k}/{variable}").zarr_store(), mode="r+",
+                           zarr_format=3)
 
 
 def _write_step(pyr: str, freq: str, index: int, fields: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -303,7 +304,7 @@ def _month_task(cube_path: str, pyr: str, levels: tuple[float, ...], bounds: tup
     members) at every level.  Returns the number of days written.  Runs in a Dask worker or in-process.
     """
     grids = [cc.Grid(r, *bounds) for r in levels]
-    cube = zarr.open_group(cube_path, mode="r")
+    cube = zarr.open_group(location(cube_path).zarr_store(read_only=True), mode="r")
     todo = set(write)
     layouts: dict[tuple[str, int, str], shards.ShardedArray] = {}
     acc_mass: np.ndarray | None = None
@@ -351,13 +352,13 @@ def _mean_task(pyr: str, n_levels: int, src: str, members: list[int], weights: l
     return 1
 
 
-def _statistics(cube_path: Path, grids: Sequence[cc.Grid], steps: dict[str, list[str]]
+def _statistics(cube_path: Location, grids: Sequence[cc.Grid], steps: dict[str, list[str]]
                 ) -> tuple[dict[str, dict[str, list[float]]], dict[str, dict[str, list[float]]]]:
     """Percentiles and display ranges per variable and layer, from the cube's middle day on the
     finest level with at most QUANTILE_MAX_CELLS cells."""
     k = next((i for i, g in enumerate(grids) if g.nlat * g.nlon <= QUANTILE_MAX_CELLS), len(grids) - 1)
     mid = len(steps["day"]) // 2
-    mass, sigma = read_cube_day(zarr.open_group(cube_path, mode="r"), mid)
+    mass, sigma = read_cube_day(zarr.open_group(cube_path.zarr_store(read_only=True), mode="r"), mid)
     em, un = level_fields(mass, sigma, grids[:k + 1], first=k)[0]
     quant: dict[str, dict[str, list[float]]] = {cc.EMISSIONS_VAR: {}, cc.UNCERTAINTY_VAR: {}}
     ranges: dict[str, dict[str, list[float]]] = {cc.EMISSIONS_VAR: {}, cc.UNCERTAINTY_VAR: {}}
@@ -396,7 +397,7 @@ def _run(tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], client: Any | 
         say(done, total, message)
 
 
-def _write_all(cube_path: Path, pyr: Path, info: _CubeInfo, grids: list[cc.Grid], days: set[int],
+def _write_all(cube_path: Location, pyr: Location, info: _CubeInfo, grids: list[cc.Grid], days: set[int],
                client: Any | None, say: ProgressFn, previous: PyramidMeta | None = None) -> PyramidMeta:
     """Write the daily levels of ``days``, their months and years; returns the new metadata.
 
@@ -432,35 +433,34 @@ def _write_all(cube_path: Path, pyr: Path, info: _CubeInfo, grids: list[cc.Grid]
     return PyramidMeta(info.version, grids[0].resolution, grids[0].bounds, levels, steps, n_days, quant, ranges)
 
 
-def build_pyramid(cube_path: Path, progress: ProgressFn | None = None, client: Any | None = None) -> Path:
+def build_pyramid(cube_path: Path | str | Location, progress: ProgressFn | None = None,
+                  client: Any | None = None) -> Path | str:
     """Build (or rebuild) the whole pyramid of the cube at ``cube_path``; returns the pyramid path.
 
     Call it on a complete cube: ``store.seal(..., before_publish=build_pyramid)`` (so the pyramid is
     part of the same release) or on a sealed cube.  ``client``: a Dask distributed Client to run
     the tasks on (one task per calendar month of days, then one per year; None: in-process).
-    Written to ``pyramid.building`` and renamed, so readers see either no pyramid (and render from
-    the cube) or a complete one.
+    Written to ``pyramid.building`` and renamed (local stores), so readers see either no pyramid (and render
+    from the cube) or a complete one; on object storage written in place inside the unpublished release
+    (:meth:`carbonmap.storage.location.Location.staged`).  Returns the pyramid's path (the URL on object storage).
     """
     say = progress or no_progress
-    cube_path = Path(cube_path)
-    info = _cube_info(cube_path)
+    cube = location(cube_path)
+    info = _cube_info(cube)
     if len(info.times) == 0:
-        raise PyramidError(f"the cube at {cube_path} has no days")
-    final = pyramid_path(cube_path)
-    tmp = final.with_name(PYRAMID_DIR + ".building")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    zarr.open_group(tmp, mode="w", zarr_format=3)
-    grids = level_grids(info.grid)
-    meta = _write_all(cube_path, tmp, info, grids, set(range(len(info.times))), client, say)
-    _write_meta(tmp, meta)
-    zarr.consolidate_metadata(str(tmp))
-    store.replace_dir(tmp, final)
-    _refresh_cube_consolidated(cube_path)
-    return final
+        raise PyramidError(f"the cube at {cube} has no days")
+    final = pyramid_location(cube)
+    with final.staged() as tmp:
+        zarr.open_group(tmp.zarr_store(), mode="w", zarr_format=3)
+        grids = level_grids(info.grid)
+        meta = _write_all(cube, tmp, info, grids, set(range(len(info.times))), client, say)
+        _write_meta(tmp, meta)
+        zarr.consolidate_metadata(tmp.zarr_store())
+    _refresh_cube_consolidated(cube)
+    return final.target
 
 
-def _refresh_cube_consolidated(cube_path: Path) -> None:
+def _refresh_cube_consolidated(cube: Location) -> None:
     """Re-consolidate the cube's metadata if its consolidated copy lists the pyramid.
 
     A release staged by ``carbonmap update`` is sealed (consolidated) while it still holds the
@@ -468,16 +468,16 @@ def _refresh_cube_consolidated(cube_path: Path) -> None:
     the pyramid grows, reading a pyramid array through the cube group would raise
     BoundsCheckError.  The cube's ``zarr.json`` is rewritten by temp file + rename (new inode)."""
     try:
-        doc = json.loads((Path(cube_path) / "zarr.json").read_text())
+        doc = json.loads(cube.read_text("zarr.json") or "{}")
     except (OSError, ValueError):
         return
     listed = (doc.get("consolidated_metadata") or {}).get("metadata") or {}
     if any(key == PYRAMID_DIR or key.startswith(PYRAMID_DIR + "/") for key in listed):
-        zarr.consolidate_metadata(str(cube_path))
+        zarr.consolidate_metadata(cube.zarr_store())
 
 
-def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: ProgressFn | None = None,
-                   client: Any | None = None) -> Path:
+def update_pyramid(cube_path: Path | str | Location, days: Iterable[dt.date | str], progress: ProgressFn | None = None,
+                   client: Any | None = None) -> Path | str:
     """Rewrite the pyramid for ``days`` (rewritten or appended to the cube) and their months and years.
 
     Days the cube gained since the pyramid was written are always included; the step axes grow.
@@ -490,9 +490,9 @@ def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: Pro
     tile server renders from the cube instead.
     """
     say = progress or no_progress
-    cube_path = Path(cube_path)
+    cube_path = location(cube_path)
     info = _cube_info(cube_path)
-    pyr = pyramid_path(cube_path)
+    pyr = pyramid_location(cube_path)
     meta = read_meta(pyr, current_only=True)
     grids = level_grids(info.grid)
     if meta is None or tuple(meta.levels) != tuple(g.resolution for g in grids) or \
@@ -513,15 +513,15 @@ def update_pyramid(cube_path: Path, days: Iterable[dt.date | str], progress: Pro
     if not todo:
         if meta.cube_version != info.version or meta.status != cc.STATUS_COMPLETE:
             _write_meta(pyr, dataclasses.replace(meta, cube_version=info.version, status=cc.STATUS_COMPLETE))
-            zarr.consolidate_metadata(str(pyr))
+            zarr.consolidate_metadata(pyr.zarr_store())
             _refresh_cube_consolidated(cube_path)
-        return pyr
+        return pyr.target
     _write_meta(pyr, dataclasses.replace(meta, status=cc.STATUS_BUILDING))
     new = _write_all(cube_path, pyr, info, grids, todo, client, say, previous=meta)
     _write_meta(pyr, new)
-    zarr.consolidate_metadata(str(pyr))
+    zarr.consolidate_metadata(pyr.zarr_store())
     _refresh_cube_consolidated(cube_path)
-    return pyr
+    return pyr.target
 
 
 # ---- reading (the tile server's side) ------------------------------------------------------

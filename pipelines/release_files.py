@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -37,7 +36,7 @@ import xarray as xr
 from carbonmap import contract as cc
 from carbonmap.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from carbonmap.progress import ProgressFn, no_progress
-from carbonmap.storage import remote
+from carbonmap.storage.location import Location, location
 from carbonmap.storage.release_files import (
     COG,
     CSV_GZ,
@@ -46,15 +45,15 @@ from carbonmap.storage.release_files import (
     NETCDF,
     PARQUET,
     FileEntry,
-    files_dir,
+    files_location,
     read_manifest,
 )
 from pipelines import store
 
 _LOCK = threading.Lock()  # HDF5 is not thread-safe: one NetCDF writer per process (Dask thread workers take turns)
-def _head(cube: Path) -> tuple[pd.DatetimeIndex, cc.Grid, dict[str, Any]]:
-    """The time axis, grid and attributes of a sealed cube."""
-    with xr.open_zarr(cube, chunks=None, consolidated=True, zarr_format=3) as head:
+def _head(cube: Path | str) -> tuple[pd.DatetimeIndex, cc.Grid, dict[str, Any]]:
+    """The time axis, grid and attributes of a sealed cube (a local path or an object-store URL)."""
+    with xr.open_zarr(location(cube).zarr_store(read_only=True), chunks=None, consolidated=True, zarr_format=3) as head:
         return (pd.DatetimeIndex(head["time"].values), cc.Grid.from_coords(head["lat"].values, head["lon"].values),
                 dict(head.attrs))
 
@@ -91,7 +90,7 @@ def deflate_chunk(values: np.ndarray, level: int = 1) -> bytes:
     return bytes(isal_zlib.compress(raw, level))
 
 
-def write_daily_month(cube: Path, out: Path, month: str, release_id: str) -> np.ndarray:
+def write_daily_month(cube: Path | str, out: Path, month: str, release_id: str) -> np.ndarray:
     """Write the daily NetCDF of ``month`` (``YYYY-MM``) from the sealed cube at ``cube`` to ``out``.
 
     netCDF4 writes the metadata and defines the two grids (chunks of a day x a sector x a 45 degree tile,
@@ -130,7 +129,7 @@ def write_daily_month(cube: Path, out: Path, month: str, release_id: str) -> np.
                 v = nc.createVariable(name, "f4", dims, zlib=True, complevel=1, shuffle=True,
                                       chunksizes=(1, 1, cy, cx), fill_value=False)
                 v.setncatts({k: (json.dumps(a) if isinstance(a, dict) else a) for k, a in var_attrs.items()})
-        group = zarr.open_group(zarr.storage.LocalStore(cube, read_only=True), mode="r")
+        group = zarr.open_group(location(cube).zarr_store(read_only=True), mode="r")
         with h5py.File(tmp, "r+") as h5:
             for name in big:
                 arr, dset = shards.ShardedArray(store.array(group, name)), h5[name]
@@ -199,10 +198,11 @@ def write_cog(values: np.ndarray, grid: cc.Grid, out: Path, description: str) ->
 
 
 # ------------------------------------------------------------------------------------------- the national table
-def national_table(cube: Path) -> pd.DataFrame:
+def national_table(cube: Path | str) -> pd.DataFrame:
     """The national daily table of a cube as tidy rows: date, country, sector, emissions_t (t CO2 day-1),
     uncertainty (relative 1-sigma), evidence (label); rows of a sector a country does not have are left out."""
-    with xr.open_zarr(cube, chunks=None, consolidated=True, zarr_format=3) as ds:
+    with xr.open_zarr(location(cube).zarr_store(read_only=True), chunks=None, consolidated=True,
+                      zarr_format=3) as ds:
         times = pd.DatetimeIndex(ds["time"].values)
         countries = [str(c) for c in ds["country"].values]
         v = np.asarray(ds[cc.NATIONAL_VAR].values, dtype=np.float64) / 1000.0
@@ -287,7 +287,7 @@ def _entry(path: Path, t: Target, rid: str) -> FileEntry:
 def _month_task(cube: str, out: str, month: str, rid: str, todo: list[dict[str, str]]) -> list[dict[str, Any]]:
     """One month's files (a Dask task): the daily NetCDF if asked, then the monthly-mean NetCDF and COG."""
     with _LOCK:
-        cube_p, out_p = Path(cube), Path(out)
+        cube_p, out_p = cube, Path(out)
         ts = [Target(**t) for t in todo]
         daily = [t for t in ts if t.kind == "daily"]
         done: list[dict[str, Any]] = []
@@ -307,7 +307,7 @@ def _month_task(cube: str, out: str, month: str, rid: str, todo: list[dict[str, 
         return done
 
 
-def _pyramid_mean(cube: Path, month: str, attrs: Mapping[str, Any]) -> np.ndarray | None:
+def _pyramid_mean(cube: Path | str, month: str, attrs: Mapping[str, Any]) -> np.ndarray | None:
     """The month's mean daily emissions (sector, lat, lon), kg CO2 day-1 cell-1, from the release's map pyramid
     (its level-0 month step: the mean density of the month's days, x cell area); None without a pyramid."""
     from carbonmap.storage import pyramid
@@ -320,19 +320,19 @@ def _pyramid_mean(cube: Path, month: str, attrs: Mapping[str, Any]) -> np.ndarra
     return density.astype(np.float64) * pyramid.area_km2(pyr.grids[0])[None, :, None]
 
 
-def month_sum(cube: Path, month: str) -> np.ndarray:
+def month_sum(cube: Path | str, month: str) -> np.ndarray:
     """Sum of a month's daily emissions (sector, lat, lon), float64 kg CO2 cell-1, read one day at a time."""
     import zarr
 
     idx = np.flatnonzero(_head(cube)[0].to_period("M") == pd.Period(month, "M"))
-    em = store.array(zarr.open_group(zarr.storage.LocalStore(cube, read_only=True), mode="r"), cc.EMISSIONS_VAR)
+    em = store.array(zarr.open_group(location(cube).zarr_store(read_only=True), mode="r"), cc.EMISSIONS_VAR)
     total = np.zeros(em.shape[1:])
     for t in idx:
         total += np.asarray(em[int(t)], dtype=np.float64)
     return total
 
 
-def _annual(cube: Path, out: Path, year: str, rid: str, todo: list[Target], means: list[Path]) -> list[FileEntry]:
+def _annual(cube: Path | str, out: Path, year: str, rid: str, todo: list[Target], means: list[Path]) -> list[FileEntry]:
     """The annual totals of ``year`` from the year's monthly-mean NetCDFs (mean x days, summed in float64)."""
     total: np.ndarray | None = None
     days = 0
@@ -371,30 +371,42 @@ def write_release_files(cube: Path | str, release_id: str, *, parent: Path | str
     """Write the release files of the sealed cube ``cube`` (release ``release_id``) into ``cube/files``.
 
     ``parent`` (an update's parent release directory) with ``changed_days``: files of months (years) with no
-    changed day are hard-linked from the parent's files, the others written.  Files already in this release's
-    manifest with a matching sha256 (an interrupted run) are kept.  ``client``: a Dask client to run the
-    months on (one task per month); None runs them here.  Returns the manifest's entries, in order."""
+    changed day are hard-linked (server-side copies on object storage) from the parent's files, the others
+    written.  Files already in this release's manifest with a matching sha256 (an interrupted run) are kept.
+    ``client``: a Dask client to run the months on (one task per month); None runs them here.  On object
+    storage the files are written in a local temporary directory and uploaded, the manifest last
+    (:meth:`carbonmap.storage.location.Location.workdir`).  Returns the manifest's entries, in order."""
+    cube_loc = location(cube).resolved()
+    with files_location(cube_loc).workdir(last=FILES_MANIFEST) as out:
+        return _write_release_files(cube_loc, out, release_id, parent=parent, changed_days=changed_days,
+                                    daily_months=daily_months, kinds=kinds, client=client, progress=progress)
+
+
+def _write_release_files(cube_loc: Location, out: Path, release_id: str, *, parent: Path | str | None,
+                         changed_days: Iterable[dt.date] | None, daily_months: int, kinds: Iterable[str],
+                         client: Any, progress: ProgressFn | None) -> list[FileEntry]:
     say = progress or no_progress
-    cube = Path(cube)
-    out = files_dir(cube)
-    out.mkdir(exist_ok=True)
+    cube = cube_loc.target
+    dest = files_location(cube_loc)
     times, _, cube_attrs = _head(cube)
     dataset_id = str(cube_attrs["carbonmap_dataset_id"])
     wanted = targets(dataset_id, release_id, times, daily_months=daily_months, kinds=kinds)
     order = [(t.kind, t.period, t.media_type) for t in wanted]
     changed = None if changed_days is None else {f"{pd.Timestamp(d):%Y-%m}" for d in changed_days}
-    from_parent = {(e.kind, e.period, e.media_type): e for e in read_manifest(Path(parent)).values()} \
+    from_parent = {(e.kind, e.period, e.media_type): e for e in read_manifest(parent).values()} \
         if parent is not None else {}
-    resumed = {(e.kind, e.period, e.media_type): e for e in read_manifest(cube).values()}
+    resumed = {(e.kind, e.period, e.media_type): e for e in read_manifest(cube_loc).values()}
     entries: dict[_Key, FileEntry] = {}
+    copied: set[str] = set()  # taken from the parent: in ``dest``, not necessarily in ``out``
     for t, k in zip(wanted, order, strict=True):
         old = from_parent.get(k)
         if old is not None and _unchanged(t, changed) and parent is not None:
-            src = files_dir(Path(parent)) / old.name
-            if src.is_file() and src.stat().st_size == old.size:
-                if not (out / old.name).exists():
-                    os.link(src, out / old.name)
+            src = files_location(parent)
+            if src.size(old.name) == old.size:
+                if dest.size(old.name) != old.size:
+                    src.copy_object(old.name, dest, old.name)
                 entries[k] = old
+                copied.add(old.name)
                 continue
         mine = resumed.get(k)
         if mine is not None and mine.name == t.name and (out / t.name).is_file() \
@@ -427,6 +439,9 @@ def write_release_files(cube: Path | str, release_id: str, *, parent: Path | str
     for year in sorted({t.period for t in todo if t.kind == "annual-total"}):
         means = [out / entries[k].name for k in order if k[0] == "monthly-mean" and k[2] == NETCDF
                  and k[1].startswith(year) and k in entries]
+        for p in means:  # a parent's file copied server-side: fetched to read it here
+            if not p.exists():
+                dest.download(p.name, p)
         record(_annual(cube, out, year, release_id, [t for t in todo if t.kind == "annual-total" and t.period == year],
                        means))
     national = [t for t in todo if t.kind == "national-daily"]
@@ -438,24 +453,23 @@ def write_release_files(cube: Path | str, release_id: str, *, parent: Path | str
     _save(out, dataset_id, release_id, entries, order)
     keep = {e.name for e in entries.values()} | {FILES_MANIFEST}
     for p in out.iterdir():  # leftovers of an interrupted run with another plan: never listed, so never served
-        if p.name not in keep:
-            p.unlink()
+        if p.name not in keep or (p.name in copied and out != dest.local_path):
+            p.unlink()  # (a parent's file fetched for the annual sums is already in the store)
     return [entries[k] for k in order]
 
 
 def for_release(cube: store.Target, release_id: str, *, client: Any = None, progress: ProgressFn | None = None,
                 parent: store.Target | None = None, changed_days: Iterable[dt.date] | None = None) -> list[str]:
     """The release-files step of a publish (``store.seal``'s ``before_publish``), as the Settings ask
-    (``release_files_kinds``, ``release_daily_months``); none on object stores yet (path-based writers, like the
-    derived layouts).  Returns the step's name for the release manifest's ``layouts``, or []."""
+    (``release_files_kinds``, ``release_daily_months``), on a local or an object store.  Returns the step's name
+    for the release manifest's ``layouts``, or []."""
     from carbonmap.settings import get_settings
 
     settings = get_settings()
-    if remote.is_remote(cube) or not settings.release_files_kinds:
+    if not settings.release_files_kinds:
         return []
-    local_parent = Path(parent) if parent is not None and not remote.is_remote(parent) else None
-    write_release_files(Path(cube), release_id, parent=local_parent,
-                        changed_days=changed_days if local_parent is not None else None,
+    write_release_files(cube, release_id, parent=parent,
+                        changed_days=changed_days if parent is not None else None,
                         daily_months=settings.release_daily_months, kinds=settings.release_files_kinds,
                         client=client, progress=progress)
     return ["release_files.write_release_files"]

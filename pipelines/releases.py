@@ -14,6 +14,7 @@ import shutil
 
 from carbonmap.storage import remote
 from carbonmap.storage.releases import ReleaseDiff, ReleaseInfo, as_target, diff, list_releases, release_as_of
+from carbonmap.storage.timeseries import timeseries_location
 from pipelines import store
 
 __all__ = ["ReleaseDiff", "ReleaseInfo", "diff", "list_releases", "prune", "release_as_of"]
@@ -43,6 +44,7 @@ def prune(path: store.Target, keep: int) -> list[str]:
                 prefix = str(store.release_location(path, rid))
                 remote.delete(prefix, [store.MANIFEST])
                 remote.delete_prefix(prefix)
+                timeseries_location(prefix).delete_tree()  # the release's sidecar
             return doomed
         rel = store.releases_dir(path)
         for rid in doomed:

@@ -32,10 +32,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import re
-import shutil
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,10 +46,9 @@ from zarr.codecs import ZstdCodec
 
 from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
-from carbonmap.atomic import write_text_atomic
+from carbonmap.atomic import replace_dir
 from carbonmap.storage import remote
 from carbonmap.storage.cube import (
-    CURRENT,
     MANIFEST,
     RELEASE_ATTR,
     RELEASE_RE,
@@ -73,7 +69,8 @@ from carbonmap.storage.cube import (
     validate_release_id,
     zarr_store,
 )
-from carbonmap.storage.timeseries import timeseries_path
+from carbonmap.storage.location import CURRENT, location
+from carbonmap.storage.timeseries import timeseries_location, timeseries_path
 
 __all__ = [  # the write side, and the read side's names the pipelines use through this module
     "CURRENT",
@@ -115,6 +112,22 @@ from pipelines import locks
 def building_path(final: Path) -> Path:
     """Where a build writes before it is sealed and moved to ``final``."""
     return final.with_name(final.name + ".building")
+
+
+def staging_path(final: Target) -> Target:
+    """Where a build stages its cube before :func:`seal`: beside a local store (``<store>.building``, renamed into
+    the releases when sealed), or in place as the next release's prefix on object storage (no rename there;
+    an unpublished prefix is invisible to readers)."""
+    loc = location(final)
+    if not loc.can_rename:  # object storage stages in place
+        return loc.releases_root().child(next_release_id(final)).target
+    return loc.sibling(loc.name + ".building").target
+
+
+def staged_release_id(final: Target, staging: Target) -> str:
+    """The id the release staged at ``staging`` gets when sealed (the same rule as :func:`seal`)."""
+    name = location(staging).name
+    return validate_release_id(name) if RELEASE_RE.match(name) else next_release_id(final)
 
 
 def template(grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequence[str],
@@ -164,10 +177,7 @@ def encoding(grid: cc.Grid, n_sectors: int = len(cc.SECTORS)) -> dict[str, dict[
 def create(path: Target, grid: cc.Grid, times: pd.DatetimeIndex, countries: Sequence[str],
            attrs: dict[str, Any]) -> None:
     """Write the metadata and coordinates of an empty cube at ``path`` (replacing it)."""
-    if remote.is_remote(path):
-        remote.delete_prefix(str(path))
-    elif Path(path).exists():
-        shutil.rmtree(path)
+    location(path).delete_tree()
     # CF: lat_bnds/lon_bnds, cell_area (m2), a crs grid mapping and grid_mapping/cell_measures on the grids;
     # the attributes are the CF/ACDD set of every NetCDF download, lists and dicts kept as JSON
     ds = cf.apply_cf(template(grid, times, countries), release_id=None, dataset_attrs=attrs)
@@ -199,22 +209,10 @@ def write_national(path: Target, national: np.ndarray, national_unc: np.ndarray,
 
 def next_release_id(final: Target) -> str:
     """The next unused release id (counts staging and orphaned directories too)."""
-    if remote.is_remote(final):
-        names = remote.list_dirs(str(final), "releases")
-    else:
-        rel = releases_dir(Path(final))
-        names = [p.name for p in rel.iterdir()] if rel.is_dir() else []
+    root = location(final).releases_root()
+    names = root.list_dirs()  # releases, staging and orphaned directories (prefixes) alike
     nums = [int(m.group(1)) for n in names if (m := re.match(r"^r(\d{4,9})", n))]
     return f"r{max(nums, default=0) + 1:04d}"
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def publish(final: Target, release: str) -> None:
@@ -223,51 +221,12 @@ def publish(final: Target, release: str) -> None:
 
     A legacy store (a plain directory at ``final``, from before releases) is replaced; that one
     migration is the only non-atomic step, as sealing was before releases existed."""
-    if remote.is_remote(final):
-        where = str(release_location(final, release))
-        if not remote.exists(where, MANIFEST):
-            raise StoreError(f"cannot publish {release}: {where} is not a sealed release")
-        remote.write_text(str(final), CURRENT, release + "\n")
-        return
-    final = Path(final)
-    target = releases_dir(final) / validate_release_id(release)
-    if not (target / MANIFEST).exists():
-        raise StoreError(f"cannot publish {release}: {target} is not a sealed release")
-    for side_link, side_target in zip(sidecars(final), sidecars(target), strict=True):
-        if side_target.exists():
-            _swap_link(side_link, os.path.join(releases_dir(final).name, side_target.name))
-        elif side_link.is_symlink():
-            side_link.unlink()
-    _swap_link(final, os.path.join(releases_dir(final).name, release))
-    _fsync_dir(final.parent)
-
-
-def replace_dir(tmp: Path, final: Path) -> None:
-    """Put the finished directory ``tmp`` at ``final``, replacing what was there (renames; the old
-    directory is moved aside to ``<final>.old`` first and deleted last)."""
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
-def _swap_link(final: Path, relative_target: str) -> None:
-    """Make ``final`` a symlink to ``relative_target`` atomically (legacy directories replaced)."""
-    link = final.with_name(f".{final.name}.{uuid.uuid4().hex}.link")
-    os.symlink(relative_target, link)
-    if final.exists() and not final.is_symlink():
-        old = final.with_name(final.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        final.rename(old)
-        os.replace(link, final)
-        shutil.rmtree(old)
-    else:
-        os.replace(link, final)
+    loc = location(final)
+    where = loc.releases_root().child(validate_release_id(release))
+    if not where.exists(MANIFEST):
+        raise StoreError(f"cannot publish {release}: {where} is not a sealed release")
+    side = [(timeseries_location(loc).name, timeseries_location(where).name)]  # the release's sidecar layout
+    loc.set_pointer(release, sidecars=side)
 
 
 def writer_lock(final: Target) -> contextlib.AbstractContextManager[locks.Held]:
@@ -277,11 +236,13 @@ def writer_lock(final: Target) -> contextlib.AbstractContextManager[locks.Held]:
     stores: the object ``<prefix>/LOCK`` made by a conditional PUT, kept alive by a heartbeat and taken over
     when stale (``Settings.s3_lock_ttl_s``); see :mod:`pipelines.locks`.  The context value's ``check()``
     raises if the lock was lost; writers call it before they publish.  Readers need no lock."""
-    if remote.is_remote(final):
-        from carbonmap.settings import get_settings
+    loc = location(final)
+    rel = loc.releases_root().local_path
+    if rel is not None:  # a file system: the kernel's flock
+        return locks.local_lock(rel, str(final))
+    from carbonmap.settings import get_settings
 
-        return locks.object_lock(remote.object_store(str(final)), str(final), get_settings().s3_lock_ttl_s)
-    return locks.local_lock(releases_dir(Path(final)), str(final))
+    return locks.object_lock(remote.object_store(loc.url), loc.url, get_settings().s3_lock_ttl_s)
 
 
 def sidecars(cube: Path) -> list[Path]:
@@ -299,65 +260,34 @@ def seal(path: Target, final: Target, extra_attrs: dict[str, Any] | None = None,
     and ``parent`` are filled in).  ``before_publish(path)`` runs on the complete but unpublished
     cube (the derived layouts go there, so they are part of the same release).  Returns ``final``,
     which now points at the new release."""
-    if remote.is_remote(final):
-        return _seal_remote(str(path), str(final), extra_attrs, manifest, before_publish)
-    path, final = Path(path), Path(final)
-    rel = releases_dir(final)
-    rel.mkdir(parents=True, exist_ok=True)
+    staging, root = location(path), location(final)
     info = dict(manifest or {})
+    if RELEASE_RE.match(staging.name):  # staged in place (object storage): the prefix names the release
+        info["id"] = validate_release_id(staging.name)
     info.setdefault("id", next_release_id(final))
     info.setdefault("parent", current_release(final))
     info.setdefault("kind", "build")
     info.setdefault("created", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    group = zarr.open_group(path, mode="r+")
+    group = zarr.open_group(store=staging.zarr_store(), mode="r+")
     if extra_attrs:
         group.attrs.update(_jsonable(extra_attrs))
     group.attrs[RELEASE_ATTR] = info["id"]
     group.attrs.update({"version": info["id"], "product_version": info["id"]})  # ACDD: the release id
     group.attrs[cc.STATUS_ATTR] = cc.STATUS_COMPLETE
-    zarr.consolidate_metadata(str(path))
+    zarr.consolidate_metadata(staging.zarr_store())
     info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))
     if before_publish is not None:
-        layouts = before_publish(path)
+        layouts = before_publish(staging.target)
         if layouts:
             info["layouts"] = layouts
-    write_text_atomic(path / MANIFEST, json.dumps(_jsonable(info), indent=1))
-    dest = rel / info["id"]
-    if path != dest:
-        if dest.exists():
+    staging.write_text(MANIFEST, json.dumps(_jsonable(info), indent=1))  # sealed: the manifest is last
+    dest = root.releases_root().child(info["id"])
+    if staging != dest:  # a local staging directory: renamed into the releases, its sidecar with it
+        if dest.exists(MANIFEST) or dest.list_keys():
             raise StoreError(f"release {info['id']} already exists at {dest}")
-        for side_src, side_dst in zip(sidecars(path), sidecars(dest), strict=True):
-            if side_src.exists():
-                side_src.rename(side_dst)
-        path.rename(dest)
-    _fsync_dir(rel)
-    publish(final, info["id"])
-    return final
-
-
-def _seal_remote(path: str, final: str, extra_attrs: dict[str, Any] | None,
-                 manifest: dict[str, Any] | None, before_publish: Callable[[Target], Any] | None) -> str:
-    info = dict(manifest or {})
-    rid = path.rstrip("/").rsplit("/", 1)[-1]
-    info["id"] = validate_release_id(rid)
-    info.setdefault("parent", current_release(final))
-    info.setdefault("kind", "build")
-    info.setdefault("created", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    store_ = zarr_store(path)
-    group = zarr.open_group(store=store_, mode="r+")
-    if extra_attrs:
-        group.attrs.update(_jsonable(extra_attrs))
-    group.attrs[RELEASE_ATTR] = info["id"]
-    group.attrs.update({"version": info["id"], "product_version": info["id"]})  # ACDD: the release id
-    group.attrs[cc.STATUS_ATTR] = cc.STATUS_COMPLETE
-    zarr.consolidate_metadata(store_)
-    info.setdefault("dataset_id", group.attrs.get("carbonmap_dataset_id"))
-    if before_publish is not None:
-        layouts = before_publish(path)
-        if layouts:
-            info["layouts"] = layouts
-    remote.write_text(path, MANIFEST, json.dumps(_jsonable(info), indent=1))  # sealed: the manifest is last
-    publish(final, info["id"])  # the commit: one atomic PUT of CURRENT
+        timeseries_location(staging).move_to(timeseries_location(dest))
+        staging.move_to(dest)
+    publish(final, info["id"])  # the commit: a symlink swap, or one atomic PUT of CURRENT
     return final
 
 

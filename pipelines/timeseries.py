@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from zarr.codecs import ZstdCodec
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn, no_progress
 from carbonmap.storage import shards
+from carbonmap.storage.location import Location, location
 from carbonmap.storage.timeseries import (
     SIGMA_VAR,
     SUFFIX,
@@ -55,9 +54,13 @@ from carbonmap.storage.timeseries import (
     TimeseriesError,
     TimeseriesStore,
     cumsum_var,
+    timeseries_location,
     timeseries_path,
 )
 from pipelines import store
+
+__all__ = ["SIGMA_VAR", "SUFFIX", "TimeseriesError", "TimeseriesStore", "build_timeseries", "cumsum_var",
+           "timeseries_location", "timeseries_path"]
 
 CUMSUM_CHUNK_DAYS = 4
 """Days per inner chunk of the cumulative sums."""
@@ -174,8 +177,9 @@ def _write_column(cube_path: str, ts_path: str, n_days: int, r: tuple[int, int],
     Per 32-day block: the daily copy, sigma and their cumulative sums, carried from the day before
     ``first_day`` (read back from the layout, which holds it unchanged).  Every shard of the column is
     written whole, so columns never touch each other's objects."""
-    cube = zarr.open_group(cube_path, mode="r")
-    ts = zarr.open_group(ts_path, mode="r")
+    cube = zarr.open_group(location(cube_path).zarr_store(read_only=True), mode="r")
+    ts_root = location(ts_path)
+    ts = zarr.open_group(ts_root.zarr_store(read_only=True), mode="r")
     rs, cs = slice(*r), slice(*c)
     em_layout = _layout(store.array(ts, cc.EMISSIONS_VAR))
     cum_layout = _layout(store.array(ts, cumsum_var(cc.EMISSIONS_VAR)))
@@ -197,9 +201,9 @@ def _write_column(cube_path: str, ts_path: str, n_days: int, r: tuple[int, int],
         sigma *= em
         key = (a // block, 0, r[0] // shard[2], c[0] // shard[3])
         for var, values in ((cc.EMISSIONS_VAR, em), (SIGMA_VAR, sigma)):
-            shards.write_shard(Path(ts_path, var), key, values, daily, shard, em_layout.level)
+            shards.write_shard(ts_root.child(var), key, values, daily, shard, em_layout.level)
             cum = running_sum(values, carry[var])
-            shards.write_shard(Path(ts_path, cumsum_var(var)), key, cum, cumulative, shard, cum_layout.level)
+            shards.write_shard(ts_root.child(cumsum_var(var)), key, cum, cumulative, shard, cum_layout.level)
             carry[var] = cum[-1].copy()
             del cum
         n += 1
@@ -235,7 +239,7 @@ def _run(calls: list[tuple[Any, ...]], client: Any | None, workers: int, say: Pr
                      num_workers=max(1, workers))
 
 
-def _write_days(cube_path: Path, ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, first_day: int,
+def _write_days(cube_path: Location, ts_path: Location, grid: cc.Grid, times: pd.DatetimeIndex, first_day: int,
                 workers: int, progress: ProgressFn | None, client: Any | None = None) -> None:
     tt = daily_chunks(grid)[0]
     sy, sx = shard_edges(grid)
@@ -247,18 +251,18 @@ def _write_days(cube_path: Path, ts_path: Path, grid: cc.Grid, times: pd.Datetim
          "timeseries: shard columns (daily values and cumulative sums)")
 
 
-def _cube_meta(cube_path: Path) -> dict:
-    meta = json.loads((Path(cube_path) / "zarr.json").read_text())
+def _cube_meta(cube_path: Location) -> dict:
+    meta = json.loads(cube_path.read_text("zarr.json") or "{}")
     attrs = meta.get("attributes", {})
     if attrs.get(cc.STATUS_ATTR) != cc.STATUS_COMPLETE:
         raise TimeseriesError(f"the cube at {cube_path} is not sealed; build it before its time-series layout")
     return attrs
 
 
-def _cube_axes(cube_path: Path) -> tuple[cc.Grid, pd.DatetimeIndex, list[str]]:
+def _cube_axes(cube_path: Location | Path | str) -> tuple[cc.Grid, pd.DatetimeIndex, list[str]]:
     import xarray as xr
 
-    with xr.open_zarr(cube_path, chunks=None, consolidated=True, zarr_format=3) as ds:
+    with xr.open_zarr(location(cube_path).zarr_store(read_only=True), chunks=None, consolidated=True, zarr_format=3) as ds:
         grid = cc.Grid.from_coords(ds["lat"].values, ds["lon"].values)
         times = pd.DatetimeIndex(ds["time"].values)
         sectors = [str(s) for s in ds["sector"].values]
@@ -274,18 +278,21 @@ def _seal_attrs(cube_attrs: dict, times: pd.DatetimeIndex) -> dict:
             "Conventions": "CF-1.10", TS_STATUS_ATTR: cc.STATUS_COMPLETE}
 
 
-def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, parent: Path | None = None,
-                     first_changed_day: int | None = None, workers: int = 2, client: Any | None = None) -> Path:
-    """Write the time-series layout of the sealed cube at ``cube_path`` next to it; returns its path.
+def build_timeseries(cube_path: Path | str | Location, progress: ProgressFn | None = None, *,
+                     parent: Path | str | Location | None = None, first_changed_day: int | None = None,
+                     workers: int = 2, client: Any | None = None) -> Path | str:
+    """Write the time-series layout of the sealed cube at ``cube_path`` next to it; returns its path (the URL
+    on object storage).
 
     ``cube_path`` may be the store symlink (it is resolved to its release) or a staging cube that is
     complete but not yet published (``pipelines.store.seal``'s ``before_publish``: the layout is then a
     sidecar that ``seal`` moves with the release).  The layout is written to ``<layout>.building`` and
-    renamed into place, so a reader never sees half of it.
+    renamed into place, so a reader never sees half of it (object storage: written in place, beside the
+    unpublished release it belongs to).
 
     Incremental append: ``parent`` is the layout of the previous release (or that release's cube).  If it
     matches this cube's grid, sectors and first days, its files are hard-linked (zarr writes by temp file
-    and rename, so the parent never changes) and only the days from ``first_changed_day`` (default: the
+    and rename, so the parent never changes; server-side copies on object storage) and only the days from ``first_changed_day`` (default: the
     first day the parent lacks), rounded down to a 32-day block, are rewritten, the cumulative sums
     carried on from the day before (a parent of an older layout format is not reused).  Otherwise the
     whole layout is rebuilt.
@@ -293,41 +300,37 @@ def build_timeseries(cube_path: Path, progress: ProgressFn | None = None, *, par
     ``client``: a Dask distributed Client to run the shard columns on (the build's); default Dask's
     threaded scheduler with ``workers`` threads.
     """
-    cube_path = Path(cube_path)
-    if cube_path.is_symlink():
-        cube_path = cube_path.resolve()
-    cube_attrs = _cube_meta(cube_path)
-    grid, times, sectors = _cube_axes(cube_path)
-    final = timeseries_path(cube_path)
-    tmp = final.with_name(final.name + ".building")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    cube = location(cube_path).resolved()
+    cube_attrs = _cube_meta(cube)
+    grid, times, sectors = _cube_axes(cube)
+    final = timeseries_location(cube)
     first = None
+    source: Location | None = None
     if parent is not None:
-        parent = Path(parent)
-        if not (parent / "zarr.json").is_file() or parent.suffix != SUFFIX:
-            parent = timeseries_path(parent.resolve() if parent.is_symlink() else parent)
-        if parent.exists():
-            first = _appendable_from(parent, grid, times, sectors)
-    if first is not None:
-        if first_changed_day is not None:
-            first = min(first, max(0, int(first_changed_day)))
-        assert parent is not None  # ``first`` is only set from a parent layout
-        shutil.copytree(parent, tmp, copy_function=os.link)
-        _extend_in_place(tmp, grid, times, sectors)
-    else:
-        first = 0
-        group = zarr.open_group(tmp, mode="w", zarr_format=3)
-        group.attrs.update({TS_STATUS_ATTR: cc.STATUS_BUILDING})
-        _create_arrays(group, grid, times, sectors)
-    if first < len(times):
-        _write_days(cube_path, tmp, grid, times, first, workers, progress, client)
-    zarr.open_group(tmp, mode="r+").attrs.update(_seal_attrs(cube_attrs, times))
-    store.replace_dir(tmp, final)
-    return final
+        source = location(parent)
+        if not source.exists("zarr.json") or not source.name.endswith(SUFFIX):
+            source = timeseries_location(source.resolved())
+        if source.exists("zarr.json"):
+            first = _appendable_from(source, grid, times, sectors)
+    with final.staged() as tmp:
+        if first is not None:
+            if first_changed_day is not None:
+                first = min(first, max(0, int(first_changed_day)))
+            assert source is not None  # ``first`` is only set from a parent layout
+            source.copy_tree_to(tmp)
+            _extend_in_place(tmp, grid, times, sectors)
+        else:
+            first = 0
+            group = zarr.open_group(tmp.zarr_store(), mode="w", zarr_format=3)
+            group.attrs.update({TS_STATUS_ATTR: cc.STATUS_BUILDING})
+            _create_arrays(group, grid, times, sectors)
+        if first < len(times):
+            _write_days(cube, tmp, grid, times, first, workers, progress, client)
+        zarr.open_group(tmp.zarr_store(), mode="r+").attrs.update(_seal_attrs(cube_attrs, times))
+    return final.target
 
 
-def _appendable_from(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> int | None:
+def _appendable_from(ts_path: Location | Path | str, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> int | None:
     """Index of the first cube day the layout lacks, or None if the layout does not match the cube."""
     try:
         ts = TimeseriesStore(ts_path)
@@ -344,9 +347,9 @@ def _appendable_from(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sect
         return None
 
 
-def _extend_in_place(ts_path: Path, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> None:
+def _extend_in_place(ts_path: Location, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> None:
     """Resize the layout's arrays and its time coordinate to the cube's (longer) time axis."""
-    group = zarr.open_group(ts_path, mode="r+")
+    group = zarr.open_group(ts_path.zarr_store(), mode="r+")
     group.attrs[TS_STATUS_ATTR] = cc.STATUS_BUILDING
     ns = len(sectors)
     for name in (cc.EMISSIONS_VAR, SIGMA_VAR):

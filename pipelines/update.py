@@ -51,6 +51,7 @@ import pandas as pd
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn, no_progress
 from carbonmap.storage import remote
+from carbonmap.storage.location import location
 from pipelines import release_files, store
 from pipelines.build import (
     DAYS_PER_TASK,
@@ -90,7 +91,7 @@ class UpdateRequest:
     scheduler: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "store", remote.normalise(self.store))
+        object.__setattr__(self, "store", location(self.store).target)
 
 
 @dataclass(frozen=True)
@@ -294,9 +295,13 @@ class _RemoteReleases:
             self.finish(chain[0])
         resume: str | None = None
         publishable: str | None = None
-        for name in sorted(remote.list_dirs(self.final, "releases")):
-            if name in chain:
-                continue
+        names = sorted(remote.list_dirs(self.final, "releases"))
+        sidecars = [n for n in names if not store.RELEASE_RE.match(n)]
+        for name in [n for n in names if store.RELEASE_RE.match(n)] + sidecars:  # releases first, then sidecars
+            base = name.split(".", 1)[0]
+            if name in chain or (name in sidecars and (base in chain or base == publishable
+                                                       or (resume is not None and resume.endswith(base)))):
+                continue  # a published (or kept) release, or its sidecar (the time-series layout)
             prefix = remote.join(self.final, f"releases/{name}")
             if store.RELEASE_RE.match(name):
                 manifest = remote.read_text(prefix, store.MANIFEST)
@@ -324,7 +329,8 @@ class _RemoteReleases:
     def stage(self, staging: str, parent: str, prep: Prepared, rewrite: Iterable[int], n_old: int,
               linked_layouts: bool, say: ProgressFn) -> None:
         """Create the staging prefix: metadata, server-side copies of the parent's unchanged day
-        shards, national table.  (No derived layouts on object storage yet, so nothing else to copy.)"""
+        shards and of its pyramid (``update_pyramid`` rewrites the changed steps), national table.  The
+        time-series layout is copied by ``build_timeseries`` from the parent's, when it can be appended to."""
         del linked_layouts
         store.create(staging, prep.grid, prep.times, prep.nat.regions, prep.attrs)  # clears the prefix first
         rewrite = set(rewrite)
@@ -336,7 +342,10 @@ class _RemoteReleases:
                 t = key[len(head):].split("/", 1)[0]
                 if t.isdigit() and int(t) < n_old and int(t) not in rewrite:
                     pairs.append((key, self._key(dst_rid, key[len(self._key(src_rid)) + 1:])))
-        say(0, 1, f"copying {len(pairs)} unchanged shard(s) from {src_rid} (server-side)")
+        head = self._key(src_rid, "pyramid") + "/"
+        pairs += [(key, self._key(dst_rid, key[len(self._key(src_rid)) + 1:]))
+                  for key in remote.list_keys(self.final, head)]
+        say(0, 1, f"copying {len(pairs)} unchanged object(s) from {src_rid} (server-side)")
         remote.copy_keys(self.final, pairs)
         store.write_national(staging, prep.nat.values, prep.nat.rel_sigma, prep.nat.evidence)
         write_tables(staging, prep.tables)
@@ -412,10 +421,10 @@ def update(request: UpdateRequest, progress: ProgressFn | None = None,
            inputs: BuildInputs | None = None) -> UpdateResult:
     """Append the newest days (and revise changed ones) of ``request.store`` as one new release."""
     say = progress or no_progress
-    final: store.Target = request.store if remote.is_remote(request.store) else Path(request.store)
-    if isinstance(final, str):
-        return _update(request, final, _RemoteReleases(final), say, inputs)
-    return _update(request, final, _LocalReleases(final), say, inputs)
+    where = location(request.store)
+    if where.can_rename:  # a file system: stage beside, hard-link, rename into place
+        return _update(request, Path(where.target), _LocalReleases(Path(where.target)), say, inputs)
+    return _update(request, str(where.target), _RemoteReleases(str(where.target)), say, inputs)  # stage in place
 
 
 def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc], say: ProgressFn,

@@ -1,8 +1,8 @@
-"""A bounded, thread-safe LRU of encoded tiles, keyed by the tile's ETag."""
+"""A bounded, thread-safe LRU of encoded tiles, keyed by the tile's ETag (:func:`carbonmap.http_policy.make_etag`;
+ETag matching and cache headers live in :mod:`carbonmap.http_policy` too)."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 
@@ -16,20 +16,6 @@ class EncodedTile:
     content: bytes
     media_type: str
     etag: str
-
-
-def make_etag(*parts: object) -> str:
-    """A strong, quoted ETag from everything that determines a response's bytes."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
-    return f'"{digest}"'
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """True if an ``If-None-Match`` header value names ``etag`` (or ``*``); weak prefixes ignored."""
-    if not if_none_match:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
 
 
 class TileCache:

@@ -1,23 +1,22 @@
-"""HTTP cache policy of the tile endpoints: version tokens, ``Cache-Control`` and ``ETag`` headers.
+"""What is tile-specific in the HTTP cache policy: version tokens and when a tile URL is immutable.
 
-A response may be cached as ``public, max-age=31536000, immutable`` when it can never change under its
-URL, i.e. when (a) the request carries ``v`` equal to the dataset version token (TileJSON and WMTS
-templates add it; a rebuilt cube gets a new token and so new URLs), (b) it names an explicit
-``release=`` (a published release never changes), or (c) the cube declares the attribute
-``carbonmap_final_until`` (ISO date, the last day that later builds will not revise) and the whole
-time step ends on or before it.  Otherwise ``public, max-age=<max_age>`` (seconds).
+The rules themselves (ETags, ``If-None-Match``, ``Cache-Control`` values, the release header) are
+:mod:`carbonmap.http_policy`, shared with the API.  Here: a tile response can never change under its URL
+(:func:`carbonmap.http_policy.immutable_url`) when (a) the request carries ``v`` equal to the dataset version
+token (TileJSON and WMTS templates add it; a rebuilt cube gets a new token and so new URLs), (b) it names an
+explicit ``release=`` (a published release never changes), or (c) the cube declares the attribute
+``carbonmap_final_until`` (ISO date, the last day that later builds will not revise) and the whole time step
+ends on or before it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from carbonmap.http_policy import immutable_url, make_etag
 from carbonmap.registry import Cube
-from tiles.cache import make_etag
 from tiles.layer import TimeStep, cube_version
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-"""``Cache-Control`` of a response that can never change under its URL."""
 FINAL_UNTIL_ATTR = "carbonmap_final_until"
 """Cube attribute (ISO date): days up to it will never be revised, so their tiles are immutable."""
 
@@ -45,14 +44,5 @@ def is_final(cube: Cube, step: TimeStep) -> bool:
 
 def tile_is_immutable(cube: Cube, step: TimeStep, *, release: str | None, v: str | None) -> bool:
     """True if a tile of ``step`` asked for with these ``release`` and ``v`` parameters can never change."""
-    return release is not None or (v is not None and v == version_token(cube)) or is_final(cube, step)
-
-
-def cache_control(max_age: int, immutable: bool = False) -> str:
-    """The ``Cache-Control`` value: :data:`IMMUTABLE`, else ``public, max-age=<max_age>`` (seconds)."""
-    return IMMUTABLE if immutable else f"public, max-age={max_age}"
-
-
-def cache_headers(etag: str, max_age: int, immutable: bool = False) -> dict[str, str]:
-    """``ETag`` and ``Cache-Control`` headers of a response (``max_age`` in seconds)."""
-    return {"ETag": etag, "Cache-Control": cache_control(max_age, immutable)}
+    return immutable_url(release=release, v=v, token=version_token(cube) if v is not None else None,
+                         final=is_final(cube, step))

@@ -17,11 +17,12 @@ from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from carbonmap.http_policy import cache_control
 from tiles import colormap as cm
 from tiles.layer import BadTileRequest, TileNotFound
 from tiles.params import E422, problem_doc
 
-CACHE = "public, max-age=86400"
+CACHE = cache_control(86400)  # colour ramps change only with the code
 E404_COLORMAP = problem_doc(404, "colormap-not-found", "unknown colormap 'nope'; see /tiles/colormaps for the names")
 
 

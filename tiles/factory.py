@@ -16,9 +16,14 @@ below the range's low end are not drawn (transparent; the legend says ``below: "
 dust downscaling leaves around scattered sources does not paint the map; an explicit ``rescale`` clamps
 them to the lowest colour instead.
 
-Tiles come from the cube's pyramid (:mod:`pipelines.pyramid`, rendered by :mod:`tiles.render`:
-index gathers from cached decoded chunks, ~1-3 ms) when it has one, else from the rio-tiler reader
-(:mod:`tiles.reader`, ~100 ms).  Both show emissions as density, kg CO2 km-2 day-1.  ``date`` is a
+Every tile is read through a rio-tiler reader (``BaseReader.tile()`` -> ``ImageData``, :meth:`reader_for`):
+:class:`tiles.pyramid_reader.PyramidReader` over the cube's pyramid when it has one (Web Mercator and CRS84
+tile matrix sets; no reprojection library: index gathers from cached decoded chunks by :mod:`tiles.render`,
+~1-3 ms), else :class:`tiles.reader.CubeLayerReader` (rio-tiler's ``XarrayReader``: the field reprojected by
+rio-tiler, ~100 ms).  carbonmap's own encoder (:mod:`tiles.colormap`, :mod:`tiles.png`), not titiler's
+``render_image``, colours and encodes the result; a pyramid tile is coloured once per distinct source cell.
+The same ``PyramidReader`` plugs into titiler's ``TilerFactory(reader=PyramidReader, path_dependency=...)``
+(``tests/tiles/test_pyramid_reader.py``).  Both show emissions as density, kg CO2 km-2 day-1.  ``date`` is a
 day (``YYYY-MM-DD``), a month (``YYYY-MM``, monthly mean) or a year (``YYYY``, annual mean).
 
 HTTP caching: strong ETags and conditional GET everywhere.  ``Cache-Control`` is
@@ -30,7 +35,7 @@ time step ends on or before it.  Otherwise ``public, max-age=<max_age>``.
 
 Releases (issue 7): every endpoint takes ``release=`` (a release id, ``r0002``) or ``as_of=`` (an
 ISO date-time) and reads that release of the dataset (default: the current one; see
-``api.deps.resolve_cube``).  Responses name the release in ``X-Carbonmap-Release`` (TileJSON and
+``carbonmap.serving.resolve_cube``).  Responses name the release in ``X-Carbonmap-Release`` (TileJSON and
 legend bodies too); ETags, the tile cache, the field cache, display ranges and the ``v`` token
 include the release id, so a newly published release never answers from a stale cached tile.  A
 tile asked for with an explicit ``release=`` can never change: it is served ``immutable``.
@@ -39,7 +44,8 @@ Module map: the shared query parameters are declared once in :mod:`tiles.params`
 ``LayerParams``, ``StyleParams``, ``TemplateParams``; ``ReleaseParams`` here); the routes' OpenAPI texts
 in :mod:`tiles.route_docs`; pyramid renderers are memoised and refreshed in :mod:`tiles.renderers`;
 display ranges, quantile breaks and colour scales in :mod:`tiles.display_ranges`; the ``Cache-Control``
-and ``ETag`` decisions in :mod:`tiles.cache_policy`; tile matrix sets in :mod:`tiles.matrix_sets`.
+and ``ETag`` decisions in :mod:`carbonmap.http_policy` (the tile-specific version token in
+:mod:`tiles.cache_policy`); tile matrix sets in :mod:`tiles.matrix_sets`.
 
 Datasets are looked up by id in the registry the ``registry_dependency`` returns; there is no
 path or URL parameter.  Errors are raised as LookupError (404: unknown dataset, date outside the
@@ -53,7 +59,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import numpy as np
 from attrs import define, field
 from fastapi import APIRouter, Depends, Path, Query
 from morecantile import TileMatrixSet
@@ -61,14 +66,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from titiler.core.factory import BaseFactory
 
-from api.deps import AsOfQuery, Dependency, ReleaseQuery, release_headers, resolve_cube
 from carbonmap import contract as cc
+from carbonmap.http_policy import cache_control, cache_headers, etag_matches, make_etag, release_headers
 from carbonmap.registry import Cube, Registry
+from carbonmap.serving import AsOfQuery, Dependency, ReleaseQuery, resolve_cube
 from carbonmap.settings import Settings, get_settings
 from tiles import colormap as cm
 from tiles import wmts as wmts_xml
-from tiles.cache import EncodedTile, TileCache, etag_matches, make_etag
-from tiles.cache_policy import cache_control, cache_headers, served_version, tile_is_immutable, version_token
+from tiles.cache import EncodedTile, TileCache
+from tiles.cache_policy import served_version, tile_is_immutable, version_token
 from tiles.chunks import ChunkCache
 from tiles.colormaps import add_colormap_routes
 from tiles.display_ranges import DisplayRanges
@@ -91,6 +97,7 @@ from tiles.params import (
     pixel_ratio,
     tile_ratio,
 )
+from tiles.pyramid_reader import PyramidLayer, PyramidReader, sample_of
 from tiles.reader import CubeLayerReader
 from tiles.render import PyramidRenderer, Sample, supports
 from tiles.renderers import PyramidRenderers
@@ -108,7 +115,7 @@ class ReleaseFieldCache(FieldCache):
 @dataclass(frozen=True, slots=True)
 class ReleaseParams(QueryParams):
     """The release a request reads: ``release`` (id) or ``as_of`` (date-time); both None: the current one.
-    Declared here, not in :mod:`tiles.params`, because the parameter types come from :mod:`api.deps`."""
+    Declared here, not in :mod:`tiles.params`, because the parameter types come from :mod:`carbonmap.serving`."""
 
     release: ReleaseQuery = None
     as_of: AsOfQuery = None
@@ -185,19 +192,22 @@ class CarbonTilerFactory(BaseFactory):
         """The colour scale of a layer under a request's style (:meth:`DisplayRanges.color_scale`)."""
         return self.ranges.color_scale(cube, sector, variable, scale, rescale, colormap_name)
 
-    def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int,
-               tilesize: int | None = None) -> Sample:
-        """One tile's values in display units, as a :class:`~tiles.render.Sample`: pyramid if possible.
-        ``tilesize`` (pixels, default ``self.tilesize``): 2x for high-DPI (``@2x``) tiles."""
-        size = tilesize or self.tilesize
+    def reader_for(self, cube: Cube, layer: Layer, tms: TileMatrixSet) -> PyramidReader | CubeLayerReader:
+        """The rio-tiler reader of one layer: a :class:`~tiles.pyramid_reader.PyramidReader` over the cube's
+        pyramid when it has one and ``tms`` is Web Mercator or CRS84 (no reprojection), else ``self.reader``
+        (the fallback, rio-tiler's ``XarrayReader`` reprojecting the cube's field)."""
         renderer = self.pyramid_for(cube) if supports(tms) else None
         if renderer is not None:
-            return renderer.sample(layer, tms, z, x, y, size)
-        with self.reader(cube=cube, layer=layer, fields=self.fields, tms=tms) as src:
-            image = src.tile(x, y, z, tilesize=size)
-        band = image.array[0]
-        mask = np.ma.getmaskarray(band) if np.ma.is_masked(band) else None
-        return Sample.of_pixels(np.asarray(band.data), mask)
+            return PyramidReader(PyramidLayer(renderer, layer), tms=tms)
+        return self.reader(cube=cube, layer=layer, fields=self.fields, tms=tms)
+
+    def render(self, cube: Cube, layer: Layer, tms: TileMatrixSet, z: int, x: int, y: int,
+               tilesize: int | None = None) -> Sample:
+        """One tile's values in display units, as a :class:`~tiles.render.Sample`: the reader's ``tile()``
+        (:meth:`reader_for`); a pyramid tile keeps its distinct cells, so the encoder colours each cell once.
+        ``tilesize`` (pixels, default ``self.tilesize``): 2x for high-DPI (``@2x``) tiles."""
+        with self.reader_for(cube, layer, tms) as src:
+            return sample_of(src.tile(x, y, z, tilesize=tilesize or self.tilesize))
 
     def renderer_id(self, cube: Cube, tms: TileMatrixSet) -> str:
         renderer = self.pyramid_for(cube) if supports(tms) else None
@@ -253,7 +263,7 @@ class CarbonTilerFactory(BaseFactory):
             if format not in cm.FORMATS:
                 raise BadTileRequest(f"unknown tile format {format!r}; use .png or .webp")
             sector, variable = layer_params.sector, layer_params.variable
-            layer = Layer.of(cube, parse_time(date), sector, variable)
+            layer = Layer.of(cube, parse_time(date), sector, variable, self.fields.days)
             check_tile_index(tms, z, x, y)
             style = self.color_scale(cube, sector, variable, style_params.scale, style_params.rescale,
                                      style_params.colormap_name)
@@ -313,7 +323,7 @@ class CarbonTilerFactory(BaseFactory):
                 raise BadTileRequest(f"unknown tile_format {tile_format!r}; use png or webp")
             sector, variable = layer_params.sector, layer_params.variable
             step = parse_time(date) if date is not None else TimeStep("day", cube.end)
-            Layer.of(cube, step, sector, variable)
+            Layer.of(cube, step, sector, variable, self.fields.days)
             style = self.color_scale(cube, sector, variable, style_params.scale, style_params.rescale,
                                      style_params.colormap_name)
             query: dict[str, str] = {"date": step.label, "sector": sector, "variable": variable,

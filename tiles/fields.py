@@ -19,14 +19,15 @@ from cachetools import LRUCache
 
 from carbonmap import contract as cc
 from carbonmap.registry import Cube
-from tiles.layer import Layer, cube_version
+from tiles.layer import CubeDays, Layer, cube_version
 
 FieldKey = tuple[str, str, str, str, str]
 
 
-def read_step(cube: Cube, layer: Layer) -> np.ndarray:
-    """The layer's field from the cube, dims (lat, lon): a day, or the mean over the step's days."""
-    days = layer.step.days_in(cube)
+def read_step(cube: Cube, layer: Layer, memo: CubeDays | None = None) -> np.ndarray:
+    """The layer's field from the cube, dims (lat, lon): a day, or the mean over the step's days (``memo``: the
+    cubes' days, :class:`~tiles.layer.CubeDays`)."""
+    days = layer.step.days_in(cube, memo)
     if layer.step.freq == "day":
         return cube.read_day(layer.day, layer.sector, layer.variable)
     if layer.variable == cc.EMISSIONS_VAR:
@@ -53,12 +54,14 @@ class _FieldLRU(LRUCache[FieldKey, np.ndarray]):
 
 
 class FieldCache:
-    """LRU of decoded (lat, lon) float32 fields bounded by ``max_bytes``."""
+    """LRU of decoded (lat, lon) float32 fields bounded by ``max_bytes``; ``days`` the cubes' days per version
+    (:class:`~tiles.layer.CubeDays`), kept here for the owner's layers too (the tile factory's routes)."""
 
     def __init__(self, max_bytes: int) -> None:
         if max_bytes < 0:
             raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
         self.max_bytes = max_bytes
+        self.days = CubeDays()
         self._items: _FieldLRU = _FieldLRU(max(1, max_bytes))
         self._lock = threading.Lock()
         self._loading: dict[FieldKey, threading.Lock] = {}
@@ -80,7 +83,7 @@ class FieldCache:
             with self._lock:
                 if (hit := self._lookup(key)) is not None:
                     return hit
-            field = np.ascontiguousarray(read_step(cube, layer), dtype=np.float32)
+            field = np.ascontiguousarray(read_step(cube, layer, self.days), dtype=np.float32)
             field.setflags(write=False)
             with self._lock:
                 self.misses += 1

@@ -13,7 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 from carbonmap import contract as cc
 from carbonmap.errors import NotFound
@@ -72,9 +75,10 @@ class TimeStep:
             return nxt - dt.timedelta(days=1)
         return dt.date(self.start.year, 12, 31)
 
-    def days_in(self, cube: Cube) -> list[dt.date]:
-        """The cube's days inside the step (DateOutOfRange if there are none)."""
-        all_days = cube_days(cube)
+    def days_in(self, cube: Cube, memo: CubeDays | None = None) -> list[dt.date]:
+        """The cube's days inside the step (DateOutOfRange if there are none); ``memo``: the owner's
+        :class:`CubeDays` (None: the cube's days are listed afresh)."""
+        all_days = memo.of(cube) if memo is not None else cube_days(cube)
         if self.freq == "day":
             if self.start not in all_days:
                 cube.day_index(self.start)  # raises DateOutOfRange with the covered range
@@ -87,17 +91,32 @@ class TimeStep:
         return days
 
 
-_CUBE_DAYS: dict[tuple[str, str], dict[dt.date, int]] = {}
-
-
 def cube_days(cube: Cube) -> dict[dt.date, int]:
-    """The cube's days -> time index (memoised per cube version; a dict lookup per request instead
-    of a pandas index search)."""
-    key = (cube.id, cube_version(cube))
-    days = _CUBE_DAYS.get(key)
-    if days is None:
-        days = _CUBE_DAYS[key] = {t.date(): i for i, t in enumerate(cube.times)}
-    return days
+    """The cube's days -> time index (computed; :class:`CubeDays` keeps them)."""
+    return {t.date(): i for i, t in enumerate(cube.times)}
+
+
+class CubeDays:
+    """:func:`cube_days` memoised per cube version (a dict lookup per request instead of a pandas index search),
+    an LRU of ``max_items`` versions owned by one tile factory (its :class:`~tiles.fields.FieldCache`), so two
+    apps never share one."""
+
+    def __init__(self, max_items: int = 64) -> None:
+        self._items: LRUCache[tuple[str, str], dict[dt.date, int]] = LRUCache(maxsize=max(1, max_items))
+        self._lock = threading.Lock()
+
+    def of(self, cube: Cube) -> dict[dt.date, int]:
+        key = (cube.id, cube_version(cube))
+        with self._lock:
+            days = self._items.get(key)  # a hit is the most recently used
+        if days is None:
+            days = cube_days(cube)
+            with self._lock:
+                self._items[key] = days
+        return days
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def parse_time(text: str) -> TimeStep:
@@ -151,13 +170,15 @@ class Layer:
         return self.step.start
 
     @classmethod
-    def of(cls, cube: Cube, when: dt.date | TimeStep, sector: str, variable: str) -> Layer:
-        """Validate against the cube: DateOutOfRange (404), ContractError/BadTileRequest (422)."""
+    def of(cls, cube: Cube, when: dt.date | TimeStep, sector: str, variable: str, memo: CubeDays | None = None
+           ) -> Layer:
+        """Validate against the cube: DateOutOfRange (404), ContractError/BadTileRequest (422).  ``memo``: the
+        caller's :class:`CubeDays` (the tile factory passes its own; None: the days are listed afresh)."""
         cc.validate_sector(sector)
         validate_variable(variable)
         if sector == cc.TOTAL and variable != cc.EMISSIONS_VAR:
             raise BadTileRequest("sector=total is defined for emissions only; pick one of the 7 sectors "
                                  "to map uncertainty")
         step = when if isinstance(when, TimeStep) else TimeStep("day", when)
-        step.days_in(cube)
+        step.days_in(cube, memo)
         return cls(cube.id, step, sector, variable)

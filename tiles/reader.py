@@ -5,8 +5,8 @@
 step's field from a :class:`tiles.fields.FieldCache`, emissions converted to density
 (kg CO2 km-2 day-1, the pyramid's units, so colours match).  It is built from a ``Cube`` the registry
 returned (by dataset id), never from a client path.  Tiles are reprojected by rio-tiler's
-``tile()``; the factory only sees the reader class, so a pyramid reader with the same constructor
-``(cube=, layer=, fields=, tms=)`` can replace it.
+``tile()``.  Cubes with a pyramid are read by :class:`tiles.pyramid_reader.PyramidReader` instead (the
+same rio-tiler interface, no reprojection); the factory picks one in ``CarbonTilerFactory.reader_for``.
 """
 
 from __future__ import annotations

@@ -36,9 +36,16 @@ _TMS: dict[str | None, TileMatrixSet] = {}
 """Tile matrix sets by id (morecantile's ``id`` is optional: None for an unnamed custom set)."""
 
 
+_SUPPORTS: dict[str | None, bool] = {}
+""":func:`supports` by tile matrix set id (pyproj's ``to_epsg`` costs ~10 us per call)."""
+
+
 def supports(tms: TileMatrixSet) -> bool:
     """True if tiles of ``tms`` are separable in lon/lat (Web Mercator or geographic lon/lat)."""
-    return tms.crs.to_epsg() == 3857 or str(tms.crs.srs).endswith("CRS84")
+    ok = _SUPPORTS.get(tms.id)
+    if ok is None or tms.id is None:
+        ok = _SUPPORTS[tms.id] = tms.crs.to_epsg() == 3857 or str(tms.crs.srs).endswith("CRS84")
+    return ok
 
 
 def _register(tms: TileMatrixSet) -> str | None:
@@ -78,11 +85,16 @@ def pick_level(levels: tuple[float, ...], pixel_deg: float) -> int:
 
 @lru_cache(maxsize=16384)
 def _index(edge: float, res: float, n: int, tms_id: str | None, z: int, i: int, size: int, axis: str) -> np.ndarray:
-    v = _axis(tms_id, z, i, size, axis)
-    descending = axis == "y"
+    idx = axis_index(_axis(tms_id, z, i, size, axis), edge, res, n, descending=axis == "y")
+    idx.setflags(write=False)
+    return idx
+
+
+def axis_index(v: np.ndarray, edge: float, res: float, n: int, descending: bool) -> np.ndarray:
+    """Cell indices (int64, like ``v``) of coordinates ``v`` (degrees) on a grid axis starting at ``edge``
+    (west edge; north edge when ``descending``) with ``n`` cells of ``res`` degrees; -1 off the axis."""
     idx = np.floor(((edge - v) if descending else (v - edge)) / res).astype(np.int64)
     idx[(idx < 0) | (idx >= n)] = -1
-    idx.setflags(write=False)
     return idx
 
 
@@ -120,13 +132,28 @@ class Sample:
     row_of: np.ndarray
     col_of: np.ndarray
     mask: np.ndarray | None = None
+    rows: np.ndarray | None = None
+    """The distinct source rows of ``values`` in their level's grid, -1 off the grid (pyramid samples)."""
+    cols: np.ndarray | None = None
+    """The distinct source columns, -1 off the grid (pyramid samples)."""
+
+    def outside(self) -> np.ndarray | None:
+        """Pixels (size, size) off the grid (True), or None when every pixel is on it (or it is not known)."""
+        if self.rows is None or self.cols is None:
+            return None
+        r_out, c_out = self.rows < 0, self.cols < 0
+        if not (r_out.any() or c_out.any()):
+            return None
+        return self.expand(r_out[:, None] | c_out[None, :])
 
     def expand(self, arr: np.ndarray) -> np.ndarray:
         """Pixels of a per-cell array shaped like ``values`` (e.g. palette indices), (size, size).
 
-        Two 1-d ``take`` passes: 5x faster than the equivalent 2-d fancy index ``arr[rows[:, None], cols]``.
+        Two 1-d ``take`` passes, columns first (the row pass then copies whole rows): 5-10x faster than
+        the equivalent 2-d fancy index ``arr[rows[:, None], cols]``, and 1.5-10x faster than rows first
+        (256 x 256: 4-30 us instead of 40-45 us, the fewer distinct columns the faster).
         """
-        return arr.take(self.row_of, axis=0).take(self.col_of, axis=1)
+        return arr.take(self.col_of, axis=1).take(self.row_of, axis=0)
 
     @classmethod
     def of_pixels(cls, values: np.ndarray, mask: np.ndarray | None = None) -> Sample:
@@ -195,13 +222,34 @@ class PyramidRenderer:
 
         TileNotFound if the tile does not touch the grid or the step is not in the pyramid.
         """
-        pyr = self.pyramid
         level = self.level_for(tms, z, x, y, size)
-        grid = pyr.grids[level]
+        grid = self.pyramid.grids[level]
         rows, row_of, cols, col_of = unique_source_indices(grid, tms, z, x, y, size)
         if not (rows >= 0).any() or not (cols >= 0).any():
             raise TileNotFound(f"tile {z}/{x}/{y} does not intersect the grid of dataset {layer.dataset!r} "
                                f"(bounds {grid.bounds})")
+        return Sample(self.cells(layer, level, rows, cols), row_of, col_of, rows=rows, cols=cols)
+
+    def sample_lonlat(self, layer: Layer, lon: np.ndarray, lat: np.ndarray, pixel_deg: float) -> Sample:
+        """The cells under pixels centred on the separable axes ``lon`` (width,) and ``lat`` (height,),
+        degrees (monotonic: west to east, north to south), on the level just finer than ``pixel_deg``
+        (degrees of longitude per pixel).  Pixels off the grid read 0 (see :meth:`Sample.outside`)."""
+        level = pick_level(self.pyramid.meta.levels, pixel_deg)
+        grid = self.pyramid.grids[level]
+        rows, row_of = np.unique(axis_index(np.asarray(lat, np.float64), grid.north, grid.resolution, grid.nlat,
+                                            descending=True), return_inverse=True)
+        cols, col_of = np.unique(axis_index(np.asarray(lon, np.float64), grid.west, grid.resolution, grid.nlon,
+                                            descending=False), return_inverse=True)
+        return Sample(self.cells(layer, level, rows, cols), row_of, col_of, rows=rows, cols=cols)
+
+    def cells(self, layer: Layer, level: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Values (len(rows), len(cols)) float32 of the layer at ``level``; ``rows``/``cols`` sorted source
+        indices, -1 off the grid (read as 0).  Decoded chunks come from (and go to) the chunk cache.
+
+        TileNotFound if the layer's time step is not in the pyramid.
+        """
+        pyr = self.pyramid
+        grid = pyr.grids[level]
         freq, label = layer.step.freq, layer.step.label
         step = pyr.step_index(freq, label)
         if step is None:
@@ -227,6 +275,5 @@ class PyramidRenderer:
                                                      j * chunk[1] - c0:(j + 1) * chunk[1] - c0])
             return out
 
-        got = self.chunks.get_many(keys, load)
-        values = gather(rows, cols, chunk, {ij_of[k]: v for k, v in got.items()})
-        return Sample(values, row_of, col_of)
+        got = self.chunks.get_many(keys, load) if keys else {}
+        return gather(rows, cols, chunk, {ij_of[k]: v for k, v in got.items()})

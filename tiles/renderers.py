@@ -4,7 +4,8 @@ The tile endpoints ask :meth:`PyramidRenderers.get` for a cube's :class:`~tiles.
 on every request.  A renderer is kept per ``(dataset id, release)``; at most every
 :data:`PYRAMID_RECHECK_S` seconds the pyramid's ``zarr.json`` modification time is looked at again, so a
 pyramid that appears, is rebuilt or disappears under a running server is picked up without a restart.
-A cube without a (current) pyramid gets None: the caller falls back to the rio-tiler reader.
+A cube without a (current) pyramid gets None: the caller reads it with the fallback
+:class:`~tiles.reader.CubeLayerReader` (rio-tiler's XarrayReader) instead of a :class:`~tiles.pyramid_reader.PyramidReader`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 
 from carbonmap.registry import Cube
-from carbonmap.storage.pyramid import cube_version_of, open_pyramid, pyramid_path
+from carbonmap.storage.pyramid import cube_version_of, open_pyramid, pyramid_location
 from tiles.cache_policy import served_version
 from tiles.chunks import ChunkCache
 from tiles.render import PyramidRenderer
@@ -22,8 +23,8 @@ PYRAMID_RECHECK_S = 2.0
 MAX_RENDERERS = 32
 """Pyramid renderers kept (one per dataset release asked for)."""
 
-_State = tuple[str, int | None]
-"""What a memoised renderer was built for: (served cube version, ``zarr.json`` mtime in ns or None)."""
+_State = tuple[str, str | None]
+"""What a memoised renderer was built for: (served cube version, the pyramid's ``zarr.json`` version or None)."""
 
 
 class PyramidRenderers:
@@ -49,10 +50,11 @@ class PyramidRenderers:
         now = time.monotonic()
         if hit is not None and hit[0][0] == served_version(cube) and now - hit[2] < self.recheck_s:
             return hit[1]
-        try:
-            mtime: int | None = (pyramid_path(cube.path) / "zarr.json").stat().st_mtime_ns
+        try:  # the pyramid's version (a local file's mtime, an object's ETag): changes when it is rewritten
+            stamp = pyramid_location(cube.path).stat("zarr.json")
         except OSError:
-            mtime = None
+            stamp = None
+        mtime = stamp[1] if stamp is not None else None
         state = (served_version(cube), mtime)
         if hit is not None and hit[0] == state:
             self._memo[slot] = (state, hit[1], now)

@@ -17,7 +17,9 @@ TILE_DOC: dict[str, Any] = {
     "summary": "A map tile of one day, sector and variable",
     "description": (
         "Renders one tile (256x256; 512x512 at `@2x`, for high-DPI screens) of the dataset's daily field, "
-        "reprojected by rio-tiler to the tile matrix set. Cells with zero emissions or no data are "
+        "read through a rio-tiler reader (`tiles.pyramid_reader.PyramidReader`): the nearest cell of the "
+        "pyramid level just finer than a pixel, no resampling (a cube without a pyramid is reprojected by "
+        "rio-tiler's XarrayReader). Cells with zero emissions or no data are "
         "transparent, so an ocean tile is a fully transparent image, not an error. Colours: `scale` (log/linear) from `rescale` min to max on "
         "`colormap_name`; see the legend endpoint for the breaks. Without `rescale`, emissions use the "
         "layer's own 2nd..99.5th percentile and values below its low end are not drawn (transparent); "

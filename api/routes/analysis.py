@@ -7,7 +7,7 @@ For any region (country, ``WLD``, ``XIA``/``XIS``, admin-1 unit, city, place, or
 - the **data edge** of the region's country (how far measured data reach, per sector);
 - the **annual history**: national inventory years from 1970 and the dataset's complete years; for a
   sub-national region the earlier years are *estimated* (its share of its country's sector totals carried
-  back) and labelled so (``api.routes.region_analysis``);
+  back) and labelled so (:mod:`nowcast.region_history`);
 - the **peak verdict** from those annual totals (:mod:`nowcast.peak`): peaked (year, how sure), plateau or
   still rising;
 - a **target** if asked: ``peak_year=2028``, or ``target_year=2030&cut_pct=50&base_year=2005`` ("cut 50% by
@@ -16,20 +16,22 @@ For any region (country, ``WLD``, ``XIA``/``XIS``, admin-1 unit, city, place, or
   (:mod:`nowcast.pathways`);
 - the **largest facilities** inside the region (power plants, industrial plants, airports) with their
   emissions over the period, consistent with the sector totals (they never add up to more than a sector), and
-  the largest closed plants (shown as closed, emitting nothing).
+  the largest closed plants (shown as closed, emitting nothing) (:mod:`nowcast.region_facilities`).
 
 Countries are answered from the national table (fast, the same numbers as ``/regions/{iso3}/emissions``);
-everything else from the grid inside its polygon.
+everything else from the grid inside its polygon.  The numbers are computed in the science package
+(:mod:`nowcast.region_totals`, :mod:`nowcast.region_history`, :mod:`nowcast.region_facilities`,
+:mod:`nowcast.peak`, :mod:`nowcast.pathways`); this module parses, reads (``api.routes.region_analysis``,
+``api.routes.region_history``) and shapes the answer.
 """
 
 
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,8 +45,7 @@ from api.deps import (
     get_settings,
     resolve_cube,
 )
-from api.national_series import Z90
-from api.query_engine import GEOMETRIES
+from api.query_engine import region_caches
 from api.routes import region_analysis as ra
 from api.routes import region_history as rh
 from api.routes.analysis_models import (
@@ -61,11 +62,14 @@ from api.routes.analysis_models import (
 )
 from api.routes.region_catalogue import catalogue
 from carbonmap import contract as cc
+from carbonmap.caches import AppCaches, app_caches
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
 from nowcast import pathways as pw
 from nowcast import peak as pk
+from nowcast import region_history as nrh
+from nowcast import region_totals as rtot
 
 INTERVAL_RULE = ("90% interval = estimate +- 1.645 sigma; within a country errors are fully correlated across "
                  "days, sectors and cells (sigmas add), different countries are independent (quadrature); across "
@@ -142,7 +146,7 @@ class GeometryAnalysisBody(TargetBody):
 
 
 # ----------------------------------------------------------------------------------------------- scopes
-def region_scope(cube: Cube, settings: Settings, region_id: str) -> ra.Scope:
+def region_scope(cube: Cube, settings: Settings, caches: AppCaches, region_id: str) -> ra.Scope:
     """National scope for codes in the national table (and WLD), else the catalogue region's polygon."""
     code = region_id.strip().upper()
     if len(code) == 3 and code.isalpha():
@@ -156,38 +160,33 @@ def region_scope(cube: Cube, settings: Settings, region_id: str) -> ra.Scope:
     row = catalogue(settings).get(code)
     info = {"id": str(row["id"]), "type": str(row["type"]), "definition": f"{row['name']}: {row['definition']}"}
     iso3 = row.get("iso3")
-    return ra.polygon_scope(cube, row.geometry, info, str(iso3) if isinstance(iso3, str) else None)
+    return ra.polygon_scope(cube, settings, caches, row.geometry, info, str(iso3) if isinstance(iso3, str) else None)
 
 
-def geometry_scope(cube: Cube, settings: Settings, geometry: dict[str, Any]) -> ra.Scope:
+def geometry_scope(cube: Cube, settings: Settings, caches: AppCaches, geometry: dict[str, Any]) -> ra.Scope:
     try:
-        geom, key = GEOMETRIES.parse(geometry, settings.max_vertices)
+        geom, key = region_caches(caches, settings).geometries.parse(geometry, settings.max_vertices)
     except rq.GeometryError as exc:
         raise cc.ContractError(str(exc)) from None
     info = {"id": f"geometry:{key[:16]}", "type": "geometry",
             "definition": "the posted polygon; each cell weighted by the share of its land inside it"}
-    return ra.polygon_scope(cube, geom, info, None, key)
+    return ra.polygon_scope(cube, settings, caches, geom, info, None, key)
 
 
 # ----------------------------------------------------------------------------------------------- assembly
 def _total(est: float, sigma: float, evidence: dict[str, float] | None, sigma_lo: float | None = None) -> Total:
-    lo = sigma if sigma_lo is None else sigma_lo
-    return Total(emissions_t=float(est), lower_t=max(float(est - Z90 * lo), 0.0), upper_t=float(est + Z90 * sigma),
-                 evidence=evidence)
+    i = rtot.interval90(est, sigma, sigma_lo)
+    return Total(emissions_t=i.estimate_t, lower_t=i.lower_t, upper_t=i.upper_t, evidence=evidence)
 
 
 def history_out(h: rh.History) -> HistoryOut:
-    half = Z90 * h.rel_level * h.total_t
-    return HistoryOut(years=[int(y) for y in h.years], total_t=h.total_t.tolist(),
-                      lower_t=np.maximum(h.total_t - half, 0.0).tolist(), upper_t=(h.total_t + half).tolist(),
-                      basis=h.basis, evidence=h.evidence,
+    lower, upper = h.interval90()
+    return HistoryOut(years=[int(y) for y in h.years], total_t=h.total_t.tolist(), lower_t=lower.tolist(),
+                      upper_t=upper.tolist(), basis=h.basis, evidence=h.evidence,
                       sectors=None if h.sectors is None else {s: v.tolist() for s, v in h.sectors.items()}, note=h.note)
 
 
-def peak_out(h: rh.History) -> PeakOut:
-    r = pk.peak_verdict(h.years, h.total_t, h.rel_independent) if len(h.years) else pk.peak_verdict(
-        np.zeros(0), np.zeros(0), np.zeros(0))
-
+def peak_out(h: rh.History, r: pk.PeakResult) -> PeakOut:
     def pct(v: float | None) -> float | None:
         return None if v is None else v * 100
 
@@ -217,14 +216,11 @@ def parse_target(cube: Cube, h: rh.History, p: TargetParams) -> pw.Target | None
                            base_given=p.base_value_t is not None)
 
 
-def assess(cube: Cube, h: rh.History, p: TargetParams, verdict: PeakOut) -> pw.Assessment | None:
+def assess(cube: Cube, h: rh.History, p: TargetParams, peak: pk.PeakResult) -> pw.Assessment | None:
     target = parse_target(cube, h, p)
     if target is None:
         return None
-    if len(h.years) < 2:
-        raise pw.TargetError("this region has fewer than two complete years of data; a target needs a trend")
-    peaked = verdict.peak_year if verdict.verdict == "peaked" else None
-    return pw.assess_target(target, h.years, h.total_t, peaked, p.base_value_t)
+    return pw.assess_region(target, h.years, h.total_t, peak, p.base_value_t)
 
 
 @dataclass
@@ -236,16 +232,22 @@ class Context:
     tables: ra.Tables
     monthly: ra.Monthly
     history: rh.History
+    caches: AppCaches
     timings: dict[str, float] = field(default_factory=dict)
 
+    def peak(self) -> pk.PeakResult:
+        """The peak verdict of the region's annual history."""
+        return nrh.history_peak(self.history)
 
-def context(cube: Cube, settings: Settings, scope: ra.Scope) -> Context:
+
+def context(cube: Cube, settings: Settings, caches: AppCaches, scope: ra.Scope) -> Context:
     t0 = time.perf_counter()
-    tables = ra.tables_of(cube, settings)
-    m = ra.monthly(cube, settings, scope)
+    tables = ra.tables_of(cube, settings, caches)
+    m = ra.monthly(cube, settings, caches, scope)
     t1 = time.perf_counter()
-    h = rh.history(cube, settings, scope, m, tables)
-    return Context(cube, scope, tables, m, h, {"read": (t1 - t0) * 1000, "history": (time.perf_counter() - t1) * 1000})
+    h = rh.history(cube, settings, caches, scope, m, tables)
+    return Context(cube, scope, tables, m, h, caches,
+                   {"read": (t1 - t0) * 1000, "history": (time.perf_counter() - t1) * 1000})
 
 
 def region_out(scope: ra.Scope) -> AnalysisRegion:
@@ -257,29 +259,27 @@ def analyse(ctx: Context, settings: Settings, start: dt.date | None, end: dt.dat
             top: int) -> Analysis:
     cube, scope = ctx.cube, ctx.scope
     start, end = cube.check_period(start, end)
-    totals = (ra.national_totals(cube, scope, start, end) if scope.kind == "national"
-              else ra.polygon_totals(cube, settings, scope, start, end, ctx.monthly))
-    grand = totals.total_t
-    ranked = sorted(range(len(cc.SECTORS)), key=lambda k: -totals.sector_t[k])
-    sectors = [SectorRank(sector=cc.SECTORS[k], share=float(totals.sector_t[k] / grand) if grand > 0 else 0.0,
-                          **_total(totals.sector_t[k], totals.sector_sigma[k], totals.sector_evidence[k],
-                                 None if totals.sector_sigma_lo is None else float(totals.sector_sigma_lo[k])
-                                 ).model_dump())
-               for k in ranked]
-    verdict = peak_out(ctx.history)
-    assessment = assess(cube, ctx.history, p, verdict)
-    fac = rh.facilities(cube, scope, ctx.tables, start, end,
+    totals = (ra.national_totals(cube, ctx.caches, scope, start, end) if scope.kind == "national"
+              else ra.polygon_totals(cube, settings, ctx.caches, scope, start, end, ctx.monthly))
+    lo = totals.sector_sigma_lo
+    sectors = [SectorRank(sector=r.sector, share=r.share,
+                          **_total(totals.sector_t[r.index], totals.sector_sigma[r.index], totals.sector_evidence[r.index],
+                                   None if lo is None else float(lo[r.index])).model_dump())
+               for r in rtot.rank_sectors(totals.sector_t, totals.total_t)]
+    peak = ctx.peak()
+    assessment = assess(cube, ctx.history, p, peak)
+    fac = rh.facilities(cube, ctx.caches, scope, ctx.tables, start, end,
                         {s: float(totals.sector_t[k]) for k, s in enumerate(cc.SECTORS)}, top)
     edge = (cube.attrs.get("carbonmap_data_edge") or {}).get(scope.home or "", {})
-    twelve = ra.latest_twelve_months(ctx.monthly)
+    twelve = rtot.latest_twelve_months(ctx.monthly)
     return Analysis(
         dataset=cube.id, release=cube.release, region=region_out(scope), start=start, end=end, days=totals.days,
-        total=_total(grand, totals.total_sigma, totals.total_evidence, totals.total_sigma_lo), sectors=sectors,
-        data_edge={str(k): str(v) for k, v in edge.items()},
-        latest_12_months=TwelveMonths(**twelve) if twelve else None, history=history_out(ctx.history), peak=verdict,
-        target=target_out(assessment) if assessment else None,
-        facilities=FacilitiesOut(available=fac.available, operating=[Facility(**f) for f in fac.operating],
-                                 closed=[Facility(**f) for f in fac.closed],
+        total=_total(totals.total_t, totals.total_sigma, totals.total_evidence, totals.total_sigma_lo),
+        sectors=sectors, data_edge={str(k): str(v) for k, v in edge.items()},
+        latest_12_months=TwelveMonths(**asdict(twelve)) if twelve else None, history=history_out(ctx.history),
+        peak=peak_out(ctx.history, peak), target=target_out(assessment) if assessment else None,
+        facilities=FacilitiesOut(available=fac.available, operating=[Facility(**asdict(f)) for f in fac.operating],
+                                 closed=[Facility(**asdict(f)) for f in fac.closed],
                                  scaled_to_sector_totals=fac.scaled, method=fac.note),
         interval_rule=INTERVAL_RULE)
 
@@ -314,6 +314,7 @@ class AnalysisFactory:
         def get_analysis(
             response: Response,
             settings: Annotated[Settings, Depends(self.settings_dependency)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             cube: Annotated[Cube, Depends(self.cube_dependency)],
             target: Annotated[TargetParams, Depends(target_query)],
             region_id: Annotated[str, Path(description="region id: ISO3, WLD, XIA/XIS, or an id from GET /regions",
@@ -330,7 +331,7 @@ class AnalysisFactory:
                                       openapi_examples={"five": {"summary": "five", "value": 5}})] = 10,
         ) -> Analysis:
             t0 = time.perf_counter()
-            ctx = context(cube, settings, region_scope(cube, settings, region_id))
+            ctx = context(cube, settings, caches, region_scope(cube, settings, caches, region_id))
             out = analyse(ctx, settings, start, end, target, top)
             _timed(response, ctx, t0)
             return out
@@ -342,6 +343,7 @@ class AnalysisFactory:
         def post_analysis(
             response: Response,
             settings: Annotated[Settings, Depends(self.settings_dependency)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             body: Annotated[GeometryAnalysisBody, Body()],
             release: ReleaseQuery = None,
@@ -350,7 +352,7 @@ class AnalysisFactory:
             t0 = time.perf_counter()
             cube = resolve_cube(registry, body.dataset or registry.default_id or "", release or body.release,
                                 as_of or body.as_of)
-            ctx = context(cube, settings, geometry_scope(cube, settings, body.geometry))
+            ctx = context(cube, settings, caches, geometry_scope(cube, settings, caches, body.geometry))
             out = analyse(ctx, settings, body.start, body.end, body.params(), body.top)
             _timed(response, ctx, t0)
             return out

@@ -19,10 +19,12 @@ from urllib.parse import urlparse
 import yaml
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from api.deps import DATASET_ID_PATTERN, RELEASE_HEADER, Dependency, ReleaseQuery, get_registry, resolve_cube
+from api.deps import DATASET_ID_PATTERN, Dependency, ReleaseQuery, get_registry
 from carbonmap import __version__
+from carbonmap.http_policy import RELEASE_HEADER
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
+from carbonmap.serving import resolve_cube
 from carbonmap.storage import releases as cube_releases
 
 FORMATS = ("bibtex", "ris", "cff")

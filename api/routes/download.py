@@ -33,10 +33,11 @@ import zarr
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import Dependency, cube_from_dataset_path, get_settings, release_headers
+from api.deps import Dependency, cube_from_dataset_path, get_settings
 from carbonmap import cf_metadata as cf
 from carbonmap import contract as cc
 from carbonmap.errors import TooLarge
+from carbonmap.http_policy import release_headers
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings

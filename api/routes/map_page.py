@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.proxy import public_root
+from carbonmap.http_policy import NO_CACHE
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 _HEAD_RE = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
@@ -54,4 +55,4 @@ class MapPageFactory:
                          responses={200: {"content": {"text/html": {"example": "<!doctype html>..."}}}})
         def index(request: Request) -> HTMLResponse:
             page = (self.static_dir / "index.html").read_text(encoding="utf-8")
-            return HTMLResponse(with_base(page, public_root(request)), headers={"Cache-Control": "no-cache"})
+            return HTMLResponse(with_base(page, public_root(request)), headers={"Cache-Control": NO_CACHE})

@@ -37,7 +37,6 @@ from api.routes.analysis import (
     assess,
     context,
     geometry_scope,
-    peak_out,
     region_out,
     region_scope,
     target_out,
@@ -46,10 +45,10 @@ from api.routes.analysis import (
 from api.routes.analysis_models import LeverOut, PathwayOut, PathwayYear
 from api.routes.regions import wants_csv
 from carbonmap import contract as cc
+from carbonmap.caches import AppCaches, app_caches
 from carbonmap.registry import Cube, Registry
 from carbonmap.settings import Settings
 from nowcast import pathways as pw
-from nowcast.peak import TREND_YEARS, trend_growth
 
 
 @dataclass(frozen=True)
@@ -95,21 +94,10 @@ class GeometryPathwayBody(TargetBody):
 
 def build_pathway(ctx: Context, p: TargetParams, levers: dict[str, float]) -> PathwayOut:
     h: rh.History = ctx.history
-    verdict = peak_out(h)
-    a = assess(ctx.cube, h, p, verdict)
+    a = assess(ctx.cube, h, p, ctx.peak())
     if a is None:
         raise pw.TargetError("a pathway needs a target: peak_year=2028, or target_year=2035&cut_pct=50&base_year=2015")
-    if h.sectors is None:
-        raise pw.TargetError("this region has no sector history to project; try its country")
-    now = a.now_year
-    sector_now = {s: float(v[-1]) for s, v in h.sectors.items()}
-    if sum(sector_now.values()) <= 0:
-        raise pw.TargetError(f"this region emitted nothing in {now}, so there is no pathway to plan; pick a region "
-                             "with emissions")
-    growth = {s: trend_growth(v, TREND_YEARS) for s, v in h.sectors.items()}
-    ctx_levers = rh.region_context(ctx.tables, ctx.scope.home)
-    path = pw.pathway(a.target, now, sector_now, growth, a.target_t if a.target.kind == "cut" else None, levers,
-                      ctx_levers, h.years, h.total_t)
+    path = pw.region_pathway(a, h.years, h.total_t, h.sectors, levers, rh.lever_context(ctx.tables, ctx.scope.home))
     years = [PathwayYear(year=y, total_t=path.total[i], trend_t=path.trend_total[i],
                          sectors={s: v[i] for s, v in path.sectors.items()}) for i, y in enumerate(path.years)]
     return PathwayOut(
@@ -180,6 +168,7 @@ class PathwayFactory:
         def get_pathway(
             request: Request,
             settings: Annotated[Settings, Depends(self.settings_dependency)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             cube: Annotated[Cube, Depends(self.cube_dependency)],
             target: Annotated[TargetParams, Depends(target_query)],
             levers: Annotated[LeverParams, Depends(lever_query)],
@@ -191,7 +180,7 @@ class PathwayFactory:
                 openapi_examples={"csv": {"summary": "CSV", "value": "csv"}})] = None,
         ) -> Response:
             t0 = time.perf_counter()
-            ctx = context(cube, settings, region_scope(cube, settings, region_id))
+            ctx = context(cube, settings, caches, region_scope(cube, settings, caches, region_id))
             return respond(build_pathway(ctx, target, levers.given()), format, request, t0)
 
         @self.router.post("/emissions/pathway", response_model=PathwayOut, description=__doc__,
@@ -199,6 +188,7 @@ class PathwayFactory:
         def post_pathway(
             request: Request,
             settings: Annotated[Settings, Depends(self.settings_dependency)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             body: Annotated[GeometryPathwayBody, Body()],
             format: Annotated[Literal["json", "csv"] | None, Query(
@@ -210,5 +200,5 @@ class PathwayFactory:
             t0 = time.perf_counter()
             cube = resolve_cube(registry, body.dataset or registry.default_id or "", release or body.release,
                                 as_of or body.as_of)
-            ctx = context(cube, settings, geometry_scope(cube, settings, body.geometry))
+            ctx = context(cube, settings, caches, geometry_scope(cube, settings, caches, body.geometry))
             return respond(build_pathway(ctx, body.params(), body.levers), format, request, t0)

@@ -27,9 +27,10 @@ from api.deps import (
     resolve_cube,
 )
 from api.query_encoding import respond
-from api.query_engine import GEOMETRIES, parse_sector_list, query_geometry
+from api.query_engine import parse_sector_list, query_geometry, region_caches
 from api.query_models import QueryEmissions
 from carbonmap import contract as cc
+from carbonmap.caches import AppCaches, app_caches
 from carbonmap.problems import problem, problem_responses
 from carbonmap.registry import Registry
 from carbonmap.settings import Settings
@@ -102,6 +103,7 @@ class QueryFactory:
             request: Request,
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             settings: Annotated[Settings, Depends(self.settings_dependency)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             body: Annotated[QueryBody, Body()],
             format: Annotated[Literal["json", "csv"] | None, Query(
                 description="response format; default JSON unless `Accept` prefers text/csv",
@@ -116,14 +118,14 @@ class QueryFactory:
             cube = resolve_cube(registry, body.dataset or registry.default_id or "", release or body.release,
                                 as_of or body.as_of)
             try:
-                geom, key = GEOMETRIES.parse(body.geometry, settings.max_vertices)
+                geom, key = region_caches(caches, settings).geometries.parse(body.geometry, settings.max_vertices)
             except rq.TooManyVertices as exc:
                 return problem(413, str(exc), "too-many-vertices")
             except rq.GeometryError as exc:
                 return problem(422, str(exc), "invalid-geometry")
             t0 = time.perf_counter()
             result = query_geometry(cube, geom, body.start, body.end, body.freq, parse_sector_list(body.sectors),
-                                    settings, key=key)
+                                    settings, caches, key=key)
             t1 = time.perf_counter()
             response = respond(result, format, request)
             response.headers["Server-Timing"] = (f"query;dur={(t1 - t0) * 1000:.2f}, "

@@ -25,6 +25,7 @@ from api.query_encoding import respond
 from api.query_engine import parse_sector_list, query_geometry
 from api.query_models import QueryEmissions
 from api.routes.query import DESCRIPTION as QUERY_DESCRIPTION
+from carbonmap.caches import AppCaches, app_caches
 from carbonmap.errors import TooLarge
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube
@@ -230,6 +231,7 @@ class RegionCatalogueFactory:
         def catalogue_emissions(
             request: Request,
             settings: Annotated[Settings, Depends(settings_dep)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             cube: Annotated[Cube, Depends(self.cube_dependency)],
             region_id: Annotated[str, Path(description="admin-1 or city id from GET /regions (ISO 3166-2 such as "
                                                        "CN-NM, adm1:<iso3>:<n>, UA0000, PL-0000)",
@@ -249,7 +251,8 @@ class RegionCatalogueFactory:
                 "csv": {"summary": "tidy CSV", "value": "csv"}})] = None,
         ) -> Any:
             geom, info = region_geometry(settings, region_id)
-            result = query_geometry(cube, geom, start, end, freq, parse_sector_list(sectors), settings, region=info)
+            result = query_geometry(cube, geom, start, end, freq, parse_sector_list(sectors), settings, caches,
+                                    region=info)
             return respond(result, format, request)
 
 

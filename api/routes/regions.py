@@ -17,10 +17,11 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from api import national_regions, national_series
-from api.deps import Dependency, cube_from_query, get_settings, release_headers
+from api.deps import Dependency, cube_from_query, get_settings
 from api.models import Estimate, IntervalInfo, PeriodEmissions, RegionEmissions, RegionInfo
 from carbonmap import contract as cc
 from carbonmap.errors import TooLarge
+from carbonmap.http_policy import release_headers
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube
 from carbonmap.settings import Settings

@@ -5,7 +5,9 @@ Every update of a dataset is an immutable *release* (``r0001``, ``r0002``, ...; 
 *revises* days.  These routes list the releases with what each changed, answer "which release
 was served at time T", and compare two releases on the national daily table (t CO2 per day,
 sector and country; :func:`carbonmap.storage.releases.diff`).  Any data endpoint reads a past release
-with ``?release=`` (or ``?as_of=``); see ``api.deps``.
+with ``?release=`` (or ``?as_of=``); see :mod:`carbonmap.serving`.  Headers (the release, ETags, immutable
+``Cache-Control``) follow :mod:`carbonmap.http_policy`; diffs are memoised in the app's caches
+(:mod:`carbonmap.caches`).
 """
 
 
@@ -13,39 +15,33 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from api.deps import (
-    AS_OF_DESCRIPTION,
-    DATASET_ID_PATTERN,
-    RELEASE_HEADER,
-    RELEASE_PATTERN,
-    Dependency,
-    get_registry,
-    get_settings,
-    known_releases,
-)
+from api.deps import get_registry, get_settings
 from api.proxy import public_links, public_root
 from api.routes.citation import CitationFactory
 from api.routes.regions import wants_csv
+from api.routes.zarr_http import KeyReader, serve_range
 from carbonmap import contract as cc
+from carbonmap.caches import AppCaches, app_caches
 from carbonmap.errors import NotFound, TooLarge
+from carbonmap.http_policy import IMMUTABLE, RELEASE_HEADER, release_header, strong_etag
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Registry, ReleaseNotFound
+from carbonmap.serving import AS_OF_DESCRIPTION, DATASET_ID_PATTERN, RELEASE_PATTERN, Dependency, known_releases
 from carbonmap.settings import Settings
 from carbonmap.storage import cube as store
-from carbonmap.storage import release_files, remote
+from carbonmap.storage import release_files
 from carbonmap.storage import releases as cube_releases
+from carbonmap.storage.location import Location, location
 
 DIFF_CSV_COLUMNS = ("dataset", "release", "against", "date", "sector", "country", "against_t", "release_t",
                     "change_t")
@@ -205,22 +201,20 @@ def one_release(registry: Registry, dataset_id: str, release: str) -> cube_relea
                           f"(GET /datasets/{dataset_id}/releases)")
 
 
-_DIFFS_KEPT = 16
-_DIFFS: LRUCache[tuple[str, str, str], cube_releases.ReleaseDiff] = LRUCache(maxsize=_DIFFS_KEPT)
-_DIFFS_LOCK = threading.Lock()
+DIFFS_CACHE = "release_diffs"
+"""Name of the app's LRU of release diffs (:class:`carbonmap.caches.AppCaches`)."""
+DIFFS_KEPT = 16
+"""How many diffs an app keeps."""
 
 
-def cached_diff(root: FsPath | str, against: str, release: str) -> cube_releases.ReleaseDiff:
-    """:func:`carbonmap.storage.releases.diff`, memoised: releases are immutable, so a diff never goes stale."""
-    key = (str(root), against, release)
-    with _DIFFS_LOCK:
-        hit = _DIFFS.get(key)  # a hit is the most recently used
-        if hit is not None:
-            return hit
-    result = cube_releases.diff(root, against, release)
-    with _DIFFS_LOCK:
-        _DIFFS[key] = result
-    return result
+def cached_diff(root: FsPath | str, against: str, release: str,
+                caches: AppCaches | None = None) -> cube_releases.ReleaseDiff:
+    """:func:`carbonmap.storage.releases.diff`, memoised in the app's ``caches`` (none: computed every time):
+    releases are immutable, so a diff never goes stale."""
+    if caches is None:
+        return cube_releases.diff(root, against, release)
+    return caches.memo(DIFFS_CACHE, DIFFS_KEPT, (str(root), against, release),
+                       lambda: cube_releases.diff(root, against, release))
 
 
 def filter_table(table: pd.DataFrame, start: dt.date | None, end: dt.date | None, sectors: str | None,
@@ -242,8 +236,9 @@ def filter_table(table: pd.DataFrame, start: dt.date | None, end: dt.date | None
 
 def release_diff(registry: Registry, dataset_id: str, release: str, against: str | None, max_rows: int,
                  start: dt.date | None = None, end: dt.date | None = None, sectors: str | None = None,
-                 country: str | None = None) -> tuple[ReleaseDiffBody, pd.DataFrame]:
-    """The diff of ``release`` against ``against`` (default its parent) as the HTTP body and its rows."""
+                 country: str | None = None, caches: AppCaches | None = None) -> tuple[ReleaseDiffBody, pd.DataFrame]:
+    """The diff of ``release`` against ``against`` (default its parent) as the HTTP body and its rows
+    (the whole diff memoised in ``caches``, the app's, if given)."""
     info = one_release(registry, dataset_id, release)
     if against is None:
         if info.parent is None:
@@ -252,7 +247,7 @@ def release_diff(registry: Registry, dataset_id: str, release: str, against: str
         against = info.parent
     elif against not in known_releases(registry, dataset_id):
         one_release(registry, dataset_id, against)  # raises ReleaseNotFound naming the releases
-    d = cached_diff(_root(registry, dataset_id), against, release)
+    d = cached_diff(_root(registry, dataset_id), against, release, caches)
     table = filter_table(d.table, start, end, sectors, country)
     if len(table) > max_rows:
         raise TooLarge(f"the diff of {release} against {against} has {len(table):,} changed rows, more than "
@@ -277,36 +272,31 @@ def diff_csv(body: ReleaseDiffBody, table: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def release_dir(registry: Registry, dataset_id: str, release: str) -> FsPath | None:
-    """The directory of ``release`` inside the store the registry opened (404 for an unknown release); None for
-    an object-store release (its files are not written yet)."""
+def release_dir(registry: Registry, dataset_id: str, release: str) -> Location:
+    """Where ``release`` lives inside the store the registry opened, local or on object storage (404 for an
+    unknown release)."""
     one_release(registry, dataset_id, release)
-    root = _root(registry, dataset_id)
-    if remote.is_remote(root):
-        return None
-    return FsPath(store.release_location(root, release)).resolve()
+    return location(store.release_location(_root(registry, dataset_id), release)).resolved()
 
 
 def file_list(registry: Registry, dataset_id: str, release: str, root_path: str = "") -> ReleaseFileList:
     """The listed files of a release; ``href`` is root-relative, after ``root_path`` (the public prefix)."""
     where = release_dir(registry, dataset_id, release)
-    entries = release_files.read_manifest(where) if where is not None else {}
     base = f"{root_path.rstrip('/')}/datasets/{dataset_id}/releases/{release}/files"
-    files = [ReleaseFile(**e.to_json(), href=f"{base}/{e.name}") for e in entries.values()
-             if where is not None and (release_files.files_dir(where) / e.name).is_file()]
+    files = [ReleaseFile(**e.to_json(), href=f"{base}/{e.name}") for e in release_files.listed_files(where)]
     note = None if files else (f"release {release} was published without release files; read the data over Zarr "
                                f"(/zarr/{dataset_id}/releases/{release}) or cut it with /download/{dataset_id}")
     return ReleaseFileList(dataset=dataset_id, release=release, note=note, files=files)
 
 
-def file_path(registry: Registry, dataset_id: str, release: str, name: str) -> tuple[FsPath, release_files.FileEntry]:
-    """The local path and manifest entry of a listed file (never a client-given path)."""
+def file_location(registry: Registry, dataset_id: str, release: str, name: str
+                  ) -> tuple[Location, release_files.FileEntry]:
+    """Where a listed file is (the release's ``files/``, local or on object storage) and its manifest entry;
+    never a client-given path."""
     where = release_dir(registry, dataset_id, release)
     listing = f"GET /datasets/{dataset_id}/releases/{release}/files"
-    if where is None:
-        raise ReleaseFileNotFound(f"release {release} of {dataset_id!r} has no files; see {listing}")
     try:
-        return release_files.file_path(where, name)
+        return release_files.file_location(where, name)
     except LookupError as exc:
         raise ReleaseFileNotFound(f"{exc} ({listing})") from None
 
@@ -429,13 +419,12 @@ class ReleasesFactory:
             name: Annotated[str, Path(description="a file name as listed by `/files`", openapi_examples={
                 "daily": {"summary": "March 2024, daily", "value": "demo-2024_2024-03_daily_r0001.nc"}})],
         ) -> Response:
-            path, entry = file_path(registry, dataset_id, release, name)
-            etag = f'"{entry.sha256}"'
-            headers = {"ETag": etag, RELEASE_HEADER: release, "Cache-Control": "public, max-age=31536000, immutable",
-                       "Digest": f"sha-256={entry.sha256}", "Accept-Ranges": "bytes"}
-            if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-                return Response(status_code=304, headers=headers)
-            return FileResponse(path, media_type=entry.media_type, filename=entry.name, headers=headers)
+            where, entry = file_location(registry, dataset_id, release, name)
+            headers = {"ETag": strong_etag(entry.sha256), **release_header(release),
+                       "Cache-Control": IMMUTABLE,  # a release never changes
+                       "Digest": f"sha-256={entry.sha256}",
+                       "Content-Disposition": f'attachment; filename="{entry.name}"'}  # names are checked ASCII
+            return serve_range(request, KeyReader(where, entry.name, release), headers, entry.media_type)
 
         @self.router.get(
             "/datasets/{id}/releases/{release}/diff", response_model=ReleaseDiffBody,
@@ -457,6 +446,7 @@ class ReleasesFactory:
             request: Request,
             registry: Annotated[Registry, Depends(self.registry_dependency)],
             settings: Annotated[Settings, Depends(self.settings_dependency)],
+            caches: Annotated[AppCaches, Depends(app_caches)],
             dataset_id: DatasetIdPath,
             release: ReleasePath,
             against: Annotated[str | None, Query(
@@ -479,12 +469,11 @@ class ReleasesFactory:
         ) -> Any:
             max_rows = settings.max_release_diff_rows
             body, table = release_diff(registry, dataset_id, release, against, max_rows, start, end, sectors,
-                                       country)
-            headers = {RELEASE_HEADER: release, "Cache-Control": "public, max-age=31536000, immutable",
-                       "Vary": "Accept"}
+                                       country, caches)
+            headers = {**release_header(release), "Cache-Control": IMMUTABLE, "Vary": "Accept"}
             as_csv = wants_csv(format, request.headers.get("accept"))
             key = f"{dataset_id}|{body.against}|{release}|{start}|{end}|{sectors}|{country}|{as_csv}"
-            headers["ETag"] = f'"diff-{hashlib.sha256(key.encode()).hexdigest()[:24]}"'
+            headers["ETag"] = strong_etag(f"diff-{hashlib.sha256(key.encode()).hexdigest()[:24]}")
             if as_csv:
                 name = f"{dataset_id}_{release}_vs_{body.against}.csv"
                 return Response(diff_csv(body, table), media_type="text/csv; charset=utf-8",

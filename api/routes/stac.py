@@ -17,7 +17,6 @@ past release, with its assets pinned to it (``/zarr/{id}/releases/r0002``; relea
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 import pandas as pd
@@ -26,18 +25,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api import dataset_info
-from api.deps import (
-    DATASET_ID_PATTERN,
-    AsOfQuery,
-    Dependency,
-    ReleaseQuery,
-    get_registry,
-    release_headers,
-    resolve_cube,
-)
+from api.deps import DATASET_ID_PATTERN, AsOfQuery, Dependency, ReleaseQuery, get_registry
 from carbonmap.errors import NotFound
+from carbonmap.http_policy import release_headers
 from carbonmap.problems import problem_responses
 from carbonmap.registry import Cube, Registry
+from carbonmap.serving import resolve_cube
 from carbonmap.storage import release_files
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
@@ -75,11 +68,8 @@ def _zarr_href(cube: Cube, base: str, pinned: bool) -> str:
 
 
 def _files(cube: Cube) -> list[release_files.FileEntry]:
-    """The release files of the cube's release that exist (none for object-store releases)."""
-    if not isinstance(cube.path, FsPath) or not cube.release:
-        return []
-    where = release_files.files_dir(cube.path)
-    return [e for e in release_files.read_manifest(cube.path).values() if (where / e.name).is_file()]
+    """The release files of the cube's release that exist (local or on object storage)."""
+    return release_files.listed_files(cube.path) if cube.release else []
 
 
 def _file_asset(cube: Cube, base: str, e: release_files.FileEntry) -> pystac.Asset:

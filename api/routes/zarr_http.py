@@ -10,45 +10,40 @@ served ``Cache-Control: immutable``, and it is the URL to use for reproducible w
 ``/zarr/{dataset}/...`` serves the current release (also ``?release=`` for single keys), which moves
 to the next release when an update is published: a client that reads across a publish can mix
 releases, so pin one for anything longer than a glance.  Every response names its release in
-``X-Carbonmap-Release`` and ETags include the release id.
+``X-Carbonmap-Release`` and ETags include the release id; the caching rules (ETag matching, max-age,
+immutable) are :mod:`carbonmap.http_policy`'s, the same as the tiles'.
 
-Keys are read through the release's own store (``Cube.zarr_store``; local directory or object
-storage).  For a local store only regular files inside the release directory are served: the
-path is resolved (symlinks included) and must stay inside it; hidden files, ``..`` and absolute
-paths are refused with 404.  Nothing a client sends is ever used as a path outside that directory.
+Keys are read through the release's :class:`~carbonmap.storage.location.Location` (local directory or
+object storage, one interface).  For a local store only regular files inside the release directory are
+served: the path is resolved (symlinks included) and must stay inside it; hidden files, ``..`` and
+absolute paths are refused with 404.  Nothing a client sends is ever used as a path outside that directory.
 """
 
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response, StreamingResponse
 
-from api.deps import (
-    DATASET_ID_PATTERN,
-    RELEASE_PATTERN,
-    AsOfQuery,
-    Dependency,
-    ReleaseQuery,
-    get_registry,
-    release_headers,
-    resolve_cube,
-)
+from api.deps import get_registry
 from carbonmap.errors import NotFound
+from carbonmap.http_policy import (
+    CURRENT_MAX_AGE,
+    cache_headers,
+    etag_matches,
+    immutable_url,
+    release_headers,
+    strong_etag,
+)
 from carbonmap.problems import problem, problem_responses
 from carbonmap.registry import Cube, Registry
-from carbonmap.storage import remote
+from carbonmap.serving import DATASET_ID_PATTERN, RELEASE_PATTERN, AsOfQuery, Dependency, ReleaseQuery, resolve_cube
+from carbonmap.storage.location import Location, location
 
-READ_BLOCK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-IMMUTABLE = "public, max-age=31536000, immutable"
-CURRENT_MAX_AGE = 60
-"""Seconds the current-release URLs may be cached (a new release can be published at any time)."""
 
 
 class StoreFileNotFound(NotFound):
@@ -60,16 +55,6 @@ def _key_parts(relative: str) -> list[str]:
     if not parts or any(p in (".", "..") or p.startswith(".") or "\\" in p or "\x00" in p for p in parts):
         raise StoreFileNotFound(f"no file {relative!r} in this store")
     return parts
-
-
-def safe_file(root: FsPath, relative: str) -> FsPath:
-    """The file ``relative`` inside ``root``; StoreFileNotFound for anything outside it or not a regular file."""
-    parts = _key_parts(relative)
-    root = root.resolve()
-    candidate = (root / FsPath(*parts)).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
-        raise StoreFileNotFound(f"no file {relative!r} in this store")
-    return candidate
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
@@ -90,73 +75,38 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _iter_file(path: FsPath, start: int, end: int) -> Iterator[bytes]:
-    with open(path, "rb") as f:
-        f.seek(start)
-        left = end - start
-        while left > 0:
-            block = f.read(min(READ_BLOCK, left))
-            if not block:
-                break
-            left -= len(block)
-            yield block
-
-
 def _media_type(key: str) -> str:
     return "application/json" if key.endswith(".json") else "application/octet-stream"
 
 
 class KeyReader:
-    """Size and byte ranges of one key of a release's store: a local file, or an object via ``Cube.zarr_store``."""
+    """Size, version and byte ranges of one key under a :class:`~carbonmap.storage.location.Location` (a release's
+    store, or its ``files/``): a local file or an object, read the same way."""
 
-    def __init__(self, cube: Cube, key: str) -> None:
-        self.cube = cube
+    def __init__(self, root: Location, key: str, release: str | None) -> None:
+        self.root, self.release = root, release
         self.key = "/".join(_key_parts(key))
-        self.path: FsPath | None = None
-        if remote.is_remote(cube.path):
-            from zarr.core.sync import sync
-
-            self._sync = sync
-            try:
-                self.size = int(sync(cube.zarr_store.getsize(self.key)))
-            except (FileNotFoundError, KeyError):
-                raise StoreFileNotFound(f"no file {key!r} in this store") from None
-            self.version = hashlib.sha256(self.key.encode()).hexdigest()[:12]
-        else:
-            self.path = safe_file(FsPath(cube.path), key)
-            st = self.path.stat()
-            self.size = st.st_size
-            self.version = f"{int(st.st_mtime_ns):x}"
+        got = root.stat(self.key)
+        if got is None:
+            raise StoreFileNotFound(f"no file {key!r} in this store")
+        self.size, self.version = got
 
     @property
     def etag(self) -> str:
-        return f'"{self.cube.release or "store"}-{self.version}-{self.size:x}"'
+        return strong_etag(f"{self.release or 'store'}-{self.version}-{self.size:x}")
 
     def iter_bytes(self, start: int, end: int) -> Iterator[bytes]:
-        if self.path is not None:
-            yield from _iter_file(self.path, start, end)
-            return
-        from zarr.abc.store import RangeByteRequest
-        from zarr.core.buffer import default_buffer_prototype
-
-        for a in range(start, end, READ_BLOCK):
-            b = min(end, a + READ_BLOCK)
-            buf = self._sync(self.cube.zarr_store.get(self.key, default_buffer_prototype(),
-                                                      RangeByteRequest(a, b)))
-            if buf is None:
-                return
-            yield buf.to_bytes()
+        return self.root.iter_range(self.key, start, end)
 
 
-def serve_key(request: Request, cube: Cube, key: str, immutable: bool) -> Response:
-    """One key of ``cube``'s release store, whole or a single byte range (206), with caching headers."""
-    reader = KeyReader(cube, key)
+def serve_range(request: Request, reader: KeyReader, headers: dict[str, str], media_type: str) -> Response:
+    """The object of ``reader``, whole or a single byte range (206), HEAD without a body; ``headers`` are the
+    caching headers of the caller (ETag included)."""
     size = reader.size
-    headers = {"Accept-Ranges": "bytes", "ETag": reader.etag, **release_headers(cube),
-               "Cache-Control": IMMUTABLE if immutable else f"public, max-age={CURRENT_MAX_AGE}"}
-    if request.headers.get("if-none-match") == reader.etag and not request.headers.get("range"):
-        return Response(status_code=304, headers=headers)
+    headers = {"Accept-Ranges": "bytes", **headers}
     rng = request.headers.get("range")
+    if etag_matches(request.headers.get("if-none-match"), headers.get("ETag", reader.etag)) and not rng:
+        return Response(status_code=304, headers=headers)
     start, end, status = 0, size, 200
     if rng:
         try:
@@ -170,9 +120,17 @@ def serve_key(request: Request, cube: Cube, key: str, immutable: bool) -> Respon
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD":
-        return Response(status_code=status, headers=headers, media_type=_media_type(key))
+        return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(reader.iter_bytes(start, end), status_code=status, headers=headers,
-                             media_type=_media_type(key))
+                             media_type=media_type)
+
+
+def serve_key(request: Request, cube: Cube, key: str, immutable: bool) -> Response:
+    """One key of ``cube``'s release store, whole or a single byte range (206), with caching headers
+    (``immutable``: the URL pins a release; else :data:`~carbonmap.http_policy.CURRENT_MAX_AGE` seconds)."""
+    reader = KeyReader(location(cube.path), key, cube.release)
+    headers = {**cache_headers(reader.etag, CURRENT_MAX_AGE, immutable), **release_headers(cube)}
+    return serve_range(request, reader, headers, _media_type(key))
 
 
 DatasetPath = Annotated[str, Path(pattern=DATASET_ID_PATTERN, description="dataset id",
@@ -213,7 +171,8 @@ class ZarrHttpFactory:
         )
         def zarr_release_file(request: Request, registry: Annotated[Registry, Depends(reg)], dataset: DatasetPath,
                               release: ReleasePath, key: KeyPath) -> Response:
-            return serve_key(request, resolve_cube(registry, dataset, release), key, immutable=True)
+            return serve_key(request, resolve_cube(registry, dataset, release), key,
+                             immutable=immutable_url(release=release))
 
         self.router.add_api_route("/zarr/{dataset}/releases/{release}/{key:path}", zarr_release_file,
                                   methods=["HEAD"], include_in_schema=False)
@@ -238,7 +197,7 @@ class ZarrHttpFactory:
         def zarr_file(request: Request, registry: Annotated[Registry, Depends(reg)], dataset: DatasetPath,
                       key: KeyPath, release: ReleaseQuery = None, as_of: AsOfQuery = None) -> Response:
             cube = resolve_cube(registry, dataset, release, as_of)
-            return serve_key(request, cube, key, immutable=release is not None)
+            return serve_key(request, cube, key, immutable=immutable_url(release=release))
 
         self.router.add_api_route("/zarr/{dataset}/{key:path}", zarr_file, methods=["HEAD"], include_in_schema=False)
 
@@ -249,4 +208,4 @@ class ZarrHttpFactory:
             return Response(status_code=200, content=b"", headers=release_headers(cube))
 
 
-__all__ = ["KeyReader", "ZarrHttpFactory", "parse_range", "safe_file", "serve_key"]
+__all__ = ["KeyReader", "ZarrHttpFactory", "parse_range", "serve_key", "serve_range"]

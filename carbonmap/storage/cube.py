@@ -15,8 +15,6 @@ kg CO2 day-1; ``national_uncertainty`` (time, sector, country) float32 relative 
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,13 +23,12 @@ import zarr
 
 from carbonmap import contract as cc
 from carbonmap.errors import StorageError
-from carbonmap.storage import remote
+from carbonmap.storage.location import RELEASE_RE, location
 
 Target = str | Path
 """Where a cube lives: a local path or an object-store URL (``s3://bucket/prefix``)."""
 
 
-RELEASE_RE = re.compile(r"^r\d{4,9}$")
 
 
 MANIFEST = "release.json"
@@ -40,19 +37,13 @@ MANIFEST = "release.json"
 RELEASE_ATTR = "carbonmap_release"
 
 
-CURRENT = "CURRENT"
-"""Object stores: the object naming the current release (the pointer a local store's symlink is)."""
-
-
 class StoreError(StorageError):
     """A cube store is missing, unfinished or does not follow the contract."""
 
 
 def zarr_store(target: Target, read_only: bool = False) -> Any:
     """A zarr Store for a local path or an object-store URL."""
-    if remote.is_remote(target):
-        return remote.zarr_store(str(target), read_only=read_only)
-    return zarr.storage.LocalStore(Path(target), read_only=read_only)
+    return location(target).zarr_store(read_only=read_only)
 
 
 AccessMode = Literal["r", "r+", "a", "w", "w-"]
@@ -92,74 +83,45 @@ def validate_release_id(release: str) -> str:
 
 def current_release(final: Target) -> str | None:
     """Id of the release ``final`` points at; None for a store without releases (or no store)."""
-    if remote.is_remote(final):
-        text = remote.read_text(str(final), CURRENT)
-        name = text.strip() if text else ""
-        return name if RELEASE_RE.match(name) else None
-    final = Path(final)
-    if not final.is_symlink():
-        return None
-    name = Path(os.readlink(final)).name
-    return name if RELEASE_RE.match(name) else None
+    name = location(final).pointer()
+    return name if name and RELEASE_RE.match(name) else None
 
 
 def release_ids(final: Target) -> list[str]:
     """Ids of all sealed releases present (published or not), oldest first."""
-    if remote.is_remote(final):
-        names = remote.list_dirs(str(final), "releases")
-        return sorted(n for n in names
-                      if RELEASE_RE.match(n) and remote.exists(str(release_location(final, n)), MANIFEST))
-    rel = releases_dir(Path(final))
-    if not rel.is_dir():
-        return []
-    return sorted(p.name for p in rel.iterdir() if RELEASE_RE.match(p.name) and (p / MANIFEST).exists())
+    root = location(final).releases_root()
+    return sorted(n for n in root.list_dirs() if RELEASE_RE.match(n) and root.child(n).exists(MANIFEST))
 
 
 def release_location(final: Target, release: str) -> Target:
     """Where release ``release`` of the store ``final`` lives or would live (not checked):
     ``<store>.releases/<id>`` locally, ``<store>/releases/<id>`` on object storage."""
-    rid = validate_release_id(release)
-    if remote.is_remote(final):
-        return remote.join(str(final), f"releases/{rid}")
-    return releases_dir(Path(final)) / rid
+    return location(final).releases_root().child(validate_release_id(release)).target
 
 
 def release_path(final: Target, release: str | None = None) -> Target:
-    """Where release ``release`` (default: the current one) of the store ``final`` lives."""
-    if remote.is_remote(final):
-        parts = str(final).rstrip("/").rsplit("/", 2)
-        if release is None and len(parts) == 3 and parts[1] == "releases" and RELEASE_RE.match(parts[2]):
-            return str(final)  # already a release prefix (what a Registry pins)
-        if release is None:
-            rid = current_release(final)
-            if rid is None:
-                raise StoreError(f"no carbonmap cube at {final} (no CURRENT release); build one with "
-                                 "`carbonmap build`")
-            return release_location(final, rid)
-        path = release_location(final, release)
-        if not remote.exists(str(path), MANIFEST):  # staged or half-deleted releases are not releases
-            known = ", ".join(release_ids(final)) or "none"
-            raise StoreError(f"store {final} has no release {release!r}; releases: {known}")
-        return path
-    final = Path(final)
+    """Where release ``release`` (default: the current one) of the store ``final`` lives: the release's own
+    place, or for the current release of a local store the store itself (its symlink)."""
+    loc = location(final)
     if release is None:
-        return final
-    path = releases_dir(final) / validate_release_id(release)
-    if not (path / MANIFEST).exists():
+        here = loc.current()
+        if here is None:
+            raise StoreError(f"no carbonmap cube at {final} (no CURRENT release); build one with "
+                             "`carbonmap build`")
+        return here.target
+    path = location(release_location(final, release))
+    if not path.exists(MANIFEST):  # staged or half-deleted releases are not releases
         known = ", ".join(release_ids(final)) or "none"
-        raise StoreError(f"store {final.name} has no release {release!r}; releases: {known}")
-    return path
+        raise StoreError(f"store {loc.name} has no release {release!r}; releases: {known}")
+    return path.target
 
 
 def read_manifest(release_dir: Target) -> dict[str, Any]:
     """The ``release.json`` manifest of a release directory (or prefix)."""
     try:
-        if remote.is_remote(release_dir):
-            text = remote.read_text(str(release_dir), MANIFEST)
-            if text is None:
-                raise FileNotFoundError(MANIFEST)
-        else:
-            text = (Path(release_dir) / MANIFEST).read_text()
+        text = location(release_dir).read_text(MANIFEST)
+        if text is None:
+            raise FileNotFoundError(f"{release_dir}/{MANIFEST}")
         return json.loads(text)
     except (OSError, ValueError) as exc:
         raise StoreError(f"cannot read the release manifest of {release_dir}: {exc}") from exc
@@ -175,18 +137,13 @@ def published_manifests(final: Target) -> list[tuple[str, dict[str, Any]]]:
     rid = current_release(final)
     while isinstance(rid, str) and RELEASE_RE.match(rid) and rid not in (c[0] for c in chain):
         where = release_location(final, rid)
-        if remote.is_remote(where):
-            text = remote.read_text(str(where), MANIFEST)  # one GET; None: no such object
-            if text is None:
-                break
-            try:
-                manifest = json.loads(text)
-            except ValueError as exc:
-                raise StoreError(f"cannot read the release manifest of {where}: {exc}") from exc
-        else:
-            if not (Path(where) / MANIFEST).exists():
-                break
-            manifest = read_manifest(where)
+        text = location(where).read_text(MANIFEST)  # one GET (or read); None: no such object
+        if text is None:
+            break
+        try:
+            manifest = json.loads(text)
+        except ValueError as exc:
+            raise StoreError(f"cannot read the release manifest of {where}: {exc}") from exc
         chain.append((rid, manifest))
         rid = manifest.get("parent")
     return chain
@@ -201,19 +158,13 @@ def open_cube(path: Target, release: str | None = None) -> xr.Dataset:
     """Open a sealed cube without Dask (numpy-backed lazy arrays); refuse unfinished stores.
 
     ``release`` pins a past release (default: the current one)."""
-    target = release_path(path, release)
-    if remote.is_remote(target):
-        text = remote.read_text(str(target), "zarr.json")
-        if text is None:
-            raise StoreError(f"no carbonmap cube at {target} (no zarr.json)")
-    else:
-        target = Path(target).resolve()
-        if not (target / "zarr.json").exists():
-            raise StoreError(f"no carbonmap cube at {path} (no zarr.json); build one with `carbonmap build`")
-        try:
-            text = (target / "zarr.json").read_text()
-        except OSError as exc:
-            raise StoreError(f"cannot read the cube metadata at {path}: {exc}") from exc
+    target = location(release_path(path, release)).resolved()
+    try:
+        text = target.read_text("zarr.json")
+    except OSError as exc:
+        raise StoreError(f"cannot read the cube metadata at {path}: {exc}") from exc
+    if text is None:
+        raise StoreError(f"no carbonmap cube at {path} (no zarr.json); build one with `carbonmap build`")
     try:
         meta = json.loads(text)
     except ValueError as exc:
@@ -224,4 +175,4 @@ def open_cube(path: Target, release: str | None = None) -> xr.Dataset:
                          "re-run the build")
     if "carbonmap_dataset_id" not in attrs:
         raise StoreError(f"{path} was not built by carbonmap (no carbonmap_dataset_id)")
-    return xr.open_zarr(zarr_store(target, read_only=True), chunks=None, consolidated=True, zarr_format=3)
+    return xr.open_zarr(target.zarr_store(read_only=True), chunks=None, consolidated=True, zarr_format=3)

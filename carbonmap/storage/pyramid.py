@@ -20,6 +20,7 @@ import numpy as np
 import zarr
 
 from carbonmap import contract as cc
+from carbonmap.storage.location import Location, location
 
 PYRAMID_DIR = "pyramid"
 META_ATTR = "carbonmap_pyramid"
@@ -92,11 +93,14 @@ def cube_version_of(attrs: dict[str, Any]) -> str:
     return str(attrs.get("provenance_build_time") or attrs.get("date_created") or "")
 
 
-def read_meta(pyr: Path, current_only: bool = False) -> PyramidMeta | None:
+def read_meta(pyr: Location | Path | str, current_only: bool = False) -> PyramidMeta | None:
     """The stored metadata (None if missing or unreadable; also if ``current_only`` and it was
     written by another PYRAMID_VERSION)."""
     try:
-        d = json.loads((pyr / "zarr.json").read_text()).get("attributes", {})[META_ATTR]
+        text = location(pyr).read_text("zarr.json")
+        if text is None:
+            return None
+        d = json.loads(text).get("attributes", {})[META_ATTR]
         if current_only and str(d.get("version")) != PYRAMID_VERSION:
             return None
         return PyramidMeta.from_json(d)
@@ -104,8 +108,13 @@ def read_meta(pyr: Path, current_only: bool = False) -> PyramidMeta | None:
         return None
 
 
+def pyramid_location(cube: Location | Path | str) -> Location:
+    """Where the pyramid of a cube lives (inside the cube: ``<cube>/pyramid``), local or on object storage."""
+    return location(cube).child(PYRAMID_DIR)
+
+
 def pyramid_path(cube_path: Path | str) -> Path:
-    """Where the pyramid of a cube lives."""
+    """Where the pyramid of a local cube lives (a directory; :func:`pyramid_location` for any store)."""
     return Path(cube_path) / PYRAMID_DIR
 
 
@@ -116,12 +125,12 @@ class Pyramid:
     into density on read; every other (freq, level) from the pyramid's arrays.
     """
 
-    def __init__(self, path: Path, meta: PyramidMeta) -> None:
+    def __init__(self, path: Location, cube: Location, meta: PyramidMeta) -> None:
         self.path = path
         self.meta = meta
         self.grids = meta.grids
-        self._root = zarr.open_group(path, mode="r", use_consolidated=True)
-        self._cube = zarr.open_group(path.parent, mode="r")
+        self._root = zarr.open_group(path.zarr_store(read_only=True), mode="r", use_consolidated=True)
+        self._cube = zarr.open_group(cube.zarr_store(read_only=True), mode="r")
         self._inv_area0 = (1.0 / area_km2(self.grids[0])).astype(np.float32)
         self._arrays: dict[tuple[str, int, str], Any] = {}
         self._index = {freq: {label: i for i, label in enumerate(labels)} for freq, labels in meta.steps.items()}
@@ -181,10 +190,11 @@ class Pyramid:
         return np.stack([self.read(freq, level, variable, step, i, *whole) for i in range(n)])
 
 
-def open_pyramid(cube_path: Path | str, cube_version: str) -> Pyramid | None:
+def open_pyramid(cube_path: Location | Path | str, cube_version: str) -> Pyramid | None:
     """The cube's pyramid if it is complete and was built from this cube version, else None."""
-    pyr = pyramid_path(cube_path)
+    cube = location(cube_path)
+    pyr = pyramid_location(cube)
     meta = read_meta(pyr)
     if meta is None or meta.status != cc.STATUS_COMPLETE or meta.cube_version != cube_version:
         return None
-    return Pyramid(pyr, meta)
+    return Pyramid(pyr, cube, meta)

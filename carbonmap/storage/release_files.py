@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from carbonmap.errors import NotFound
+from carbonmap.storage.location import Location, location
 
 FILES_DIR = "files"
 
@@ -61,11 +62,18 @@ def files_dir(release_dir: Path) -> Path:
     return Path(release_dir) / FILES_DIR  # inside the release: pruned, linked and published with it
 
 
-def read_manifest(release_dir: Path) -> dict[str, FileEntry]:
+def files_location(release_dir: Location | Path | str) -> Location:
+    """Where a release's files live, local or on object storage (``<release>/files``)."""
+    return location(release_dir).child(FILES_DIR)
+
+
+def read_manifest(release_dir: Location | Path | str) -> dict[str, FileEntry]:
     """name -> entry of the release's ``files.json`` (empty when it has none or it is unreadable)."""
-    path = files_dir(release_dir) / FILES_MANIFEST
     try:
-        doc = json.loads(path.read_text())
+        text = files_location(release_dir).read_text(FILES_MANIFEST)
+        if text is None:
+            return {}
+        doc = json.loads(text)
         return {e["name"]: FileEntry(**e) for e in doc.get("files", [])}
     except (OSError, ValueError, TypeError, KeyError):
         return {}
@@ -76,16 +84,21 @@ def valid_name(name: str) -> bool:
     return bool(name) and not name.startswith(".") and set(name) <= NAME_OK
 
 
-def file_path(release_dir: Path, name: str) -> tuple[Path, FileEntry]:
-    """The path and manifest entry of the release file ``name``; NotFound naming what exists otherwise.
+def listed_files(release_dir: Location | Path | str) -> list[FileEntry]:
+    """The manifest's entries whose object exists (a local file or an object-store object), in manifest order."""
+    where = files_location(release_dir)
+    return [e for e in read_manifest(release_dir).values() if where.exists(e.name)]
 
-    Only names in the manifest are served, and only from the release's own ``files/`` directory."""
+
+def file_location(release_dir: Location | Path | str, name: str) -> tuple[Location, FileEntry]:
+    """Where the release file ``name`` is (the release's ``files/``) and its manifest entry; NotFound naming what
+    exists otherwise.  Only names in the manifest are served, and only from the release's own ``files/``."""
     entries = read_manifest(release_dir)
     if not valid_name(name) or name not in entries:
         listed = ", ".join(sorted(entries)) or "none"
         raise NotFound(f"this release has no file {name!r}; its files are: {listed}")
-    path = files_dir(release_dir) / name
-    if not path.is_file():
+    where = files_location(release_dir)
+    if not where.exists(name):
         raise NotFound(f"the file {name!r} is listed but missing from the store; ask the operator to restore it "
-                          "(the next release rewrites it)")
-    return path, entries[name]
+                       "(the next release rewrites it)")
+    return where, entries[name]

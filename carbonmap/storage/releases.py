@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ import pandas as pd
 from carbonmap import contract as cc
 from carbonmap.errors import NotFound
 from carbonmap.storage import cube as store
-from carbonmap.storage import remote
+from carbonmap.storage.location import location
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,7 @@ class ReleaseInfo:
 
 
 def as_target(path: store.Target) -> store.Target:
-    normalised = remote.normalise(path)
-    return normalised if remote.is_remote(normalised) else Path(normalised)
+    return location(path).target
 
 
 def list_releases(path: store.Target) -> list[ReleaseInfo]:

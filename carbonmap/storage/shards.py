@@ -18,8 +18,6 @@ fast path when it applies and zarr otherwise (e.g. on object storage).  zstd rel
 from __future__ import annotations
 
 import math
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from carbonmap.errors import StorageError
+from carbonmap.storage.location import Location, location, of_zarr_store
 
 _EMPTY = np.uint64(2**64 - 1)
 _INDEX_TAIL = 4  # the crc32c of the index
@@ -39,9 +38,10 @@ class ShardFormatError(StorageError):
 @dataclass(frozen=True)
 class ShardLayout:
     """How a sharded array is stored: ``shape``, ``dtype``, inner ``chunks``, ``shard`` shape and zstd ``level``;
-    ``directory`` is the array's local directory."""
+    ``directory`` is the array's :class:`~carbonmap.storage.location.Location` (a local directory or an
+    object-store prefix)."""
 
-    directory: Path
+    directory: Location
     shape: tuple[int, ...]
     dtype: np.dtype
     chunks: tuple[int, ...]
@@ -54,12 +54,10 @@ class ShardLayout:
 
 
 def layout_of(arr: Any) -> ShardLayout | None:
-    """The :class:`ShardLayout` of a ``zarr.Array`` in a local store stored with carbonmap's codec set;
-    None for anything else (object storage, other codecs), which callers read and write through zarr."""
-    import zarr.storage
-
-    store = getattr(arr, "store", None)
-    if not isinstance(store, zarr.storage.LocalStore):
+    """The :class:`ShardLayout` of a ``zarr.Array`` stored with carbonmap's codec set in a local directory or an
+    S3 prefix; None for anything else (other stores, other codecs), which callers read and write through zarr."""
+    root = of_zarr_store(getattr(arr, "store", None))
+    if root is None:
         return None
     meta = arr.metadata.to_dict()
     codecs = meta.get("codecs", ())
@@ -78,15 +76,15 @@ def layout_of(arr: Any) -> ShardLayout | None:
     dtype = np.dtype(arr.dtype)
     if dtype.kind != "f":
         return None
-    return ShardLayout(Path(store.root) / arr.path, tuple(arr.shape), dtype.newbyteorder("<"),
+    return ShardLayout(root.child(arr.path) if arr.path else root, tuple(arr.shape), dtype.newbyteorder("<"),
                        tuple(conf["chunk_shape"]), tuple(arr.shards or arr.chunks),
                        int(inner[1].get("configuration", {}).get("level", 0)))
 
 
 class ShardedArray:
     """A zarr array read and written the fast way when it can be: boxes through :func:`read_region` and whole
-    steps through :func:`write_step` when it is local and in carbonmap's codec set (:func:`layout_of`), through
-    zarr otherwise (object storage, other codecs).  The one place callers choose between the two."""
+    steps through :func:`write_step` when it is in carbonmap's codec set on a local disk or S3 (:func:`layout_of`),
+    through zarr otherwise.  The one place callers choose between the two."""
 
     def __init__(self, array: Any) -> None:
         self.array = array
@@ -108,11 +106,12 @@ class ShardedArray:
             write_step(self.layout, index, values)
 
 
-def shard_path(directory: Path, key: tuple[int, ...]) -> Path:
-    return Path(directory, "c", *map(str, key))
+def shard_key(key: tuple[int, ...]) -> str:
+    """The object key of shard ``key`` inside its array (zarr's default ``c/``-keys)."""
+    return "/".join(("c", *map(str, key)))
 
 
-def write_shard(array_dir: Path, key: tuple[int, ...], data: np.ndarray, chunks: tuple[int, ...],
+def write_shard(array_dir: Location | Path, key: tuple[int, ...], data: np.ndarray, chunks: tuple[int, ...],
                 shard: tuple[int, ...], level: int = 3) -> int:
     """Write one whole shard of a Zarr v3 array (sharding codec: inner chunks ``bytes`` + ``zstd``, index
     ``bytes`` + ``crc32c`` at the end, default ``c/`` keys) straight to its file; returns chunks stored.
@@ -145,16 +144,12 @@ def write_shard(array_dir: Path, key: tuple[int, ...], data: np.ndarray, chunks:
         index[n] = (offset, len(blob))
         parts.append(bytes(blob))
         offset += len(blob)
-    path = shard_path(array_dir, key)
+    where, name = location(array_dir), shard_key(key)
     if not parts:
-        path.unlink(missing_ok=True)
+        where.delete(name)
         return 0
     raw = index.tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
-        f.writelines([*parts, raw, np.uint32(google_crc32c.value(raw)).astype("<u4").tobytes()])
-    os.replace(tmp, path)
+    where.write_parts(name, [*parts, raw, np.uint32(google_crc32c.value(raw)).astype("<u4").tobytes()])
     return len(parts)
 
 
@@ -184,37 +179,51 @@ def read_region(layout: ShardLayout, sel: tuple[slice, ...]) -> np.ndarray:
     n_chunks = math.prod(cps)
     index_bytes = 16 * n_chunks
     shard_ranges = [range(a // s, (b - 1) // s + 1) for (a, b), s in zip(box, layout.shard, strict=True)]
-    for skey in np.ndindex(*(len(r) for r in shard_ranges)):
-        key = tuple(r[i] for r, i in zip(shard_ranges, skey, strict=True))
-        path = shard_path(layout.directory, key)
-        try:
-            f = open(path, "rb")  # noqa: SIM115 - closed below, read with os.pread
-        except FileNotFoundError:
-            continue
-        with f:
-            size = os.fstat(f.fileno()).st_size
-            if size < index_bytes + _INDEX_TAIL:
-                raise ShardFormatError(f"{path} is shorter than its shard index ({size} bytes)")
-            index = np.frombuffer(os.pread(f.fileno(), index_bytes, size - index_bytes - _INDEX_TAIL),
-                                  dtype="<u8").reshape(*cps, 2)
-            origin = [k * s for k, s in zip(key, layout.shard, strict=True)]
-            # inner chunks of this shard that overlap the box
-            ranges = [range(max(a, o) // c - o // c, (min(b, o + s) - 1) // c - o // c + 1)
-                      for (a, b), o, c, s in zip(box, origin, layout.chunks, layout.shard, strict=True)]
-            for pos in np.ndindex(*(len(r) for r in ranges)):
-                cpos = tuple(r[i] for r, i in zip(ranges, pos, strict=True))
-                offset, length = index[cpos]
-                if offset == _EMPTY:
-                    continue
-                raw = os.pread(f.fileno(), int(length), int(offset))
-                if len(raw) != length:
-                    raise ShardFormatError(f"{path}: chunk {cpos} runs past the end of the file")
-                chunk = np.frombuffer(codec.decode(raw), dtype=layout.dtype).reshape(layout.chunks)
-                lo = [o + p * c for o, p, c in zip(origin, cpos, layout.chunks, strict=True)]
-                src, dst = [], []
-                for (a, b), start, c in zip(box, lo, layout.chunks, strict=True):
-                    s0, s1 = max(a, start), min(b, start + c)
-                    src.append(slice(s0 - start, s1 - start))
-                    dst.append(slice(s0 - a, s1 - a))
-                out[tuple(dst)] = chunk[tuple(src)]
+    where = layout.directory
+
+    def fetch(key: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[tuple[int, ...], int]], list[bytes]]:
+        """One shard's overlapping inner chunks: (shard key, [(chunk position, length)], their bytes)."""
+        name = shard_key(key)
+        tail = where.read_suffix(name, index_bytes + _INDEX_TAIL)
+        if tail is None:
+            return key, [], []
+        size, raw_index = tail
+        if size < index_bytes + _INDEX_TAIL:
+            raise ShardFormatError(f"{where}/{name} is shorter than its shard index ({size} bytes)")
+        index = np.frombuffer(raw_index[:index_bytes], dtype="<u8").reshape(*cps, 2)
+        origin = [k * s for k, s in zip(key, layout.shard, strict=True)]
+        # inner chunks of this shard that overlap the box
+        ranges = [range(max(a, o) // c - o // c, (min(b, o + s) - 1) // c - o // c + 1)
+                  for (a, b), o, c, s in zip(box, origin, layout.chunks, layout.shard, strict=True)]
+        wanted: list[tuple[tuple[int, ...], int, int]] = []
+        for pos in np.ndindex(*(len(r) for r in ranges)):
+            cpos = tuple(r[i] for r, i in zip(ranges, pos, strict=True))
+            offset, length = index[cpos]
+            if offset != _EMPTY:
+                wanted.append((cpos, int(offset), int(length)))
+        blobs = where.read_ranges(name, [(o, n) for _, o, n in wanted])  # one batch: one request on S3
+        return key, [(c, n) for c, _, n in wanted], blobs
+
+    keys = [tuple(r[i] for r, i in zip(shard_ranges, skey, strict=True))
+            for skey in np.ndindex(*(len(r) for r in shard_ranges))]
+    if where.concurrent_reads > 1 and len(keys) > 1:  # object storage: the round trips overlap
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(where.concurrent_reads, len(keys))) as pool:
+            fetched = list(pool.map(fetch, keys))
+    else:
+        fetched = [fetch(k) for k in keys]
+    for key, chunks_of, blobs in fetched:
+        origin = [k * s for k, s in zip(key, layout.shard, strict=True)]
+        for (cpos, length), raw in zip(chunks_of, blobs, strict=True):
+            if len(raw) != length:
+                raise ShardFormatError(f"{where}/{shard_key(key)}: chunk {cpos} runs past the end of the file")
+            chunk = np.frombuffer(codec.decode(raw), dtype=layout.dtype).reshape(layout.chunks)
+            lo = [o + p * c for o, p, c in zip(origin, cpos, layout.chunks, strict=True)]
+            src, dst = [], []
+            for (a, b), start, c in zip(box, lo, layout.chunks, strict=True):
+                s0, s1 = max(a, start), min(b, start + c)
+                src.append(slice(s0 - start, s1 - start))
+                dst.append(slice(s0 - a, s1 - a))
+            out[tuple(dst)] = chunk[tuple(src)]
     return out

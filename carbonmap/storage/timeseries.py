@@ -21,6 +21,7 @@ import zarr
 from carbonmap import contract as cc
 from carbonmap.errors import StorageError
 from carbonmap.storage import cube as store
+from carbonmap.storage.location import Location, location
 
 SUFFIX = ".timeseries"
 SIGMA_VAR = "sigma"
@@ -39,6 +40,13 @@ class TimeseriesError(StorageError):
     """The time-series store is missing, unfinished or does not match its cube."""
 
 
+def timeseries_location(cube: Location | Path | str) -> Location:
+    """Where the time-series layout of a cube lives, local or on object storage: a sibling named
+    ``<name>.timeseries`` (see :func:`timeseries_path`)."""
+    loc = location(cube)
+    return loc.sibling(loc.name.removesuffix(".zarr") + SUFFIX)
+
+
 def timeseries_path(cube_path: Path | str) -> Path:
     """Where the time-series layout of the cube directory ``cube_path`` lives: a sibling named
     ``<name>.timeseries`` (``x.zarr`` -> ``x.timeseries``; a release ``r0003`` -> ``r0003.timeseries``).
@@ -51,18 +59,18 @@ def timeseries_path(cube_path: Path | str) -> Path:
 class TimeseriesStore:
     """Read access to a sealed time-series layout (numpy, no Dask): blocks by index ranges."""
 
-    path: Path
+    path: Location | Path | str
 
     def __post_init__(self) -> None:
-        self.path = Path(self.path)
-        meta_file = self.path / "zarr.json"
-        if not meta_file.is_file():
+        self.location = location(self.path)
+        text = self.location.read_text("zarr.json")
+        if text is None:
             raise TimeseriesError(f"no time-series layout at {self.path}; run build_timeseries on its cube")
-        attrs = json.loads(meta_file.read_text()).get("attributes", {})
+        attrs = json.loads(text).get("attributes", {})
         if attrs.get(TS_STATUS_ATTR) != cc.STATUS_COMPLETE:
             raise TimeseriesError(f"the time-series layout at {self.path} is not complete; rebuild it")
         self.attrs = attrs
-        self.group = zarr.open_group(self.path, mode="r")
+        self.group = zarr.open_group(self.location.zarr_store(read_only=True), mode="r")
 
     @cached_property
     def times(self) -> pd.DatetimeIndex:

@@ -112,7 +112,8 @@ def test_a_truncated_shard_is_an_error_not_zeros(tmp_path: Path) -> None:
     arr[...] = 1.0
     layout = pts.layout_of(arr)
     assert layout is not None
-    path = pts.shard_path(layout.directory, (0, 0, 0))
+    assert layout.directory.local_path is not None
+    path = layout.directory.local_path / pts.shard_key((0, 0, 0))
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(pts.ShardFormatError, match="shorter than its shard index"):
         pts.read_region(layout, (slice(0, 1), slice(None), slice(None)))

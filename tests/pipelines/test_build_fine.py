@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from carbonmap import contract as cc
+from carbonmap.storage.pyramid import pyramid_path
 from ingest.boundaries import cached_country_coverage
 from pipelines import store
 from pipelines.build import BuildRequest, build
 from pipelines.inputs import load_inputs
-from pipelines.pyramid import pyramid_path
 from pipelines.timeseries import timeseries_path
 from pipelines.weights import land_share
 

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,39 +20,19 @@ import pytest
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry, ReleaseNotFound
-from carbonmap.settings import get_settings
 from carbonmap.storage import remote
 from pipelines import releases, store
 from pipelines.build import BuildRequest, build
 from pipelines.consistency import check_store
 from pipelines.inputs import load_inputs
 from pipelines.update import UpdateRequest, update
-from tests.api.routes.live_server import free_port
-
-moto_server = pytest.importorskip("moto.server")
+from tests.s3_server import moto_s3
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory):
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    mp = pytest.MonkeyPatch()
-    env = {"CARBONMAP_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "CARBONMAP_S3_REGION": "us-east-1",
-           "CARBONMAP_S3_ACCESS_KEY_ID": "testing", "CARBONMAP_S3_SECRET_ACCESS_KEY": "testing",
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "CARBONMAP_DASK_PROCESSES": "false"}
-    for k, v in env.items():
-        mp.setenv(k, v)
-    get_settings.cache_clear()
-    import boto3
-
-    boto3.client("s3", endpoint_url=env["CARBONMAP_S3_ENDPOINT_URL"], region_name="us-east-1").create_bucket(
-        Bucket="carbonmap-test")
-    yield "s3://carbonmap-test"
-    mp.undo()
-    get_settings.cache_clear()
-    server.stop()
+def s3() -> Iterator[str]:
+    with moto_s3() as (bucket, _env):
+        yield bucket
 
 
 @pytest.mark.e2e
@@ -151,6 +132,42 @@ def test_update_on_s3_adds_days_as_a_release_equal_to_a_local_update(history: Si
     assert bytes(obstore.get(raw, f"releases/r0001/{shard}").bytes()) == bytes(
         obstore.get(raw, f"releases/r0002/{shard}").bytes())
     assert not any("/progress/" in k or k.endswith("plan.json") for k in new | old)
+    _assert_layouts_match(f"{url}/releases/r0002", store.release_path(history.local, "r0002"))
+
+
+def _assert_layouts_match(s3_release: str, local_release: Path | str) -> None:
+    """The pyramid, the time-series layout and the release files of an S3 release hold what a local
+    store's same release holds (same steps and values; every listed file present with its size and sha256)."""
+    import hashlib
+
+    import zarr
+
+    from carbonmap.storage.location import location
+    from carbonmap.storage.pyramid import pyramid_location, read_meta
+    from carbonmap.storage.release_files import files_location
+    from carbonmap.storage.release_files import read_manifest as files_manifest
+    from carbonmap.storage.timeseries import TimeseriesStore, timeseries_location
+
+    s3_meta, local_meta = read_meta(pyramid_location(s3_release)), read_meta(pyramid_location(local_release))
+    assert s3_meta is not None and local_meta is not None
+    assert s3_meta.steps == local_meta.steps and s3_meta.status == cc.STATUS_COMPLETE
+    s3_pyr = zarr.open_group(pyramid_location(s3_release).zarr_store(read_only=True), mode="r")
+    local_pyr = zarr.open_group(pyramid_location(local_release).zarr_store(read_only=True), mode="r")
+    for key in ("month/0/emissions", "year/0/uncertainty"):
+        np.testing.assert_array_equal(np.asarray(s3_pyr[key][...]), np.asarray(local_pyr[key][...]), err_msg=key)
+    s3_ts = TimeseriesStore(timeseries_location(s3_release))
+    local_ts = TimeseriesStore(timeseries_location(location(local_release).resolved()))
+    assert s3_ts.times.equals(local_ts.times)
+    for var in ("emissions", "sigma_cumsum"):
+        every = slice(None)
+        np.testing.assert_array_equal(s3_ts.read(var, every, every, every, every),
+                                      local_ts.read(var, every, every, every, every), err_msg=var)
+    s3_files, local_files = files_manifest(s3_release), files_manifest(local_release)
+    assert sorted(s3_files) == sorted(local_files) and s3_files
+    where = files_location(s3_release)
+    for name, entry in s3_files.items():
+        data = where.read_bytes(name)
+        assert data is not None and len(data) == entry.size and hashlib.sha256(data).hexdigest() == entry.sha256
 
 
 def test_s3_readers_see_the_old_or_the_new_release_only(history: SimpleNamespace) -> None:
@@ -174,7 +191,7 @@ def test_second_update_on_s3_changes_nothing(history: SimpleNamespace, inputs) -
     assert again.release is None and not again.changed and again.parent == "r0002"
     assert store.current_release(history.url) == "r0002"
     assert store.release_ids(history.url) == ["r0001", "r0002"]
-    assert remote.list_dirs(history.url, "releases") == ["r0001", "r0002"]
+    assert remote.list_dirs(history.url, "releases") == ["r0001", "r0001.timeseries", "r0002", "r0002.timeseries"]
 
 
 def test_history_as_of_and_diff_on_s3(history: SimpleNamespace) -> None:
@@ -233,6 +250,7 @@ def test_interrupted_s3_revision_resumes_sweeps_orphans_and_prunes(history: Simp
     assert releases.prune(url, keep=2) == ["r0001"]
     assert [h.id for h in releases.list_releases(url)] == ["r0003", "r0002"]
     assert remote.list_keys(url, "releases/r0001") == [] and store.release_ids(url) == ["r0002", "r0003"]
+    assert remote.list_keys(url, "releases/r0001.timeseries") == []  # the pruned release's sidecar went with it
     with pytest.raises(store.StoreError):
         store.open_cube(url, "r0001")
     with pytest.raises(ReleaseNotFound):  # a cached pinned Cube of a pruned release is not served

@@ -174,7 +174,7 @@ def test_update_grows_the_steps_when_days_are_appended(tmp_path: Path) -> None:
     old = write_random_cube(tmp_path / "a.zarr", start="2024-01-30", days=3, dataset_id="app", seed=7)
     P.build_pyramid(old)
     new = write_random_cube(tmp_path / "b.zarr", start="2024-01-30", days=5, dataset_id="app", seed=7)
-    shutil.copytree(P.pyramid_path(old), P.pyramid_path(new))      # the parent release's pyramid
+    shutil.copytree(SP.pyramid_path(old), SP.pyramid_path(new))      # the parent release's pyramid
     P.update_pyramid(new, [])                                       # no revised days; 2 appended
     pyr = opened(new)
     assert pyr.meta.steps["day"][-1] == "2024-02-03" and pyr.meta.n_days["month"] == [2, 3]
@@ -200,7 +200,7 @@ def test_dask_build_runs_one_task_per_month_with_progress_and_matches_in_process
         assert ran == ["mean_task", "month_task"]     # dask drops the leading underscore
         # days appended to a copy of the pyramid: the grown arrays are written by workers too
         longer = write_random_cube(tmp_path / "e.zarr", start="2023-12-30", days=6, dataset_id="pyr-test", seed=3)
-        shutil.copytree(P.pyramid_path(path), P.pyramid_path(longer))
+        shutil.copytree(SP.pyramid_path(path), SP.pyramid_path(longer))
         P.update_pyramid(longer, [], client=client)
     got, want = opened(path), opened(cube)                                  # same seed: same field
     for freq, k, var in itertools.product(P.FREQS, range(2), (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR)):
@@ -218,7 +218,7 @@ def test_dask_build_runs_one_task_per_month_with_progress_and_matches_in_process
 def stored_arrays(cube: Path) -> dict[str, np.ndarray]:
     """Every array the pyramid stores, ``freq/level/variable`` -> values, each read through its own
     metadata (all levels; daily, monthly and yearly steps)."""
-    root = P.pyramid_path(cube)
+    root = SP.pyramid_path(cube)
     out = {}
     for freq, var in itertools.product(P.FREQS, (cc.EMISSIONS_VAR, cc.UNCERTAINTY_VAR)):
         for level in sorted(p.name for p in (root / freq).iterdir() if p.is_dir()):
@@ -239,11 +239,11 @@ def stage_like_update(parent: Path, path: Path, revise: int | None = None, **cub
     child = write_random_cube(path, **cube).resolve()   # type: ignore[arg-type]
     if revise is not None:
         revise_day(child, revise)
-    src = P.pyramid_path(parent)
+    src = SP.pyramid_path(parent)
     for f in src.rglob("*"):
         if f.is_file():
-            (P.pyramid_path(child) / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
-            (P.pyramid_path(child) / f.relative_to(src)).hardlink_to(f)
+            (SP.pyramid_path(child) / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            (SP.pyramid_path(child) / f.relative_to(src)).hardlink_to(f)
     zarr.consolidate_metadata(str(child))
     return child
 
@@ -279,13 +279,13 @@ def test_appended_days_across_a_month_and_year_boundary_equal_a_full_rebuild(tmp
     spec = {"start": "2023-12-29", "dataset_id": "inc", "seed": 11}
     parent = write_random_cube(tmp_path / "parent.zarr", days=3, **spec).resolve()   # 12-29 .. 12-31
     P.build_pyramid(parent)
-    before = files_of(P.pyramid_path(parent))
+    before = files_of(SP.pyramid_path(parent))
     child = stage_like_update(parent, tmp_path / "child.zarr", days=6, **spec)       # + 2024-01-01 .. 03
     P.update_pyramid(child, [])
     assert_same_pyramid(child, reference(tmp_path / "ref.zarr", days=6, **spec))
     assert opened(child).meta.steps["month"] == ["2023-12", "2024-01"]
-    assert files_of(P.pyramid_path(parent)) == before            # the parent's bytes and inodes
-    pyr, par = P.pyramid_path(child), P.pyramid_path(parent)
+    assert files_of(SP.pyramid_path(parent)) == before            # the parent's bytes and inodes
+    pyr, par = SP.pyramid_path(child), SP.pyramid_path(parent)
     for t in range(3):    # the days it already had are still the parent's files, not rewritten
         shard = Path("day/1/emissions/c") / str(t) / "0/0/0"
         assert (pyr / shard).stat().st_ino == (par / shard).stat().st_ino
@@ -295,12 +295,12 @@ def test_a_revised_past_day_rewrites_its_day_month_and_year_only(tmp_path: Path)
     spec = {"start": "2024-01-30", "days": 4, "dataset_id": "rev", "seed": 12}
     parent = write_random_cube(tmp_path / "parent.zarr", **spec).resolve()        # 01-30 .. 02-02
     P.build_pyramid(parent)
-    before = files_of(P.pyramid_path(parent))
+    before = files_of(SP.pyramid_path(parent))
     child = stage_like_update(parent, tmp_path / "child.zarr", revise=2, **spec)    # 2024-02-01 revised
     P.update_pyramid(child, [dt.date(2024, 2, 1)])
     assert_same_pyramid(child, reference(tmp_path / "ref.zarr", revise=2, **spec))
-    assert files_of(P.pyramid_path(parent)) == before
-    pyr, par = P.pyramid_path(child), P.pyramid_path(parent)
+    assert files_of(SP.pyramid_path(parent)) == before
+    pyr, par = SP.pyramid_path(child), SP.pyramid_path(parent)
 
     def same(rel: str) -> bool:
         return (pyr / rel).stat().st_ino == (par / rel).stat().st_ino
@@ -322,7 +322,7 @@ def test_grown_pyramid_is_readable_through_every_consolidated_copy(tmp_path: Pat
     assert stale.shape[0] == 3                                    # what the sealed release listed
     P.update_pyramid(child, [])
     via_cube = zarr.open_group(child, mode="r", use_consolidated=True)
-    via_pyr = zarr.open_group(P.pyramid_path(child), mode="r", use_consolidated=True)
+    via_pyr = zarr.open_group(SP.pyramid_path(child), mode="r", use_consolidated=True)
     for arr in (via_cube["pyramid/day/1/emissions"], via_pyr["day/1/emissions"]):
         assert arr.shape[0] == 5
         assert float(np.asarray(arr[4, 0]).sum()) > 0
@@ -338,11 +338,11 @@ def test_derive_layouts_updates_the_staged_pyramid_incrementally(tmp_path: Path)
     spec = {"start": "2024-02-26", "dataset_id": "derive", "seed": 14}
     parent = write_random_cube(tmp_path / "parent.zarr", days=4, **spec).resolve()
     P.build_pyramid(parent)
-    before = files_of(P.pyramid_path(parent))
+    before = files_of(SP.pyramid_path(parent))
     child = stage_like_update(parent, tmp_path / "child.zarr", days=5, **spec)     # + 2024-03-01
     notes = derive_layouts(child, None, lambda d, n, m: None, [dt.date(2024, 3, 1)], parent=parent)
     assert "pyramid.update_pyramid" in notes
     assert_same_pyramid(child, reference(tmp_path / "ref.zarr", days=5, **spec))
-    assert files_of(P.pyramid_path(parent)) == before
+    assert files_of(SP.pyramid_path(parent)) == before
     shard = Path("day/1/emissions/c/0/0/0/0")
-    assert (P.pyramid_path(child) / shard).stat().st_ino == (P.pyramid_path(parent) / shard).stat().st_ino
+    assert (SP.pyramid_path(child) / shard).stat().st_ino == (SP.pyramid_path(parent) / shard).stat().st_ino

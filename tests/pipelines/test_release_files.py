@@ -19,6 +19,7 @@ import rasterio
 import xarray as xr
 
 from carbonmap import contract as cc
+from carbonmap.storage.release_files import files_dir
 from pipelines import release_files as rf
 from pipelines import store
 from tests.api.routes.live_server import write_random_cube
@@ -46,7 +47,7 @@ def test_every_file_listed_exists_with_its_size_and_sha256(cube: Path, written: 
     assert {e.kind for e in written} == set(rf.KINDS)
     assert sum(e.kind == "daily" for e in written) == 3 and sum(e.kind == "annual-total" for e in written) == 4
     assert "rf-test_2024-01_daily_r0001.nc" in names and "rf-test_2023_annual-total_r0001.tif" in names
-    files = rf.files_dir(cube)
+    files = files_dir(cube)
     assert sorted(p.name for p in files.iterdir()) == sorted([*names, rf.FILES_MANIFEST])
     for e in written:
         data = (files / e.name).read_bytes()
@@ -57,7 +58,7 @@ def test_every_file_listed_exists_with_its_size_and_sha256(cube: Path, written: 
 
 def test_daily_netcdf_is_the_cube_month_with_cf_metadata(cube: Path, written: list[rf.FileEntry]) -> None:
     src = xr.open_zarr(cube, chunks=None)
-    with xr.open_dataset(rf.files_dir(cube) / "rf-test_2024-01_daily_r0001.nc") as ds:
+    with xr.open_dataset(files_dir(cube) / "rf-test_2024-01_daily_r0001.nc") as ds:
         jan = src.sel(time=slice("2024-01-01", "2024-01-31"))
         assert ds.sizes["time"] == 31 and ds[cc.EMISSIONS_VAR].dtype == np.float32
         np.testing.assert_array_equal(ds[cc.EMISSIONS_VAR].values, jan[cc.EMISSIONS_VAR].values)
@@ -71,7 +72,7 @@ def test_daily_netcdf_is_the_cube_month_with_cf_metadata(cube: Path, written: li
 
 def test_monthly_mean_and_annual_total_grids(cube: Path, written: list[rf.FileEntry]) -> None:
     src = xr.open_zarr(cube, chunks=None)[cc.EMISSIONS_VAR]
-    files = rf.files_dir(cube)
+    files = files_dir(cube)
     want = src.sel(time=slice("2024-01-01", "2024-01-31")).values.astype(np.float64).mean(axis=0)
     with xr.open_dataset(files / "rf-test_2024-01_monthly-mean_r0001.nc") as ds:
         np.testing.assert_allclose(ds[cc.EMISSIONS_VAR].values, want, rtol=1e-6)
@@ -90,7 +91,7 @@ def test_monthly_mean_and_annual_total_grids(cube: Path, written: list[rf.FileEn
 
 
 def test_national_table_csv_and_parquet(cube: Path, written: list[rf.FileEntry]) -> None:
-    files = rf.files_dir(cube)
+    files = files_dir(cube)
     csv = pd.read_csv(io.BytesIO(gzip.decompress((files / "rf-test_national-daily_r0001.csv.gz").read_bytes())))
     pq = pd.read_parquet(files / "rf-test_national-daily_r0001.parquet")
     assert list(csv.columns) == list(pq.columns) == ["date", "country", "sector", "emissions_t", "uncertainty",
@@ -104,7 +105,7 @@ def test_national_table_csv_and_parquet(cube: Path, written: list[rf.FileEntry])
 
 
 def test_rerun_rewrites_nothing_and_a_damaged_file_is_rewritten(cube: Path, written: list[rf.FileEntry]) -> None:
-    files = rf.files_dir(cube)
+    files = files_dir(cube)
     before = {e.name: os.stat(files / e.name).st_ino for e in written}
     again = rf.write_release_files(cube, "r0001", daily_months=0)
     assert again == written
@@ -129,13 +130,13 @@ def test_an_update_rewrites_only_the_changed_months(tmp_path: Path, cube: Path, 
     by_kind = {(e.kind, e.period, e.media_type): e for e in got}
     jan = by_kind[("daily", "2024-01", rf.NETCDF)]
     assert jan.name == "rf-test_2024-01_daily_r0001.nc" and jan.written_in == "r0001"
-    assert os.stat(rf.files_dir(child) / jan.name).st_ino == os.stat(rf.files_dir(cube) / jan.name).st_ino
+    assert os.stat(files_dir(child) / jan.name).st_ino == os.stat(files_dir(cube) / jan.name).st_ino
     assert by_kind[("annual-total", "2023", rf.COG)].written_in == "r0001"
     for key in (("daily", "2024-02", rf.NETCDF), ("monthly-mean", "2024-02", rf.COG), ("annual-total", "2024", rf.NETCDF)):
         assert by_kind[key].written_in == "r0002" and by_kind[key].name.endswith("_r0002" + Path(by_kind[key].name).suffix)
     nat = [e for e in got if e.kind == "national-daily"]
     assert {e.written_in for e in nat} == {"r0002"} and nat[0].period == "2023-12-20/2024-02-09"
-    with xr.open_dataset(rf.files_dir(child) / "rf-test_2024-02_daily_r0002.nc") as ds:
+    with xr.open_dataset(files_dir(child) / "rf-test_2024-02_daily_r0002.nc") as ds:
         assert ds.sizes["time"] == 9
 
 
@@ -152,11 +153,11 @@ def test_file_path_serves_only_listed_names(cube: Path, written: list[rf.FileEnt
     from carbonmap.errors import NotFound
     from carbonmap.storage import release_files as files_reader
 
-    path, entry = files_reader.file_path(cube, written[0].name)
-    assert path.parent == rf.files_dir(cube) and entry == written[0]
+    where, entry = files_reader.file_location(cube, written[0].name)
+    assert where.local_path == files_dir(cube) and entry == written[0] and where.exists(entry.name)
     for bad in ("../zarr.json", "files.json", ".hidden", "a/b.nc", "nope.nc"):
         with pytest.raises(NotFound, match="its files are"):
-            files_reader.file_path(cube, bad)
+            files_reader.file_location(cube, bad)
 
 
 def test_build_and_update_publish_release_files(tmp_path: Path) -> None:
@@ -174,18 +175,18 @@ def test_build_and_update_publish_release_files(tmp_path: Path) -> None:
     # the default (CARBONMAP_RELEASE_DAILY_MONTHS=0): a daily NetCDF for every month
     assert "b-10deg_2024-03_daily_r0001.nc" in first and "b-10deg_2024-02_daily_r0001.nc" in first
     assert "b-10deg_2024-02_monthly-mean_r0001.tif" in first
-    assert all((rf.files_dir(r1) / n).is_file() for n in first)
+    assert all((files_dir(r1) / n).is_file() for n in first)
     assert "release_files.write_release_files" in store.read_manifest(r1)["layouts"]
     update(UpdateRequest(path, dt.date(2024, 3, 4)), inputs=inputs)
     r2 = store.releases_dir(path) / "r0002"
     second = rf.read_manifest(r2)
     assert "b-10deg_2024-02_monthly-mean_r0001.nc" in second  # February unchanged: linked, same name
     assert "b-10deg_2024-02_daily_r0001.nc" in second
-    assert (rf.files_dir(r2) / "b-10deg_2024-02_daily_r0001.nc").stat().st_ino == \
-        (rf.files_dir(r1) / "b-10deg_2024-02_daily_r0001.nc").stat().st_ino  # a hard link, not a rewrite
+    assert (files_dir(r2) / "b-10deg_2024-02_daily_r0001.nc").stat().st_ino == \
+        (files_dir(r1) / "b-10deg_2024-02_daily_r0001.nc").stat().st_ino  # a hard link, not a rewrite
     assert "b-10deg_2024-03_daily_r0002.nc" in second and "b-10deg_2024-03_daily_r0001.nc" not in second
-    assert all((rf.files_dir(r2) / n).is_file() for n in second)
-    assert (rf.files_dir(r1) / "b-10deg_2024-03_daily_r0001.nc").is_file()  # the parent is untouched
+    assert all((files_dir(r2) / n).is_file() for n in second)
+    assert (files_dir(r1) / "b-10deg_2024-03_daily_r0001.nc").is_file()  # the parent is untouched
 
 
 def test_daily_netcdf_direct_chunks_with_partial_edge_tiles(tmp_path: Path) -> None:

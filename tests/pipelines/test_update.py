@@ -117,26 +117,25 @@ def test_update_of_a_cube_only_build_publishes_both_layouts_whole(tmp_path: Path
     import zarr
 
     from carbonmap.storage import pyramid as SP
-    from pipelines import pyramid as P
     from pipelines.timeseries import timeseries_path
 
     path = tmp_path / "bare.zarr"
     build(BuildRequest(dt.date(2024, 3, 1), dt.date(2024, 3, 2), 10.0, path, "upd-bare", layouts=False),
           inputs=inputs)
     first = store.releases_dir(path) / "r0001"
-    assert not P.pyramid_path(first).exists() and not timeseries_path(first).exists()
+    assert not SP.pyramid_path(first).exists() and not timeseries_path(first).exists()
     result = update(UpdateRequest(path, dt.date(2024, 3, 3)), inputs=inputs)
     assert result.release == "r0002" and result.days_added == ("2024-03-03",)
     rel = store.releases_dir(path) / "r0002"
     cube = zarr.open_group(rel, mode="r")
     em = np.asarray(cube[cc.EMISSIONS_VAR][:], dtype=np.float64)            # (time, sector, lat, lon)
-    pyr = SP.open_pyramid(rel, P.cube_version_of(dict(cube.attrs)))
+    pyr = SP.open_pyramid(rel, SP.cube_version_of(dict(cube.attrs)))
     assert pyr is not None, "the update left no complete pyramid tied to the new cube"
     assert pyr.meta.steps["day"] == ["2024-03-01", "2024-03-02", "2024-03-03"]
     assert pyr.meta.steps["month"] == ["2024-03"]
     ts = zarr.open_group(timeseries_path(rel), mode="r")
     np.testing.assert_array_equal(np.asarray(ts[cc.EMISSIONS_VAR][:], dtype=np.float64), em)
-    assert not P.pyramid_path(first).exists()   # the parent release is left as it was
+    assert not SP.pyramid_path(first).exists()   # the parent release is left as it was
 
 
 def test_an_update_release_carries_the_analysis_tables(updated) -> None:

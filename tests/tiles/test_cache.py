@@ -7,8 +7,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from carbonmap.http_policy import etag_matches, make_etag
 from carbonmap.registry import Registry
-from tiles.cache import EncodedTile, TileCache, etag_matches, make_etag
+from tiles.cache import EncodedTile, TileCache
 from tiles.fields import FieldCache
 from tiles.layer import Layer
 

@@ -41,7 +41,7 @@ def write_random_cube(path: Path, *, resolution: float = 5.0, start: str = "2023
         store.write_day(tmp, t, field, unc)
         nat[t, :, 0] = field.reshape(len(cc.SECTORS), -1).sum(axis=1)
     store.write_national(tmp, nat, np.full_like(nat, 0.05))
-    return store.seal(tmp, path)
+    return Path(store.seal(tmp, path))
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ import httpx
 import pystac
 import pytest
 
+from carbonmap.storage.release_files import files_dir
 from pipelines import release_files as rf
 from pipelines import store
 from tests.api.routes.live_server import live_server, write_random_cube
@@ -106,6 +107,6 @@ def test_crawl_reports_a_dead_link(tmp_path: Path) -> None:
     entries = rf.write_release_files(rel, "r0001", daily_months=1)
     with live_server([path], tmp_path / "server.log") as base:
         url = f"{base}/datasets/dead/releases/r0001/files/{entries[0].name}"
-        (rf.files_dir(rel) / entries[0].name).unlink()
+        (files_dir(rel) / entries[0].name).unlink()
         seen, _, _ = crawl(base, url)
         assert seen == {url: 404}
