@@ -108,14 +108,28 @@ class _Source:
         ct, _, cy, cx = arr.chunks
         nt, _, ny, nx = arr.shape
 
-        def load(missing: list) -> dict:
-            out = {}
+        sy, sx = (arr.shards or arr.chunks)[2:]
+
+        def one(ks: list[tuple]) -> np.ndarray:
+            """The chunks ``ks`` (one time chunk, one shard) as one box: one shard index and one batch of ranges."""
+            y0, y1 = min(k[3] for k in ks), max(k[3] for k in ks) + 1
+            x0, x1 = min(k[4] for k in ks), max(k[4] for k in ks) + 1
+            return self._read(variable, (slice(ks[0][2] * ct, min(nt, (ks[0][2] + 1) * ct)), slice(None),
+                                         slice(y0 * cy, min(ny, y1 * cy)), slice(x0 * cx, min(nx, x1 * cx))))
+
+        def load(missing: list) -> dict:  # shard groups read concurrently on object storage (map_reads)
+            assert self.ts is not None
+            groups: dict[tuple, list] = {}
             for k in missing:
-                block = self._read(variable, (slice(k[2] * ct, min(nt, (k[2] + 1) * ct)), slice(None),
-                                              slice(k[3] * cy, min(ny, (k[3] + 1) * cy)),
-                                              slice(k[4] * cx, min(nx, (k[4] + 1) * cx))))
-                tt, ss, h, w = block.shape
-                out[k] = np.ascontiguousarray(block.reshape(tt * ss, h * w).T, dtype=np.float64)
+                groups.setdefault((k[2], k[3] * cy // sy, k[4] * cx // sx), []).append(k)
+            out = {}
+            for ks, block in zip(groups.values(), self.ts.location.map_reads(one, list(groups.values())),
+                                 strict=True):
+                y0, x0 = min(k[3] for k in ks), min(k[4] for k in ks)
+                for k in ks:
+                    sub = block[:, :, (k[3] - y0) * cy:(k[3] - y0 + 1) * cy, (k[4] - x0) * cx:(k[4] - x0 + 1) * cx]
+                    tt, ss, h, w = sub.shape
+                    out[k] = np.ascontiguousarray(sub.reshape(tt * ss, h * w).T, dtype=np.float64)
             return out
 
         return self.chunks.get_many(sorted(keys), load)
@@ -166,12 +180,19 @@ class _Source:
             for k in missing:
                 groups.setdefault((k[2] // ct, k[3] * cy // sy, k[4] * cx // sx), []).append(k)
             out = {}
-            for (tc, _, _), ks in groups.items():
+
+            def one(item: tuple[tuple, list]) -> np.ndarray:
+                (tc, _, _), ks = item
                 y0, y1 = min(k[3] for k in ks), max(k[3] for k in ks) + 1
                 x0, x1 = min(k[4] for k in ks), max(k[4] for k in ks) + 1
+                return self._read(variable, (slice(tc * ct, min(nt, tc * ct + ct)), slice(None),
+                                             slice(y0 * cy, min(ny, y1 * cy)), slice(x0 * cx, min(nx, x1 * cx))))
+
+            assert self.ts is not None
+            blocks = self.ts.location.map_reads(one, list(groups.items()))  # overlapped on object storage
+            for ((tc, _, _), ks), block in zip(groups.items(), blocks, strict=True):
                 t0 = tc * ct
-                block = self._read(variable, (slice(t0, min(nt, t0 + ct)), slice(None),
-                                              slice(y0 * cy, min(ny, y1 * cy)), slice(x0 * cx, min(nx, x1 * cx))))
+                y0, x0 = min(k[3] for k in ks), min(k[4] for k in ks)
                 for k in ks:
                     sub = block[k[2] - t0, :, (k[3] - y0) * cy:(k[3] - y0 + 1) * cy, (k[4] - x0) * cx:(k[4] - x0 + 1) * cx]
                     ss, h, w = sub.shape

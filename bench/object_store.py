@@ -12,6 +12,7 @@ from 2024-01-01 (default 0.5 degree x 31 days; ``--quick`` 1 degree x 10 days), 
 ``api.serve`` process serves both, and this script measures over HTTP:
 
 * ``layouts_s_local`` / ``layouts_s_s3``: seconds to write the pyramid + time-series layout;
+* ``tile_first_ms_*``: the server's first tile of the dataset (opens the pyramid: its metadata and first chunks);
 * ``tile_cold_ms_*``: the first request of each of ``--tiles`` distinct tiles (z2..z4, the day, sector total;
   nothing of it cached by the server yet), median; ``tile_warm_ms_*``: the same tiles again (the server's
   decoded-chunk cache warm, its rendered-tile cache defeated by a fresh ``rescale``), median;
@@ -128,7 +129,9 @@ def measure(http: object, ds: str, tiles: list[tuple[int, int, int]], date: str,
         return took
 
     out: dict[str, float] = {}
-    out["tile_cold_ms"] = median_ms([tile(z, x, y, "1,1000000") for z, x, y in tiles])
+    cold = [tile(z, x, y, "1,1000000") for z, x, y in tiles]
+    out["tile_first_ms"] = round(cold[0] * 1000.0, 2)  # the server's first tile of the dataset: opens the pyramid
+    out["tile_cold_ms"] = median_ms(cold)
     out["tile_warm_ms"] = median_ms([tile(z, x, y, f"1,{1000000 + k + 1}") for k, (z, x, y) in
                                      enumerate(tiles * max(1, repeat // len(tiles) + 1))][:max(repeat, len(tiles))])
     whole = {"dataset": ds, "geometry": BOX, "freq": "day"}
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
                 say(f"  measuring {name} ...")
                 for k, v in measure(http, ds, tiles, date, repeat).items():
                     result[f"{k}_{name}"] = v
-    for key in ("layouts_s", "tile_cold_ms", "tile_warm_ms", "region_cold_ms", "region_warm_ms",
+    for key in ("layouts_s", "tile_first_ms", "tile_cold_ms", "tile_warm_ms", "region_cold_ms", "region_warm_ms",
                 "region_window_cold_ms", "region_window_warm_ms"):
         a, b = result[f"{key}_s3"], result[f"{key}_local"]
         assert isinstance(a, float) and isinstance(b, float)

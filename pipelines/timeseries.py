@@ -179,7 +179,7 @@ def _write_column(cube_path: str, ts_path: str, n_days: int, r: tuple[int, int],
     written whole, so columns never touch each other's objects."""
     cube = zarr.open_group(location(cube_path).zarr_store(read_only=True), mode="r")
     ts_root = location(ts_path)
-    ts = zarr.open_group(ts_root.zarr_store(read_only=True), mode="r")
+    ts = zarr.open_group(ts_root.zarr_store(read_only=True), mode="r", use_consolidated=False)  # (a parent's is stale)
     rs, cs = slice(*r), slice(*c)
     em_layout = _layout(store.array(ts, cc.EMISSIONS_VAR))
     cum_layout = _layout(store.array(ts, cumsum_var(cc.EMISSIONS_VAR)))
@@ -326,7 +326,8 @@ def build_timeseries(cube_path: Path | str | Location, progress: ProgressFn | No
             _create_arrays(group, grid, times, sectors)
         if first < len(times):
             _write_days(cube, tmp, grid, times, first, workers, progress, client)
-        zarr.open_group(tmp.zarr_store(), mode="r+").attrs.update(_seal_attrs(cube_attrs, times))
+        zarr.open_group(tmp.zarr_store(), mode="r+", use_consolidated=False).attrs.update(_seal_attrs(cube_attrs, times))
+        zarr.consolidate_metadata(tmp.zarr_store())  # readers open the layout in one read (one GET on S3)
     return final.target
 
 
@@ -349,7 +350,7 @@ def _appendable_from(ts_path: Location | Path | str, grid: cc.Grid, times: pd.Da
 
 def _extend_in_place(ts_path: Location, grid: cc.Grid, times: pd.DatetimeIndex, sectors: list[str]) -> None:
     """Resize the layout's arrays and its time coordinate to the cube's (longer) time axis."""
-    group = zarr.open_group(ts_path.zarr_store(), mode="r+")
+    group = zarr.open_group(ts_path.zarr_store(), mode="r+", use_consolidated=False)
     group.attrs[TS_STATUS_ATTR] = cc.STATUS_BUILDING
     ns = len(sectors)
     for name in (cc.EMISSIONS_VAR, SIGMA_VAR):

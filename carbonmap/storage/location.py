@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from carbonmap.storage import remote
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 READ_BLOCK = 1 << 20
 """Bytes per block when an object is streamed (:meth:`Location.iter_range`)."""
@@ -68,6 +71,17 @@ class Location(ABC):
     def absolute(self) -> Location:
         """This location with a relative local path made absolute (symlinks kept: a store is its pointer)."""
         return self
+
+    def map_reads(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(i) for i in items]``, overlapped on :attr:`concurrent_reads` threads where reads are round trips
+        (object storage); in order, here, on a local disk."""
+        todo = list(items)
+        if self.concurrent_reads <= 1 or len(todo) <= 1:
+            return [fn(i) for i in todo]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrent_reads, len(todo))) as pool:
+            return list(pool.map(fn, todo))
 
     def resolved(self) -> Location:
         """This location with a local symlink followed (a store's pointer to its current release)."""

@@ -89,7 +89,7 @@ class ObjectLocation(Location):
 
         try:
             meta = obstore.head(self.store, key)
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):  # ValueError: not a valid object path ("..", empty segments)
             return None
         version = str(meta.get("e_tag") or meta.get("version") or meta["last_modified"]).strip('"')
         return int(meta["size"]), version
