@@ -7,11 +7,16 @@ global or a client-given path.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import openapi
+from api.connections import ConnectionRecycleMiddleware
 from api.deps import get_registry
 from api.limits import BodySizeLimitMiddleware
 from api.proxy import ForwardedHeadersMiddleware, HeadMiddleware, parse_trusted
@@ -27,6 +32,7 @@ from api.routes.region_catalogue import RegionCatalogueFactory
 from api.routes.regions import RegionsFactory
 from api.routes.stac import StacFactory
 from api.routes.zarr_http import ZarrHttpFactory
+from api.warmup import warm
 from carbonmap import __version__
 from carbonmap.caches import AppCaches
 from carbonmap.http_policy import EXPOSED_HEADERS
@@ -52,8 +58,17 @@ OPENAPI_TAGS = [
 def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     """Build the app that serves ``registry``'s datasets with ``settings`` (default: the process settings)."""
     settings = settings or load_settings()
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # sync routes run on anyio's thread pool: bound it so a saturated worker serves in arrival order
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.serve_threads
+        if settings.serve_warmup:
+            await warm(app, registry)  # before the first connection: each kind of request once (api/warmup.py)
+        yield
+
     app = FastAPI(title=TITLE, version=__version__, description=openapi.description(registry),
-                  openapi_tags=OPENAPI_TAGS, license_info={"name": "Apache-2.0 (code); data: see each dataset"})
+                  openapi_tags=OPENAPI_TAGS, license_info={"name": "Apache-2.0 (code); data: see each dataset"},
+                  lifespan=lifespan)
     app.state.registry = registry
     app.state.settings = settings
     app.state.caches = AppCaches()  # every cache of this app (carbonmap.caches)
@@ -62,6 +77,7 @@ def create_app(registry: Registry, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
+    app.add_middleware(ConnectionRecycleMiddleware, every=settings.serve_keep_alive_requests)
     app.add_middleware(HeadMiddleware)  # outside CORS: a HEAD gets the GET's CORS headers too
     parse_trusted(settings.trusted_proxies)  # a bad entry fails here, at start-up, not on the first request
     app.add_middleware(ForwardedHeadersMiddleware, trusted=list(settings.trusted_proxies))  # outermost

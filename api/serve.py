@@ -55,6 +55,7 @@ class _ServerOptions(TypedDict):
     port: int
     log_level: str
     proxy_headers: bool
+    timeout_keep_alive: int
 
 
 def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port: int | None = None,
@@ -75,7 +76,7 @@ def run(store_paths: Sequence[Path] | None = None, host: str | None = None, port
         raise InvalidInput(f"--workers must be at least 1 (one per core is usual), got {n}")
     registry = build_registry(paths)  # fails here, with a clear message, before any worker starts
     common: _ServerOptions = {"host": host or settings.host, "port": port or settings.port, "log_level": log_level,
-                              "proxy_headers": False}
+                              "proxy_headers": False, "timeout_keep_alive": settings.serve_keep_alive_s}
     if n == 1:
         uvicorn.run(create_app(registry, settings), workers=1, **common)
         return

@@ -61,8 +61,9 @@ class AppCaches:
         return sorted(self._caches)
 
 
-def app_caches(conn: HTTPConnection) -> AppCaches:
-    """FastAPI dependency: the caches of the app serving this request."""
+async def app_caches(conn: HTTPConnection) -> AppCaches:
+    """FastAPI dependency: the caches of the app serving this request (``async``: a plain ``def`` dependency is
+    run on the server's thread pool, one more wait in its queue per request; measured in bench/load.py)."""
     caches = getattr(conn.app.state, "caches", None)
     if caches is None:  # an app assembled without create_app (a bare router in a test)
         caches = AppCaches()

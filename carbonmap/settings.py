@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     port: int = 8000
     serve_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes of `carbonmap serve` (one per "
                                "core; each keeps its own tile, chunk and weight caches)")
+    serve_threads: int = Field(4, ge=1, le=256, description="requests one server process works on at once; the rest "
+                               "wait their turn in arrival order (on a saturated server first-come-first-served "
+                               "keeps the slowest answers close to the typical one, where 40 threads sharing the "
+                               "GIL made every answer wait for all the others; measured in bench/load.py)")
+    serve_keep_alive_s: int = Field(75, ge=1, description="seconds an idle keep-alive connection stays open (uvicorn's "
+                                    "5 s closed connections a busy client was about to reuse: transport errors "
+                                    "under load; 75 s as nginx)")
+    serve_keep_alive_requests: int = Field(100, ge=1, description="requests a keep-alive connection serves before the "
+                                           "server asks the client to reconnect, so a new connection can land on "
+                                           "the least busy worker process (api/connections.py)")
+    serve_warmup: bool = Field(True, description="a server process sends each dataset a tile per layer, a region "
+                               "query and an analysis before it takes traffic (api/warmup.py)")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = Field(default_factory=list, description="peers (IP addresses or CIDR networks, "
                                        "'*' = any) whose X-Forwarded-Proto/-Host/-Prefix headers set the scheme, "

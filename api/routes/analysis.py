@@ -28,7 +28,6 @@ everything else from the grid inside its polygon.  The numbers are computed in t
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
@@ -96,7 +95,7 @@ class TargetParams:
                                  "half the base year's emissions, with target_year and base_year")
 
 
-def target_query(
+async def target_query(
     peak_year: Annotated[int | None, Query(ge=1900, le=2200, description="target: emissions peak no later than this "
                                            "year (not together with the cut target)",
                                            openapi_examples={"2028": {"summary": "peak by 2028", "value": 2028}})] = None,
@@ -301,7 +300,7 @@ def _timed(response: Response, ctx: Context, t0: float) -> None:
 @dataclass
 class AnalysisFactory:
     settings_dependency: Dependency[Settings] = get_settings
-    cube_dependency: Callable[..., Cube] = cube_from_query
+    cube_dependency: Dependency[Cube] = cube_from_query
     registry_dependency: Dependency[Registry] = get_registry
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["analysis"]))
 

@@ -20,7 +20,6 @@ import csv
 import datetime as dt
 import io
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -62,7 +61,7 @@ class LeverParams:
         return {k: float(v) for k, v in self.__dict__.items() if v is not None}
 
 
-def lever_query(
+async def lever_query(
     coal_share_power: Annotated[float | None, Query(description=pw.LEVERS["coal_share_power"][2] + " (0-100)",
                                                     openapi_examples={"c": {"summary": "20% coal", "value": 20}})
                                 ] = None,
@@ -157,7 +156,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 @dataclass
 class PathwayFactory:
     settings_dependency: Dependency[Settings] = get_settings
-    cube_dependency: Callable[..., Cube] = cube_from_query
+    cube_dependency: Dependency[Cube] = cube_from_query
     registry_dependency: Dependency[Registry] = get_registry
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["analysis"]))
 

@@ -9,7 +9,6 @@ ids that are not ISO3 codes (ISO 3166-2 ``CN-SH``, ``adm1:<iso3>:<n>``, old ``AD
 
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -126,7 +125,7 @@ REGION_ID = Annotated[str, Path(description="region id from GET /regions", patte
 @dataclass
 class RegionCatalogueFactory:
     settings_dependency: Dependency[Settings] = get_settings
-    cube_dependency: Callable[..., Cube] = cube_from_query
+    cube_dependency: Dependency[Cube] = cube_from_query
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
 
     def __post_init__(self) -> None:

@@ -7,7 +7,6 @@ definition and ``api.national_series`` for the 90% interval rule), as JSON or ti
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -160,7 +159,7 @@ def to_csv(result: RegionEmissions) -> str:
 class RegionsFactory:
     """Builds the region router; the cube and settings come from injected dependencies."""
 
-    cube_dependency: Callable[..., Cube] = cube_from_query
+    cube_dependency: Dependency[Cube] = cube_from_query
     settings_dependency: Dependency[Settings] = get_settings
     router: APIRouter = field(default_factory=lambda: APIRouter(tags=["regions"]))
 

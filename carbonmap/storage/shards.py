@@ -1,4 +1,7 @@
-"""Whole-shard writes and region reads of local Zarr v3 sharded arrays, without zarr's per-chunk overhead.
+"""Whole-shard writes and region reads of Zarr v3 sharded arrays (local or S3), without zarr's per-chunk overhead.
+
+Hand-written next to zarr because it is measured faster: benchmarks ``bench/build.py`` (``day_product_s_0p1``),
+``bench/regions.py`` (``country_period_cold_ms``) and ``bench/load.py`` (tile reads).
 
 carbonmap's grids (the cube's day shards, the pyramid's steps, the time-series layout's blocks) are
 Zarr v3 arrays with one codec set: ``sharding_indexed`` with inner chunks ``bytes`` (little endian) +

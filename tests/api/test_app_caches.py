@@ -86,7 +86,8 @@ def _engine(app: FastAPI) -> q.RegionCaches:
 
 
 def test_two_apps_keep_their_own_region_caches(registry: Registry, serve: type[Served]) -> None:
-    one, two = serve(create_app(registry, Settings())), serve(create_app(registry, Settings()))
+    quiet = Settings(serve_warmup=False)  # no warm-up: the caches hold only what the test's queries put there
+    one, two = serve(create_app(registry, quiet)), serve(create_app(registry, quiet))
     first = _query(one, BOX)
     assert {q.CACHE_NAME, na.CACHE_NAME} <= set(one.app.state.caches.names())
     assert two.app.state.caches.names() == []  # app 2 has served nothing: it holds nothing
@@ -110,8 +111,8 @@ def test_two_apps_keep_their_own_region_caches(registry: Registry, serve: type[S
 
 
 def test_cache_sizes_come_from_the_apps_settings(registry: Registry, serve: type[Served]) -> None:
-    small = serve(create_app(registry, Settings(region_cache_items=1, query_chunk_cache_bytes=0)))
-    default = serve(create_app(registry, Settings()))
+    small = serve(create_app(registry, Settings(region_cache_items=1, query_chunk_cache_bytes=0, serve_warmup=False)))
+    default = serve(create_app(registry, Settings(serve_warmup=False)))
     for served in (small, default):
         _query(served, BOX)
         _query(served, OTHER)
