@@ -138,12 +138,7 @@ class LocalLocation(Location):
             elif link.path.is_symlink():
                 link.path.unlink()
         self._swap_link(f"{releases.name}/{release}")
-        with contextlib.suppress(OSError):  # the rename is durable once its directory is
-            fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        _fsync_dir(self.path.parent)  # the rename is durable once its directory is
 
     def _swap_link(self, relative_target: str) -> None:
         """Make this path a symlink to ``relative_target`` atomically (a legacy directory is replaced)."""
@@ -170,12 +165,7 @@ class LocalLocation(Location):
             return
         target.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.rename(target.path)
-        with contextlib.suppress(OSError):
-            fd = os.open(target.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        _fsync_dir(target.path.parent)
 
     def copy_tree_to(self, dest: Location) -> None:
         target = same_kind(self, dest)
@@ -217,3 +207,11 @@ class LocalLocation(Location):
         replace_dir(tmp.path, self.path)
 
 
+def _fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (a rename in it survives a power cut); best effort."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

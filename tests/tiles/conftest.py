@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry
+from carbonmap.storage.pyramid import cube_version_of, open_pyramid
 from pipelines import store
 from pipelines.pyramid import build_pyramid
 from tests.conftest import write_synthetic_cube
@@ -31,6 +32,7 @@ from tiles.cache import TileCache
 from tiles.chunks import ChunkCache
 from tiles.factory import CarbonTilerFactory
 from tiles.fields import FieldCache
+from tiles.render import PyramidRenderer
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +71,22 @@ def random_cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cube = write_random_cube(tmp_path_factory.mktemp("randcube") / "random-test.zarr")
     build_pyramid(cube)
     return cube
+
+
+@pytest.fixture(scope="module")
+def rreg(random_cube: Path) -> Registry:
+    """A registry serving the random-field cube (test_render, test_pyramid_reader)."""
+    reg = Registry()
+    reg.add(random_cube)
+    return reg
+
+
+@pytest.fixture(scope="module")
+def renderer(random_cube: Path, rreg: Registry) -> PyramidRenderer:
+    """The pyramid renderer of the random-field cube."""
+    pyr = open_pyramid(random_cube, cube_version_of(rreg.get("random-test").attrs))
+    assert pyr is not None
+    return PyramidRenderer(pyr, ChunkCache(2**26))
 
 
 @pytest.fixture(scope="module", params=["pyramid", "fallback"])

@@ -27,7 +27,7 @@ from titiler.core.factory import TilerFactory
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry
-from carbonmap.storage.pyramid import area_km2, cube_version_of, open_pyramid
+from carbonmap.storage.pyramid import area_km2
 from tests.tiles.conftest import start_server
 from tiles import colormap as cm
 from tiles.app import create_tiles_app
@@ -49,20 +49,6 @@ WMQ = morecantile.tms.get("WebMercatorQuad")
 CRS84 = morecantile.tms.get("WorldCRS84Quad")
 DAY = dt.date(2024, 1, 31)
 TILES = [(0, 0, 0), (1, 1, 0), (2, 2, 1), (3, 5, 3), (5, 17, 12)]
-
-
-@pytest.fixture(scope="module")
-def rreg(random_cube: Path) -> Registry:
-    reg = Registry()
-    reg.add(random_cube)
-    return reg
-
-
-@pytest.fixture(scope="module")
-def renderer(random_cube: Path, rreg: Registry) -> PyramidRenderer:
-    pyr = open_pyramid(random_cube, cube_version_of(rreg.get("random-test").attrs))
-    assert pyr is not None
-    return PyramidRenderer(pyr, ChunkCache(2**26))
 
 
 @pytest.fixture(scope="module")

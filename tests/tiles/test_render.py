@@ -15,7 +15,7 @@ from PIL import Image
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry
-from carbonmap.storage.pyramid import area_km2, cube_version_of, open_pyramid
+from carbonmap.storage.pyramid import area_km2
 from tiles import colormap as cm
 from tiles.app import create_tiles_app
 from tiles.cache import TileCache
@@ -33,20 +33,6 @@ R = "/tiles/random-test/WebMercatorQuad"
 def cube_data(random_cube: Path) -> tuple[np.ndarray, np.ndarray]:
     g = zarr.open_group(random_cube, mode="r")
     return np.asarray(g[cc.EMISSIONS_VAR][:], np.float64), np.asarray(g[cc.UNCERTAINTY_VAR][:], np.float64)
-
-
-@pytest.fixture(scope="module")
-def rreg(random_cube: Path) -> Registry:
-    reg = Registry()
-    reg.add(random_cube)
-    return reg
-
-
-@pytest.fixture(scope="module")
-def renderer(random_cube: Path, rreg: Registry) -> PyramidRenderer:
-    pyr = open_pyramid(random_cube, cube_version_of(rreg.get("random-test").attrs))
-    assert pyr is not None
-    return PyramidRenderer(pyr, ChunkCache(2**26))
 
 
 @pytest.fixture(scope="module")
