@@ -6,14 +6,17 @@ geometries (query, region catalogue, analysis).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
+from shapely.geometry.base import BaseGeometry
 
 from api import regions_query as rq
 from carbonmap.caches import AppCaches
+from carbonmap.contract import Grid
 from carbonmap.settings import Settings
 from tiles.chunks import ChunkCache
 
@@ -23,6 +26,71 @@ SOURCE_ITEMS = 64
 """Cube versions (store path, build time) whose reading state one app keeps (:func:`api.query_engine.source_of`)."""
 CACHE_NAME = "api.query_engine"
 """Name of the :class:`RegionCaches` in an app's :class:`~carbonmap.caches.AppCaches`."""
+
+
+class ParsedGeometryCache:
+    """LRU of parsed posted geometries keyed by a hash of their GeoJSON text: a repeated query (a map
+    redrawing a region, a dashboard refreshing) skips validation, antimeridian cutting and hashing.
+
+    Only successes are kept; the vertex limit is checked on every call (settings may differ)."""
+
+    def __init__(self, max_items: int = 256) -> None:
+        self.max_items = max_items
+        self._items: LRUCache[bytes, tuple[BaseGeometry, str, int]] = LRUCache(maxsize=max_items)
+        self._lock = threading.Lock()
+
+    def parse(self, obj: Any, max_vertices: int) -> tuple[BaseGeometry, str]:
+        """(geometry, :func:`geometry_key`) of a GeoJSON object, as :func:`parse_geometry` gives them."""
+        import orjson
+
+        try:
+            raw = hashlib.blake2b(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS), digest_size=20).digest()
+        except (TypeError, orjson.JSONEncodeError):
+            geom = rq.parse_geometry(obj, max_vertices)
+            return geom, rq.geometry_key(geom)
+        with self._lock:
+            hit = self._items.get(raw)  # a hit is the most recently used
+        if hit is not None:
+            geom, key, n = hit
+            if n > max_vertices:
+                rq.parse_geometry(obj, max_vertices)  # raises TooManyVertices with the usual message
+            return geom, key
+        geom = rq.parse_geometry(obj, max_vertices)  # raises for anything that is not a usable polygon
+        inner = (obj.get("geometry") or {}) if obj.get("type") == "Feature" else obj
+        value = (geom, rq.geometry_key(geom), rq.count_vertices(inner.get("coordinates")))
+        with self._lock:
+            self._items[raw] = value  # evicts the least recently used beyond max_items
+        return value[0], value[1]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class WeightCache:
+    """LRU of :class:`rq.CellWeights` keyed by (geometry hash, grid); thread-safe."""
+
+    def __init__(self, max_items: int = 256) -> None:
+        self.max_items = max_items
+        self._items: LRUCache[tuple, rq.CellWeights] = LRUCache(maxsize=max_items)
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, geom: BaseGeometry, grid: Grid, key: str | None = None) -> rq.CellWeights:
+        k = (key or rq.geometry_key(geom), grid)
+        with self._lock:
+            hit = self._items.get(k)  # a hit is the most recently used
+            if hit is not None:
+                self.hits += 1
+                return hit
+        weights = rq.land_weights(rq.coverage_weights(geom, grid), rq.land_fraction(grid))
+        with self._lock:
+            self.misses += 1
+            self._items[k] = weights  # evicts the least recently used beyond max_items
+        return weights
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class RegionCaches:
@@ -37,8 +105,8 @@ class RegionCaches:
 
     def __init__(self, settings: Settings) -> None:
         n = settings.region_cache_items
-        self.weights = rq.WeightCache(n)
-        self.geometries = rq.ParsedGeometryCache(n)
+        self.weights = WeightCache(n)
+        self.geometries = ParsedGeometryCache(n)
         self.chunks = ChunkCache(settings.query_chunk_cache_bytes)
         self.sources: LRUCache[Hashable, Any] = LRUCache(maxsize=SOURCE_ITEMS)
         self.groups: LRUCache[Hashable, Any] = LRUCache(maxsize=max(1, n))

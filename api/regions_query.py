@@ -1,6 +1,6 @@
 """Region sums over any polygon: geometry checks, exact coverage weights and weighted sums.
 
-Pure science, no HTTP and no Dask:
+Pure science, no HTTP, no Dask and no caches (those are :mod:`api.query_caches`):
 
 - :func:`parse_geometry` checks a GeoJSON Polygon/MultiPolygon (vertex limit, validity, latitudes)
   and cuts rings that cross the antimeridian into parts inside -180..180 (holes are kept);
@@ -12,21 +12,19 @@ Pure science, no HTTP and no Dask:
 - :func:`weighted_sum` and :func:`grouped_sum` reduce a ``(time, sector, lat, lon)`` block with
   ``einsum``; :func:`period_intervals` applies the interval rule of :data:`INTERVAL_RULE`.
 
-The weight cache and the reducer over cached weights are hand-written because they are measured faster than
-exactextract per query: benchmark ``bench/regions.py`` (``city_ms`` against ``exactextract_ms`` in the same run).
+The reducer over cached weights (the caches: :mod:`api.query_caches`) is hand-written because it is measured
+faster than exactextract per query: benchmark ``bench/regions.py`` (``city_ms`` against ``exactextract_ms``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import shapely
-from cachetools import LRUCache
 from shapely.geometry.base import BaseGeometry
 
 from api.national_series import KG_PER_T, Z90
@@ -57,11 +55,11 @@ class TooManyVertices(GeometryError):
     """A geometry with more vertices than the server allows (answered with 413)."""
 
 
-def _count_vertices(coords: Any) -> int:
+def count_vertices(coords: Any) -> int:
     if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
         return 1
     if isinstance(coords, (list, tuple)):
-        return sum(_count_vertices(c) for c in coords)
+        return sum(count_vertices(c) for c in coords)
     return 0
 
 
@@ -110,7 +108,7 @@ def parse_geometry(obj: dict[str, Any], max_vertices: int) -> BaseGeometry:
         raise GeometryError(f"geometry type {kind!r} is not supported; send a GeoJSON Polygon or MultiPolygon "
                             "(a point or line has no area to sum emissions over)")
     coords: Any = obj.get("coordinates")  # parsed JSON: checked as it is read below
-    n = _count_vertices(coords)
+    n = count_vertices(coords)
     if n > max_vertices:
         raise TooManyVertices(f"the geometry has {n} vertices, more than this server's limit of {max_vertices}; "
                               "simplify it (e.g. shapely's simplify or mapshaper) or split it into smaller queries")
@@ -159,44 +157,6 @@ def parse_geometry(obj: dict[str, Any], max_vertices: int) -> BaseGeometry:
 def geometry_key(geom: BaseGeometry) -> str:
     """A hash of the geometry (normalised, so vertex order or ring start do not matter)."""
     return hashlib.sha256(shapely.to_wkb(shapely.normalize(geom), hex=False)).hexdigest()
-
-
-class ParsedGeometryCache:
-    """LRU of parsed posted geometries keyed by a hash of their GeoJSON text: a repeated query (a map
-    redrawing a region, a dashboard refreshing) skips validation, antimeridian cutting and hashing.
-
-    Only successes are kept; the vertex limit is checked on every call (settings may differ)."""
-
-    def __init__(self, max_items: int = 256) -> None:
-        self.max_items = max_items
-        self._items: LRUCache[bytes, tuple[BaseGeometry, str, int]] = LRUCache(maxsize=max_items)
-        self._lock = threading.Lock()
-
-    def parse(self, obj: Any, max_vertices: int) -> tuple[BaseGeometry, str]:
-        """(geometry, :func:`geometry_key`) of a GeoJSON object, as :func:`parse_geometry` gives them."""
-        import orjson
-
-        try:
-            raw = hashlib.blake2b(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS), digest_size=20).digest()
-        except (TypeError, orjson.JSONEncodeError):
-            geom = parse_geometry(obj, max_vertices)
-            return geom, geometry_key(geom)
-        with self._lock:
-            hit = self._items.get(raw)  # a hit is the most recently used
-        if hit is not None:
-            geom, key, n = hit
-            if n > max_vertices:
-                parse_geometry(obj, max_vertices)  # raises TooManyVertices with the usual message
-            return geom, key
-        geom = parse_geometry(obj, max_vertices)  # raises for anything that is not a usable polygon
-        inner = (obj.get("geometry") or {}) if obj.get("type") == "Feature" else obj
-        value = (geom, geometry_key(geom), _count_vertices(inner.get("coordinates")))
-        with self._lock:
-            self._items[raw] = value  # evicts the least recently used beyond max_items
-        return value[0], value[1]
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @dataclass(frozen=True)
@@ -314,33 +274,6 @@ def land_weights(weights: CellWeights, land: np.ndarray) -> CellWeights:
     frac = land_share(weights.fraction, land[weights.rows, weights.cols])
     return CellWeights(weights.rows, weights.cols, frac, weights.row_slice, weights.col_slice, weights.flat,
                        coverage=weights.fraction)
-
-
-class WeightCache:
-    """LRU of :class:`CellWeights` keyed by (geometry hash, grid); thread-safe."""
-
-    def __init__(self, max_items: int = 256) -> None:
-        self.max_items = max_items
-        self._items: LRUCache[tuple, CellWeights] = LRUCache(maxsize=max_items)
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, geom: BaseGeometry, grid: Grid, key: str | None = None) -> CellWeights:
-        k = (key or geometry_key(geom), grid)
-        with self._lock:
-            hit = self._items.get(k)  # a hit is the most recently used
-            if hit is not None:
-                self.hits += 1
-                return hit
-        weights = land_weights(coverage_weights(geom, grid), land_fraction(grid))
-        with self._lock:
-            self.misses += 1
-            self._items[k] = weights  # evicts the least recently used beyond max_items
-        return weights
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def weighted_sum(block: np.ndarray, weights: CellWeights) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
+from api import query_caches as qc
 from api import regions_query as rq
 from api.national_series import Z90
 from carbonmap.contract import Grid
@@ -91,7 +92,7 @@ def test_bad_geometries_say_what_to_fix():
 
 
 def test_weight_cache_hits_on_the_same_geometry_in_another_vertex_order():
-    cache = rq.WeightCache(2)
+    cache = qc.WeightCache(2)
     grid = Grid(0.5)
     a = rq.parse_geometry(_poly(SQUARE), 100)
     b = rq.parse_geometry(_poly(SQUARE[::-1]), 100)
@@ -150,7 +151,7 @@ def test_chunk_parts_sum_like_the_assembled_block(n_groups: int):
 
 
 def test_parsed_geometry_cache_reuses_equal_geojson_and_still_applies_the_vertex_limit():
-    cache = rq.ParsedGeometryCache(4)
+    cache = qc.ParsedGeometryCache(4)
     poly = _poly(SQUARE, [HOLE])
     g1, k1 = cache.parse(poly, 100)
     g2, k2 = cache.parse({"coordinates": poly["coordinates"], "type": "Polygon"}, 100)  # same GeoJSON, keys reordered
