@@ -66,6 +66,7 @@ def field(grid: cc.Grid, t: int) -> np.ndarray:
 def write_cube(final: str | Path, dataset_id: str, resolution: float, days: int, with_files: bool) -> float:
     """A sealed synthetic cube at ``final`` (local path or s3:// URL) with its layouts; returns the seconds spent
     writing the layouts (pyramid + time-series layout, + release files if asked)."""
+    from carbonmap.settings import get_settings
     from pipelines import release_files, store
     from pipelines.build import derive_layouts
     from pipelines.cluster import dask_client
@@ -90,10 +91,10 @@ def write_cube(final: str | Path, dataset_id: str, resolution: float, days: int,
 
     def layouts(cube: store.Target) -> list[str]:
         t0 = time.perf_counter()
-        with dask_client(None) as client:
+        with dask_client(None, settings=get_settings()) as client:
             done = derive_layouts(cube, client, lambda d, n, m: None)
             if with_files:
-                done += release_files.for_release(cube, rid, client=client)
+                done += release_files.for_release(cube, rid, client=client, settings=get_settings())
         spent[0] = time.perf_counter() - t0
         return done
 

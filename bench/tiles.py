@@ -128,9 +128,10 @@ def bench_cube(path: Path, resolution: float, days: int, progress: bool = True) 
             if progress:
                 print(f"  {msg}: {done}/{total} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
+        from carbonmap.settings import get_settings
         from pipelines.cluster import dask_client
 
-        with dask_client() as client:
+        with dask_client(settings=get_settings()) as client:
             build_pyramid(path, say, client)
         print(f"  pyramid built in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return path

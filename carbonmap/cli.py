@@ -165,7 +165,9 @@ def ingest(
     from ingest.registry import adapter, list_sources
 
     if list_:
-        rows = list_sources()
+        from carbonmap.settings import get_settings
+
+        rows = list_sources(get_settings().data_dir)
         width = max(len(str(r["name"])) for r in rows)
         for r in rows:
             shipped = "ships in data/" if r.get("ships_in_data") else "download only"
@@ -300,7 +302,9 @@ def spatial_report(
     except cc.ContractError as exc:
         _fail(str(exc))
     try:
-        figs = run(resolution, out)
+        from carbonmap.settings import get_settings
+
+        figs = run(resolution, out, settings=get_settings())
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc), code=1)
     typer.echo(json.dumps({c: {k: r["held_out"][k] for k in ("spearman", "within_30pct")}
@@ -339,7 +343,8 @@ def update(
         from carbonmap.settings import get_settings
         from pipelines.releases import prune as prune_releases
 
-        pruned = prune_releases(store, get_settings().releases_keep)
+        settings = get_settings()
+        pruned = prune_releases(store, settings.releases_keep, settings=settings)
         typer.echo(f"pruned {len(pruned)} old release(s): {', '.join(pruned) or 'none'}")
     typer.echo(json.dumps({"release": result.release, "parent": result.parent,
                            "days_added": len(result.days_added), "days_revised": len(result.days_revised),

@@ -322,7 +322,7 @@ class Admin1Adapter(BaseAdapter):
         """The TopoJSON file (one version, no period), checked against the sha256 of the shipped copy."""
         from ingest.download import fetch
 
-        return [fetch(self.url, source=self.info.name, sha256=ADMIN1_SHA256)]
+        return [fetch(self.url, source=self.info.name, settings=self.settings, sha256=ADMIN1_SHA256)]
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         if not 1 <= len(paths) <= 2:

@@ -200,8 +200,9 @@ class AirportTrafficAdapter(BaseAdapter):
         if not months:
             raise IngestError(f"OpenTravelData publishes monthly segment files only for {', '.join(SEGMENT_MONTHS)}; "
                               f"none lies in {start}..{end}")
-        segs = [fetch(self.segments_url.format(yyyymm=m), source=self.info.name) for m in months]
-        return [*segs, fetch(self.airports_url, source=self.info.name)]
+        segs = [fetch(self.segments_url.format(yyyymm=m), source=self.info.name,
+                      settings=self.settings) for m in months]
+        return [*segs, fetch(self.airports_url, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         paths = [Path(p) for p in paths]

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.base import IngestError
 from ingest.download import USER_AGENT, Transient, transient_or_raise, with_retries
 
@@ -28,9 +28,10 @@ class APIHTTPError(IngestError):
         self.body = body
 
 
-def secret(setting: str, what: str) -> str:
-    """The value of the SecretStr setting ``setting``; IngestError naming it (and its env var) when unset."""
-    value = getattr(get_settings(), setting)
+def secret(setting: str, what: str, *, settings: Settings) -> str:
+    """The value of the SecretStr setting ``setting`` of the caller's ``settings``; IngestError naming it (and its
+    env var) when unset."""
+    value = getattr(settings, setting)
     if value is None or not value.get_secret_value():
         raise IngestError(f"{what} needs a credential: set the setting {setting!r} "
                           f"(environment variable CARBONMAP_{setting.upper()} or .env)")

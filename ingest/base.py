@@ -20,13 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import pandas as pd
 import xarray as xr
 
 from carbonmap.contract import InputFile
 from carbonmap.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from carbonmap.settings import Settings
 
 
 class IngestError(InvalidInput):
@@ -81,9 +84,20 @@ class BaseAdapter(ABC, Generic[DataT]):
     """Shared behaviour: ``write`` as canonical Parquet/Zarr with provenance; ``download`` refuses by default.
 
     Parametrised by the type of the adapter's data: ``class X(BaseAdapter[xr.Dataset])`` types ``read``,
-    ``validate`` and ``write`` with ``xr.Dataset``; a bare ``BaseAdapter`` takes any :data:`Data`."""
+    ``validate`` and ``write`` with ``xr.Dataset``; a bare ``BaseAdapter`` takes any :data:`Data`.
+
+    ``settings`` (data and cache dirs, publisher URLs, credentials) are given when the adapter is made; made
+    without them (the CLI, tests), it reads the process settings once, there (the edge).  Its methods use
+    ``self.settings`` and hand them to the module-level helpers they call; subclasses with their own
+    ``__init__`` take ``settings`` too and pass it to ``super().__init__``."""
 
     info: SourceInfo
+    settings: Settings
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        from carbonmap.settings import get_settings
+
+        self.settings = settings or get_settings()
 
     def download(self, start: date, end: date) -> list[Path]:
         raise IngestError(f"source {self.info.name!r} has no automatic download; get it from {self.info.url} "
@@ -97,9 +111,7 @@ class BaseAdapter(ABC, Generic[DataT]):
 
     def provenance(self, inputs: Sequence[Path]) -> dict[str, Any]:
         """Attributes that travel with the canonical output."""
-        from carbonmap.settings import get_settings
-
-        root = get_settings().data_dir
+        root = self.settings.data_dir
         return {
             "source": self.info.title,
             "source_name": self.info.name,

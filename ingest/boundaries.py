@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +32,9 @@ import shapely
 from carbonmap.contract import Grid, sha256_file
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 from ingest.geojson_points import read_point_features
+
+if TYPE_CHECKING:
+    from carbonmap.settings import Settings
 
 COUNTRIES_FILE = "boundaries/ne_50m_admin_0_countries.json"
 PLACES_FILE = "boundaries/ne_10m_populated_places_simple.json"
@@ -172,11 +176,9 @@ def coverage_fractions(gdf: gpd.GeoDataFrame, grid: Grid, id_col: str = "iso3") 
     return Coverage(ids, cat(regs, np.int32), cat(cells, np.int64), np.clip(cat(fracs, np.float64), 0.0, 1.0), grid)
 
 
-def _cache_file(grid: Grid, sha: str) -> Path:
-    from carbonmap.settings import get_settings
-
+def _cache_file(grid: Grid, sha: str, cache_dir: Path) -> Path:
     key = hashlib.sha256(f"{sha}|{grid.bounds}|{grid.resolution}".encode()).hexdigest()[:20]
-    return get_settings().cache_dir / "coverage" / f"countries_{grid.resolution:g}deg_{key}.parquet"
+    return cache_dir / "coverage" / f"countries_{grid.resolution:g}deg_{key}.parquet"
 
 
 def save_coverage(cov: Coverage, path: Path) -> Path:
@@ -204,17 +206,21 @@ def load_coverage(path: Path) -> Coverage:
                     t.column("fraction").to_numpy().astype(np.float64), Grid(res, w, s, e, n))
 
 
-def cached_country_coverage(grid: Grid, path: Path | None = None) -> Coverage:
-    """Country coverage on ``grid`` from the shipped NE 50m countries, cached in Settings.cache_dir.
+def cached_country_coverage(grid: Grid, path: Path | None = None, *, settings: Settings | None = None) -> Coverage:
+    """Country coverage on ``grid`` from the shipped NE 50m countries (``path``, default under
+    ``settings.data_dir``), cached in ``settings.cache_dir``.
 
-    The cache key is (grid resolution and bounds, sha256 of the countries file).
+    The cache key is (grid resolution and bounds, sha256 of the countries file).  ``settings``: the caller's (a
+    build passes its request's); None reads the process settings once, here: a public entry point that the
+    serving side (api/) and many tests call bare.
     """
     from carbonmap.settings import get_settings
 
-    path = Path(path) if path is not None else get_settings().data_dir / COUNTRIES_FILE
+    settings = settings or get_settings()
+    path = Path(path) if path is not None else settings.data_dir / COUNTRIES_FILE
     if not path.is_file():
         raise IngestError(f"countries file not found: {path}")
-    cache = _cache_file(grid, sha256_file(path))
+    cache = _cache_file(grid, sha256_file(path), settings.cache_dir)
     if cache.exists():
         try:
             return load_coverage(cache)

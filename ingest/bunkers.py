@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -188,14 +189,15 @@ def read_rotterdam_bunkers(path: Path) -> pd.DataFrame:
 class _BunkersAdapter(BaseAdapter[pd.DataFrame]):
     file: str
 
-    def __init__(self, base_url: str = BASE_URL) -> None:
+    def __init__(self, base_url: str = BASE_URL, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = base_url.rstrip("/")
 
     def download(self, start: date, end: date) -> list[Path]:
         """The whole series (one file for all periods; cached, retried, sha256 sidecar)."""
         from ingest.download import fetch
 
-        return [fetch(f"{self.base_url}/{self.file}", source=self.info.name)]
+        return [fetch(f"{self.base_url}/{self.file}", source=self.info.name, settings=self.settings)]
 
     def _one(self, paths: Sequence[Path]) -> Path:
         if len(paths) != 1:

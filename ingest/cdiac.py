@@ -157,7 +157,6 @@ class CDIACAdapter(BaseAdapter[xr.Dataset]):
     def download(self, start: date, end: date) -> list[Path]:
         """``gridcar.<yyyy>`` of every year touched by ``start..end`` (1751-2013) + ``SUMMARY.MASS.DAT``, fetched
         uncompressed from ``Settings.cdiac_url`` (see :data:`SHA256` for the checked files), cached."""
-        from carbonmap.settings import get_settings
         from ingest.download import fetch
 
         if end < start:
@@ -166,9 +165,10 @@ class CDIACAdapter(BaseAdapter[xr.Dataset]):
         if y0 > y1:
             raise IngestError(f"CDIAC NDP-058 v2016 covers {YEARS_PUBLISHED[0]}-{YEARS_PUBLISHED[1]}; "
                               f"{start}..{end} lies outside")
-        root = get_settings().cdiac_url.rstrip("/")
+        root = self.settings.cdiac_url.rstrip("/")
         names = [f"gridcar.{y}" for y in range(y0, y1 + 1)] + ["SUMMARY.MASS.DAT"]
-        return [fetch(f"{root}/{n}", source=self.info.name, filename=n, sha256=SHA256.get(n)) for n in names]
+        return [fetch(f"{root}/{n}", source=self.info.name,
+                      settings=self.settings, filename=n, sha256=SHA256.get(n)) for n in names]
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         paths = [Path(p) for p in paths]

@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -260,14 +261,15 @@ class CEADsAdapter(BaseAdapter[pd.DataFrame]):
 
     info = INFO
 
-    def __init__(self, url: str = URL) -> None:
+    def __init__(self, url: str = URL, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.url = url
 
     def download(self, start: date, end: date) -> list[Path]:
         """The workbook (one file for 1997-2019; cached, retried, sha256 sidecar)."""
         from ingest.download import fetch
 
-        return [fetch(self.url, source=self.info.name, filename=FILE)]
+        return [fetch(self.url, source=self.info.name, settings=self.settings, filename=FILE)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:

@@ -71,6 +71,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import PUBLICATION_LAG_DAYS, finish, period_end, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -387,7 +388,8 @@ class _ChinaAdapter(BaseAdapter):
     files: tuple[tuple[str, str], ...] = ()
     """(base URL, file name) pairs fetched by :meth:`download`."""
 
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = base_url
         """Overrides every base URL (a mirror, or a local test server)."""
 
@@ -397,7 +399,8 @@ class _ChinaAdapter(BaseAdapter):
         out = []
         for base, name in self.files:
             root = (self.base_url.rstrip("/") + "/") if self.base_url else base
-            out.append(fetch(root + urllib.parse.quote(name), source=self.info.name, filename=name))
+            out.append(fetch(root + urllib.parse.quote(name), source=self.info.name,
+                             settings=self.settings, filename=name))
         return out
 
     def validate(self, data: pd.DataFrame) -> None:

@@ -83,7 +83,7 @@ class ChinaProvinceOutputAdapter(BaseAdapter[pd.DataFrame]):
     info = INFO
 
     def download(self, start: date, end: date) -> list[Path]:
-        return [fetch(URL, source=self.info.name)]
+        return [fetch(URL, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:

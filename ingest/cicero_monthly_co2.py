@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -137,14 +138,15 @@ def read_cicero_monthly_co2(path: Path) -> pd.DataFrame:
 class _CiceroAdapter(BaseAdapter):
     files: tuple[str, ...] = ()
 
-    def __init__(self, base_url: str = RAW) -> None:
+    def __init__(self, base_url: str = RAW, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = base_url.rstrip("/") + "/"
 
     def download(self, start: date, end: date) -> list[Path]:
         """The files at the pinned commit of robbieandrew.github.io (cached, sha256 sidecar, retried)."""
         from ingest.download import fetch
 
-        return [fetch(self.base_url + f, source=self.info.name) for f in self.files]
+        return [fetch(self.base_url + f, source=self.info.name, settings=self.settings) for f in self.files]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if not paths:

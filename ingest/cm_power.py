@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo, need_columns, read_csv_checked
 from ingest.country_names import NAME_TO_ISO3
@@ -320,7 +321,8 @@ class CMPowerAdapter(BaseAdapter):
 
     info = INFO
 
-    def __init__(self, urls: Mapping[str, str] | None = None) -> None:
+    def __init__(self, urls: Mapping[str, str] | None = None, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.urls = {**URLS, **(urls or {})}
 
     def download(self, start: date, end: date) -> list[Path]:
@@ -330,10 +332,11 @@ class CMPowerAdapter(BaseAdapter):
 
         if end < start:
             raise IngestError(f"download period is empty: {start} > {end}")
-        out = [fetch(self.urls["monthly"], source=self.info.name),
-               fetch(self.urls["sources"], source=self.info.name)]
+        out = [fetch(self.urls["monthly"], source=self.info.name, settings=self.settings),
+               fetch(self.urls["sources"], source=self.info.name, settings=self.settings)]
         if start <= CHINA_LAST_DAY:
-            out.append(fetch(self.urls["china_daily"], source=self.info.name, filename=CHINA_FILENAME))
+            out.append(fetch(self.urls["china_daily"], source=self.info.name,
+                             settings=self.settings, filename=CHINA_FILENAME))
         return out
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
@@ -367,7 +370,7 @@ class CMPowerIEAAdapter(CMPowerAdapter):
 
         if end < start:
             raise IngestError(f"download period is empty: {start} > {end}")
-        return [fetch(self.urls["monthly"], source=self.info.name)]
+        return [fetch(self.urls["monthly"], source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         parts = [read_cm_power_iea(p) for p in paths if _kind(p) == "monthly"]

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -236,7 +237,8 @@ class CreaChinaCO2Adapter(BaseAdapter):
              "4043449a:outputs/CO2.csv; variant 'adjusted to NBS numbers' by default",
     )
 
-    def __init__(self, basis: str = DEFAULT_BASIS, url: str = URL) -> None:
+    def __init__(self, basis: str = DEFAULT_BASIS, url: str = URL, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.basis = basis
         self.url = url
 
@@ -244,7 +246,7 @@ class CreaChinaCO2Adapter(BaseAdapter):
         """CREA's CO2.csv at the pinned commit (one file for all months; cached, retried)."""
         from ingest.download import fetch
 
-        return [fetch(self.url, source=self.info.name)]
+        return [fetch(self.url, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:

@@ -33,6 +33,7 @@ import xarray as xr
 from scipy.stats import norm
 
 from carbonmap.contract import Grid
+from carbonmap.settings import Settings
 from ingest.base import IngestError
 from ingest.boundaries import Coverage
 
@@ -208,20 +209,22 @@ def to_indicator_table(dd: xr.Dataset | pd.DataFrame, source: str, weighting: st
     return df.sort_values(["country", "indicator", "day"]).reset_index(drop=True)
 
 
-def era5_country_degree_days(era5_paths, gpw_path, grid: Grid, base_c: float = BASE_C) -> xr.Dataset:
+def era5_country_degree_days(era5_paths, gpw_path, grid: Grid, base_c: float = BASE_C, *,
+                             settings: Settings) -> xr.Dataset:
     """Thin I/O wrapper: ERA5 NetCDF files + GPW ASCII grid -> :func:`population_weighted_degree_days` on ``grid``.
 
     Temperature: UTC-day means of the ERA5 samples, bilinear to ``grid``; population: GPW regridded
-    (conserving) to ``grid``; coverage: cached exact Natural Earth country fractions on ``grid``.
+    (conserving) to ``grid``; coverage: cached exact Natural Earth country fractions on ``grid`` (the caller's
+    ``settings``: data and cache dirs).
     """
     from ingest.boundaries import cached_country_coverage
     from ingest.era5 import ERA5Adapter, to_grid
     from ingest.gpw import read_gpw_ascii
 
-    daily = ERA5Adapter().read(list(era5_paths))
+    daily = ERA5Adapter(settings).read(list(era5_paths))
     t = to_grid(daily, grid).transpose("day", "lat", "lon")
     pop = regrid_population(read_gpw_ascii(gpw_path), grid)
-    out = population_weighted_degree_days(t, pop, cached_country_coverage(grid), base_c)
+    out = population_weighted_degree_days(t, pop, cached_country_coverage(grid, settings=settings), base_c)
     out = out.assign_coords(n_samples=("day", daily["n_samples"].values))
     out.attrs.update({"temperature": "ERA5 2 m temperature, UTC-day mean of the available samples",
                       "population": "GPW v4.11 2020", "grid_resolution": grid.resolution})

@@ -18,7 +18,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from carbonmap.atomic import atomic_path, write_bytes_atomic
 from carbonmap.contract import sha256_file
 from carbonmap.errors import CarbonmapError
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.base import IngestError
 
 USER_AGENT = "carbonmap-ingest/0.1 (+https://github.com/carbonmap)"
@@ -61,12 +61,12 @@ def store_download(path: Path, body: bytes) -> Path:
     return path
 
 
-def cache_path(source: str, url: str, filename: str | None = None) -> Path:
-    """Where the download of ``url`` for ``source`` is cached."""
+def cache_path(source: str, url: str, filename: str | None = None, *, settings: Settings) -> Path:
+    """Where the download of ``url`` for ``source`` is cached (under the caller's ``settings.cache_dir``)."""
     name = filename or url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
     if not name or "/" in name or name in {".", ".."}:
         raise IngestError(f"cannot derive a cache file name from URL {url!r}; pass filename=")
-    return get_settings().cache_dir / "downloads" / source / name
+    return settings.cache_dir / "downloads" / source / name
 
 
 def _check(path: Path, sha256: str | None) -> bool:
@@ -80,9 +80,11 @@ def _check(path: Path, sha256: str | None) -> bool:
 
 def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | None = None,
           retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 60.0,
-          headers: Mapping[str, str] | None = None, digest: tuple[str, str] | None = None) -> Path:
+          headers: Mapping[str, str] | None = None, digest: tuple[str, str] | None = None,
+          settings: Settings) -> Path:
     """Download ``url`` into the cache (or reuse the cached copy) and return its path.
 
+    ``settings``: the caller's (an adapter's ``self.settings``); the cache is under ``settings.cache_dir``.
     ``headers`` are sent with the request (e.g. an ``Authorization`` header; never part of the cache
     name).  ``digest`` is a publisher checksum other than sha256, ``(hashlib algorithm, hex)``, e.g.
     ``("md5", "...")``; it is checked on the temporary file before it enters the cache.
@@ -90,7 +92,7 @@ def fetch(url: str, *, source: str, sha256: str | None = None, filename: str | N
     Raises IngestError when the server cannot be reached after ``retries`` attempts (offline), when it
     answers with an HTTP error, or when the bytes do not match ``sha256`` / ``digest``.
     """
-    dest = cache_path(source, url, filename)
+    dest = cache_path(source, url, filename, settings=settings)
     if _check(dest, sha256):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

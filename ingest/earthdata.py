@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.api_http import request_json, secret
 from ingest.base import IngestError
 from ingest.download import fetch
@@ -92,12 +92,13 @@ def parse_granule(item: Any) -> Granule:
 
 def search_granules(collection: Collection, start: date, end: date, *, bounding_box: Sequence[float] | None = None,
                     page_size: int = 500, retries: int = 3, backoff_s: float = 1.0,
-                    timeout_s: float = 60.0) -> list[Granule]:
+                    timeout_s: float = 60.0, settings: Settings) -> list[Granule]:
     """Granules of ``collection`` overlapping the UTC days ``start..end``, oldest first (all pages).
 
-    ``bounding_box`` is ``(west, south, east, north)`` in degrees; None = global.
+    ``bounding_box`` is ``(west, south, east, north)`` in degrees; None = global.  ``settings``: the caller's
+    (``cmr_url``).
     """
-    root = get_settings().cmr_url.rstrip("/")
+    root = settings.cmr_url.rstrip("/")
     params: dict[str, str | int] = {"short_name": collection.short_name, "version": collection.version,
                                     "provider": collection.provider, "temporal": temporal(start, end),
                                     "page_size": page_size, "sort_key": "start_date"}
@@ -124,17 +125,17 @@ def search_granules(collection: Collection, start: date, end: date, *, bounding_
 
 
 def download_granules(granules: Sequence[Granule], *, source: str, what: str, retries: int = 3,
-                      backoff_s: float = 1.0, timeout_s: float = 300.0) -> list[Path]:
+                      backoff_s: float = 1.0, timeout_s: float = 300.0, settings: Settings) -> list[Path]:
     """Fetch ``granules`` into ``downloads/<source>/`` with the Earthdata bearer token; cached paths.
 
     Raises IngestError naming ``earthdata_token`` when it is unset, on a checksum or size mismatch (the
     file is then not kept) and when offline.
     """
-    token = secret("earthdata_token", what)
+    token = secret("earthdata_token", what, settings=settings)
     out = []
     for g in granules:
         p = fetch(g.url, source=source, filename=g.name, digest=g.checksum, retries=retries, backoff_s=backoff_s,
-                  timeout_s=timeout_s, headers={"Authorization": f"Bearer {token}"})
+                  timeout_s=timeout_s, headers={"Authorization": f"Bearer {token}"}, settings=settings)
         if g.size is not None and p.stat().st_size != g.size:
             got = p.stat().st_size
             p.unlink(missing_ok=True)
@@ -145,12 +146,13 @@ def download_granules(granules: Sequence[Granule], *, source: str, what: str, re
 
 
 def download_collection(collection: Collection, start: date, end: date, *, source: str,
-                        bounding_box: Sequence[float] | None = None, **kw: Any) -> list[Path]:
-    """Search CMR for ``collection`` over ``start..end`` and download every granule (see above)."""
+                        bounding_box: Sequence[float] | None = None, settings: Settings, **kw: Any) -> list[Path]:
+    """Search CMR for ``collection`` over ``start..end`` and download every granule (see above); ``settings``: the
+    caller's (an adapter's)."""
     what = f"{collection.short_name} download from NASA Earthdata"
-    secret("earthdata_token", what)  # fail before searching when the credential is missing
+    secret("earthdata_token", what, settings=settings)  # fail before searching when the credential is missing
     search_kw = {k: v for k, v in kw.items() if k in ("retries", "backoff_s")}
-    granules = search_granules(collection, start, end, bounding_box=bounding_box, **search_kw)
+    granules = search_granules(collection, start, end, bounding_box=bounding_box, settings=settings, **search_kw)
     if not granules:
         raise IngestError(f"CMR lists no {collection.short_name} v{collection.version} granules for {start}..{end}")
-    return download_granules(granules, source=source, what=what, **kw)
+    return download_granules(granules, source=source, what=what, settings=settings, **kw)

@@ -151,7 +151,7 @@ class EDGARCurrentAdapter(BaseAdapter[pd.DataFrame]):
         """The booklet workbook of :attr:`release` (one file for all years; cached, retried)."""
         from ingest.download import fetch
 
-        return [fetch(BOOKLET_URL.format(release=self.release), source=self.info.name)]
+        return [fetch(BOOKLET_URL.format(release=self.release), source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:

@@ -160,7 +160,7 @@ class EDGARGridAdapter(BaseAdapter[xr.Dataset]):
         out = []
         for y in range(start.year, end.year + 1):
             for s in SECTORS_V8:
-                z = fetch(URL_V8.format(year=y, sector=s), source=self.info.name)
+                z = fetch(URL_V8.format(year=y, sector=s), source=self.info.name, settings=self.settings)
                 try:
                     with zipfile.ZipFile(z) as zf:
                         for n in zf.namelist():

@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 from ingest.sector_map import DOMESTIC_AVIATION_SHARE_OF_TRANSPORT
@@ -256,7 +257,8 @@ class EDGARv7Adapter(BaseAdapter[pd.DataFrame]):
 
     info = INFO
 
-    def __init__(self, url: str = URL, gwp: str = "AR5") -> None:
+    def __init__(self, url: str = URL, gwp: str = "AR5", settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.url = url
         self.gwp = gwp
 
@@ -264,7 +266,7 @@ class EDGARv7Adapter(BaseAdapter[pd.DataFrame]):
         """The workbook (one file for 1970-2021; cached, retried, sha256 sidecar)."""
         from ingest.download import fetch
 
-        return [fetch(self.url, source=self.info.name)]
+        return [fetch(self.url, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:

@@ -249,7 +249,8 @@ class EIA930DemandAdapter(BaseAdapter[pd.DataFrame]):
     def download(self, start: date, end: date) -> list[Path]:
         from ingest.download import fetch
 
-        return [fetch(DEMAND_URL.format(region=r), source=self.info.name) for r in DEMAND_REGIONS]
+        return [fetch(DEMAND_URL.format(region=r), source=self.info.name,
+                      settings=self.settings) for r in DEMAND_REGIONS]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         return daily_demand(read_cleaned_demand(paths))
@@ -269,7 +270,8 @@ class EIA930Adapter(BaseAdapter[pd.DataFrame]):
             for half, (m0, m1) in (("Jan_Jun", (1, 6)), ("Jul_Dec", (7, 12))):
                 if date(y, m1, 28) < start.replace(day=1) or date(y, m0, 1) > end:
                     continue
-                out.append(fetch(SIX_MONTH_URL.format(year=y, half=half), source=self.info.name))
+                out.append(fetch(SIX_MONTH_URL.format(year=y, half=half), source=self.info.name,
+                                 settings=self.settings))
         return out
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

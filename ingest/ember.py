@@ -206,7 +206,7 @@ class EmberAdapter(BaseAdapter[pd.DataFrame]):
         """Ember's current monthly release (one file for all periods; cached, retried)."""
         from ingest.download import fetch
 
-        return [fetch(MONTHLY_URL, source=self.info.name)]
+        return [fetch(MONTHLY_URL, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if not paths:

@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import check_canonical, finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo, need_columns, read_csv_checked
 
@@ -404,7 +405,8 @@ class EmberAPIAdapter(BaseAdapter):
     info = INFO
 
     def __init__(self, base_url: str | None = None, files: Sequence[str] = FILES,
-                 urls: Mapping[str, str] | None = None) -> None:
+                 urls: Mapping[str, str] | None = None, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = (base_url or BASE_URL).rstrip("/")
         self.files = tuple(files)
         self.urls = dict(urls or {})
@@ -415,7 +417,8 @@ class EmberAPIAdapter(BaseAdapter):
 
         if end < start:
             raise IngestError(f"download period is empty: {start} > {end}")
-        return [fetch(self.urls.get(f, f"{self.base_url}/{f}"), source=self.info.name) for f in self.files]
+        return [fetch(self.urls.get(f, f"{self.base_url}/{f}"), source=self.info.name,
+                      settings=self.settings) for f in self.files]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if not paths:

@@ -313,7 +313,7 @@ class ENTSOEAdapter(BaseAdapter[pd.DataFrame]):
         ``entsoe_token`` setting (a free Transparency Platform account's security token)."""
         from ingest.entsoe_api import download_entsoe
 
-        return download_entsoe(start, end)
+        return download_entsoe(start, end, settings=self.settings)
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if not paths:

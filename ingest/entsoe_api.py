@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from carbonmap.contract import sha256_file
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.api_http import APIHTTPError, request, secret
 from ingest.base import IngestError
 from ingest.download import cache_path, store_download
@@ -67,19 +67,20 @@ def _no_data(body: bytes) -> str | None:
 
 
 def download_entsoe(start: date, end: date, areas: dict[str, str] | None = None, *, retries: int = 3,
-                    backoff_s: float = 1.0, timeout_s: float = 120.0) -> list[Path]:
-    """A75 XML documents of ``start..end`` per country and month, cached; months without data are skipped."""
+                    backoff_s: float = 1.0, timeout_s: float = 120.0, settings: Settings) -> list[Path]:
+    """A75 XML documents of ``start..end`` per country and month, cached; months without data are skipped.
+    ``settings``: the caller's (token, ``entsoe_url``, cache dir)."""
     from ingest.era5_cds import months
 
-    token = secret("entsoe_token", "ENTSO-E download from the Transparency Platform RESTful API")
-    url = get_settings().entsoe_url
+    token = secret("entsoe_token", "ENTSO-E download from the Transparency Platform RESTful API", settings=settings)
+    url = settings.entsoe_url
     out: list[Path] = []
     empty: list[str] = []
     for iso2, eic in (areas or AREAS).items():
         for y, m in months(start, end):
             s, e = _month_bounds(y, m, start, end)
             name = f"entsoe_A75_{iso2}_{s:%Y%m%d}-{e:%Y%m%d}.xml"
-            dest = cache_path(SOURCE, name, name)
+            dest = cache_path(SOURCE, name, name, settings=settings)
             side = dest.with_name(dest.name + ".sha256")
             if dest.exists() and side.exists() and sha256_file(dest) == side.read_text().strip():
                 out.append(dest)

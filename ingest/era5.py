@@ -340,7 +340,7 @@ class ERA5Adapter(BaseAdapter[xr.DataArray]):
         """Hourly 2 m temperature NetCDF per month from the CDS API; needs the ``cds_api_key`` setting."""
         from ingest.era5_cds import download_era5
 
-        return download_era5(start, end)
+        return download_era5(start, end, settings=self.settings)
 
     def read(self, paths: Sequence[Path]) -> xr.DataArray:
         if not paths:
@@ -358,7 +358,7 @@ class _CSVDownload(BaseAdapter[pd.DataFrame]):
     def download(self, start: date, end: date) -> list[Path]:
         from ingest.download import fetch
 
-        return [fetch(self.info.url, source=self.info.name)]
+        return [fetch(self.info.url, source=self.info.name, settings=self.settings)]
 
 
 class ERA5MonthlyCountryAdapter(_CSVDownload):
@@ -378,7 +378,7 @@ class ERA5DailyNationalAdapter(BaseAdapter[pd.DataFrame]):
 
         base = ("https://raw.githubusercontent.com/sparklabnyc/ERA5-grids-into-national-subnational-boundaries-"
                 "Worldwide/main/output/t2m/weighted_area_raster_{iso}_0_t2m_daily_{year}.csv")
-        return [fetch(base.format(iso=iso, year=y), source=self.info.name)
+        return [fetch(base.format(iso=iso, year=y), source=self.info.name, settings=self.settings)
                 for iso in ("USA", "DEU") for y in range(start.year, end.year + 1)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

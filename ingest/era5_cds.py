@@ -22,7 +22,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.api_http import request_json, secret
 from ingest.base import IngestError
 from ingest.download import cache_path, fetch
@@ -66,17 +66,19 @@ def _file_name(year: int, month: int, req: dict[str, object]) -> str:
 
 
 def download_era5(start: date, end: date, *, poll_s: float = 5.0, max_wait_s: float = 6 * 3600,
-                  retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 120.0) -> list[Path]:
-    """NetCDF files of hourly ERA5 2 m temperature (K) covering ``start..end``, one per month, cached."""
-    key = secret("cds_api_key", "ERA5 download from the Copernicus Climate Data Store")
-    root = get_settings().cds_url.rstrip("/")
+                  retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 120.0, settings: Settings
+                  ) -> list[Path]:
+    """NetCDF files of hourly ERA5 2 m temperature (K) covering ``start..end``, one per month, cached.
+    ``settings``: the caller's (key, ``cds_url``, cache dir)."""
+    key = secret("cds_api_key", "ERA5 download from the Copernicus Climate Data Store", settings=settings)
+    root = settings.cds_url.rstrip("/")
     hdr = {"PRIVATE-TOKEN": key}
     kw = {"headers": hdr, "retries": retries, "backoff_s": backoff_s, "timeout_s": timeout_s, "redact": (key,)}
     out = []
     for y, m in months(start, end):
         req = month_request(y, m, start, end)
         name = _file_name(y, m, req)
-        cached = cache_path(SOURCE, name, name)
+        cached = cache_path(SOURCE, name, name, settings=settings)
         if cached.exists() and cached.with_name(cached.name + ".sha256").exists():
             out.append(cached)
             continue
@@ -105,7 +107,7 @@ def download_era5(start: date, end: date, *, poll_s: float = 5.0, max_wait_s: fl
         checksum = str(asset.get("file:checksum") or "")
         digest = ("md5", checksum) if re.fullmatch(r"[0-9a-fA-F]{32}", checksum) else None
         p = fetch(href, source=SOURCE, filename=name, digest=digest, retries=retries, backoff_s=backoff_s,
-                  timeout_s=timeout_s)
+                  timeout_s=timeout_s, settings=settings)
         size = asset.get("file:size")
         if size is not None and p.stat().st_size != int(size):
             got = p.stat().st_size

@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -211,7 +212,8 @@ class EurocontrolAdapter(BaseAdapter[pd.DataFrame]):
 
     info = INFO
 
-    def __init__(self, base_url: str = BASE_URL) -> None:
+    def __init__(self, base_url: str = BASE_URL, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = base_url.rstrip("/")
         """Where ``daio_YYYY.csv`` are served: the pinned commit by default (``.../daio/main`` for the latest)."""
 
@@ -223,7 +225,7 @@ class EurocontrolAdapter(BaseAdapter[pd.DataFrame]):
             raise IngestError(f"end {end} is before start {start}")
         if end.year < FIRST_YEAR:
             raise IngestError(f"EUROCONTROL daio starts on {FIRST_YEAR}-01-01; nothing to download before")
-        return [fetch(f"{self.base_url}/daio_{y}.csv", source=self.info.name)
+        return [fetch(f"{self.base_url}/daio_{y}.csv", source=self.info.name, settings=self.settings)
                 for y in range(max(start.year, FIRST_YEAR), end.year + 1)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

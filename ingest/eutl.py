@@ -63,23 +63,22 @@ AIRCRAFT = 10
 COUNTRY_TOLERANCE_DEG = 0.1
 
 
-def _located(df: pd.DataFrame, countries: gpd.GeoDataFrame | None) -> pd.Series:
+def _located(df: pd.DataFrame, countries: gpd.GeoDataFrame | Path) -> pd.Series:
     """True where (lon, lat) lies in the stated country (nearest polygon within the tolerance)."""
-    from ingest.boundaries import COUNTRIES_FILE, assign_iso3, read_countries
+    from ingest.boundaries import assign_iso3, read_countries
 
-    if countries is None:
-        from carbonmap.settings import get_settings
-
-        countries = read_countries(get_settings().data_dir / COUNTRIES_FILE)
+    if not isinstance(countries, gpd.GeoDataFrame):
+        countries = read_countries(Path(countries))
     found = assign_iso3(df[["lon", "lat"]], countries, nearest_max_deg=COUNTRY_TOLERANCE_DEG)
     return pd.Series(found.to_numpy() == df["iso3"].to_numpy(), index=df.index)
 
 
-def read_eutl(paths: Sequence[Path], countries: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def read_eutl(paths: Sequence[Path], countries: gpd.GeoDataFrame | Path) -> pd.DataFrame:
     """EUTL installation files (the shipped concatenation or per-country exports) -> facility table, tCO2e/yr.
 
     Keeps installations with a position (not blank, not (0, 0)); ``located`` says whether it falls in
-    the stated country (``countries``: NE polygons with ``iso3``; default the shipped 1:50m file).
+    the stated country (``countries``: NE polygons with ``iso3``, or the path of such a file, e.g. the shipped
+    1:50m :data:`ingest.boundaries.COUNTRIES_FILE` under the caller's data dir; read only when needed).
     """
     frames = []
     for p in paths:
@@ -141,7 +140,9 @@ class EutlAdapter(BaseAdapter):
     def download(self, start: date, end: date) -> list[Path]:
         from ingest.download import fetch
 
-        return [fetch(self.url.format(cc=cc), source=self.info.name) for cc in EUTL_COUNTRIES]
+        return [fetch(self.url.format(cc=cc), source=self.info.name, settings=self.settings) for cc in EUTL_COUNTRIES]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
-        return read_eutl(paths)
+        from ingest.boundaries import COUNTRIES_FILE
+
+        return read_eutl(paths, self.settings.data_dir / COUNTRIES_FILE)

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import register_lag
 from ingest.base import BaseAdapter, Data, IngestError, SourceInfo
 
@@ -320,8 +321,10 @@ def read_canada_ghgrp(path: Path) -> pd.DataFrame:
     return finish_facilities(df, path.name, "canada_ghgrp")
 
 
-def read_facility_file(path: Path) -> pd.DataFrame:
-    """Any supported facility file, the reader chosen by its columns (GHGRP and EUTL included)."""
+def read_facility_file(path: Path, countries: Path) -> pd.DataFrame:
+    """Any supported facility file, the reader chosen by its columns (GHGRP and EUTL included); ``countries``: the
+    NE countries file that places EUTL installations (:data:`ingest.boundaries.COUNTRIES_FILE` under the caller's
+    data dir; read only for an EUTL file)."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".zip") and ("ghgp" in path.name or "data_summary" in path.name):
         from ingest.ghgrp import read_ghgrp_workbook
@@ -335,7 +338,7 @@ def read_facility_file(path: Path) -> pd.DataFrame:
     if {"MainActivityTypeCode", "InstallationNameOrAircraftOperatorCode"} <= cols:
         from ingest.eutl import read_eutl
 
-        return read_eutl([path])
+        return read_eutl([path], countries)
     if {"Subsector", "geom"} <= cols:
         return read_hotmaps(path)
     if "actor_id" in cols:
@@ -353,7 +356,8 @@ class FacilityEmissionsAdapter(BaseAdapter):
     info = INFO
     eutl_url: str = EUTL_URL
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.urls: dict[str, str] = {"eprtr": EPRTR_URL, "israel_prtr": ISRAEL_URL, "hotmaps": HOTMAPS_URL}
 
     def download(self, start: date, end: date) -> list[Path]:
@@ -365,8 +369,8 @@ class FacilityEmissionsAdapter(BaseAdapter):
         from ingest.download import fetch
         from ingest.eutl import EutlAdapter
 
-        out = [fetch(u, source=self.info.name) for u in self.urls.values()]
-        eutl = EutlAdapter()
+        out = [fetch(u, source=self.info.name, settings=self.settings) for u in self.urls.values()]
+        eutl = EutlAdapter(self.settings)
         eutl.url = self.eutl_url
         return out + eutl.download(start, end)
 
@@ -375,11 +379,14 @@ class FacilityEmissionsAdapter(BaseAdapter):
             raise IngestError("facility emissions need at least one file")
         paths = [Path(p) for p in paths]
         eutl = [p for p in paths if p.name.startswith("installations-")]
-        frames = [read_facility_file(p) for p in paths if p not in eutl]
+        from ingest.boundaries import COUNTRIES_FILE
+
+        countries = self.settings.data_dir / COUNTRIES_FILE
+        frames = [read_facility_file(p, countries) for p in paths if p not in eutl]
         if eutl:
             from ingest.eutl import read_eutl
 
-            frames.append(read_eutl(eutl))
+            frames.append(read_eutl(eutl, countries))
         out = pd.concat(frames, ignore_index=True)
         self.validate(out)
         return out

@@ -136,16 +136,15 @@ class FIRMSAdapter(BaseAdapter[xr.Dataset]):
     def download(self, start: date, end: date) -> list[Path]:
         """The public rolling 24h/48h/7d file if ``start`` is within a week and no MAP_KEY is set; else the
         area API (:func:`ingest.firms_api.download_firms`, <= 10-day calls, needs ``Settings.firms_map_key``)."""
-        from carbonmap.settings import get_settings
         from ingest.download import fetch
         from ingest.firms_api import download_firms
 
         age = (date.today() - start).days
-        if age > 7 or get_settings().firms_map_key is not None:
-            return download_firms(start, end)
+        if age > 7 or self.settings.firms_map_key is not None:
+            return download_firms(start, end, settings=self.settings)
         window = "24h" if age <= 1 else "48h" if age <= 2 else "7d"
         name = f"MODIS_C6_1_Global_{window}_{date.today().isoformat()}.csv"
-        return [fetch(NRT_URL.format(window=window), source=self.info.name, filename=name)]
+        return [fetch(NRT_URL.format(window=window), source=self.info.name, settings=self.settings, filename=name)]
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         if not paths:

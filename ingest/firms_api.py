@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from carbonmap.contract import sha256_file
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.api_http import request, secret
 from ingest.base import IngestError
 from ingest.download import cache_path, store_download
@@ -64,21 +64,23 @@ def _area_token(area: str) -> str:
 
 
 def download_firms(start: date, end: date, *, area: str = "world", product: str | None = None,
-                   retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 300.0) -> list[Path]:
+                   retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 300.0, settings: Settings
+                   ) -> list[Path]:
     """FIRMS MODIS CSVs covering ``start..end`` (one per <= 10-day call), cached; chunks without detections
     are cached but not returned.
 
     ``product`` forces ``MODIS_NRT`` or ``MODIS_SP`` for every chunk (default: :func:`product_for`).
+    ``settings``: the caller's (MAP_KEY, ``firms_url``, cache dir).
     """
-    key = secret("firms_map_key", "FIRMS area API download")
-    root = get_settings().firms_url.rstrip("/")
+    key = secret("firms_map_key", "FIRMS area API download", settings=settings)
+    root = settings.firms_url.rstrip("/")
     area = _area_token(area)
     safe_area = "world" if area == "world" else re.sub(r"[^0-9.,-]", "", area).replace(",", "_")
     out = []
     for first, days in chunks(start, end):
         prod = product or product_for(first, days)
         name = f"firms_{prod}_{safe_area}_{first.isoformat()}_{days}d.csv"
-        dest = cache_path(SOURCE, name, name)
+        dest = cache_path(SOURCE, name, name, settings=settings)
         side = dest.with_name(dest.name + ".sha256")
         if dest.exists() and side.exists() and sha256_file(dest) == side.read_text().strip():
             out.append(dest)

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo
 
@@ -208,7 +209,9 @@ class GCBExtraAdapter(BaseAdapter[pd.DataFrame]):
 
     info = INFO
 
-    def __init__(self, country_base_url: str | None = None, projections_url: str = PROJECTIONS_URL) -> None:
+    def __init__(self, country_base_url: str | None = None, projections_url: str = PROJECTIONS_URL,
+                 settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.projections_url = projections_url
         self.country_base_url = country_base_url.rstrip("/") if country_base_url else None
         """Where ``<CODE>_GCB_fossilCO2_data.csv`` are served; their path inside the repository was not
@@ -218,12 +221,13 @@ class GCBExtraAdapter(BaseAdapter[pd.DataFrame]):
         """Projections.csv, plus the country files of ``codes`` when ``country_base_url`` is set."""
         from ingest.download import fetch
 
-        paths = [fetch(self.projections_url, source=self.info.name)]
+        paths = [fetch(self.projections_url, source=self.info.name, settings=self.settings)]
         if codes and self.country_base_url is None:
             raise IngestError("the URL of CICERO's per-country GCB files is not known to carbonmap; pass "
                               "country_base_url= (the folder serving <CODE>_GCB_fossilCO2_data.csv)")
         for code in codes:
-            paths.append(fetch(f"{self.country_base_url}/{code}_GCB_fossilCO2_data.csv", source=self.info.name))
+            paths.append(fetch(f"{self.country_base_url}/{code}_GCB_fossilCO2_data.csv", source=self.info.name,
+                               settings=self.settings))
         return paths
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.base import BaseAdapter, IngestError
 from ingest.country_names import NAME_TO_ISO3
 
@@ -216,7 +217,8 @@ class FacilityAdapter(BaseAdapter):
     urls: tuple[str, ...] = ()
     """The publisher's URLs of the files :meth:`read` takes; empty = no stable public file URL."""
 
-    def __init__(self, urls: Sequence[str] | None = None) -> None:
+    def __init__(self, urls: Sequence[str] | None = None, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self._urls = tuple(urls) if urls is not None else None
 
     def download(self, start: date, end: date) -> list[Path]:
@@ -227,5 +229,5 @@ class FacilityAdapter(BaseAdapter):
         if not urls:
             raise IngestError(f"{self.info.title}: the publisher offers no stable file URL (download form at "
                               f"{self.info.url}); download it there and pass it with --file")
-        return [fetch(u, source=self.info.name, filename=_file_name(u)) for u in urls]
+        return [fetch(u, source=self.info.name, settings=self.settings, filename=_file_name(u)) for u in urls]
 

@@ -183,7 +183,8 @@ class GHGRPAdapter(BaseAdapter):
         if start.year > LATEST_YEAR:
             raise IngestError(f"GHGRP data reach {LATEST_YEAR} (released October {LATEST_YEAR + 1}); "
                               f"{start.year} is not published yet")
-        return [fetch(self.url.format(released=LATEST_YEAR + 1, year=LATEST_YEAR), source=self.info.name)]
+        return [fetch(self.url.format(released=LATEST_YEAR + 1, year=LATEST_YEAR), source=self.info.name,
+                      settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         frames = []

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import check_canonical, finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo, read_csv_checked
 
@@ -352,7 +353,9 @@ class POSOCOAdapter(BaseAdapter):
     first_day = POSOCO_FIRST_DAY
     kinds: tuple[str, ...] = ("posoco", "coal_total")
 
-    def __init__(self, base_url: str | None = None, urls: Mapping[str, str] | None = None) -> None:
+    def __init__(self, base_url: str | None = None, urls: Mapping[str, str] | None = None,
+                 settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = (base_url or BASE_URL).rstrip("/")
         self.urls = dict(urls or {})
 
@@ -364,7 +367,8 @@ class POSOCOAdapter(BaseAdapter):
             raise IngestError(f"download period is empty: {start} > {end}")
         if end < self.first_day:
             raise IngestError(f"{self.info.name} starts on {self.first_day}; nothing before it")
-        return [fetch(self.urls.get(f, f"{self.base_url}/{f}"), source=self.info.name) for f in self.files]
+        return [fetch(self.urls.get(f, f"{self.base_url}/{f}"), source=self.info.name,
+                      settings=self.settings) for f in self.files]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         parts = []

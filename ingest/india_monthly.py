@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from carbonmap.settings import Settings
 from ingest.activity import finish, register_lag
 from ingest.base import BaseAdapter, IngestError, SourceInfo, read_csv_checked
 
@@ -177,14 +178,15 @@ def read_india_coal_monthly(path: Path) -> pd.DataFrame:
 class _IndiaAdapter(BaseAdapter):
     files: tuple[str, ...] = ()
 
-    def __init__(self, base_url: str = RAW) -> None:
+    def __init__(self, base_url: str = RAW, settings: Settings | None = None) -> None:
+        super().__init__(settings)
         self.base_url = base_url.rstrip("/") + "/"
 
     def download(self, start: date, end: date) -> list[Path]:
         """The data file(s) and metadata at the pinned commit (cached, sha256 sidecar, retried)."""
         from ingest.download import fetch
 
-        return [fetch(self.base_url + f, source=self.info.name) for f in self.files]
+        return [fetch(self.base_url + f, source=self.info.name, settings=self.settings) for f in self.files]
 
     def _data(self, paths: Sequence[Path]) -> Path:
         data = [Path(p) for p in paths if not str(p).endswith(".json")]

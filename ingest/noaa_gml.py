@@ -168,7 +168,7 @@ class NOAAGMLDailyAdapter(BaseAdapter[pd.DataFrame]):
     def download(self, start: date, end: date) -> list[Path]:
         from ingest.download import fetch
 
-        return [fetch(DAILY_URL, source=self.info.name)]
+        return [fetch(DAILY_URL, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:
@@ -191,7 +191,7 @@ class NOAAGMLMonthlyAdapter(BaseAdapter[pd.DataFrame]):
     def download(self, start: date, end: date) -> list[Path]:
         from ingest.download import fetch
 
-        return [fetch(MONTHLY_URL, source=self.info.name)]
+        return [fetch(MONTHLY_URL, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> pd.DataFrame:
         if len(paths) != 1:

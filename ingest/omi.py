@@ -467,7 +467,7 @@ class OMIAdapter(BaseAdapter[xr.Dataset]):
         GES DISC with ``Settings.earthdata_token``, MD5-checked, cached."""
         from ingest.earthdata import OMNO2D, download_collection
 
-        return download_collection(OMNO2D, start, end, source=self.info.name)
+        return download_collection(OMNO2D, start, end, source=self.info.name, settings=self.settings)
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         clim_paths = [Path(p) for p in paths if _is_climatology(p)]

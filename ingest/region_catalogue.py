@@ -468,22 +468,20 @@ def _urban_cache_file(grid: Grid, sha: str, cache_dir: Path) -> Path:
     return cache_dir / "coverage" / f"urban_{grid.resolution:g}deg_{key}.parquet"
 
 
-def cached_urban_coverage(grid: Grid, path: Path | None = None, cache_dir: Path | None = None) -> Coverage:
+def cached_urban_coverage(grid: Grid, path: Path, cache_dir: Path) -> Coverage:
     """Urban-area coverage on ``grid`` from the shipped NE 1:50m urban areas, cached like country coverage.
 
-    Read through :func:`ingest.boundaries.read_urban_areas`; cached as Parquet in ``cache_dir``
-    (default ``Settings.cache_dir``) keyed by (grid resolution and bounds, sha256 of the urban file,
+    Read through :func:`ingest.boundaries.read_urban_areas` from ``path`` (the shipped :data:`URBAN_FILE` under the
+    caller's data dir); cached as Parquet in ``cache_dir`` (the caller's ``Settings.cache_dir``) keyed by (grid
+    resolution and bounds, sha256 of the urban file,
     :data:`URBAN_COVERAGE_VERSION`).  A damaged cache file is rebuilt, never trusted.
     """
     import pyarrow as pa
 
-    from carbonmap.settings import get_settings
-
-    settings = get_settings()
-    path = Path(path) if path is not None else settings.data_dir / URBAN_FILE
+    path = Path(path)
     if not path.is_file():
         raise IngestError(f"urban areas file not found: {path}")
-    cache = _urban_cache_file(grid, sha256_file(path), Path(cache_dir) if cache_dir is not None else settings.cache_dir)
+    cache = _urban_cache_file(grid, sha256_file(path), Path(cache_dir))
     if cache.exists():
         try:
             return load_coverage(cache)

@@ -93,15 +93,13 @@ def sources() -> dict[str, SourceInfo]:
     return {n: source_info(n) for n in _ADAPTERS}
 
 
-def list_sources(data_dir: Path | None = None) -> list[dict[str, str | bool]]:
+def list_sources(data_dir: Path) -> list[dict[str, str | bool]]:
     """One row per source: name, title, kind, licence, url, ships_in_data, real, note.
 
     ``ships_in_data`` is False for fixture-only sources (no real file in ``data/``; their readers are
     tested on format-exact synthetic fixtures, and their ``note`` says so).
     """
-    from carbonmap.settings import get_settings
-
-    root = Path(data_dir) if data_dir is not None else get_settings().data_dir
+    root = Path(data_dir)  # the caller's Settings.data_dir
     rows: list[dict[str, str | bool]] = []
     for name, info in sources().items():
         ships = bool(info.shipped) and all((root / p).exists() for p in info.shipped)

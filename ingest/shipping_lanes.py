@@ -188,7 +188,7 @@ class ShippingLanesAdapter(BaseAdapter):
         """The publisher's GeoJSON at the pinned commit (one version; the period is ignored)."""
         from ingest.download import fetch
 
-        return [fetch(self.url, source=self.info.name)]
+        return [fetch(self.url, source=self.info.name, settings=self.settings)]
 
     def read(self, paths: Sequence[Path]) -> gpd.GeoDataFrame:
         if len(paths) != 1:

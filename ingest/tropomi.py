@@ -402,7 +402,7 @@ class TropomiAdapter(BaseAdapter[xr.Dataset]):
         """The OFFL L2 NO2 orbits of the period from the CDSE OData API; needs the ``cdse_token`` setting."""
         from ingest.tropomi_cdse import download_tropomi
 
-        return download_tropomi(start, end)
+        return download_tropomi(start, end, settings=self.settings)
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         part = daily_sum_count_dask(list(paths), self.grid)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 from ingest.api_http import request_json, secret
 from ingest.base import IngestError
 from ingest.download import fetch
@@ -36,9 +36,10 @@ def product_filter(start: date, end: date, mode: str = "OFFL") -> str:
 
 
 def search_products(start: date, end: date, *, mode: str = "OFFL", retries: int = 3,
-                    backoff_s: float = 1.0, max_pages: int = 1000) -> list[dict[str, Any]]:
-    """All catalogue entries of L2 NO2 orbits in the period, following ``@odata.nextLink``."""
-    url: str | None = get_settings().cdse_catalogue_url.rstrip("/") + "/Products"
+                    backoff_s: float = 1.0, max_pages: int = 1000, settings: Settings) -> list[dict[str, Any]]:
+    """All catalogue entries of L2 NO2 orbits in the period, following ``@odata.nextLink``; ``settings``: the
+    caller's (``cdse_catalogue_url``)."""
+    url: str | None = settings.cdse_catalogue_url.rstrip("/") + "/Products"
     params: dict[str, str | int] | None = {"$filter": product_filter(start, end, mode),
                                            "$orderby": "ContentDate/Start asc", "$top": PAGE}
     out: list[dict[str, Any]] = []
@@ -61,17 +62,18 @@ def _md5(product: dict[str, Any]) -> str | None:
 
 
 def download_tropomi(start: date, end: date, *, mode: str = "OFFL", retries: int = 3, backoff_s: float = 1.0,
-                     timeout_s: float = 600.0) -> list[Path]:
-    """The L2 NO2 NetCDF orbits of ``start..end`` in the cache (MD5-checked); IngestError if none."""
-    token = secret("cdse_token", "TROPOMI download from the Copernicus Data Space Ecosystem")
-    products = search_products(start, end, mode=mode, retries=retries, backoff_s=backoff_s)
+                     timeout_s: float = 600.0, settings: Settings) -> list[Path]:
+    """The L2 NO2 NetCDF orbits of ``start..end`` in the cache (MD5-checked); IngestError if none.
+    ``settings``: the caller's (token, CDSE URLs, cache dir)."""
+    token = secret("cdse_token", "TROPOMI download from the Copernicus Data Space Ecosystem", settings=settings)
+    products = search_products(start, end, mode=mode, retries=retries, backoff_s=backoff_s, settings=settings)
     if not products:
         raise IngestError(f"the CDSE catalogue lists no S5P {mode} L2__NO2___ product for {start}..{end}")
     offline = [p["Name"] for p in products if p.get("Online") is False]
     if offline:
         raise IngestError(f"{len(offline)} CDSE product(s) are offline (long-term archive), e.g. {offline[0]}; "
                           f"order them on the CDSE browser first")
-    root = get_settings().cdse_download_url.rstrip("/")
+    root = settings.cdse_download_url.rstrip("/")
     out = []
     for p in products:
         name = str(p["Name"])
@@ -80,7 +82,7 @@ def download_tropomi(start: date, end: date, *, mode: str = "OFFL", retries: int
         md5 = _md5(p)
         path = fetch(f"{root}/Products({p['Id']})/$value", source=SOURCE, filename=name,
                      headers={"Authorization": f"Bearer {token}"}, digest=("md5", md5) if md5 else None,
-                     retries=retries, backoff_s=backoff_s, timeout_s=timeout_s)
+                     retries=retries, backoff_s=backoff_s, timeout_s=timeout_s, settings=settings)
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 ncs = [n for n in zf.namelist() if n.endswith(".nc") and "/" not in n.strip("/").rsplit("/", 1)[-1]]

@@ -398,7 +398,8 @@ class VIIRSAdapter(BaseAdapter[xr.Dataset]):
         ``Settings.earthdata_token``, checksum-checked, cached; :meth:`read` takes them as they are."""
         from ingest.earthdata import VNP46A2, download_collection
 
-        return download_collection(VNP46A2, start, end, source=self.info.name, bounding_box=self.bounding_box)
+        return download_collection(VNP46A2, start, end, source=self.info.name,
+                                   settings=self.settings, bounding_box=self.bounding_box)
 
     def read(self, paths: Sequence[Path]) -> xr.Dataset:
         if not paths:

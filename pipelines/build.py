@@ -29,6 +29,7 @@ from carbonmap import contract as cc
 from carbonmap.atomic import write_text_atomic
 from carbonmap.errors import StorageError
 from carbonmap.progress import ProgressFn, no_progress
+from carbonmap.settings import Settings, get_settings
 from carbonmap.storage import shards
 from carbonmap.storage.location import location
 from nowcast.downscale import downscale_with_uncertainty
@@ -62,6 +63,9 @@ class BuildRequest:
     """Also write the map pyramid and the time-series layout (False: the cube only; the server then
     renders tiles and answers region queries from the map-chunked cube, more slowly, and the next
     update writes both layouts whole).  At 0.1 degree the two layouts cost more than a day's cube."""
+    settings: Settings = field(default_factory=get_settings, compare=False, repr=False)
+    """The settings this build runs with (inputs, caches, Dask, lock, release files): read once, here, when the
+    request is made (the edge); every step below receives them from the request."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store", location(self.store).target)
@@ -180,10 +184,11 @@ def weights_digest(prep: Prepared) -> str:
 
 
 def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: BuildInputs | None,
-            say: ProgressFn) -> Prepared:
-    """Inputs -> national daily sector totals -> downscaling weights -> the cube's global attributes."""
+            say: ProgressFn, *, settings: Settings) -> Prepared:
+    """Inputs -> national daily sector totals -> downscaling weights -> the cube's global attributes.
+    ``settings``: the request's."""
     say(0, 1, "reading inputs")
-    inputs = inputs or load_inputs(grid)
+    inputs = inputs or load_inputs(grid, settings=settings)
     say(1, 1, "reading inputs")
     say(0, 1, "national daily sector totals")
     nat: NationalDaily = national_daily(inputs, times)
@@ -212,7 +217,8 @@ def prepare(grid: cc.Grid, times: pd.DatetimeIndex, dataset_id: str, inputs: Bui
                                     "spatial proxies. The variable 'evidence' says what carries each national "
                                     "value; see provenance_proxies for the simplified parts.")
     attrs["carbonmap_data_edge"] = {r: dict(sorted(e.items())) for r, e in sorted(nat.data_edge.items())}
-    tables = release_tables(inputs, nat.regions, weights, grid)  # history from 1970, facilities: pinned to the release
+    # history from 1970, facilities: pinned to the release
+    tables = release_tables(inputs, nat.regions, weights, grid, settings=settings)
     return Prepared(grid, times, nat, weights, attrs, tuple(inputs.files), tables)
 
 
@@ -291,15 +297,16 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
     """Build the cube for ``request``, publish it as a new release and return the store path."""
     say = progress or no_progress
     grid, times = request.grid, request.times
-    prep = prepare(grid, times, request.id, inputs, say)
+    settings = request.settings
+    prep = prepare(grid, times, request.id, inputs, say, settings=settings)
     nat = prep.nat
     final = request.store
-    with store.writer_lock(final) as held:
+    with store.writer_lock(final, settings=settings) as held:
         tmp = store.staging_path(final)
         store.create(tmp, grid, times, nat.regions, prep.attrs)
         store.write_national(tmp, nat.values, nat.rel_sigma, nat.evidence)
         write_tables(tmp, prep.tables)
-        with dask_client(request.scheduler) as client:
+        with dask_client(request.scheduler, settings=settings) as client:
             grid_sums = write_days(client, tmp, list(range(len(times))), prep, say)
             check_complete(tmp, len(times))
             worst = mass_gap(grid_sums, nat.values)
@@ -313,7 +320,7 @@ def build(request: BuildRequest, progress: ProgressFn | None = None,
 
             def before_publish(cube: store.Target) -> list[str]:
                 done = derive_layouts(cube, client, say) if request.layouts else []
-                done += release_files.for_release(cube, rid, client=client, progress=say)
+                done += release_files.for_release(cube, rid, client=client, progress=say, settings=settings)
                 held.check()  # never publish after losing the lock (object storage: taken over as stale)
                 return done
 

@@ -7,19 +7,18 @@ from collections.abc import Iterator
 
 from distributed import Client, LocalCluster
 
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None) -> Iterator[Client]:
+def dask_client(scheduler: str | None = None, *, settings: Settings) -> Iterator[Client]:
     """A Dask distributed client for the pipeline.
 
-    ``scheduler`` (or ``CARBONMAP_DASK_SCHEDULER``) is the address of a running scheduler,
+    ``scheduler`` (or ``settings.dask_scheduler``) is the address of a running scheduler,
     e.g. ``tcp://10.0.0.5:8786``; without one a LocalCluster of worker processes is started
     (``dask_workers`` x ``dask_threads_per_worker``; threads instead of processes when
-    ``dask_processes`` is False) and closed afterwards.
+    ``dask_processes`` is False) and closed afterwards.  ``settings``: the caller's (a request's) settings.
     """
-    settings = get_settings()
     address = scheduler or settings.dask_scheduler
     if address:
         with Client(address, timeout="30s") as client:

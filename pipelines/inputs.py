@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from carbonmap import contract as cc
-from carbonmap.settings import get_settings
+from carbonmap.settings import Settings, get_settings
 from ingest import (
     airports,
     boundaries,
@@ -99,9 +99,15 @@ def _fallback_points(places: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([pts, add.assign(weight=1.0)[["iso3", "lon", "lat", "weight"]]], ignore_index=True)
 
 
-def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> BuildInputs:
-    """Read every shipped input through its adapter; ``grid`` is unused until coverage is asked."""
-    root = Path(data_dir or get_settings().data_dir)
+def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None, *,
+                settings: Settings | None = None) -> BuildInputs:
+    """Read every shipped input through its adapter; ``grid`` is unused until coverage is asked.
+
+    ``settings``: where inputs (``data_dir``, unless given) and coverage caches (``cache_dir``) live; a build
+    passes its request's.  None (a public entry point: scripts, notebooks and many tests call it bare) reads
+    the process settings, once, here."""
+    settings = settings or get_settings()
+    root = Path(data_dir or settings.data_dir)
 
     def path(rel: str) -> Path:
         p = root / rel
@@ -146,18 +152,18 @@ def load_inputs(grid: cc.Grid | None = None, data_dir: Path | None = None) -> Bu
                                      measured_sources=measured.sources, spring_festival=measured.spring_festival)
     last_inv = int(g.loc[g["total"].notna(), "year"].max())
     split = load_split(root, record, g, shares, list(range(SPLIT_FIRST_YEAR, last_inv + 1)))
-    spatial = load_spatial(root, record, last_inv, plants, jrc_plants)
+    spatial = load_spatial(root, record, last_inv, plants, jrc_plants, cache_dir=settings.cache_dir)
     pts = countries.geometry.representative_point()
     south = {str(i): bool(p.y < 0) for i, p in zip(countries["iso3"], pts, strict=True)}
 
     def coverage(g_: cc.Grid) -> boundaries.Coverage:
-        return boundaries.cached_country_coverage(g_, countries_path)
+        return boundaries.cached_country_coverage(g_, countries_path, settings=settings)
 
     urban_path = record(boundaries.INFO, path(URBAN_FILE),
                         "urban areas: uplift of the population proxy of ground transport and residential")
 
     def urban(g_: cc.Grid) -> boundaries.Coverage:
-        return region_catalogue.cached_urban_coverage(g_, urban_path)
+        return region_catalogue.cached_urban_coverage(g_, urban_path, cache_dir=settings.cache_dir)
 
     return BuildInputs(
         gcb=g, shares=shares, south=south, population=np.asarray(pop.values, dtype=np.float64),

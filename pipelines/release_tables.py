@@ -34,7 +34,7 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ from carbonmap.storage.tables import (
     TABLES_DIR,
     history_table,
 )
+
+if TYPE_CHECKING:
+    from carbonmap.settings import Settings
 
 FACILITY_COLUMNS = ("sector", "iso3", "lon", "lat", "name", "kind", "basis", "status", "closed_year",
                     "co2_t_per_yr", "share")
@@ -236,7 +239,7 @@ def cell_capped(shares: np.ndarray, raw: np.ndarray, region: np.ndarray, cells: 
     return np.minimum(out, cap)
 
 
-def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path | None = None, weights: Any = None,
+def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path, weights: Any = None,
                    grid: cc.Grid | None = None) -> pd.DataFrame | None:
     """The facilities the build placed, plus the closed ones (see the module doc); None without facility inputs.
 
@@ -282,12 +285,7 @@ def facility_table(inputs: Any, regions: tuple[str, ...], data_dir: Path | None 
             "status": "operating", "closed_year": pd.array([pd.NA] * len(a), dtype="Float64"),
             "co2_t_per_yr": np.nan,
             "share": dep / a.groupby("iso3")["departures_domestic"].transform("sum").to_numpy(float)}))
-    root = Path(data_dir) if data_dir is not None else None
-    if root is None:
-        from carbonmap.settings import get_settings
-
-        root = get_settings().data_dir
-    frames.append(_closed_points(root, spatial.year, getattr(inputs, "jrc_plants", None)))
+    frames.append(_closed_points(Path(data_dir), spatial.year, getattr(inputs, "jrc_plants", None)))
     out = pd.concat([f for f in frames if len(f)], ignore_index=True)
     out = _plant_level(out[list(FACILITY_COLUMNS)])[list(FACILITY_COLUMNS)]
     out["closed_year"] = pd.to_numeric(out["closed_year"], errors="coerce").astype("Float64")
@@ -334,18 +332,17 @@ def power_mix_table(data_dir: Path) -> pd.DataFrame | None:
     return out.sort_values("iso3").reset_index(drop=True)
 
 
-def release_tables(inputs: Any, regions: tuple[str, ...], weights: Any = None, grid: cc.Grid | None = None
-                   ) -> dict[str, pd.DataFrame]:
+def release_tables(inputs: Any, regions: tuple[str, ...], weights: Any = None, grid: cc.Grid | None = None, *,
+                   settings: Settings) -> dict[str, pd.DataFrame]:
     """All tables of :mod:`this module <pipelines.release_tables>` for a build's inputs, regions and (optional)
-    downscaling weights on ``grid`` (facility shares are then capped by their cells, :func:`cell_capped`)."""
+    downscaling weights on ``grid`` (facility shares are then capped by their cells, :func:`cell_capped`);
+    ``settings``: the build's (closed facilities and power mix are read from its ``data_dir``)."""
     out = {HISTORY: history_table(inputs.gcb)}
     try:
         out[SECTOR_HISTORY] = sector_history_table(inputs, regions)
     except (KeyError, ValueError) as exc:  # a test build's minimal inputs: history by fuel only
         out[SECTOR_HISTORY + ".skipped"] = pd.DataFrame({"reason": [str(exc)]})
-    from carbonmap.settings import get_settings
-
-    data_dir = get_settings().data_dir
+    data_dir = settings.data_dir
     fac = facility_table(inputs, regions, data_dir, weights, grid)
     if fac is not None:
         out[FACILITIES] = fac

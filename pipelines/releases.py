@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 
+from carbonmap.settings import Settings
 from carbonmap.storage import remote
 from carbonmap.storage.releases import ReleaseDiff, ReleaseInfo, as_target, diff, list_releases, release_as_of
 from carbonmap.storage.timeseries import timeseries_location
@@ -20,7 +21,7 @@ from pipelines import store
 __all__ = ["ReleaseDiff", "ReleaseInfo", "diff", "list_releases", "prune", "release_as_of"]
 
 
-def prune(path: store.Target, keep: int) -> list[str]:
+def prune(path: store.Target, keep: int, *, settings: Settings) -> list[str]:
     """Delete all but the newest ``keep`` published releases of the store at ``path`` (never the
     current one); returns the deleted ids, oldest first.  ``keep`` 0 keeps everything.
 
@@ -30,13 +31,14 @@ def prune(path: store.Target, keep: int) -> list[str]:
 
     Object stores: releases hold their own copies of unchanged shards, so a release's prefix is
     simply deleted, manifest first (from then on it is no release: a crash mid-delete leaves an
-    orphan prefix that the next update sweeps).  One writer by convention, as for updates."""
+    orphan prefix that the next update sweeps).  One writer by convention, as for updates.
+    ``settings``: the caller's (the lock's time-to-live on object stores)."""
     if keep < 0:
         raise ValueError(f"keep must be >= 0, got {keep}")
     path = as_target(path)
     if keep == 0:
         return []
-    with store.writer_lock(path):
+    with store.writer_lock(path, settings=settings):
         chain = store.published_chain(path)  # newest first
         doomed = list(reversed(chain[keep:]))
         if isinstance(path, str):

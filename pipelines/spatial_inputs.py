@@ -55,6 +55,8 @@ class SpatialInputs:
     province_stats: dict[str, dict[str, tuple[pd.Series, str]]] = field(default_factory=dict)
     """sector -> iso3 -> (province id -> statistic of the newest complete year <= ``year``, what it is)."""
     admin1_path: Path | None = None
+    cache_dir: Path | None = None
+    """Where province coverage is cached (``Settings.cache_dir`` of the build); None = computed, not cached."""
 
     def provinces(self, grid: Grid, sector: str = "power") -> list[ProvinceLevel]:
         """The countries whose ``sector`` has a province level on ``grid`` (coverage cached per grid)."""
@@ -64,7 +66,7 @@ class SpatialInputs:
         out = []
         units: list[Any] = []  # the admin-1 file, read once and only on a cache miss
         for iso3, (stats, source) in sorted(stats_of.items()):
-            cov = province_coverage(self.admin1_path, iso3, grid, units)
+            cov = province_coverage(self.admin1_path, iso3, grid, units, cache_dir=self.cache_dir)
             ids = tuple(cov.ids)
             shares = shares_from_stats(stats, ids)
             out.append(ProvinceLevel(iso3, ids, Coverage(cov.region.astype(np.int64), cov.cell, cov.fraction),
@@ -72,17 +74,21 @@ class SpatialInputs:
         return out
 
 
-def province_coverage(admin1_path: Path, iso3: str, grid: Grid, units_cache: list[Any] | None = None) -> Any:
-    """Exact coverage of one country's admin-1 polygons on ``grid`` (ingest.boundaries.Coverage), cached."""
+def province_coverage(admin1_path: Path, iso3: str, grid: Grid, units_cache: list[Any] | None = None, *,
+                      cache_dir: Path | None) -> Any:
+    """Exact coverage of one country's admin-1 polygons on ``grid`` (ingest.boundaries.Coverage), cached under
+    ``cache_dir / "coverage"`` (the build's ``Settings.cache_dir``; None: not cached)."""
     import hashlib
 
     from carbonmap.contract import sha256_file
-    from carbonmap.settings import get_settings
     from ingest import admin1, boundaries
 
-    key = hashlib.sha256(f"{sha256_file(admin1_path)}|{iso3}|{grid.bounds}|{grid.resolution}".encode()).hexdigest()
-    cache = get_settings().cache_dir / "coverage" / f"admin1_{iso3}_{grid.resolution:g}deg_{key[:20]}.parquet"
-    if cache.exists():
+    cache: Path | None = None
+    if cache_dir is not None:
+        key = hashlib.sha256(f"{sha256_file(admin1_path)}|{iso3}|{grid.bounds}|{grid.resolution}".encode()
+                             ).hexdigest()
+        cache = Path(cache_dir) / "coverage" / f"admin1_{iso3}_{grid.resolution:g}deg_{key[:20]}.parquet"
+    if cache is not None and cache.exists():
         try:
             return boundaries.load_coverage(cache)
         except (OSError, ValueError, KeyError):
@@ -94,13 +100,15 @@ def province_coverage(admin1_path: Path, iso3: str, grid: Grid, units_cache: lis
     units = units_cache[0]
     units = units[(units["iso3"] == iso3) & ~units["id"].str.startswith("adm1:")].reset_index(drop=True)
     cov = boundaries.coverage_fractions(units.rename(columns={"id": "code"}), grid, id_col="code")
-    boundaries.save_coverage(cov, cache)
+    if cache is not None:
+        boundaries.save_coverage(cov, cache)
     return cov
 
 
-def load_spatial(root: Path, record: Record, year: int, gppd: pd.DataFrame, jrc: pd.DataFrame | None
-                 ) -> SpatialInputs:
-    """Read the spatial inputs shipped under ``root`` for ``year``.
+def load_spatial(root: Path, record: Record, year: int, gppd: pd.DataFrame, jrc: pd.DataFrame | None, *,
+                 cache_dir: Path | None) -> SpatialInputs:
+    """Read the spatial inputs shipped under ``root`` for ``year``; ``cache_dir``: where province coverage is
+    cached (the build's ``Settings.cache_dir``).
 
     ``gppd``: the build's WRI GPPD plants (``ingest.power_plants.read_gppd_sources``; their coal plants are
     replaced by GEM's units); ``jrc``: JRC-PPDB-OPEN units (``read_jrc_ppdb``) or None."""
@@ -163,7 +171,7 @@ def load_spatial(root: Path, record: Record, year: int, gppd: pd.DataFrame, jrc:
         stats = {"power": _province_power_stats(root, record, year),
                  "industry": _province_industry_stats(root, record, year)}
     return SpatialInputs(year, power, industry, airports, lanes, stats,
-                         root / ADMIN1 if (root / ADMIN1).exists() else None)
+                         root / ADMIN1 if (root / ADMIN1).exists() else None, cache_dir)
 
 
 def _newest_full_year(table: pd.DataFrame, variable: str, year: int) -> tuple[pd.Series, int] | None:

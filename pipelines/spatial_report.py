@@ -17,7 +17,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from carbonmap import contract as cc
 from nowcast import spatial_validation as sv
 from nowcast.baseline import regions_of
 from nowcast.subnational import generation_to_co2
+
+if TYPE_CHECKING:
+    from carbonmap.settings import Settings
 
 
 def _province_totals(field: np.ndarray, level: Any) -> pd.Series:
@@ -61,16 +64,14 @@ def _stats_as_co2(level: Any, stats: pd.Series, power_points: pd.DataFrame, grid
     return pd.Series(generation_to_co2(s.to_numpy(), c, o), index=s.index)
 
 
-def _capacity_table(inputs: Any) -> pd.DataFrame | None:
+def _capacity_table(inputs: Any, root: Path) -> pd.DataFrame | None:
     """Listed fossil capacity (GEM coal units operating, GPPD gas/oil) against CM Power's fossil generation of the
-    newest complete year, for the 45 countries CM Power covers; None without those files."""
-    from carbonmap.settings import get_settings
+    newest complete year, for the 45 countries CM Power covers; None without those files.  ``root``: the data dir."""
     from ingest import cm_power, gem_coal
     from nowcast.facilities import capacity_against_generation
     from pipelines.measured_inputs import CM_MONTHLY, find
     from pipelines.spatial_inputs import GEM_COAL, GEM_COAL_PARAMETERS
 
-    root = get_settings().data_dir
     cm = find(root, CM_MONTHLY)
     if cm is None or not (root / GEM_COAL).exists():
         return None
@@ -89,14 +90,15 @@ def _capacity_table(inputs: Any) -> pd.DataFrame | None:
     return out
 
 
-def run(resolution: float = 0.25, out_dir: Path = Path("reports")) -> dict[str, Any]:
-    """Compute the figures, write ``spatial.md`` and ``spatial.json`` under ``out_dir``; returns the figures."""
+def run(resolution: float = 0.25, out_dir: Path = Path("reports"), *, settings: Settings) -> dict[str, Any]:
+    """Compute the figures, write ``spatial.md`` and ``spatial.json`` under ``out_dir``; returns the figures.
+    ``settings``: the caller's (the CLI's), for the data and cache dirs."""
     from carbonmap.atomic import write_text_atomic
     from pipelines.inputs import load_inputs
     from pipelines.weights import build_weights, sector_annual_totals
 
     t0 = time.perf_counter()
-    inputs = load_inputs()
+    inputs = load_inputs(settings=settings)
     spatial = inputs.spatial
     if spatial is None or spatial.power_points is None or not spatial.province_stats.get("power"):
         raise ValueError("no subnational statistics or facilities in data/: nothing to validate")
@@ -143,7 +145,7 @@ def run(resolution: float = 0.25, out_dir: Path = Path("reports")) -> dict[str, 
         "s0": round(rule.s0, 4), "beta": rule.beta, "ref": rule.ref,
         "coverage90_leave_one_set_out": float(np.mean([v["coverage90"] for v in loo_sets.values()])),
         "sets": loo_sets, "n": len(shares)}
-    capacity = _capacity_table(inputs)
+    capacity = _capacity_table(inputs, settings.data_dir)
     if capacity is not None:
         figures["capacity_against_generation"] = {
             "year": int(capacity.attrs["year"]),

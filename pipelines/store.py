@@ -35,7 +35,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
@@ -107,6 +107,9 @@ __all__ = [  # the write side, and the read side's names the pipelines use throu
     "zarr_store",
 ]
 from pipelines import locks
+
+if TYPE_CHECKING:
+    from carbonmap.settings import Settings
 
 
 def building_path(final: Path) -> Path:
@@ -229,7 +232,7 @@ def publish(final: Target, release: str) -> None:
     loc.set_pointer(release, sidecars=side)
 
 
-def writer_lock(final: Target) -> contextlib.AbstractContextManager[locks.Held]:
+def writer_lock(final: Target, *, settings: Settings) -> contextlib.AbstractContextManager[locks.Held]:
     """Hold the store's single-writer lock or fail at once (:class:`pipelines.locks.LockHeld`, naming the holder).
 
     Local stores: ``flock`` on ``<store>.releases/.lock`` (freed by the kernel if the holder dies).  Object
@@ -240,9 +243,7 @@ def writer_lock(final: Target) -> contextlib.AbstractContextManager[locks.Held]:
     rel = loc.releases_root().local_path
     if rel is not None:  # a file system: the kernel's flock
         return locks.local_lock(rel, str(final))
-    from carbonmap.settings import get_settings
-
-    return locks.object_lock(remote.object_store(loc.url), loc.url, get_settings().s3_lock_ttl_s)
+    return locks.object_lock(remote.object_store(loc.url), loc.url, settings.s3_lock_ttl_s)
 
 
 def sidecars(cube: Path) -> list[Path]:

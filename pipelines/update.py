@@ -41,7 +41,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -50,6 +50,7 @@ import pandas as pd
 
 from carbonmap import contract as cc
 from carbonmap.progress import ProgressFn, no_progress
+from carbonmap.settings import Settings, get_settings
 from carbonmap.storage import remote
 from carbonmap.storage.location import location
 from pipelines import release_files, store
@@ -89,6 +90,9 @@ class UpdateRequest:
     """A local store path (a symlink to its current release) or an object-store URL (``s3://...``)."""
     through: dt.date | None = None
     scheduler: str | None = None
+    settings: Settings = field(default_factory=get_settings, compare=False, repr=False)
+    """The settings this update runs with (inputs, caches, Dask, lock, release files): read once, here, when the
+    request is made (the edge); every step below receives them from the request."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store", location(self.store).target)
@@ -450,7 +454,7 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
     times = pd.date_range(old_times[0], end, freq="D")
 
     try:
-        prep = prepare(grid, times, dataset_id, inputs, say)
+        prep = prepare(grid, times, dataset_id, inputs, say, settings=request.settings)
     except (OSError, ValueError, KeyError) as exc:
         raise UpdateError(f"the inputs cannot be read, so nothing was changed: {exc}") from exc
     nat, sig = prep.nat.values.copy(), prep.nat.rel_sigma.copy()
@@ -475,7 +479,7 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
     days_added = tuple(f"{times[t]:%Y-%m-%d}" for t in added)
     days_revised = tuple(f"{times[t]:%Y-%m-%d}" for t in revised)
 
-    with store.writer_lock(final) as held:
+    with store.writer_lock(final, settings=request.settings) as held:
         if store.current_release(final) != parent_id:
             raise UpdateError(f"{final} changed while this update was planning; run it again")
         staging, publishable = backend.sweep(fingerprint)
@@ -498,7 +502,7 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
         todo = [t for t in added + revised if t not in markers]
         say(0, 1, f"release {rid}: {len(added)} day(s) to add, {len(revised)} to revise"
                   + (f", resuming ({len(markers)} done)" if resumed else ""))
-        with dask_client(request.scheduler) as client:
+        with dask_client(request.scheduler, settings=request.settings) as client:
             sums = backend.write_days(client, staging, todo, prep, say)
             for t, v in backend.markers(staging).items():
                 if t < len(times):
@@ -521,7 +525,7 @@ def _update(request: UpdateRequest, final: store.Target, backend: _Releases[_Loc
             def before_publish(cube: store.Target) -> list[str]:
                 done = derive_layouts(cube, client, say, changed_days, parent=parent)
                 done += release_files.for_release(cube, rid, client=client, progress=say, parent=parent,
-                                                  changed_days=changed_days)
+                                                  changed_days=changed_days, settings=request.settings)
                 held.check()  # never publish after losing the lock (object storage: taken over as stale)
                 return done
 

@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from carbonmap.contract import Grid
+from carbonmap.settings import get_settings
 from ingest.base import IngestError
 from ingest.boundaries import Coverage
 from ingest.degree_days import (
@@ -73,7 +74,7 @@ def test_regrid_population_conserves(data_dir: Path) -> None:
 
 
 def test_real_era5_degree_days(data_dir: Path) -> None:
-    dd = era5_country_degree_days([data_dir / GRID_FILE], data_dir / GPW, Grid(1.0))
+    dd = era5_country_degree_days([data_dir / GRID_FILE], data_dir / GPW, Grid(1.0), settings=get_settings())
     assert dd["hdd"].dims == ("country", "day") and dd.sizes["day"] == 7
     # late March: Germany and Russia heat, India and Brazil cool
     assert float(dd["hdd"].sel(country="DEU").mean()) > 8 and float(dd["cdd"].sel(country="DEU").mean()) < 0.5

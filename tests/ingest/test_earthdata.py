@@ -67,7 +67,7 @@ def _data_hits(hits: list) -> int:
 
 def test_search_pages_and_parses(nasa) -> None:
     _, state, hits = nasa
-    gs = search_granules(OMNO2D, date(2020, 1, 1), date(2020, 1, 3), page_size=2)
+    gs = search_granules(OMNO2D, date(2020, 1, 1), date(2020, 1, 3), page_size=2, settings=get_settings())
     assert [g.name for g in gs] == NAMES
     assert gs[0].checksum == ("md5", state["md5"]) and gs[0].size == len(state["body"])
     assert gs[0].url.startswith("http://127.0.0.1") and "/data/" in gs[0].url
@@ -112,7 +112,7 @@ def test_wrong_token_and_offline(nasa, set_settings, dead_url: str, tmp_cache: P
     set_settings(cmr_url=f"{dead_url}/search", earthdata_token="ed-tok")
     assert get_settings().cmr_url.startswith(dead_url)
     with pytest.raises(IngestError, match="are you offline"):
-        search_granules(OMNO2D, date(2020, 1, 1), date(2020, 1, 1), retries=2, backoff_s=0.01)
+        search_granules(OMNO2D, date(2020, 1, 1), date(2020, 1, 1), retries=2, backoff_s=0.01, settings=get_settings())
 
 
 def test_checksum_mismatch_leaves_nothing(nasa, tmp_cache: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from carbonmap.settings import get_settings
 from ingest.base import IngestError
 from ingest.entsoe import EMISSION_FACTORS_KG_PER_MWH, ENTSOEAdapter
 from ingest.entsoe_api import download_entsoe, read_agpt_xml
@@ -70,13 +71,13 @@ AREAS = {"DE": "10Y1001A1001A83F", "FR": "10YFR-RTE------C"}
 
 def test_download_cache_and_read(api, tmp_cache: Path) -> None:
     _, hits = api
-    paths = download_entsoe(date(2023, 1, 1), date(2023, 1, 2), AREAS)
+    paths = download_entsoe(date(2023, 1, 1), date(2023, 1, 2), AREAS, settings=get_settings())
     assert [p.name for p in paths] == ["entsoe_A75_DE_20230101-20230103.xml"]  # FR: no data, skipped
     assert paths[0].is_relative_to(tmp_cache) and paths[0].with_name(paths[0].name + ".sha256").exists()
     q = hits[0][2]
     assert q["periodStart"] == "202301010000" and q["periodEnd"] == "202301030000"
     n = len(hits)
-    download_entsoe(date(2023, 1, 1), date(2023, 1, 2), {"DE": AREAS["DE"]})
+    download_entsoe(date(2023, 1, 1), date(2023, 1, 2), {"DE": AREAS["DE"]}, settings=get_settings())
     assert len(hits) == n  # cached
     daily = read_agpt_xml(paths[0])
     lig = daily[daily.production_type == "Fossil Brown coal/Lignite"]
@@ -98,17 +99,17 @@ def test_missing_token_names_the_setting(set_settings, tmp_cache: Path) -> None:
 def test_refused_token_is_not_echoed_and_offline(api, set_settings, dead_url: str, tmp_cache: Path) -> None:
     set_settings(entsoe_token="secret-999")
     with pytest.raises(IngestError, match="HTTP 401") as e:
-        download_entsoe(date(2023, 1, 1), date(2023, 1, 2), AREAS, retries=1)
+        download_entsoe(date(2023, 1, 1), date(2023, 1, 2), AREAS, retries=1, settings=get_settings())
     assert "secret-999" not in str(e.value) and "securityToken=***" in str(e.value)
     set_settings(entsoe_url=f"{dead_url}/api", entsoe_token="tok-1")
     with pytest.raises(IngestError, match="after 2 attempts.*are you offline") as e:
-        download_entsoe(date(2023, 1, 1), date(2023, 1, 2), AREAS, retries=2, backoff_s=0.01)
+        download_entsoe(date(2023, 1, 1), date(2023, 1, 2), AREAS, retries=2, backoff_s=0.01, settings=get_settings())
     assert "tok-1" not in str(e.value)
 
 
 def test_no_data_anywhere_and_bad_xml(api, tmp_cache: Path, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no actual generation data.*FR 2023-01"):
-        download_entsoe(date(2023, 1, 1), date(2023, 1, 2), {"FR": AREAS["FR"]})
+        download_entsoe(date(2023, 1, 1), date(2023, 1, 2), {"FR": AREAS["FR"]}, settings=get_settings())
     bad = tmp_path / "entsoe_A75_DE_x.xml"
     bad.write_bytes(DOC.replace(b"<psrType>B16</psrType>", b"<psrType>Z99</psrType>"))
     with pytest.raises(IngestError, match="unknown psrType 'Z99'"):

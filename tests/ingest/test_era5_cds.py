@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from carbonmap.settings import get_settings
 from ingest.base import IngestError
 from ingest.era5 import ERA5Adapter
 from ingest.era5_cds import download_era5, month_request, months
@@ -73,7 +74,7 @@ def test_months_and_request() -> None:
 
 def test_submit_poll_fetch_and_read(cds, tmp_cache: Path) -> None:
     _, state, hits = cds
-    paths = download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01)
+    paths = download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01, settings=get_settings())
     assert len(paths) == 1 and paths[0].is_relative_to(tmp_cache) and paths[0].suffix == ".nc"
     assert state["inputs"]["day"] == ["30", "31"] and state["inputs"]["data_format"] == "netcdf"
     assert state["polls"] == 2
@@ -81,7 +82,7 @@ def test_submit_poll_fetch_and_read(cds, tmp_cache: Path) -> None:
     assert daily.sizes["day"] == 2 and float(daily.isel(day=0).mean()) == pytest.approx(
         270.0 + (24 * 6 - 1) / 200.0 - 273.15, abs=1e-3)
     n = len(hits)
-    assert download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01) == paths
+    assert download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01, settings=get_settings()) == paths
     assert len(hits) == n  # the month comes from the cache, no new job
 
 
@@ -94,16 +95,16 @@ def test_missing_key_names_the_setting(set_settings, tmp_cache: Path) -> None:
 def test_wrong_key_and_offline(cds, set_settings, dead_url: str, tmp_cache: Path) -> None:
     set_settings(cds_api_key="bad-key-xyz")
     with pytest.raises(IngestError, match="401.*credential was refused") as e:
-        download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01, retries=1)
+        download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01, retries=1, settings=get_settings())
     assert "bad-key-xyz" not in str(e.value)
     set_settings(cds_url=f"{dead_url}/api", cds_api_key="k-123")
     with pytest.raises(IngestError, match="after 2 attempts.*are you offline"):
-        download_era5(date(2024, 1, 30), date(2024, 1, 31), retries=2, backoff_s=0.01)
+        download_era5(date(2024, 1, 30), date(2024, 1, 31), retries=2, backoff_s=0.01, settings=get_settings())
 
 
 def test_checksum_mismatch_leaves_nothing(cds, tmp_cache: Path) -> None:
     _, state, _ = cds
     state["md5"] = "0" * 32
     with pytest.raises(IngestError, match="md5 .* expected 0{32}"):
-        download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01, retries=1)
+        download_era5(date(2024, 1, 30), date(2024, 1, 31), poll_s=0.01, retries=1, settings=get_settings())
     assert not [p for p in (tmp_cache / "downloads" / "era5").glob("*") if p.is_file()]

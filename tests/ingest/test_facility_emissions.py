@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ingest.base import IngestError
+from ingest.boundaries import COUNTRIES_FILE
 from ingest.eutl import EUTL_COUNTRIES, read_eutl
 from ingest.facility_emissions import (
     CANADA_FILE,
@@ -179,7 +180,7 @@ def test_israel_and_canada_facts(data_dir: Path) -> None:
 
 
 def test_eutl_keeps_positioned_installations(data_dir: Path) -> None:
-    u = read_eutl([data_dir / EUTL_FILE])
+    u = read_eutl([data_dir / EUTL_FILE], data_dir / COUNTRIES_FILE)
     raw = pd.read_csv(data_dir / EUTL_FILE, low_memory=False)
     v22 = pd.to_numeric(raw["VerifiedEmissions_2022"], errors="coerce")
     placed = raw["Latitude"].notna() & ~((raw["Latitude"] == 0) & (raw["Longitude"] == 0))
@@ -195,7 +196,7 @@ def test_eutl_keeps_positioned_installations(data_dir: Path) -> None:
 
 
 def test_dispatch_by_columns(data_dir: Path) -> None:
-    got = {f: read_facility_file(data_dir / f)["source"].iloc[0]
+    got = {f: read_facility_file(data_dir / f, data_dir / COUNTRIES_FILE)["source"].iloc[0]
            for f in (EPRTR_FILE, HOTMAPS_FILE, ISRAEL_FILE, CANADA_FILE)}
     assert list(got.values()) == ["eprtr", "hotmaps", "israel_prtr", "canada_ghgrp"]
 
@@ -217,7 +218,7 @@ def test_truncated_files_and_failed_write(data_dir: Path, tmp_path: Path) -> Non
         cut = tmp_path / Path(f).name
         cut.write_bytes(raw[: len(raw) // 2])
         with pytest.raises(IngestError):
-            read_facility_file(cut)
+            read_facility_file(cut, data_dir / COUNTRIES_FILE)
     il = read_israel_prtr(data_dir / ISRAEL_FILE)
     out = tmp_path / "out" / "facilities.parquet"
     with pytest.raises(IngestError, match="duplicate"):

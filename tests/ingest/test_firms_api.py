@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from carbonmap.settings import get_settings
 from ingest.base import IngestError
 from ingest.firms import SHIPPED, FIRMSAdapter
 from ingest.firms_api import chunks, download_firms, product_for
@@ -80,7 +81,7 @@ def test_missing_and_refused_key(firms, set_settings, tmp_cache: Path) -> None:
         FIRMSAdapter().download(date(2023, 7, 25), date(2023, 8, 3))
     set_settings(firms_map_key="bad-key")
     with pytest.raises(IngestError, match="Invalid MAP_KEY") as e:
-        download_firms(date(2023, 7, 25), date(2023, 8, 3), retries=1)
+        download_firms(date(2023, 7, 25), date(2023, 8, 3), retries=1, settings=get_settings())
     assert "bad-key" not in str(e.value)
 
 
@@ -88,9 +89,9 @@ def test_offline_and_non_csv_answer(firms, set_settings, dead_url: str, tmp_cach
     _, state, _, _ = firms
     state["corrupt"] = True
     with pytest.raises(IngestError, match="FIRMS answered no CSV.*transaction limit"):
-        download_firms(date(2023, 7, 25), date(2023, 8, 3))
+        download_firms(date(2023, 7, 25), date(2023, 8, 3), settings=get_settings())
     assert not [p for p in (tmp_cache / "downloads" / "firms").glob("*") if p.is_file()]
     set_settings(firms_url=f"{dead_url}/api/area/csv")
     with pytest.raises(IngestError, match="after 2 attempts.*are you offline") as e:
-        download_firms(date(2023, 7, 25), date(2023, 8, 3), retries=2, backoff_s=0.01)
+        download_firms(date(2023, 7, 25), date(2023, 8, 3), retries=2, backoff_s=0.01, settings=get_settings())
     assert "mk-1" not in str(e.value)

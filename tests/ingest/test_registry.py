@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from carbonmap.settings import get_settings
 from ingest.base import Adapter, IngestError
 from ingest.canonical import read_parquet_provenance, write_parquet_atomic, write_zarr_atomic
 from ingest.registry import adapter, list_sources, sources
 
 
 def test_list_sources(data_dir: Path) -> None:
-    rows = {r["name"]: r for r in list_sources()}
+    rows = {r["name"]: r for r in list_sources(get_settings().data_dir)}
     assert {"gcb", "edgar", "cait", "gpw", "gppd", "jrc_ppdb", "natural_earth", "city_lights"} <= set(rows)
     fixture_only = {n for n, r in rows.items() if not r["ships_in_data"]}
     # fixture-only sources (no real file in data/) are allowed when the listing says so
@@ -23,7 +24,7 @@ def test_list_sources(data_dir: Path) -> None:
 
 
 def test_adapters_follow_protocol() -> None:
-    for r in list_sources():
+    for r in list_sources(get_settings().data_dir):
         assert isinstance(adapter(str(r["name"])), Adapter)
     with pytest.raises(IngestError, match="unknown ingest source 'nope'; known sources: admin1, airport_traffic, airports"):
         adapter("nope")

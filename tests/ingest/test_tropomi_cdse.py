@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from carbonmap.settings import get_settings
 from ingest.base import IngestError
 from ingest.tropomi import TropomiAdapter
 from ingest.tropomi_cdse import download_tropomi, product_filter, search_products
@@ -70,14 +71,14 @@ def test_filter_text() -> None:
 
 def test_search_pages_download_and_read(cdse, tmp_cache: Path) -> None:
     _, _, hits = cdse
-    assert [p["Name"] for p in search_products(date(2020, 3, 3), date(2020, 3, 3))] == list(NAMES)
-    paths = download_tropomi(date(2020, 3, 3), date(2020, 3, 3))
+    assert [p["Name"] for p in search_products(date(2020, 3, 3), date(2020, 3, 3), settings=get_settings())] == list(NAMES)
+    paths = download_tropomi(date(2020, 3, 3), date(2020, 3, 3), settings=get_settings())
     assert [p.name for p in paths] == list(NAMES) and all(p.is_relative_to(tmp_cache) for p in paths)
     assert all(h[3].get("Authorization") is None for h in hits if h[1] == "/odata/v1/Products")
     ds = TropomiAdapter().read(paths)
     assert ds.attrs["synthetic"] == "true" and ds.sizes["day"] == 1
     n = len([h for h in hits if "$value" in h[1]])
-    download_tropomi(date(2020, 3, 3), date(2020, 3, 3))
+    download_tropomi(date(2020, 3, 3), date(2020, 3, 3), settings=get_settings())
     assert len([h for h in hits if "$value" in h[1]]) == n  # orbits come from the cache
 
 
@@ -90,16 +91,16 @@ def test_missing_token_names_the_setting(set_settings, tmp_cache: Path) -> None:
 def test_offline_and_refused_token(cdse, set_settings, dead_url: str, tmp_cache: Path) -> None:
     set_settings(cdse_token="expired-xyz")
     with pytest.raises(IngestError, match="HTTP 401"):
-        download_tropomi(date(2020, 3, 3), date(2020, 3, 3), retries=1)
+        download_tropomi(date(2020, 3, 3), date(2020, 3, 3), retries=1, settings=get_settings())
     set_settings(cdse_catalogue_url=f"{dead_url}/odata/v1", cdse_token="tok-abc")
     with pytest.raises(IngestError, match="after 2 attempts.*are you offline"):
-        download_tropomi(date(2020, 3, 3), date(2020, 3, 3), retries=2, backoff_s=0.01)
+        download_tropomi(date(2020, 3, 3), date(2020, 3, 3), retries=2, backoff_s=0.01, settings=get_settings())
 
 
 def test_md5_mismatch_leaves_nothing(cdse, tmp_cache: Path) -> None:
     _, state, _ = cdse
     state["md5"][0] = "f" * 32
     with pytest.raises(IngestError, match="md5 .* expected f{32}"):
-        download_tropomi(date(2020, 3, 3), date(2020, 3, 3), retries=1)
+        download_tropomi(date(2020, 3, 3), date(2020, 3, 3), retries=1, settings=get_settings())
     assert not (tmp_cache / "downloads" / "tropomi" / NAMES[0]).exists()
     assert not [p for p in (tmp_cache / "downloads" / "tropomi").glob("*.nc")]

@@ -20,6 +20,7 @@ import pytest
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry, ReleaseNotFound
+from carbonmap.settings import get_settings
 from carbonmap.storage import remote
 from pipelines import releases, store
 from pipelines.build import BuildRequest, build
@@ -247,7 +248,7 @@ def test_interrupted_s3_revision_resumes_sweeps_orphans_and_prunes(history: Simp
     d = releases.diff(url, "r0002", "r0003")
     assert set(d.table["country"]) == {"DEU"} and d.total_change_t > 0
 
-    assert releases.prune(url, keep=2) == ["r0001"]
+    assert releases.prune(url, keep=2, settings=get_settings()) == ["r0001"]
     assert [h.id for h in releases.list_releases(url)] == ["r0003", "r0002"]
     assert remote.list_keys(url, "releases/r0001") == [] and store.release_ids(url) == ["r0002", "r0003"]
     assert remote.list_keys(url, "releases/r0001.timeseries") == []  # the pruned release's sidecar went with it

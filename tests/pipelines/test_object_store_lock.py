@@ -11,6 +11,7 @@ import time
 import obstore
 import pytest
 
+from carbonmap.settings import get_settings
 from carbonmap.storage import remote
 from pipelines import locks, store
 from tests.pipelines.test_object_store import s3  # noqa: F401 - the moto server fixture
@@ -25,15 +26,15 @@ def _lock_doc(url: str) -> dict | None:
 
 def test_one_writer_at_a_time_and_the_lock_is_removed_after(s3: str) -> None:  # noqa: F811
     url = f"{s3}/locks/one.zarr"
-    with store.writer_lock(url) as held:
+    with store.writer_lock(url, settings=get_settings()) as held:
         doc = _lock_doc(url)
         assert doc is not None and {"id", "host", "pid", "since", "heartbeat"} <= set(doc)
         with pytest.raises(locks.LockHeld, match=r"another build or update is writing .*pid"), \
-                store.writer_lock(url):
+                store.writer_lock(url, settings=get_settings()):
             pass
         held.check()
     assert _lock_doc(url) is None
-    with store.writer_lock(url):  # free again
+    with store.writer_lock(url, settings=get_settings()):  # free again
         pass
 
 
@@ -47,7 +48,7 @@ def test_concurrent_writers_exactly_one_wins(s3: str) -> None:  # noqa: F811
     def writer() -> None:
         barrier.wait()
         try:
-            with store.writer_lock(url):
+            with store.writer_lock(url, settings=get_settings()):
                 with guard:
                     inside[0] += 1
                     inside[1] = max(inside[1], inside[0])
@@ -72,7 +73,7 @@ def test_a_stale_lock_is_taken_over(s3: str) -> None:  # noqa: F811
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat(timespec="seconds")
     obstore.put(remote.object_store(url), locks.LOCK_KEY,
                 json.dumps({"id": "dead", "host": "gone", "pid": 1, "since": old, "heartbeat": old}).encode())
-    with store.writer_lock(url):
+    with store.writer_lock(url, settings=get_settings()):
         assert _lock_doc(url)["id"] != "dead"
     assert _lock_doc(url) is None
 
@@ -82,7 +83,7 @@ def test_a_fresh_lock_of_another_writer_is_respected(s3: str) -> None:  # noqa: 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     obstore.put(remote.object_store(url), locks.LOCK_KEY,
                 json.dumps({"id": "alive", "host": "elsewhere", "pid": 7, "since": now, "heartbeat": now}).encode())
-    with pytest.raises(locks.LockHeld, match="host elsewhere, pid 7"), store.writer_lock(url):
+    with pytest.raises(locks.LockHeld, match="host elsewhere, pid 7"), store.writer_lock(url, settings=get_settings()):
         pass
     assert _lock_doc(url)["id"] == "alive"  # not removed by the refused writer
 

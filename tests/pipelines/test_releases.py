@@ -12,6 +12,7 @@ import pytest
 
 from carbonmap import contract as cc
 from carbonmap.registry import Registry, ReleaseNotFound
+from carbonmap.settings import get_settings
 from pipelines import releases, store
 from tests.conftest import write_synthetic_cube
 
@@ -95,7 +96,7 @@ def test_a_pruned_release_is_not_served_from_the_registry_cache(tmp_path: Path) 
     reg = Registry()
     cube = reg.add(path)
     assert reg.get(cube.id, release="r0001").release == "r0001"  # now cached
-    assert releases.prune(path, keep=1) == ["r0001"]
+    assert releases.prune(path, keep=1, settings=get_settings()) == ["r0001"]
     with pytest.raises(ReleaseNotFound, match="pruned"):  # its shards are gone: never read them as zeros
         reg.get(cube.id, release="r0001")
     assert reg.get(cube.id).release == "r0002"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from carbonmap.settings import get_settings
 from pipelines.spatial_report import run
 
 
 def test_report_scores_each_country_with_statistics(tmp_path: Path) -> None:
-    figs = run(2.0, tmp_path)
+    figs = run(2.0, tmp_path, settings=get_settings())
     assert set(figs["countries"]) == {"CHN", "IND", "TUR", "USA"}
     for iso3, row in figs["countries"].items():
         h, w = row["held_out"], row["with_statistics"]

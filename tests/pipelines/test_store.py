@@ -12,6 +12,7 @@ import pytest
 import zarr
 
 from carbonmap import contract as cc
+from carbonmap.settings import get_settings
 from pipelines import locks, store
 from tests.conftest import write_synthetic_cube
 
@@ -70,12 +71,12 @@ def test_rewriting_a_hard_linked_shard_never_changes_the_older_release(tmp_path:
 
 def test_writer_lock_admits_one_writer(tmp_path: Path) -> None:
     path = tmp_path / "c.zarr"
-    with store.writer_lock(path):
+    with store.writer_lock(path, settings=get_settings()):
         err: list[Exception] = []
 
         def other() -> None:
             try:
-                with store.writer_lock(path):
+                with store.writer_lock(path, settings=get_settings()):
                     pass
             except locks.LockHeld as exc:
                 err.append(exc)
@@ -85,7 +86,7 @@ def test_writer_lock_admits_one_writer(tmp_path: Path) -> None:
         t.start()
         t.join()
         assert err and "another build or update" in str(err[0])
-    with store.writer_lock(path):  # released afterwards
+    with store.writer_lock(path, settings=get_settings()):  # released afterwards
         pass
 
 
