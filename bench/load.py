@@ -188,6 +188,10 @@ def main() -> None:
     ap.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp",
                     help="the load generator's HTTP client (its CPU per request is reported)")
     args = ap.parse_args()
+    if args.clients < 1 or args.seconds <= 0 or args.workers < 1:
+        ap.error("--clients and --workers must be >= 1 and --seconds > 0")
+    if args.store is not None and not (args.store / "zarr.json").exists():
+        ap.error(f"--store {args.store} is not a carbonmap cube (no zarr.json); build one with `carbonmap build`")
     seconds = 10.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="carbonmap-load-"))
     store_path = args.store or synthetic_cube(tmp / "bench-load.zarr")

@@ -46,6 +46,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.regions import field  # the same synthetic benchmark field as the region benchmark
 from carbonmap import contract as cc
 
 BOX = {"type": "Polygon", "coordinates": [[[-10, 35], [30, 35], [30, 60], [-10, 60], [-10, 35]]]}
@@ -53,14 +54,6 @@ BOX = {"type": "Polygon", "coordinates": [[[-10, 35], [30, 35], [30, 60], [-10, 
 
 def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def field(grid: cc.Grid, t: int) -> np.ndarray:
-    """Benchmark field (sector, lat, lon), kg day-1 cell-1: smooth, positive, varying by day and sector."""
-    lat, lon = np.meshgrid(grid.lat, grid.lon, indexing="ij")
-    base = (1.0 + 0.5 * np.sin(np.radians(lat) * 7.0) * np.cos(np.radians(lon) * 11.0)) * 1000.0
-    return np.stack([base * (s + 1) * (1 + 0.01 * ((t * (s + 3)) % 7)) for s in range(len(cc.SECTORS))]
-                    ).astype(np.float32)
 
 
 def write_cube(final: str | Path, dataset_id: str, resolution: float, days: int, with_files: bool) -> float:
@@ -153,12 +146,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--repeat", type=int, default=None, help="warm repeats (default 20; quick 5)")
     ap.add_argument("--with-files", action="store_true", help="also write the release files on both stores")
     args = ap.parse_args(argv)
-    resolution = args.resolution or (1.0 if args.quick else 0.5)
-    days = args.days or (10 if args.quick else 31)
-    n_tiles = args.tiles or (8 if args.quick else 24)
-    repeat = args.repeat or (5 if args.quick else 20)
+    resolution = args.resolution if args.resolution is not None else (1.0 if args.quick else 0.5)
+    days = args.days if args.days is not None else (10 if args.quick else 31)
+    n_tiles = args.tiles if args.tiles is not None else (8 if args.quick else 24)
+    repeat = args.repeat if args.repeat is not None else (5 if args.quick else 20)
     if days < 8 or resolution not in (0.1, 0.25, 0.5, 1.0, 2.0):
         ap.error("--days must be >= 8 (the window query) and --resolution one of 0.1, 0.25, 0.5, 1, 2")
+    if n_tiles < 3 or repeat < 1:
+        ap.error("--tiles must be >= 3 (one per zoom 2-4) and --repeat >= 1")
 
     import httpx
 

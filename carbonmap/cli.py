@@ -28,6 +28,22 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+@app.callback()
+def _check_settings() -> None:
+    """Read the settings (``CARBONMAP_*`` environment, ``.env``) once before any command, so a bad value is one
+    line naming the variable, not a traceback."""
+    from pydantic import ValidationError
+
+    from carbonmap.settings import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"CARBONMAP_{'_'.join(str(p) for p in e['loc']).upper()}={e.get('input')!r}: "
+                             f"{e['msg']}" for e in exc.errors())
+        _fail(f"invalid setting: {problems}; fix the environment variable (or .env) and retry")
+
+
 def _parse_date(text: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)

@@ -248,10 +248,6 @@ def location(target: str | Path | Location) -> Location:
     return LocalLocation(normalised)
 
 
-def locations(targets: Iterable[str | Path | Location]) -> list[Location]:
-    return [location(t) for t in targets]
-
-
 def of_zarr_store(store: Any) -> Location | None:
     """The Location a zarr Store (LocalStore or ObjectStore over S3) is rooted at; None for any other store."""
     import zarr.storage

@@ -65,13 +65,6 @@ def object_store(url: str) -> Any:
     return from_url(url.rstrip("/"), **_config())
 
 
-def zarr_store(url: str, read_only: bool = False) -> Any:
-    """A zarr 3 ``ObjectStore`` rooted at ``url``."""
-    from zarr.storage import ObjectStore
-
-    return ObjectStore(object_store(url), read_only=read_only)
-
-
 def read_text(url: str, key: str) -> str | None:
     """The object ``url/key`` as text, or None if it does not exist."""
     try:
@@ -98,15 +91,6 @@ def list_keys(url: str, prefix: str | None = None) -> list[str]:
     for batch in obstore.list(object_store(url), sub):
         keys.extend(str(m["path"]) for m in batch)
     return keys
-
-
-def exists(url: str, key: str) -> bool:
-    """True if the object ``url/key`` exists (one HEAD request)."""
-    try:
-        obstore.head(object_store(url), key)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def delete(url: str, keys: Sequence[str]) -> None:

@@ -47,3 +47,14 @@ def test_ingest_list_names_sources_and_licences() -> None:
     r = run("ingest", "--list")
     assert r.returncode == 0
     assert "gcb" in r.stdout and "CC-BY-4.0" in r.stdout and "simplified proxy" in r.stdout
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable_not_a_traceback() -> None:
+    import os
+
+    r = subprocess.run([sys.executable, "-m", "carbonmap", "serve", "--store", "/nonexistent/cube.zarr"], cwd=REPO,
+                       capture_output=True, text=True, env={**os.environ, "CARBONMAP_SERVE_THREADS": "0"}, timeout=120,
+                       check=False)
+    assert r.returncode == 2, r.stderr
+    assert "CARBONMAP_SERVE_THREADS='0'" in r.stderr and "greater than or equal to 1" in r.stderr
+    assert "Traceback" not in r.stderr
